@@ -1,0 +1,118 @@
+"""Command line: `bhxh-bot run | demo | rates | import | report`.
+
+Start-up problems an operator can fix (a missing setting, a broken rate file) end with one line
+on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.campaigns import CampaignsError
+from bot.rates import RatesError
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def parse_day(text: str) -> date:
+    """DD/MM/YYYY as officials write dates (also accepts YYYY-MM-DD)."""
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"not a date (DD/MM/YYYY): {text!r}")
+
+
+def configure_logging(level: str) -> None:
+    """Plain logs; httpx would log request URLs, which carry the bot token: keep it quiet."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot for real: long polling against the configured Bot API server."""
+    from telegram import Update
+
+    from bot.app import build_application
+
+    token = settings.require_token()
+    configure_logging(settings.log_level)
+    application = build_application(settings, token=token)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat with the bot in the terminal, offline, against the local emulator."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(script=args.script, on=args.date))
+
+
+def cmd_rates(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the rate tables in force on a date (default: today in the configured zone)."""
+    from bot.clock import SystemClock
+    from bot.rates import RateBook, describe_rates
+
+    book = RateBook.load(settings.rates_path)
+    on = args.date or SystemClock(settings.tz).now().date()
+    print(describe_rates(book.at(on)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bhxh-bot", description="BHXH/BHYT enrolment campaign chatbot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="chat with the bot offline, on sample data")
+    demo.add_argument("--script", type=Path, help="read messages from FILE (#n presses button n)")
+    demo.add_argument("--date", type=parse_day, help="pretend today is DD/MM/YYYY")
+    demo.set_defaults(func=cmd_demo)
+
+    rates = sub.add_parser("rates", help="print the rate tables in force on a date")
+    rates.add_argument("--date", type=parse_day, help="DD/MM/YYYY (default: today)")
+    rates.set_defaults(func=cmd_rates)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Feature modules add their sub-commands here (import, report, ...).
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(args, settings))
+    except (SettingsError, RatesError, CampaignsError) as exc:
+        print(f"bhxh-bot: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""The cost question as a channel-agnostic dialogue: what is known, what to ask next, the answer.
+
+A `CostDraft` holds what the person said so far. `advance` either asks for the first missing value
+(with choices any channel can show as buttons), refuses with the limit and a way forward, or
+answers with a quote from the engine. A draft encodes into a short string (< 64 bytes) so every
+button carries the whole question: old buttons keep working after a restart or a new question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot import textparse
+from bot.campaigns import CampaignBook
+from bot.engine import (
+    HouseholdQuote,
+    Refused,
+    RefusalReason,
+    SupportedQuote,
+    VoluntaryQuote,
+    quote_bhxh_voluntary,
+    quote_bhyt_household,
+    quote_bhyt_supported,
+)
+from bot.rates import RateBook
+
+
+class Scheme(StrEnum):
+    BHYT_HOUSEHOLD = "h"
+    BHYT_SUPPORTED = "s"
+    BHXH_VOLUNTARY = "v"
+    BHYT = "y"  # BHYT, not yet known whether household or a supported group
+
+
+Field = Literal["scheme", "members", "months", "income", "group"]
+
+DRAFT_PREFIX = "q1"
+MAX_MEMBERS_TYPED = 99
+
+
+class CostDraft(BaseModel):
+    """What the person asked so far; every field optional until the quote."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: Scheme | None = None
+    members: int | None = None
+    months: int | None = None
+    income: int | None = None
+    group: str | None = None
+    on: date | None = None
+
+    def with_(self, **changes: object) -> CostDraft:
+        return self.model_copy(update=changes)
+
+    def encode(self) -> str:
+        """Compact form for button payloads: q1|scheme|members|months|income|group|yyyymmdd."""
+        parts = [
+            DRAFT_PREFIX,
+            self.scheme.value if self.scheme else "",
+            _num(self.members),
+            _num(self.months),
+            _num(self.income),
+            self.group or "",
+            self.on.strftime("%Y%m%d") if self.on else "",
+        ]
+        return "|".join(parts)
+
+    @classmethod
+    def decode(cls, data: str) -> CostDraft | None:
+        """The draft in a button payload, or None for anything malformed or forged."""
+        parts = data.split("|")
+        if len(parts) != 7 or parts[0] != DRAFT_PREFIX:
+            return None
+        _, scheme, members, months, income, group, on = parts
+        try:
+            return cls(
+                scheme=Scheme(scheme) if scheme else None,
+                members=int(members) if members else None,
+                months=int(months) if months else None,
+                income=int(income) if income else None,
+                group=group or None,
+                on=date(int(on[:4]), int(on[4:6]), int(on[6:])) if on else None,
+            )
+        except (ValueError, ValidationError):
+            return None
+
+
+def _num(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def draft_from_question(question: textparse.Question) -> CostDraft | None:
+    """Map a parsed free-text question onto a draft; None when it is not a cost question."""
+    intent = question.intent
+    if intent == textparse.Intent.BHYT_HOUSEHOLD:
+        scheme = Scheme.BHYT_HOUSEHOLD
+    elif intent == textparse.Intent.BHYT_SUPPORTED:
+        scheme = Scheme.BHYT_SUPPORTED
+    elif intent == textparse.Intent.BHXH_VOLUNTARY:
+        scheme = Scheme.BHXH_VOLUNTARY
+    else:
+        return None
+    group = question.group
+    if scheme == Scheme.BHYT_HOUSEHOLD:
+        group = None
+    return CostDraft(
+        scheme=scheme,
+        members=question.members if scheme == Scheme.BHYT_HOUSEHOLD else None,
+        months=question.months,
+        income=question.income if scheme == Scheme.BHXH_VOLUNTARY else None,
+        group=group,
+        on=question.on,
+    )
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button: its label and the draft it leads to."""
+
+    label: str
+    draft: CostDraft
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A value is missing (or was refused): ask for it, with choices."""
+
+    field: Field
+    draft: CostDraft
+    choices: list[Choice]
+    refused: Refused | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    draft: CostDraft
+    on: date
+    quote: HouseholdQuote | SupportedQuote | VoluntaryQuote
+    campaign_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Nothing can be computed (e.g. no rates for that date); say why."""
+
+    draft: CostDraft
+    refused: Refused
+
+
+Outcome = Ask | Answer | Stop
+
+
+def missing_field(draft: CostDraft) -> Field | None:
+    """The first value still needed, in the order people answer most easily."""
+    if draft.scheme is None or draft.scheme == Scheme.BHYT:
+        return "scheme"
+    if draft.scheme == Scheme.BHYT_HOUSEHOLD:
+        order: tuple[Field, ...] = ("members", "months")
+    elif draft.scheme == Scheme.BHYT_SUPPORTED:
+        order = ("group", "months")
+    else:
+        order = ("income", "group", "months")
+    for name in order:
+        if getattr(draft, name) is None:
+            return name
+    return None
+
+
+def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDraft | None:
+    """Fill the asked field from what the person typed instead of tapping; None if unclear."""
+    if field_name == "members":
+        value = textparse.parse_members(text) or textparse.parse_int_choice(text)
+        if value is None or value > MAX_MEMBERS_TYPED:
+            return draft.with_(members=value) if value is not None else None
+        return draft.with_(members=value)
+    if field_name == "months":
+        value = textparse.parse_months(text) or textparse.parse_int_choice(text)
+        return None if value is None else draft.with_(months=value)
+    if field_name == "income":
+        value = textparse.parse_amount(text)
+        return None if value is None else draft.with_(income=value)
+    if field_name == "group":
+        if draft.scheme == Scheme.BHXH_VOLUNTARY:
+            group = textparse.parse_bhxh_group(text)
+        else:
+            group = textparse.parse_bhyt_group(text)
+        return None if group is None else draft.with_(group=group)
+    return None
+
+
+class CostDialogue:
+    """Decides the next step of a cost question; pure apart from reading rates and campaigns."""
+
+    def __init__(self, rates: RateBook, campaigns: CampaignBook, labels: "DialogueLabels") -> None:
+        self.rates = rates
+        self.campaigns = campaigns
+        self.labels = labels
+
+    def advance(self, draft: CostDraft, today: date) -> Outcome:
+        on = draft.on or today
+        try:
+            self.rates.at(on)
+        except Refused as refused:
+            return Stop(draft, refused)
+        draft = self._free_card_needs_no_period(draft, on)
+        early = self._out_of_range(draft, on)
+        if early is not None:
+            return self._refusal(draft, on, early)
+        name = missing_field(draft)
+        if name is not None:
+            return self.ask(name, draft, on)
+        try:
+            return self._answer(draft, on)
+        except Refused as refused:
+            return self._refusal(draft, on, refused)
+
+    def ask(self, name: Field, draft: CostDraft, on: date, refused: Refused | None = None) -> Ask:
+        return Ask(name, draft, self._choices(name, draft, on, refused), refused)
+
+    def _free_card_needs_no_period(self, draft: CostDraft, on: date) -> CostDraft:
+        """A free card (poor households, children under 6...) costs nothing for any period."""
+        if draft.scheme != Scheme.BHYT_SUPPORTED or draft.group is None or draft.months:
+            return draft
+        group = self.rates.at(on).bhyt_support.groups.get(draft.group)
+        if group is not None and group.free:
+            return draft.with_(months=max(self.rates.at(on).bhyt_household.allowed_months))
+        return draft
+
+    def _out_of_range(self, draft: CostDraft, on: date) -> Refused | None:
+        """Say a value is out of range as soon as it is given, before asking for the rest."""
+        rates = self.rates.at(on)
+        household = rates.bhyt_household
+        if draft.members is not None and not 1 <= draft.members <= household.max_members:
+            return Refused(
+                RefusalReason.MEMBERS_RANGE, limit=household.max_members, value=draft.members
+            )
+        if draft.income is not None and draft.income < rates.min_income:
+            return Refused(RefusalReason.INCOME_BELOW_MIN, limit=rates.min_income, value=draft.income)
+        if draft.income is not None and draft.income > rates.max_income:
+            return Refused(RefusalReason.INCOME_ABOVE_MAX, limit=rates.max_income, value=draft.income)
+        if draft.months is not None and draft.scheme not in (None, Scheme.BHYT):
+            voluntary = draft.scheme == Scheme.BHXH_VOLUNTARY
+            allowed = (rates.bhxh_voluntary if voluntary else household).allowed_months
+            if draft.months not in allowed:
+                return Refused(
+                    RefusalReason.MONTHS_NOT_ALLOWED, value=draft.months, allowed=tuple(allowed)
+                )
+        return None
+
+    def _answer(self, draft: CostDraft, on: date) -> Answer:
+        assert draft.months is not None
+        if draft.scheme == Scheme.BHYT_HOUSEHOLD:
+            assert draft.members is not None
+            quote = quote_bhyt_household(self.rates, on, members=draft.members, months=draft.months)
+            return Answer(draft, on, quote)
+        if draft.scheme == Scheme.BHYT_SUPPORTED:
+            assert draft.group is not None
+            cofunding, campaign_name = None, None
+            for campaign in self.campaigns.active_on(on):
+                found = campaign.cofunding_for("bhyt_supported", draft.group, draft.months)
+                if found is not None:
+                    cofunding, campaign_name = found, campaign.name
+                    break
+            quote = quote_bhyt_supported(
+                self.rates, on, group=draft.group, months=draft.months, cofunding=cofunding
+            )
+            return Answer(draft, on, quote, campaign_name)
+        assert draft.income is not None and draft.group is not None
+        quote = quote_bhxh_voluntary(
+            self.rates, on, income=draft.income, group=draft.group, months=draft.months
+        )
+        return Answer(draft, on, quote)
+
+    def _refusal(self, draft: CostDraft, on: date, refused: Refused) -> Outcome:
+        """Out of range: drop the offending value and ask again, saying the limit."""
+        reason = refused.reason
+        if reason == RefusalReason.MEMBERS_RANGE:
+            return self.ask("members", draft.with_(members=None), on, refused)
+        if reason == RefusalReason.MONTHS_NOT_ALLOWED:
+            return self.ask("months", draft.with_(months=None), on, refused)
+        if reason in (RefusalReason.INCOME_BELOW_MIN, RefusalReason.INCOME_ABOVE_MAX):
+            return self.ask("income", draft.with_(income=None), on, refused)
+        if reason in (RefusalReason.UNKNOWN_GROUP, RefusalReason.GROUP_NOT_AVAILABLE):
+            return self.ask("group", draft.with_(group=None), on, refused)
+        return Stop(draft, refused)
+
+    def _choices(
+        self, name: Field, draft: CostDraft, on: date, refused: Refused | None
+    ) -> list[Choice]:
+        labels = self.labels
+        rates = self.rates.at(on)
+        if name == "scheme":
+            choices = [Choice(labels.household, CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, on=draft.on))]
+            if draft.scheme != Scheme.BHYT:
+                choices.append(Choice(labels.voluntary, CostDraft(scheme=Scheme.BHXH_VOLUNTARY, on=draft.on)))
+            for key, label in labels.bhyt_groups(rates):
+                choices.append(
+                    Choice(label, CostDraft(scheme=Scheme.BHYT_SUPPORTED, group=key, on=draft.on))
+                )
+            return choices
+        if name == "members":
+            return [Choice(labels.members(n), draft.with_(members=n)) for n in range(1, 7)]
+        if name == "months":
+            allowed = labels.allowed_months(rates, draft.scheme == Scheme.BHXH_VOLUNTARY)
+            return [Choice(labels.months(m), draft.with_(months=m)) for m in allowed]
+        if name == "income":
+            choices = []
+            if refused is not None and refused.limit is not None:
+                return [
+                    Choice(labels.compute_with(refused.limit), draft.with_(income=refused.limit)),
+                    Choice(labels.other_amount, draft),
+                ]
+            for amount in labels.income_suggestions(rates):
+                choices.append(Choice(labels.amount(amount), draft.with_(income=amount)))
+            return choices
+        # group
+        if draft.scheme == Scheme.BHXH_VOLUNTARY:
+            return [Choice(label, draft.with_(group=key)) for key, label in labels.bhxh_groups(rates)]
+        return [Choice(label, draft.with_(group=key)) for key, label in labels.bhyt_groups(rates)]
+
+
+class DialogueLabels:
+    """Interface for the wording of choices; `bot.replies.Labels` implements it."""
+
+    household: str
+    voluntary: str
+    other_amount: str
+
+    def bhyt_groups(self, rates: object) -> list[tuple[str, str]]: ...
+    def bhxh_groups(self, rates: object) -> list[tuple[str, str]]: ...
+    def members(self, n: int) -> str: ...
+    def months(self, m: int) -> str: ...
+    def amount(self, vnd: int) -> str: ...
+    def compute_with(self, vnd: int) -> str: ...
+    def income_suggestions(self, rates: object) -> list[int]: ...
+    def allowed_months(self, rates: object, voluntary: bool) -> list[int]: ...

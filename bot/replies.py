@@ -1,0 +1,349 @@
+"""Vietnamese reply texts of the citizen conversation (HTML parse mode).
+
+Every piece of user-supplied text goes through `esc` before it is placed in a reply. Layout
+follows CONVERSATIONS.md: short lines for a phone, amounts as "1.366.200 đ", the date and legal
+basis of every figure, a next step as buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from bot.dialogue import Answer, Ask, CostDraft, Scheme, Stop
+from bot.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, VoluntaryQuote
+from bot.money import format_number, format_pct, format_vnd
+from bot.rates import RatesInForce
+
+# (command, description) for setMyCommands; Vietnamese, as the menu people see.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Bắt đầu, mở menu"),
+    ("bhyt", "Tính tiền BHYT (hộ gia đình, nhóm được hỗ trợ)"),
+    ("bhxh", "Tính tiền BHXH tự nguyện"),
+    ("help", "Hướng dẫn và lưu ý an toàn"),
+]
+
+PAY_WHERE = "Đóng tại đại lý thu của xã, bưu điện, hoặc trên ứng dụng VssID."
+SAFETY = (
+    "🔒 Bot <b>không bao giờ</b> hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản ngân hàng. "
+    "Ai hỏi những thứ đó là kẻ lừa đảo."
+)
+INTERNAL_ERROR = "Xin lỗi, bot vừa gặp lỗi khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
+UNKNOWN_COMMAND = "Bot không có lệnh này. Bạn chọn một mục bên dưới hoặc gõ /help."
+PHOTO_WARNING = (
+    "Bot không cần ảnh thẻ hay giấy tờ, và bạn đừng gửi ảnh thẻ cho ai qua mạng. "
+    "Bạn chọn một mục bên dưới để tính tiền đóng."
+)
+NON_TEXT = "Bot chỉ đọc được tin nhắn chữ. Bạn chọn một mục bên dưới nhé."
+EXPIRED_BUTTON = "Nút này không còn dùng được. Bạn chọn lại từ menu nhé."
+
+MENU_BUTTONS: list[tuple[str, str]] = [
+    ("🏥 BHYT hộ gia đình", "m:hgd"),
+    ("👴 BHXH tự nguyện", "m:tn"),
+    ("🤝 BHYT được hỗ trợ", "m:bhyt"),
+    ("❓ Hướng dẫn", "m:help"),
+]
+
+# Short button labels; the rate file's full label is used in answers.
+BHYT_GROUP_SHORT = {
+    "can_ngheo": "Hộ cận nghèo",
+    "hoc_sinh": "Học sinh, sinh viên",
+    "nong_lam_ngu_diem": "Hộ nông, lâm, ngư, diêm nghiệp",
+    "dtts_vung_thoat_kho": "DTTS ở xã ra khỏi vùng khó khăn",
+    "y_te_thon": "Y tế thôn, cán bộ thôn, tổ",
+    "ngheo": "Hộ nghèo",
+    "dtts_vung_kho": "DTTS vùng khó khăn",
+    "tre_em_duoi_6": "Trẻ em dưới 6 tuổi",
+    "bao_tro_xa_hoi": "Bảo trợ xã hội",
+}
+BHXH_GROUP_SHORT = {
+    "ngheo": "Hộ nghèo",
+    "can_ngheo": "Hộ cận nghèo",
+    "dtts": "Người dân tộc thiểu số",
+    "khac": "Người dân khác",
+}
+INCOME_SUGGESTIONS = (2_000_000, 3_000_000, 5_000_000, 10_000_000)
+
+
+def esc(text: object) -> str:
+    """Escape user-supplied text for Telegram's HTML parse mode."""
+    return escape(str(text), quote=False)
+
+
+def day(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def greeting(first_name: str) -> str:
+    name = esc(first_name.strip()[:64]) if first_name.strip() else "bạn"
+    return (
+        f"Chào {name}! Mình giúp bạn tính tiền đóng <b>BHYT hộ gia đình</b> và "
+        "<b>BHXH tự nguyện</b>, đúng đến từng đồng theo quy định hiện hành.\n"
+        "Bạn bấm một mục bên dưới, hoặc gõ tự nhiên, ví dụ:\n"
+        "• <i>bhyt hộ gia đình 3 người 12 tháng</i>\n"
+        "• <i>bhxh tự nguyện 2tr hằng tháng</i>"
+    )
+
+
+HELP_TEXT = (
+    "<b>Bot làm được gì</b>\n"
+    "• Tính tiền <b>BHYT hộ gia đình</b> cho 1–20 người, đóng 3, 6 hoặc 12 tháng "
+    "(người thứ 2, 3, 4 được giảm 30%, 40%, 50%; từ người thứ 5 giảm 60%).\n"
+    "• Tính tiền <b>BHYT được Nhà nước hỗ trợ</b>: hộ cận nghèo, học sinh sinh viên, "
+    "hộ nông lâm ngư diêm nghiệp, người dân tộc thiểu số...\n"
+    "• Tính tiền <b>BHXH tự nguyện</b> theo mức thu nhập bạn chọn, kèm mức hỗ trợ.\n"
+    "Gõ như khi nhắn tin, có dấu hay không dấu đều được: <i>bhyt 4 nguoi 6 thang</i>, "
+    "<i>bhxh tu nguyen 1,5 trieu ho can ngheo</i>, <i>bhyt hộ gia đình 3 người ngày 01/07/2026</i>.\n"
+    "Lệnh: /bhyt · /bhxh · /start (menu) · /help\n\n" + SAFETY
+)
+
+
+def unknown_text(text: str) -> str:
+    shown = text.strip().replace("\n", " ")
+    if len(shown) > 60:
+        shown = shown[:60] + "…"
+    echo = f" “{esc(shown)}”" if shown else ""
+    return (
+        f"Mình chưa hiểu{echo}. Bạn có thể gõ ví dụ <i>bhyt hộ gia đình 3 người</i> hoặc "
+        "<i>bhxh tự nguyện 2 triệu</i>, hoặc chọn một mục bên dưới."
+    )
+
+
+def unclear_answer(field: str) -> str:
+    hints = {
+        "members": "số người, ví dụ 3",
+        "months": "số tháng: 3, 6 hoặc 12",
+        "income": "mức thu nhập, ví dụ 2tr hoặc 1.500.000",
+        "group": "nhóm của bạn bằng nút bên dưới",
+        "scheme": "một mục bên dưới",
+    }
+    return f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé."
+
+
+# --- choice labels (bot.dialogue.DialogueLabels) -------------------------------------------
+
+
+class Labels:
+    """Wording of the dialogue's choices."""
+
+    household = "Hộ gia đình"
+    voluntary = "BHXH tự nguyện"
+    other_amount = "Nhập mức khác"
+
+    def bhyt_groups(self, rates: RatesInForce) -> list[tuple[str, str]]:
+        result = []
+        for key, group in rates.bhyt_support.groups.items():
+            short = BHYT_GROUP_SHORT.get(key, group.label)
+            suffix = "miễn phí" if group.free else format_pct(group.percent)
+            result.append((key, f"{short} ({suffix})"))
+        return result
+
+    def bhxh_groups(self, rates: RatesInForce) -> list[tuple[str, str]]:
+        return [
+            (key, BHXH_GROUP_SHORT.get(key, group.label))
+            for key, group in rates.bhxh_voluntary.support.items()
+        ]
+
+    def members(self, n: int) -> str:
+        return f"{n} người"
+
+    def months(self, m: int) -> str:
+        return "Hằng tháng" if m == 1 else f"{m} tháng"
+
+    def amount(self, vnd: int) -> str:
+        return format_vnd(vnd)
+
+    def compute_with(self, vnd: int) -> str:
+        return f"Tính với {format_vnd(vnd)}"
+
+    def income_suggestions(self, rates: RatesInForce) -> list[int]:
+        low = rates.min_income
+        high = rates.max_income
+        return [low] + [a for a in INCOME_SUGGESTIONS if low < a <= high]
+
+    def allowed_months(self, rates: RatesInForce, voluntary: bool) -> list[int]:
+        row = rates.bhxh_voluntary if voluntary else rates.bhyt_household
+        return list(row.allowed_months)
+
+
+LABELS = Labels()
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def draft_heading(draft: CostDraft) -> str:
+    """What is known so far, so a follow-up question is never out of context."""
+    parts: list[str] = []
+    if draft.scheme == Scheme.BHYT_HOUSEHOLD:
+        parts.append("BHYT hộ gia đình")
+        if draft.members:
+            parts.append(f"{draft.members} người")
+    elif draft.scheme == Scheme.BHYT_SUPPORTED:
+        parts.append("BHYT")
+        if draft.group:
+            parts.append(BHYT_GROUP_SHORT.get(draft.group, draft.group))
+    elif draft.scheme == Scheme.BHXH_VOLUNTARY:
+        parts.append("BHXH tự nguyện")
+        if draft.income:
+            parts.append(f"thu nhập {format_vnd(draft.income)}")
+        if draft.group:
+            parts.append(BHXH_GROUP_SHORT.get(draft.group, draft.group))
+    if draft.on:
+        parts.append(f"ngày {day(draft.on)}")
+    return " · ".join(parts)
+
+
+def ask_text(ask: Ask, rates: RatesInForce) -> str:
+    lines: list[str] = []
+    if ask.refused is not None:
+        lines.append(refusal_text(ask.refused, rates))
+    else:
+        heading = draft_heading(ask.draft)
+        if heading:
+            lines.append(f"<b>{heading}</b>")
+    lines.append(_question(ask, rates))
+    return "\n".join(lines)
+
+
+def _question(ask: Ask, rates: RatesInForce) -> str:
+    field, draft = ask.field, ask.draft
+    if field == "scheme":
+        return "Bạn muốn tính BHYT cho ai?" if draft.scheme == Scheme.BHYT else "Bạn muốn tính khoản nào?"
+    if field == "members":
+        return "Hộ gia đình có mấy người cùng tham gia? (nhiều hơn 6 người thì gõ số)"
+    if field == "months":
+        if draft.scheme == Scheme.BHXH_VOLUNTARY:
+            return "Bạn muốn đóng theo phương thức nào?"
+        return "Bạn muốn đóng cho bao lâu?"
+    if field == "income":
+        if ask.refused is not None:
+            return "Tính với mức này, hay bạn nhập mức khác?"
+        return (
+            "Bạn chọn mức thu nhập làm căn cứ đóng mỗi tháng (từ "
+            f"{format_vnd(rates.min_income)} đến {format_vnd(rates.max_income)}). "
+            "Bấm nút hoặc gõ số, ví dụ <i>2tr</i>."
+        )
+    if draft.scheme == Scheme.BHXH_VOLUNTARY:
+        return "Bạn thuộc nhóm nào? (để tính mức Nhà nước hỗ trợ)"
+    return "Bạn thuộc nhóm nào?"
+
+
+def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> str:
+    reason = refused.reason
+    if reason == RefusalReason.INCOME_BELOW_MIN:
+        return (
+            f"Mức thu nhập chọn đóng thấp nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+            "(chuẩn nghèo khu vực nông thôn)."
+        )
+    if reason == RefusalReason.INCOME_ABOVE_MAX:
+        return (
+            f"Mức thu nhập chọn đóng cao nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+            "(20 lần lương cơ sở)."
+        )
+    if reason == RefusalReason.MEMBERS_RANGE:
+        return f"Mỗi lần tính được từ 1 đến {refused.limit or 20} người trong hộ."
+    if reason == RefusalReason.MONTHS_NOT_ALLOWED:
+        allowed = ", ".join(str(m) for m in (refused.allowed or ()))
+        return f"Chỉ đóng được theo các kỳ: {allowed} tháng."
+    if reason == RefusalReason.GROUP_NOT_AVAILABLE:
+        since = f" từ ngày {day(refused.available_from)}" if refused.available_from else ""
+        return f"Nhóm này chỉ được hỗ trợ{since}. Bạn chọn nhóm khác nhé."
+    if reason == RefusalReason.UNKNOWN_GROUP:
+        return "Mình chưa rõ bạn thuộc nhóm nào."
+    if reason == RefusalReason.NO_RATES:
+        first = f" từ ngày {day(refused.available_from)}" if refused.available_from else ""
+        asked = f" ngày {day(refused.on)}" if refused.on else ""
+        return f"Bot chưa có mức đóng cho{asked}; bot tính được{first} trở đi."
+    return "Không tính được với thông tin này. Bạn thử lại từ menu nhé."
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def answer_text(answer: Answer) -> str:
+    quote = answer.quote
+    if isinstance(quote, HouseholdQuote):
+        body = _household(quote)
+    elif isinstance(quote, SupportedQuote):
+        body = _supported(quote, answer.campaign_name)
+    else:
+        body = _voluntary(quote)
+    return f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>\n{PAY_WHERE}"
+
+
+def _household(q: HouseholdQuote) -> str:
+    lines = [f"<b>BHYT hộ gia đình · {q.members} người · {q.months} tháng</b>"]
+    shown = q.lines if q.members <= 6 else q.lines[:5]
+    for line in shown:
+        share = "" if line.index == 1 else f" ({format_pct(line.ladder_percent)})"
+        lines.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
+    if q.members > 6:
+        rest = q.lines[5:]
+        each = rest[0]
+        lines.append(
+            f"- Người thứ 6 đến {q.members}: {format_vnd(each.amount)} × {len(rest)} người "
+            f"({format_pct(each.ladder_percent)})"
+        )
+    lines.append(f"<b>Tổng: {format_vnd(q.total)}</b>")
+    lines.append(
+        f"Mức đóng {format_pct(q.rate_percent)} lương cơ sở {format_vnd(q.base_salary)} "
+        f"({esc(q.base_salary_source)}, từ {day(q.base_salary_from)}); "
+        f"giảm trừ theo {esc(q.ladder_source)}."
+    )
+    return "\n".join(lines)
+
+
+def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
+    label = esc(q.group_label)
+    if q.free:
+        return (
+            f"<b>BHYT · {label}</b>\n"
+            "Nhóm này được ngân sách Nhà nước <b>cấp thẻ miễn phí</b> (hỗ trợ 100%): "
+            "bạn không phải đóng. Liên hệ UBND xã hoặc trưởng thôn, ấp để được lập danh sách.\n"
+            f"Căn cứ: {esc(q.support_source)}."
+        )
+    lines = [
+        f"<b>BHYT · {label} · {q.months} tháng</b>",
+        f"- Mức đóng đầy đủ: {format_vnd(q.total)} "
+        f"({format_pct(q.rate_percent)} × {format_vnd(q.base_salary)} × {q.months} tháng)",
+        f"- Ngân sách Nhà nước hỗ trợ {format_pct(q.support_percent)}: −{format_vnd(q.budget)}",
+    ]
+    for funder in q.funders:
+        lines.append(f"- {esc(funder.name)} hỗ trợ: −{format_vnd(funder.amount)}")
+    lines.append(f"<b>Bạn đóng: {format_vnd(q.person_pays)}</b>")
+    basis = f"Hỗ trợ theo {esc(q.support_source)}; lương cơ sở theo {esc(q.base_salary_source)}."
+    if q.group_note:
+        basis += f" Lưu ý: {esc(q.group_note)}"
+    lines.append(basis)
+    if q.cofunded and campaign_name:
+        lines.append(f"Phần hỗ trợ thêm thuộc {esc(campaign_name)}.")
+    return "\n".join(lines)
+
+
+def _voluntary(q: VoluntaryQuote) -> str:
+    mode = "hằng tháng" if q.months == 1 else f"đóng {q.months} tháng một lần"
+    lines = [
+        f"<b>BHXH tự nguyện · thu nhập chọn {format_vnd(q.income)} · {mode}</b>",
+        f"- Mức đóng {format_pct(q.rate_percent)}: {format_vnd(q.monthly_gross)}/tháng",
+        f"- Nhà nước hỗ trợ ({esc(q.group_label)}, {format_pct(q.support_percent)}): "
+        f"−{format_vnd(q.monthly_support)}/tháng",
+        f"<b>Bạn đóng: {format_vnd(q.monthly_net)}/tháng</b>",
+    ]
+    if q.months > 1:
+        lines.append(
+            f"<b>Mỗi lần đóng {q.months} tháng: {format_vnd(q.period_net)}</b> "
+            f"(đã trừ hỗ trợ {format_vnd(q.period_support)})"
+        )
+    lines.append(
+        f"Hỗ trợ theo {esc(q.support_source)}, tính trên {format_pct(q.rate_percent)} × chuẩn nghèo "
+        f"nông thôn, tối đa {format_number(q.max_support_months)} tháng."
+    )
+    return "\n".join(lines)
+
+
+def stop_text(stop: Stop) -> str:
+    return refusal_text(stop.refused)
+
+
+ANSWER_AGAIN = "🔁 Tính lại"

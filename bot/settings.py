@@ -1,0 +1,116 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+A missing or malformed setting must stop the bot with one line naming it, so every field carries
+its environment name and `load_settings` turns pydantic's error into a `SettingsError`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Documented in `.env.example` and the README."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: str | None = Field(default=None, description="Bot token from @BotFather")
+    telegram_api_base_url: str = Field(
+        default=TELEGRAM_API_DEFAULT,
+        description="Bot API server: Telegram's own, a self-hosted one, or the local emulator",
+    )
+    database_path: Path = Field(default=Path("data/bhxh-bot.sqlite3"))
+    timezone: str = Field(default="Asia/Ho_Chi_Minh")
+    admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
+    rates_path: Path | None = Field(
+        default=None, description="Operator copy of the rate tables; default: the packaged file"
+    )
+    campaigns_path: Path | None = Field(default=None)
+    log_level: str = Field(default="INFO")
+    persistence_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Reminders (scheduler/reminders.py)
+    reminder_hours_start: time = Field(default=time(8, 0))
+    reminder_hours_end: time = Field(default=time(20, 0))
+    reminder_interval_days: int = Field(default=7, ge=1, le=365)
+    reminder_max_count: int = Field(default=3, ge=1, le=50)
+    # Daily summaries (scheduler/summaries.py)
+    summary_time: time = Field(default=time(17, 0))
+    scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if not _TOKEN_RE.match(value):
+            raise ValueError("expected the form 123456789:ABC... given by @BotFather")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
+            for part in parts:
+                if not part.isdigit():
+                    raise ValueError(f"{part!r} is not a numeric Telegram user id")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """The token, or a SettingsError naming the setting (only `run` needs it)."""
+        if not self.telegram_bot_token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is missing: set it in the environment or .env "
+                "(or run `bhxh-bot demo` to try the bot offline)"
+            )
+        return self.telegram_bot_token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning the first validation error into a one-line `SettingsError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err.get("loc") else "settings"
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise SettingsError(f"{name} is invalid: {message}") from None

@@ -1,0 +1,14 @@
+"""Scheduled jobs (PTB JobQueue over APScheduler). Each feature adds its registrar here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from telegram.ext import Application
+
+JOB_REGISTRARS: list[Callable[[Application], None]] = []
+
+
+def register_jobs(application: Application) -> None:
+    for register in JOB_REGISTRARS:
+        register(application)

@@ -1,0 +1,50 @@
+"""Repository of people who have talked to the bot (per channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    channel: str
+    user_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+
+
+class UserRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(
+        self,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        at: datetime,
+        channel: str = "telegram",
+    ) -> None:
+        """Record that a person wrote to the bot (first and last contact)."""
+        stamp = at.isoformat(timespec="seconds")
+        await self.db.execute(
+            "INSERT INTO chat_users(channel, user_id, first_name, last_name, username,"
+            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(channel, user_id) DO UPDATE SET first_name = excluded.first_name,"
+            " last_name = excluded.last_name, username = excluded.username,"
+            " last_seen = excluded.last_seen",
+            (channel, user_id, first_name[:128], last_name, username, stamp, stamp),
+        )
+
+    async def get(self, user_id: int, channel: str = "telegram") -> ChatUser | None:
+        row = await self.db.fetchone(
+            "SELECT channel, user_id, first_name, last_name, username FROM chat_users"
+            " WHERE channel = ? AND user_id = ?",
+            (channel, user_id),
+        )
+        return None if row is None else ChatUser(*row)

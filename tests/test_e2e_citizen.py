@@ -1,0 +1,278 @@
+"""The citizen conversation end to end: real Application <-> emulator over HTTP, real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.emulator import BotApiEmulator
+from tests.conftest import TZ, BotHarness
+
+pytestmark = pytest.mark.asyncio
+
+_next_user = iter(range(10_000, 99_999))
+
+
+def new_user(emulator: BotApiEmulator, name: str = "Lan"):
+    return emulator.user(next(_next_user), first_name=name)
+
+
+async def test_start_shows_menu_and_commands_are_registered(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    reply = await user.ask("/start")
+    assert "Chào Lan" in reply.plain_text
+    assert reply.button_texts == [
+        "🏥 BHYT hộ gia đình",
+        "👴 BHXH tự nguyện",
+        "🤝 BHYT được hỗ trợ",
+        "❓ Hướng dẫn",
+    ]
+    commands = {c["command"]: c["description"] for c in emulator.commands}
+    assert {"start", "bhyt", "bhxh", "help"} <= set(commands)
+    assert commands["bhyt"].startswith("Tính tiền BHYT")
+
+
+async def test_help_warns_about_passwords_otp_and_card_photos(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("/help")
+    text = reply.plain_text
+    assert "mật khẩu" in text and "OTP" in text and "ảnh thẻ" in text
+
+
+async def test_menu_household_flow_with_buttons(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    await user.ask("/start")
+    await user.press("🏥 BHYT hộ gia đình")
+    (members_q,) = await user.replies()
+    assert "mấy người" in members_q.plain_text
+    await user.press("3 người")
+    (months_q,) = await user.replies()
+    assert months_q.button_texts == ["3 tháng", "6 tháng", "12 tháng"]
+    await user.press("12 tháng")
+    (answer,) = await user.replies()
+    text = answer.plain_text
+    assert "Người thứ 1: 1.366.200 đ" in text
+    assert "Người thứ 2: 956.340 đ (70%)" in text
+    assert "Người thứ 3: 819.720 đ (60%)" in text
+    assert "Tổng: 3.142.260 đ" in text
+    assert "NĐ 161/2026/NĐ-CP" in text and "23/11/2026" in text
+    assert "VssID" in text
+
+
+async def test_bhyt_command_supported_group_flow(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("/bhyt")
+    assert "BHYT cho ai" in ask.plain_text
+    assert "Hộ gia đình" in ask.button_texts
+    await user.press("Hộ cận nghèo (70%)")
+    (months_q,) = await user.replies()
+    await user.press("6 tháng")
+    (answer,) = await user.replies()
+    # 4,5% x 2.530.000 x 6 = 683.100; budget 70% = 478.170; person 204.930
+    assert "Mức đóng đầy đủ: 683.100 đ" in answer.plain_text
+    assert "−478.170 đ" in answer.plain_text
+    assert "Bạn đóng: 204.930 đ" in answer.plain_text
+
+
+async def test_bhxh_command_guided_flow(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("/bhxh")
+    assert "1.500.000 đ" in ask.button_texts
+    await user.press("5.000.000 đ")
+    (group_q,) = await user.replies()
+    await user.press("Hộ cận nghèo")
+    (mode_q,) = await user.replies()
+    assert mode_q.button_texts == ["Hằng tháng", "3 tháng", "6 tháng", "12 tháng"]
+    await user.press("12 tháng")
+    (answer,) = await user.replies()
+    # DOMAIN.md §4 example 6: (1.100.000 − 132.000) × 12 = 11.616.000
+    assert "Mỗi lần đóng 12 tháng: 11.616.000 đ" in answer.plain_text
+    assert "NĐ 159/2025/NĐ-CP" in answer.plain_text
+
+
+# 25+ phrasings people really type, with and without diacritics; expected figure at 23/11/2026.
+COMPLETE_PHRASINGS = [
+    ("bhyt hộ gia đình 3 người 12 tháng", "Tổng: 3.142.260 đ"),
+    ("bhyt ho gia dinh 3 nguoi 12 thang", "Tổng: 3.142.260 đ"),
+    ("BHYT HO GIA DINH 6 NGUOI 6 THANG", "Tổng: 2.459.160 đ"),
+    ("bảo hiểm y tế hộ gia đình 6 người 6 tháng", "Tổng: 2.459.160 đ"),
+    ("bao hiem y te cho 1 nguoi 1 nam", "Tổng: 1.366.200 đ"),
+    ("mua bhyt 2 người cả năm hết bao nhiêu", "Tổng: 2.322.540 đ"),
+    ("bhyt ho gia dinh 4 nguoi 6 thang", "Tổng: 1.912.680 đ"),
+    ("thẻ bhyt cả nhà 5 người 3 tháng", "Tổng: 1.092.960 đ"),
+    ("bhyt 2 nguoi nua nam", "Tổng: 1.161.270 đ"),
+    ("bhxh tự nguyện 1,5 triệu người dân khác hằng tháng", "Bạn đóng: 264.000 đ/tháng"),
+    ("bhxh tu nguyen 1.500.000 khac hang thang", "Bạn đóng: 264.000 đ/tháng"),
+    ("bhxh tn 1500k binh thuong moi thang", "Bạn đóng: 264.000 đ/tháng"),
+    ("dong bhxh tu nguyen muc 5tr ho can ngheo 12 thang", "11.616.000 đ"),
+    ("đóng bhxh tự nguyện 3tr, tôi là người dân tộc thiểu số, đóng hằng tháng", "Bạn đóng: 561.000 đ/tháng"),
+    ("bhxh tự nguyện 2 triệu hộ nghèo 1 tháng", "Bạn đóng: 275.000 đ/tháng"),
+    ("bhxh tu nguyen 2tr ho ngheo hang thang", "Bạn đóng: 275.000 đ/tháng"),
+    ("bảo hiểm xã hội tự nguyện 1.5tr cận nghèo hàng tháng", "Bạn đóng: 198.000 đ/tháng"),
+    ("bhxh tự nguyện 3,5tr hộ cận nghèo 12 tháng", "7.656.000 đ"),
+    ("bhyt học sinh 12 tháng", "Bạn đóng: 683.100 đ"),
+    ("bhyt hoc sinh 12 thang", "Bạn đóng: 683.100 đ"),
+    ("bhyt cận nghèo 12 tháng", "Bạn đóng: 409.860 đ"),
+    ("bhyt can ngheo 3 thang", "Bạn đóng: 102.465 đ"),
+    ("bhyt hộ nghèo", "miễn phí"),
+    ("bhyt trẻ em dưới 6 tuổi", "miễn phí"),
+    ("bhyt hộ gia đình 3 người 12 tháng ngày 10/03/2025", "Tổng: 2.906.280 đ"),
+    ("bhyt ho gia dinh 1 nguoi 12 thang ngay 10/03/2025", "Tổng: 1.263.600 đ"),
+    ("bhxh tu nguyen 1,5tr ho ngheo hang thang ngay 20/05/2025", "Bạn đóng: 231.000 đ/tháng"),
+    ("bhyt dtts 3 thang ngay 05/11/2024", "Bạn đóng: 20.000 đ"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPLETE_PHRASINGS)
+async def test_free_text_phrasings_answer_at_once(
+    harness: BotHarness, emulator: BotApiEmulator, text: str, expected: str
+) -> None:
+    reply = await new_user(emulator).ask(text)
+    assert expected in reply.plain_text, reply.plain_text
+
+
+async def test_household_follow_up_asks_for_the_period_with_buttons(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt ho gia dinh 3 nguoi")
+    assert "bao lâu" in ask.plain_text
+    assert ask.button_texts == ["3 tháng", "6 tháng", "12 tháng"]
+    await user.press("12 tháng")
+    (answer,) = await user.replies()
+    assert "Tổng: 3.142.260 đ" in answer.plain_text
+
+
+async def test_missing_members_then_typed_answer(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("mua bảo hiểm y tế hộ gia đình hết bao nhiêu")
+    assert "mấy người" in ask.plain_text
+    ask2 = await user.ask("4")
+    assert "bao lâu" in ask2.plain_text
+    answer = await user.ask("6 tháng")
+    assert "Tổng: 1.912.680 đ" in answer.plain_text
+
+
+async def test_voluntary_missing_group_and_mode_are_asked_in_turn(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhxh tự nguyện 2 triệu")
+    assert "nhóm nào" in ask.plain_text
+    assert "Người dân khác" in ask.button_texts
+    await user.press("Người dân khác")
+    (mode,) = await user.replies()
+    assert "phương thức" in mode.plain_text
+    await user.press("Hằng tháng")
+    (answer,) = await user.replies()
+    assert "Bạn đóng: 374.000 đ/tháng" in answer.plain_text  # 440.000 − 66.000
+
+
+async def test_income_below_minimum_is_refused_with_the_limit(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    reply = await user.ask("bhxh tu nguyen 800k")
+    assert "thấp nhất là 1.500.000 đ" in reply.plain_text
+    assert reply.button_texts == ["Tính với 1.500.000 đ", "Nhập mức khác"]
+    await user.press("Tính với 1.500.000 đ")
+    (group_q,) = await user.replies()
+    assert "nhóm nào" in group_q.plain_text
+
+
+async def test_income_above_maximum_is_refused_with_the_limit(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("bhxh tự nguyện 60 triệu")
+    assert "cao nhất là 50.600.000 đ" in reply.plain_text
+
+
+async def test_too_many_members_and_wrong_period_are_refused(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    reply = await user.ask("bhyt ho gia dinh 25 nguoi 12 thang")
+    assert "từ 1 đến 20 người" in reply.plain_text
+    reply = await user.ask("bhyt hộ gia đình 2 người 5 tháng")
+    assert "3, 6, 12 tháng" in reply.plain_text
+    assert reply.button_texts == ["3 tháng", "6 tháng", "12 tháng"]
+
+
+async def test_date_before_the_rate_tables_is_refused(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("bhyt ho gia dinh 2 nguoi 12 thang ngay 01/01/2015")
+    assert "chưa có mức đóng" in reply.plain_text
+
+
+async def test_the_answer_follows_the_date_of_the_rule_change(
+    harness: BotHarness, emulator: BotApiEmulator, clock: ManualClock
+) -> None:
+    user = new_user(emulator)
+    clock.set(datetime(2026, 6, 30, 10, 0, tzinfo=TZ))
+    before = await user.ask("bhyt ho gia dinh 1 nguoi 12 thang")
+    clock.set(datetime(2026, 7, 1, 10, 0, tzinfo=TZ))
+    after = await user.ask("bhyt ho gia dinh 1 nguoi 12 thang")
+    assert "Tổng: 1.263.600 đ" in before.plain_text and "2.340.000" in before.plain_text
+    assert "Tổng: 1.366.200 đ" in after.plain_text and "2.530.000" in after.plain_text
+
+
+@pytest.mark.parametrize("text", ["xin chao ban", "asdfgh", "🙂🙂🙂", "thời tiết hôm nay thế nào"])
+async def test_unknown_text_gets_a_friendly_reply_with_the_menu(
+    harness: BotHarness, emulator: BotApiEmulator, text: str
+) -> None:
+    reply = await new_user(emulator).ask(text)
+    assert reply.button_texts[:2] == ["🏥 BHYT hộ gia đình", "👴 BHXH tự nguyện"]
+
+
+async def test_user_text_with_markup_characters_is_echoed_safely(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = emulator.user(next(_next_user), first_name="<b>An & *Bình*_</b>")
+    hello = await user.ask("/start")
+    assert "Chào <b>An & *Bình*_</b>!" in hello.plain_text
+    echoed = await user.ask("a < b & c > d *x* _y_ <script>")
+    assert "“a < b & c > d *x* _y_ <script>”" in echoed.plain_text
+    assert not [r for r in emulator.rejected if r.chat_id == user.chat_id]
+
+
+async def test_huge_and_odd_messages_get_an_answer_and_nothing_breaks(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    reply = await user.ask("bhyt " + "x" * 4000)
+    assert reply.plain_text
+    reply = await user.ask("\u0000\u202e\ufeff" + "👨‍👩‍👧" * 300)
+    assert reply.plain_text
+    assert len(reply.plain_text) <= 4096
+
+
+async def test_forged_and_stale_buttons_change_nothing(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt ho gia dinh 3 nguoi")
+    await user.press_data(ask.message_id, "q1|h|999999|12|||")
+    (reply,) = await user.replies()
+    assert "từ 1 đến 20 người" in reply.plain_text
+    await user.press_data(ask.message_id, "q1|zz|1|1|1|1|1")
+    (reply,) = await user.replies()
+    assert "không còn dùng được" in reply.plain_text
+    await user.press_data(ask.message_id, "something-else")
+    (reply,) = await user.replies()
+    assert "không còn dùng được" in reply.plain_text
+
+
+async def test_photo_gets_a_safety_note(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    await user.send_document(filename="the.jpg", content=b"\xff\xd8\xff", mime_type="image/jpeg")
+    (reply,) = await user.replies()
+    assert reply.plain_text
+
+
+async def test_conversation_survives_a_restart(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt ho gia dinh 3 nguoi")
+    assert "bao lâu" in ask.plain_text
+    await asyncio.sleep(0.3)  # the persistence writes every 0.2 s, as production does every second
+    await harness.restart()
+    # The person types the answer instead of tapping: the pending question was remembered.
+    answer = await user.ask("12 tháng")
+    assert "Tổng: 3.142.260 đ" in answer.plain_text
+    # And an old button still works after the restart.
+    await user.press_data(ask.message_id, ask.callback_datas[0])
+    (answer,) = await user.replies()
+    assert "Tổng: 785.565 đ" in answer.plain_text  # 3 months: 341.550 + 239.085 + 204.930
+
+
+async def test_messages_sent_while_the_bot_was_down_are_answered(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    await harness.stop()
+    await user.say("bhyt ho gia dinh 1 nguoi 12 thang")
+    await harness.start()
+    (answer,) = await user.replies(timeout=10)
+    assert "Tổng: 1.366.200 đ" in answer.plain_text

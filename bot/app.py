@@ -48,22 +48,32 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 def build_application(
-    settings: Settings, *, token: str | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    token: str | None = None,
+    clock: Clock | None = None,
+    rate_limited: bool = True,
 ) -> Application:
-    """Build the python-telegram-bot Application with every handler and job registered."""
+    """Build the python-telegram-bot Application with every handler and job registered.
+
+    `rate_limited=False` is for benchmarks that measure the bot's own capacity; production,
+    tests and the demo always keep Telegram's limits.
+    """
     from handlers import register_handlers  # handlers import bot.*, so import late
     from scheduler import register_jobs
 
     services = build_services(settings, clock)
     base = settings.telegram_api_base_url
+    builder = ApplicationBuilder()
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = (
-        ApplicationBuilder()
+        builder
         .token(token or settings.require_token())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .persistence(SQLitePersistence(services.db, settings.persistence_interval_seconds))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (`./dev bench [NAME...]`); figures go in the README, never in tests."""

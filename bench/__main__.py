@@ -1,0 +1,30 @@
+"""`python -m bench [NAME...]`: run the named benchmarks (default: all) and print figures."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from bench.common import machine
+
+# name -> module with a `run()` function. Feature benchmarks add themselves here.
+BENCHMARKS: dict[str, str] = {
+    "engine": "bench.bench_engine",
+    "citizen": "bench.bench_citizen_e2e",
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        return 2
+    print(f"machine: {machine()}", flush=True)
+    for name in names:
+        importlib.import_module(BENCHMARKS[name]).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

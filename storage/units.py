@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from storage import targets as figures_sql
 from storage.db import Database
+from storage.targets import Baseline, Target
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,36 @@ class Unit:
 
 _COLUMNS = "code, name, parent_code, level, population, labour_force, staff_count, pay_points"
 
+# Columns an import may set; `code` is the key and always present.
+UNIT_FIELDS = ("name", "parent_code", "level", "population", "labour_force", "staff_count", "pay_points")
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """One unit as an import file gives it.
+
+    `present` names the columns the file has: a column the file lacks keeps the stored value
+    (a targets-only file never blanks a population), a present but empty cell clears it.
+    """
+
+    code: str
+    name: str
+    parent_code: str | None = None
+    level: str = ""
+    population: int | None = None
+    labour_force: int | None = None
+    staff_count: int | None = None
+    pay_points: str | None = None
+    present: frozenset[str] = field(default_factory=lambda: frozenset(UNIT_FIELDS))
+
+
+@dataclass(frozen=True)
+class TreeImportResult:
+    created: int
+    updated: int
+    baselines: int
+    targets: int
+
 
 class UnitRepository:
     def __init__(self, db: Database) -> None:
@@ -33,6 +67,30 @@ class UnitRepository:
     async def children(self, code: str) -> list[Unit]:
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM units WHERE parent_code = ? ORDER BY code", (code,)
+        )
+        return [Unit(*row) for row in rows]
+
+    async def roots(self) -> list[Unit]:
+        """Units without a parent (provinces, districts or cities loaded as top level)."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM units WHERE parent_code IS NULL ORDER BY code"
+        )
+        return [Unit(*row) for row in rows]
+
+    async def all(self) -> list[Unit]:
+        rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM units ORDER BY code")
+        return [Unit(*row) for row in rows]
+
+    async def count(self) -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM units") or 0)
+
+    async def subtree(self, code: str) -> list[Unit]:
+        """The unit and everything below it, as rows (for reports and coverage)."""
+        rows = await self.db.fetchall(
+            "WITH RECURSIVE sub(code) AS (SELECT code FROM units WHERE code = ?"
+            " UNION SELECT u.code FROM units u JOIN sub ON u.parent_code = sub.code)"
+            f" SELECT {_COLUMNS} FROM units WHERE code IN (SELECT code FROM sub) ORDER BY code",
+            (code,),
         )
         return [Unit(*row) for row in rows]
 
@@ -56,3 +114,61 @@ class UnitRepository:
             (code, scope_code),
         )
         return row is not None
+
+    async def ancestors(self, code: str) -> list[str]:
+        """Codes from the unit's parent up to the root (for breadcrumbs and checks)."""
+        rows = await self.db.fetchall(
+            "WITH RECURSIVE up(code, parent_code, depth) AS ("
+            " SELECT code, parent_code, 0 FROM units WHERE code = ?"
+            " UNION SELECT u.code, u.parent_code, up.depth + 1 FROM units u"
+            " JOIN up ON u.code = up.parent_code)"
+            " SELECT code FROM up WHERE depth > 0 ORDER BY depth",
+            (code,),
+        )
+        return [row[0] for row in rows]
+
+    async def parent_map(self) -> dict[str, str | None]:
+        """code -> parent code of every stored unit (imports check cycles against it)."""
+        rows = await self.db.fetchall("SELECT code, parent_code FROM units")
+        return {row[0]: row[1] for row in rows}
+
+    async def import_tree(
+        self,
+        units: Sequence[UnitRecord],
+        baselines: Iterable[Baseline],
+        targets: Iterable[Target],
+        now: datetime,
+    ) -> TreeImportResult:
+        """Upsert units (given parents first), their baselines and targets, all or nothing."""
+        stamp = now.isoformat(timespec="seconds")
+        existing = set((await self.parent_map()).keys())
+        created = updated = 0
+        async with self.db.transaction() as conn:
+            for unit in units:
+                await conn.execute(*_upsert_unit_sql(unit, stamp))
+                if unit.code in existing:
+                    updated += 1
+                else:
+                    created += 1
+                    existing.add(unit.code)
+            n_baselines = await figures_sql.upsert_baselines(conn, baselines)
+            n_targets = await figures_sql.upsert_targets(conn, targets)
+        return TreeImportResult(created, updated, n_baselines, n_targets)
+
+
+def _upsert_unit_sql(unit: UnitRecord, stamp: str) -> tuple[str, tuple[object, ...]]:
+    """INSERT ... ON CONFLICT DO UPDATE of the columns the file has."""
+    values = {name: getattr(unit, name) for name in UNIT_FIELDS}
+    insert_cols = ["code", *UNIT_FIELDS, "updated_at"]
+    params: list[object] = [unit.code, *(values[name] for name in UNIT_FIELDS), stamp]
+    updates = [f"{name} = excluded.{name}" for name in UNIT_FIELDS if name in unit.present]
+    updates.append("updated_at = excluded.updated_at")
+    placeholders = ", ".join("?" for _ in insert_cols)
+    sql = (
+        f"INSERT INTO units({', '.join(insert_cols)}) VALUES ({placeholders})"
+        f" ON CONFLICT(code) DO UPDATE SET {', '.join(updates)}"
+    )
+    # level is NOT NULL: an absent level inserts ''.
+    if values["level"] is None:
+        params[insert_cols.index("level")] = ""
+    return sql, tuple(params)

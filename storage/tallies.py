@@ -1,0 +1,246 @@
+"""Aggregate queries over enrolments: counts per unit, agent, team, day; staff relatives.
+
+Every query counts active entries only (withdrawn and voided rows stay for the audit trail)
+and aggregates in SQL, so a province with a million entries answers in one pass over the
+partial covering index of migration 0015. A scope of units is one JSON parameter
+(`json_each`), so any number of units fits in one statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from storage.db import Database
+from storage.enrolments import scope_param
+
+# Per-scheme counts as the queries return them: scheme -> count.
+Counts = dict[str, int]
+
+_ACTIVE_IN_DAYS = "e.status = 'active' AND e.created_on BETWEEN ? AND ?"
+_IN_SCOPE = " AND e.unit_code IN (SELECT value FROM json_each(?))"
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    code: str
+    name: str
+    parent_code: str | None
+    staff_count: int | None
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    member_id: int
+    full_name: str
+    unit_code: str
+    unit_name: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    team_id: int
+    code: str
+    name: str
+    unit_code: str
+
+
+@dataclass(frozen=True)
+class RelativesRow:
+    """Seed 004: how many of a unit's staff brought at least one relative into each scheme."""
+
+    unit_code: str
+    staff_with_bhyt: int
+    staff_with_bhxh: int
+
+
+def _days(day_from: date, day_to: date) -> list[object]:
+    return [day_from.isoformat(), day_to.isoformat()]
+
+
+def _where(
+    day_from: date, day_to: date, unit_codes: Sequence[str] | None
+) -> tuple[str, list[object]]:
+    sql = _ACTIVE_IN_DAYS
+    params = _days(day_from, day_to)
+    if unit_codes is not None:
+        sql += _IN_SCOPE
+        params.append(scope_param(unit_codes))
+    return sql, params
+
+
+class TallyRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def totals(
+        self, unit_codes: Sequence[str] | None, day_from: date, day_to: date
+    ) -> Counts:
+        """Entries per scheme in a scope (None: every unit) between two days, inclusive."""
+        where, params = _where(day_from, day_to, unit_codes)
+        rows = await self.db.fetchall(
+            f"SELECT e.scheme, COUNT(*) FROM enrolments e WHERE {where} GROUP BY e.scheme", params
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def per_unit(
+        self, unit_codes: Sequence[str] | None, day_from: date, day_to: date
+    ) -> dict[str, Counts]:
+        """Entries per unit (the agent's unit when logged) and scheme."""
+        where, params = _where(day_from, day_to, unit_codes)
+        rows = await self.db.fetchall(
+            f"SELECT e.unit_code, e.scheme, COUNT(*) FROM enrolments e WHERE {where}"
+            " GROUP BY e.unit_code, e.scheme",
+            params,
+        )
+        out: dict[str, Counts] = {}
+        for unit_code, scheme, n in rows:
+            out.setdefault(unit_code, {})[scheme] = int(n)
+        return out
+
+    async def per_day(
+        self, unit_codes: Sequence[str] | None, day_from: date, day_to: date
+    ) -> dict[date, Counts]:
+        where, params = _where(day_from, day_to, unit_codes)
+        rows = await self.db.fetchall(
+            f"SELECT e.created_on, e.scheme, COUNT(*) FROM enrolments e WHERE {where}"
+            " GROUP BY e.created_on, e.scheme",
+            params,
+        )
+        out: dict[date, Counts] = {}
+        for day, scheme, n in rows:
+            out.setdefault(date.fromisoformat(day), {})[scheme] = int(n)
+        return out
+
+    async def per_agent(
+        self,
+        unit_codes: Sequence[str] | None,
+        day_from: date,
+        day_to: date,
+        limit: int | None = None,
+    ) -> list[AgentRow]:
+        """Agents by number of entries (most first), with their name and unit."""
+        where, params = _where(day_from, day_to, unit_codes)
+        sql = (
+            "WITH per AS (SELECT e.agent_id AS agent_id, COUNT(*) AS n,"
+            " SUM(e.scheme = 'bhyt_household') AS h, SUM(e.scheme = 'bhyt_supported') AS s,"
+            " SUM(e.scheme = 'bhxh_voluntary') AS v"
+            f" FROM enrolments e WHERE {where} GROUP BY e.agent_id"
+            " ORDER BY n DESC, e.agent_id" + (" LIMIT ?" if limit is not None else "") + ")"
+            " SELECT per.agent_id, m.full_name, m.unit_code, u.name, per.h, per.s, per.v"
+            " FROM per JOIN members m ON m.id = per.agent_id JOIN units u ON u.code = m.unit_code"
+            " ORDER BY per.n DESC, m.full_name, per.agent_id"
+        )
+        if limit is not None:
+            params.append(limit)
+        rows = await self.db.fetchall(sql, params)
+        return [
+            AgentRow(
+                r[0], r[1], r[2], r[3],
+                {"bhyt_household": int(r[4]), "bhyt_supported": int(r[5]), "bhxh_voluntary": int(r[6])},
+            )
+            for r in rows
+        ]
+
+    async def of_agent(self, agent_id: int, day_from: date, day_to: date) -> Counts:
+        rows = await self.db.fetchall(
+            f"SELECT e.scheme, COUNT(*) FROM enrolments e WHERE e.agent_id = ? AND {_ACTIVE_IN_DAYS}"
+            " GROUP BY e.scheme",
+            [agent_id, *_days(day_from, day_to)],
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def per_team(
+        self, team_ids: Sequence[int], day_from: date, day_to: date
+    ) -> dict[int, Counts]:
+        """Entries per team (the team the agent was on when logging) and scheme."""
+        if not team_ids:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT e.team_id, e.scheme, COUNT(*) FROM enrolments e"
+            f" WHERE e.team_id IN (SELECT value FROM json_each(?)) AND {_ACTIVE_IN_DAYS}"
+            " GROUP BY e.team_id, e.scheme",
+            [json.dumps([int(t) for t in team_ids]), *_days(day_from, day_to)],
+        )
+        out: dict[int, Counts] = {}
+        for team_id, scheme, n in rows:
+            out.setdefault(int(team_id), {})[scheme] = int(n)
+        return out
+
+    async def per_agent_in_team(
+        self, team_id: int, day_from: date, day_to: date
+    ) -> dict[int, Counts]:
+        rows = await self.db.fetchall(
+            "SELECT e.agent_id, e.scheme, COUNT(*) FROM enrolments e"
+            f" WHERE e.team_id = ? AND {_ACTIVE_IN_DAYS} GROUP BY e.agent_id, e.scheme",
+            [team_id, *_days(day_from, day_to)],
+        )
+        out: dict[int, Counts] = {}
+        for agent_id, scheme, n in rows:
+            out.setdefault(int(agent_id), {})[scheme] = int(n)
+        return out
+
+    async def teams_with_roster(self, unit_code: str, month: str) -> list[TeamRow]:
+        """Teams of a unit that have a roster in the month ('YYYY-MM'): who competes then."""
+        rows = await self.db.fetchall(
+            "SELECT t.id, t.code, t.name, t.unit_code FROM teams t WHERE t.unit_code = ?"
+            " AND EXISTS (SELECT 1 FROM team_rosters r WHERE r.team_id = t.id AND r.month = ?)"
+            " ORDER BY t.code",
+            (unit_code, month),
+        )
+        return [TeamRow(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    async def relatives_per_unit(
+        self, unit_codes: Sequence[str] | None, day_from: date, day_to: date
+    ) -> list[RelativesRow]:
+        """Distinct staff per unit with >= 1 relative enrolled in BHYT / in voluntary BHXH."""
+        where, params = _where(day_from, day_to, unit_codes)
+        rows = await self.db.fetchall(
+            "SELECT e.unit_code,"
+            " COUNT(DISTINCT CASE WHEN e.scheme != 'bhxh_voluntary' THEN e.agent_id END),"
+            " COUNT(DISTINCT CASE WHEN e.scheme = 'bhxh_voluntary' THEN e.agent_id END)"
+            f" FROM enrolments e WHERE {where} AND e.is_relative = 1 GROUP BY e.unit_code",
+            params,
+        )
+        return [RelativesRow(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    async def units(self, unit_codes: Sequence[str] | None) -> list[UnitRow]:
+        """Name, parent and staff count of the units of a scope (None: all)."""
+        sql = "SELECT code, name, parent_code, staff_count FROM units"
+        params: list[object] = []
+        if unit_codes is not None:
+            sql += " WHERE code IN (SELECT value FROM json_each(?))"
+            params.append(scope_param(unit_codes))
+        rows = await self.db.fetchall(sql + " ORDER BY code", params)
+        return [UnitRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def active_members_per_unit(self, unit_codes: Sequence[str] | None) -> dict[str, int]:
+        """Members per unit: the staff count when a unit's figure is missing."""
+        sql = "SELECT unit_code, COUNT(*) FROM members WHERE active = 1"
+        params: list[object] = []
+        if unit_codes is not None:
+            sql += " AND unit_code IN (SELECT value FROM json_each(?))"
+            params.append(scope_param(unit_codes))
+        rows = await self.db.fetchall(sql + " GROUP BY unit_code", params)
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def unit_target_counts(
+        self, unit_codes: Sequence[str] | None, period: str
+    ) -> dict[str, Counts]:
+        """Count targets (not rates) per unit and scheme for a period ('2026' or a campaign)."""
+        sql = (
+            "SELECT unit_code, scheme, target_count FROM unit_targets"
+            " WHERE period = ? AND target_count IS NOT NULL"
+        )
+        params: list[object] = [period]
+        if unit_codes is not None:
+            sql += " AND unit_code IN (SELECT value FROM json_each(?))"
+            params.append(scope_param(unit_codes))
+        rows = await self.db.fetchall(sql, params)
+        out: dict[str, Counts] = {}
+        for unit_code, scheme, n in rows:
+            out.setdefault(unit_code, {})[scheme] = int(n)
+        return out

@@ -1,0 +1,549 @@
+"""Reading the lapsed-card lists BHXH offices hand out (CSV or XLSX with Vietnamese headers).
+
+Real lists have title rows above the header, headers typed in many ways, phones written with
+spaces or +84, and the odd broken row. The reader finds the header row (anywhere in the first
+30 rows), matches headers without regard to case, diacritics or punctuation, validates each
+row into a ``Card`` and reports the rest by the row number a person sees in Excel.
+
+What counts as a flaw (decided from the sample list's README):
+* rejected (not imported): a missing or malformed BHXH code, a missing name or unit code, a
+  missing or impossible card date (``31/02/2026``), a card valid from after it is valid to, a
+  unit outside the importer's scope, and a second row with the same BHXH code but different
+  data (the first one is kept);
+* skipped: an exact repeat of an earlier row (reported, nothing lost);
+* kept with a warning: a birth date given as a bare year (common for older people; the year
+  is kept), an impossible birth date, or a phone that is not a Vietnamese number (dropped);
+* not a flaw: phones with spaces, dots or +84 (normalised), and a missing phone (common;
+  such people are linked through their household's code).
+
+A file that cannot be read at all raises ``CardFileError`` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from bot.cards import Card
+from bot.textparse import normalize
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "CardFileError",
+    "Column",
+    "FileProblem",
+    "ImportCounts",
+    "ParsedList",
+    "Problem",
+    "RowProblem",
+    "Severity",
+    "merge_card",
+    "normalize_phone",
+    "parse_card_file",
+    "parse_day",
+]
+
+#: Largest file accepted (the bot also refuses larger documents before downloading them).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Most data rows read from one file.
+MAX_ROWS = 200_000
+_HEADER_SEARCH_ROWS = 30
+
+
+class Column(StrEnum):
+    HOUSEHOLD = "household_code"
+    NAME = "full_name"
+    BHXH_CODE = "bhxh_code"
+    CARD_CODE = "card_code"
+    BIRTH = "birth"
+    SEX = "sex"
+    PHONE = "phone"
+    ADDRESS = "address"
+    UNIT = "unit_code"
+    VALID_FROM = "valid_from"
+    VALID_TO = "valid_to"
+
+
+REQUIRED = (Column.BHXH_CODE, Column.NAME, Column.UNIT, Column.VALID_TO)
+
+# Header spellings, compared after normalising (lowercase, no diacritics, punctuation -> space,
+# anything in brackets dropped).
+_ALIASES: dict[Column, tuple[str, ...]] = {
+    Column.HOUSEHOLD: ("ma ho gia dinh", "ma ho", "ma hgd", "ma so ho gia dinh", "ma ho gd", "so ho"),
+    Column.NAME: ("ho va ten", "ho ten", "ten", "ho ten nguoi tham gia", "ho va ten nguoi tham gia"),
+    Column.BHXH_CODE: ("ma so bhxh", "ma bhxh", "so bhxh", "ma so bao hiem xa hoi", "ma so bh", "ma so bhxh bhyt"),
+    Column.CARD_CODE: ("ma the bhyt", "ma the", "so the bhyt", "so the"),
+    Column.BIRTH: ("ngay sinh", "ngay thang nam sinh", "nam sinh", "ns"),
+    Column.SEX: ("gioi tinh", "gt", "phai"),
+    Column.PHONE: ("so dien thoai", "dien thoai", "sdt", "so dt", "dt", "dien thoai lien he"),
+    Column.ADDRESS: ("dia chi", "noi cu tru", "dia chi thuong tru", "thon ap", "thon", "ap"),
+    Column.UNIT: ("ma don vi", "ma xa", "don vi", "ma dv", "ma don vi hanh chinh"),
+    Column.VALID_FROM: ("han the tu", "gia tri tu", "tu ngay", "hieu luc tu", "gt tu ngay"),
+    Column.VALID_TO: ("han the den", "gia tri den", "den ngay", "hieu luc den", "han the", "gt den ngay", "ngay het han"),
+}
+_BY_ALIAS = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
+
+
+class Severity(StrEnum):
+    REJECTED = "rejected"  # the row was not imported
+    SKIPPED = "skipped"  # an exact repeat: nothing lost
+    WARNING = "warning"  # imported, a field needs a look
+
+
+class Problem(StrEnum):
+    MISSING_CODE = "missing_code"
+    BAD_CODE = "bad_code"
+    MISSING_NAME = "missing_name"
+    MISSING_UNIT = "missing_unit"
+    MISSING_DATE = "missing_date"
+    BAD_DATE = "bad_date"
+    BAD_PERIOD = "bad_period"
+    CONFLICT = "conflict"
+    OUT_OF_SCOPE = "out_of_scope"
+    DUPLICATE = "duplicate"
+    YEAR_ONLY = "year_only"
+    BAD_BIRTH = "bad_birth"
+    BAD_PHONE = "bad_phone"
+
+
+_SEVERITY = {
+    Problem.DUPLICATE: Severity.SKIPPED,
+    Problem.YEAR_ONLY: Severity.WARNING,
+    Problem.BAD_BIRTH: Severity.WARNING,
+    Problem.BAD_PHONE: Severity.WARNING,
+}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A flaw of one row; ``row`` is the row number shown by Excel (1 = first line)."""
+
+    row: int
+    problem: Problem
+    column: Column | None = None
+    value: str | None = None  # the offending text, for the report (never logged)
+    other_row: int | None = None  # the earlier row of a duplicate or conflict
+
+    @property
+    def severity(self) -> Severity:
+        return _SEVERITY.get(self.problem, Severity.REJECTED)
+
+
+class FileProblem(StrEnum):
+    TOO_LARGE = "too_large"
+    FORMAT = "format"  # not .csv / .xlsx (e.g. old .xls)
+    UNREADABLE = "unreadable"
+    NO_HEADER = "no_header"
+    EMPTY = "empty"
+    TOO_MANY_ROWS = "too_many_rows"
+
+
+class CardFileError(Exception):
+    """The file as a whole cannot be imported; ``missing`` lists absent required columns."""
+
+    def __init__(self, problem: FileProblem, detail: str = "", missing: Sequence[Column] = ()) -> None:
+        super().__init__(f"{problem.value}: {detail}" if detail else problem.value)
+        self.problem = problem
+        self.detail = detail
+        self.missing = tuple(missing)
+
+
+@dataclass
+class ParsedList:
+    """Valid rows (with their row numbers) and the problems found, before any write."""
+
+    rows: list[tuple[int, Card]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    data_rows: int = 0
+    header_row: int = 0
+    without_phone: int = 0
+
+    @property
+    def rejected(self) -> list[RowProblem]:
+        return [p for p in self.problems if p.severity is Severity.REJECTED]
+
+    def flawed_rows(self) -> list[int]:
+        """Row numbers with any problem, in order (each once)."""
+        return sorted({p.row for p in self.problems})
+
+    def reject(self, row: int, problem: RowProblem) -> None:
+        """Drop a row found invalid after parsing (e.g. outside the importer's scope)."""
+        dropped = [c for n, c in self.rows if n == row]
+        self.rows = [(n, c) for n, c in self.rows if n != row]
+        self.without_phone -= sum(1 for c in dropped if c.phone is None)
+        self.problems.append(problem)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import changed in the database."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renewed: int = 0  # a later expiry than on file: evidence of a renewal
+    older: int = 0  # the file had an earlier expiry than on file: row left as it was
+
+    @property
+    def written(self) -> int:
+        return self.added + self.updated
+
+
+# --------------------------------------------------------------------------- field parsing
+
+_PHONE_RE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$")
+_CODE_RE = re.compile(r"^\d{10}$")
+_CARD_CODE_RE = re.compile(r"^[A-Z]{2}\d{13}$")
+
+
+def normalize_phone(raw: object) -> str | None:
+    """'+84 912 037 468', '84912037468', '0912.037.468', 912037468 -> '0912037468'.
+
+    Returns None for an empty cell; raises ValueError when it is not a Vietnamese number.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = str(raw).strip()
+    if not text:
+        return None
+    digits = re.sub(r"[\s.\-()/]", "", text)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if not digits.isdigit():
+        raise ValueError("not a phone number")
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    elif not digits.startswith("0") and len(digits) in (9, 10):
+        digits = "0" + digits  # a spreadsheet ate the leading zero
+    if not _PHONE_RE.match(digits):
+        raise ValueError("not a Vietnamese phone number")
+    return digits
+
+
+_DAY_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d")
+
+
+def parse_day(raw: object) -> date | None:
+    """A date cell: dd/mm/yyyy text, ISO text, or an Excel date; None when empty.
+
+    Raises ValueError for anything else (31/02/2026, "1985", "abc").
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    if not text:
+        return None
+    text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    for fmt in _DAY_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("not a date")
+
+
+def _text(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = " ".join(str(raw).split())
+    return text or None
+
+
+def _code(raw: object) -> str | None:
+    """A BHXH code cell: text, or a number that lost its leading zero."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw).zfill(10)
+    text = _text(raw)
+    return text.replace(" ", "") if text else None
+
+
+def _sex(raw: object) -> str | None:
+    value = normalize(_text(raw) or "")
+    if value in ("nam", "m", "male"):
+        return "nam"
+    if value in ("nu", "f", "female"):
+        return "nu"
+    return None
+
+
+class _RowModel(BaseModel):
+    """One data row after cell clean-up; validation errors become ``RowProblem``s."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bhxh_code: str
+    full_name: str
+    unit_code: str
+    valid_to: date
+    valid_from: date | None = None
+    household_code: str | None = None
+    card_code: str | None = None
+    birth_date: date | None = None
+    birth_year: int | None = None
+    sex: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+    @field_validator("full_name", "address")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        return value[:200] if value else value
+
+    @model_validator(mode="after")
+    def _period(self) -> _RowModel:
+        if self.valid_from is not None and self.valid_from > self.valid_to:
+            raise ValueError("valid_from after valid_to")
+        return self
+
+    def card(self) -> Card:
+        return Card(**self.model_dump())
+
+
+def _row_to_card(row: int, cells: dict[Column, object]) -> tuple[Card | None, list[RowProblem]]:
+    """Validate one row: the card (None when rejected) and its problems."""
+    problems: list[RowProblem] = []
+    values: dict[str, Any] = {}
+
+    code = _code(cells.get(Column.BHXH_CODE))
+    if not code:
+        problems.append(RowProblem(row, Problem.MISSING_CODE, Column.BHXH_CODE))
+    elif not _CODE_RE.match(code):
+        problems.append(RowProblem(row, Problem.BAD_CODE, Column.BHXH_CODE, code[:20]))
+    values["bhxh_code"] = code
+
+    name = _text(cells.get(Column.NAME))
+    if not name:
+        problems.append(RowProblem(row, Problem.MISSING_NAME, Column.NAME))
+    values["full_name"] = name
+
+    unit = _text(cells.get(Column.UNIT))
+    if not unit:
+        problems.append(RowProblem(row, Problem.MISSING_UNIT, Column.UNIT))
+    values["unit_code"] = unit.upper().replace(" ", "") if unit else None
+
+    for column in (Column.VALID_TO, Column.VALID_FROM):
+        raw = cells.get(column)
+        try:
+            day = parse_day(raw)
+        except ValueError:
+            problems.append(RowProblem(row, Problem.BAD_DATE, column, _text(raw)))
+            continue
+        if day is None and column is Column.VALID_TO:
+            problems.append(RowProblem(row, Problem.MISSING_DATE, column))
+        values[column.value] = day
+
+    raw_birth = cells.get(Column.BIRTH)
+    birth_text = _text(raw_birth)
+    if birth_text and re.fullmatch(r"\d{4}", birth_text):
+        values["birth_year"] = int(birth_text)
+        problems.append(RowProblem(row, Problem.YEAR_ONLY, Column.BIRTH, birth_text))
+    else:
+        try:
+            values["birth_date"] = parse_day(raw_birth)
+        except ValueError:
+            problems.append(RowProblem(row, Problem.BAD_BIRTH, Column.BIRTH, birth_text))
+
+    raw_phone = cells.get(Column.PHONE)
+    try:
+        values["phone"] = normalize_phone(raw_phone)
+    except ValueError:
+        problems.append(RowProblem(row, Problem.BAD_PHONE, Column.PHONE, _text(raw_phone)))
+
+    card_code = _code(cells.get(Column.CARD_CODE))
+    values["card_code"] = card_code.upper() if card_code and _CARD_CODE_RE.match(card_code.upper()) else None
+    values["household_code"] = _text(cells.get(Column.HOUSEHOLD))
+    values["sex"] = _sex(cells.get(Column.SEX))
+    values["address"] = _text(cells.get(Column.ADDRESS))
+
+    if any(p.severity is Severity.REJECTED for p in problems):
+        return None, problems
+    try:
+        card = _RowModel.model_validate(values).card()
+    except ValidationError:
+        period = RowProblem(row, Problem.BAD_PERIOD, Column.VALID_FROM)
+        return None, [*problems, period]
+    return card, problems
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _header_key(cell: object) -> str:
+    text = normalize(_text(cell) or "")
+    text = re.sub(r"\(.*?\)|\[.*?\]", " ", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _match_header(cells: Sequence[object]) -> dict[Column, int]:
+    found: dict[Column, int] = {}
+    for index, cell in enumerate(cells):
+        column = _BY_ALIAS.get(_header_key(cell))
+        if column is not None and column not in found:
+            found[column] = index
+    return found
+
+
+def _rows_of_csv(data: bytes) -> Iterator[list[object]]:
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1258 decodes almost anything
+        raise CardFileError(FileProblem.UNREADABLE, "not UTF-8 text")
+    if "\x00" in text:
+        raise CardFileError(FileProblem.UNREADABLE, "binary data in a CSV file")
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        # Title rows confuse the sniffer; the most frequent separator is a good guess.
+        dialect = csv.excel()
+        dialect.delimiter = max(",;\t", key=sample.count)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    except csv.Error as exc:
+        raise CardFileError(FileProblem.UNREADABLE, f"CSV: {exc}") from exc
+
+
+def _rows_of_xlsx(data: bytes) -> Iterator[list[object]]:
+    """Rows of the first sheet that has a recognisable header (others are usually notes)."""
+    import openpyxl  # heavy: only when an XLSX arrives
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
+    except Exception as exc:  # openpyxl raises assorted errors on broken parts
+        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
+    try:
+        chosen = None
+        for sheet in workbook.worksheets:
+            head = [list(r) for r in sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)]
+            if any(len(_match_header(r)) >= 3 for r in head):
+                chosen = sheet
+                break
+        chosen = chosen or workbook.worksheets[0]
+        for values in chosen.iter_rows(values_only=True):
+            yield list(values)
+    except CardFileError:
+        raise
+    except Exception as exc:
+        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
+    finally:
+        workbook.close()
+
+
+def _file_rows(data: bytes, filename: str) -> Iterator[list[object]]:
+    name = filename.lower().strip()
+    if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
+        return _rows_of_xlsx(data)
+    if name.endswith((".csv", ".txt")):
+        return _rows_of_csv(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
+        raise CardFileError(FileProblem.FORMAT, "old Excel .xls")
+    raise CardFileError(FileProblem.FORMAT, name.rsplit(".", 1)[-1] if "." in name else "")
+
+
+def parse_card_file(data: bytes, filename: str) -> ParsedList:
+    """Read a list into valid cards and row problems; raises CardFileError for the file."""
+    if len(data) > MAX_FILE_BYTES:
+        raise CardFileError(FileProblem.TOO_LARGE, str(len(data)))
+    if not data.strip():
+        raise CardFileError(FileProblem.EMPTY)
+    rows = _file_rows(data, filename)
+    header_row, columns = _find_header(rows)
+    parsed = ParsedList(header_row=header_row)
+    seen: dict[str, tuple[int, Card]] = {}
+    for offset, cells in enumerate(rows, start=1):
+        number = header_row + offset
+        if _blank(cells):
+            continue
+        parsed.data_rows += 1
+        if parsed.data_rows > MAX_ROWS:
+            raise CardFileError(FileProblem.TOO_MANY_ROWS, str(MAX_ROWS))
+        by_column = {c: cells[i] if i < len(cells) else None for c, i in columns.items()}
+        card, problems = _row_to_card(number, by_column)
+        if card is not None and card.bhxh_code in seen:
+            first_row, first = seen[card.bhxh_code]
+            kind = Problem.DUPLICATE if first == card else Problem.CONFLICT
+            parsed.problems.append(RowProblem(number, kind, Column.BHXH_CODE, other_row=first_row))
+            continue
+        parsed.problems.extend(problems)
+        if card is not None:
+            seen[card.bhxh_code] = (number, card)
+            parsed.rows.append((number, card))
+            if card.phone is None:
+                parsed.without_phone += 1
+    if parsed.data_rows == 0:
+        raise CardFileError(FileProblem.EMPTY)
+    return parsed
+
+
+def _find_header(rows: Iterator[list[object]]) -> tuple[int, dict[Column, int]]:
+    best: dict[Column, int] = {}
+    for number, cells in enumerate(rows, start=1):
+        found = _match_header(cells)
+        if len(found) >= 3:
+            missing = [c for c in REQUIRED if c not in found]
+            if missing:
+                raise CardFileError(FileProblem.NO_HEADER, f"row {number}", missing)
+            return number, found
+        if len(found) > len(best):
+            best = found
+        if number >= _HEADER_SEARCH_ROWS:
+            break
+    raise CardFileError(FileProblem.NO_HEADER, "", [c for c in REQUIRED if c not in best])
+
+
+def _blank(cells: Iterable[object]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+# --------------------------------------------------------------------------- upsert rule
+
+
+class Change(StrEnum):
+    ADD = "add"
+    UPDATE = "update"
+    RENEW = "renew"  # an update whose expiry is later than on file
+    SAME = "same"
+    OLDER = "older"  # the file is older than what is on file: keep ours
+
+
+def merge_card(old: Card | None, new: Card) -> Change:
+    """How an imported row changes the stored card (upsert by BHXH code).
+
+    An expiry never moves back: a list older than the one on file must not make a renewed
+    card look lapsed again and restart its reminders.
+    """
+    if old is None:
+        return Change.ADD
+    if new.valid_to < old.valid_to:
+        return Change.OLDER
+    if new == old:
+        return Change.SAME
+    if new.valid_to > old.valid_to:
+        return Change.RENEW
+    return Change.UPDATE

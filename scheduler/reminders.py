@@ -1,0 +1,287 @@
+"""The reminder job: select who is due into the SQLite outbox, then send within allowed hours.
+
+A round (``run_reminder_round``), run by a PTB JobQueue tick or called directly by tests and
+the demo:
+1. puts back to 'pending' any row a dead process left 'sending' (see "Crashes" below);
+2. queues one reminder per person due today, per running campaign (idempotent);
+3. if the injected clock is inside the allowed hours, sends pending rows one at a time, oldest
+   first, until none is left or the hours end (the rest wait for the next morning's ticks).
+
+Sending one row: take the rate limiter's slots (overall 30/s, 1/s for that chat) *before*
+claiming, claim the row ('sending' + attempt id, committed), send, record the outcome at once:
+- accepted -> 'sent';
+- 403 -> 'blocked', and the person is recorded as blocked: never messaged again (until they
+  ask for reminders with /nhac, which means they unblocked the bot);
+- 429 -> the row goes straight back to 'pending', every request pauses for retry_after (a
+  deadline that nothing shortens), then the same row is tried again;
+- 400 (chat gone, bad request) -> 'failed', not retried;
+- timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
+  (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
+
+Exactly one reminder each. The outbox makes selection idempotent (one row per person per
+n-th reminder) and only one request is in flight at a time, so the only moment that can go
+either way is the single request between claim and record. Telegram offers no idempotency
+key, so when that request ends without an answer (a timeout, or the process dying) nobody can
+tell whether the message arrived. We choose *at least once* there: such a row is sent again.
+A person who misses a reminder may let their card pass the 3-month mark and lose the 30 days
+and their 5-year status; a rare second copy of the same message costs them a glance. So:
+- Crashes: a row found 'sending' at the start of a round belongs to a dead process (rounds
+  hold a lock, and a cancelled round first waits for its in-flight send to be recorded); it
+  returns to 'pending' and is sent again. A kill anywhere else (waiting for a slot, a 429
+  pause, between rows, outside hours) loses and repeats nothing.
+- Timeouts are retried with back-off, for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot import replies_cards
+from bot.cardservice import ReminderContent
+from bot.context import BotContext
+from bot.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
+from bot.reminders import backoff
+from bot.services import Services
+from storage.reminders import OutboxRow
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "lapsed-card-reminders"
+MAX_ATTEMPTS = 6  # transient failures before a row is given up as 'failed'
+MAX_429_IN_A_ROW = 5  # then the row waits for a later round
+BATCH = 50  # rows read (and their reminders composed) together
+BULK_POLICY = SendPolicy(bulk=True, reserved=True, max_retries=0)
+_BOOT = uuid.uuid4().hex[:8]  # names this process in attempt ids
+
+
+@dataclass
+class RoundReport:
+    """What one round did (counts only: no personal data, safe to log and print)."""
+
+    started_at: datetime
+    recovered: int = 0
+    queued: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    skipped: int = 0
+    outside_hours: bool = False
+    sent_to: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"queued {self.queued}, sent {self.sent}, blocked {self.blocked}, failed {self.failed}, "
+            f"retry later {self.retried}, 429s {self.rate_limited}, skipped {self.skipped}, "
+            f"recovered {self.recovered}{', outside hours' if self.outside_hours else ''}"
+        )
+
+
+def keyboard(rows: replies_cards.Buttons) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def run_reminder_round(services: Services, bot: Bot) -> RoundReport:
+    """One round: recover, queue, and drain the outbox while the hours allow."""
+    reminders = services.reminders
+    async with reminders.round_lock:
+        now = services.clock.now()
+        report = RoundReport(started_at=now)
+        report.recovered = await reminders.repo.recover_sending()
+        if report.recovered:
+            log.warning("reminders: %d interrupted sends will be sent again", report.recovered)
+        report.queued = await reminders.queue_round(now)
+        await _drain(services, bot, report)
+        log.info("reminder round: %s", report.summary())
+        return report
+
+
+async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
+    reminders = services.reminders
+    clock = services.clock
+    after = 0
+    while True:
+        if not reminders.hours.allows(clock.now()):
+            report.outside_hours = True
+            return
+        batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
+        if not batch:
+            return
+        contents = await _contents(services, batch)
+        for row in batch:
+            after = row.id
+            if not await _send_row(services, bot, row, contents.get(row.id), report):
+                report.outside_hours = True
+                return
+
+
+async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, ReminderContent]:
+    """What each row's reminder says, read for the whole batch at once. A person who opts out
+    or says they renewed meanwhile is still protected: their pending rows are skipped in the
+    same transaction, and a row is only sent once its claim finds it still pending."""
+    reminders = services.reminders
+    by_campaign: dict[tuple[str, str], list[OutboxRow]] = {}
+    for row in rows:
+        by_campaign.setdefault((row.campaign_code, row.channel), []).append(row)
+    contents: dict[int, ReminderContent] = {}
+    for (code, channel), group in by_campaign.items():
+        campaign = reminders.plan.by_code(code)
+        if campaign is None or channel != "telegram":
+            continue
+        found = await reminders.contents_for([r.user_id for r in group], campaign, channel)
+        for row in group:
+            if row.user_id in found:
+                contents[row.id] = found[row.user_id]
+    return contents
+
+
+async def _send_row(
+    services: Services, bot: Bot, row: OutboxRow, content: ReminderContent | None, report: RoundReport
+) -> bool:
+    """Send one row (or settle it); False when the allowed hours ended before it was claimed.
+
+    The hours are checked with the very time the claim records, after waiting for the rate
+    limiter: a reminder is never claimed, so never sent, outside the hours.
+    """
+    repo = services.reminders.repo
+    hours = services.reminders.hours
+    attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
+    if content is None:  # renewed, claimed or unlinked since it was queued
+        if await repo.claim(row.id, attempt, services.clock.now()) == "claimed":
+            await repo.finish(row.id, attempt, "skipped", services.clock.now(), error="nothing_due")
+        report.skipped += 1
+        return True
+    text = replies_cards.reminder_text(content)
+    markup = keyboard(replies_cards.reminder_buttons())
+    limiter = bot.rate_limiter if isinstance(getattr(bot, "rate_limiter", None), BotRateLimiter) else None
+    for tries in range(1, MAX_429_IN_A_ROW + 1):
+        if limiter is not None:
+            await limiter.reserve(row.user_id, bulk=True)
+        attempt = f"{_BOOT}:{row.id}:{row.attempts + tries}"
+        now = services.clock.now()
+        if not hours.allows(now):
+            return False
+        claimed = await repo.claim(row.id, attempt, now)
+        if claimed != "claimed":
+            report.skipped += 1
+            return True
+        outcome = asyncio.ensure_future(
+            _attempt(services, bot, row, attempt, row.attempts + tries, text, markup, limiter)
+        )
+        try:
+            result = await asyncio.shield(outcome)
+        except asyncio.CancelledError:
+            # Shutting down: let the one request in flight finish and be recorded first.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(outcome, timeout=15)
+            raise
+        if result == "sent":
+            report.sent += 1
+            report.sent_to.append(row.user_id)
+            return True
+        if result == "429":
+            report.rate_limited += 1
+            if limiter is not None:
+                await limiter.wait_pause()
+            continue
+        if result == "blocked":
+            report.blocked += 1
+        elif result == "failed":
+            report.failed += 1
+        else:
+            report.retried += 1
+        return True
+    # Still flooded: leave the row for a later round.
+    report.retried += 1
+    return True
+
+
+async def _attempt(
+    services: Services,
+    bot: Bot,
+    row: OutboxRow,
+    attempt: str,
+    attempts: int,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    limiter: BotRateLimiter | None,
+) -> str:
+    """Send the claimed row once and record the outcome; returns what happened."""
+    repo = services.reminders.repo
+    clock = services.clock
+    try:
+        kwargs = {"rate_limit_args": BULK_POLICY} if limiter is not None else {}
+        message = await bot.send_message(
+            row.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **kwargs
+        )
+    except RetryAfter as exc:
+        seconds = retry_after_seconds(exc)
+        if limiter is not None:
+            limiter.pause_for(seconds)
+        await repo.retry_later(row.id, attempt, clock.now(), "429")
+        if limiter is None:
+            await asyncio.sleep(seconds)
+        return "429"
+    except Forbidden:
+        await repo.finish(row.id, attempt, "blocked", clock.now(), error="403")
+        return "blocked"
+    except BadRequest as exc:
+        log.warning("reminder row %d refused: %s", row.id, type(exc).__name__)
+        await repo.finish(row.id, attempt, "failed", clock.now(), error="400")
+        return "failed"
+    except InvalidToken:
+        await repo.retry_later(row.id, attempt, clock.now(), "token")
+        raise
+    except TelegramError as exc:  # TimedOut, NetworkError (5xx, connection): transient
+        error = type(exc).__name__[:32]
+        if attempts >= MAX_ATTEMPTS:
+            await repo.finish(row.id, attempt, "failed", clock.now(), error=error)
+            return "failed"
+        await repo.retry_later(row.id, attempt, clock.now() + backoff(attempts), error)
+        return "retry"
+    await repo.finish(row.id, attempt, "sent", clock.now(), message_id=message.message_id)
+    return "sent"
+
+
+async def _tick(context: BotContext) -> None:
+    try:
+        await run_reminder_round(context.services, context.bot)
+    except InvalidToken:
+        log.error("reminder round stopped: the bot token is refused")
+    except Exception:
+        log.exception("reminder round failed; the next tick resumes from the outbox")
+
+
+def register(application: Application) -> None:
+    """Tick every SCHEDULER_TICK_SECONDS. A late tick still runs (misfire grace), ticks that
+    pile up while a long fan-out runs collapse into one, and only one runs at a time."""
+    services: Services = application.bot_data["services"]
+    interval = services.settings.scheduler_tick_seconds
+    job_queue = application.job_queue
+    if job_queue is None:  # PTB installed without the job-queue extra
+        log.warning("no JobQueue: reminders run only when called")
+        return
+    job_queue.run_repeating(
+        _tick,
+        interval=interval,
+        first=interval,
+        name=JOB_NAME,
+        job_kwargs={
+            "misfire_grace_time": max(60, int(interval * 2)),
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )

@@ -1,0 +1,427 @@
+"""Repository of reminders: opt-outs, blocks, the SQLite outbox, renewal claims and counts.
+
+The outbox is what makes the fan-out restart-safe. Each reminder is a row, unique per
+(campaign, person, n-th reminder), so selecting twice queues nothing twice. A row is claimed
+('sending', with an attempt id) in its own committed transaction right before the request and
+marked 'sent' right after; see scheduler/reminders.py for what a later round does with a row
+left in 'sending'.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from bot.reminders import Cadence, SelectionWindow
+from storage.cards import CLAIMED_SQL, RENEWED_SQL
+from storage.db import Database
+
+# Statuses that mean "a reminder went out, or may have".
+_ATTEMPTED = "('sent', 'blocked', 'failed')"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    campaign_code: str
+    channel: str
+    user_id: int
+    seq: int
+    unit_code: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ReminderStats:
+    """Reminder figures for one unit (or a whole scope) over a period.
+
+    ``eligible``: cards on the lists that the campaign reminds about on the last day (lapsed in
+    its window or expiring soon, not renewed). ``reminded``: people a reminder was sent to
+    (delivered, refused with 403, or given up after errors). ``reached``: people Telegram
+    accepted a reminder for. ``blocked``: people who had blocked the bot (403). ``opted_out``: people who
+    asked for no more reminders. ``renewed_after_reminder``: cards of reminded people renewed
+    (an agent's enrolment or a newer list) on or after their first reminder.
+    """
+
+    eligible: int = 0
+    reminded: int = 0
+    reached: int = 0
+    blocked: int = 0
+    opted_out: int = 0
+    renewed_after_reminder: int = 0
+
+    def __add__(self, other: ReminderStats) -> ReminderStats:
+        return ReminderStats(
+            self.eligible + other.eligible,
+            self.reminded + other.reminded,
+            self.reached + other.reached,
+            self.blocked + other.blocked,
+            self.opted_out + other.opted_out,
+            self.renewed_after_reminder + other.renewed_after_reminder,
+        )
+
+
+@dataclass(frozen=True)
+class ReminderCounts:
+    """Totals over the scope and per unit code, for ``day_from``..``day_to`` (inclusive)."""
+
+    day_from: date
+    day_to: date
+    campaign_codes: tuple[str, ...]
+    total: ReminderStats
+    by_unit: dict[str, ReminderStats] = field(default_factory=dict)
+
+
+def _utc(moment: datetime) -> str:
+    """Aware datetimes stored for comparison are UTC ISO text (compares as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _local(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+class ReminderRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----------------------------------------------------------------- preferences
+
+    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str = "telegram") -> bool:
+        """Record the choice; returns whether it changed anything."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT opted_out FROM reminder_prefs WHERE channel = ? AND user_id = ?", (channel, user_id)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and bool(row[0]) == opted_out:
+                return False
+            if row is None and not opted_out:
+                return False
+            await conn.execute(
+                "INSERT INTO reminder_prefs(channel, user_id, opted_out, changed_at, changed_on)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel, user_id) DO UPDATE SET"
+                " opted_out = excluded.opted_out, changed_at = excluded.changed_at,"
+                " changed_on = excluded.changed_on",
+                (channel, user_id, int(opted_out), _local(at), at.date().isoformat()),
+            )
+            if opted_out:
+                await conn.execute(
+                    "UPDATE reminder_outbox SET status = 'skipped', error = 'opted_out', done_at = ?,"
+                    " done_on = ? WHERE channel = ? AND user_id = ? AND status = 'pending'",
+                    (_local(at), at.date().isoformat(), channel, user_id),
+                )
+            return True
+
+    async def is_opted_out(self, user_id: int, channel: str = "telegram") -> bool:
+        value = await self.db.fetchval(
+            "SELECT opted_out FROM reminder_prefs WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        return bool(value)
+
+    async def is_blocked(self, user_id: int, channel: str = "telegram") -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM reminder_blocks WHERE channel = ? AND user_id = ? AND cleared_at IS NULL",
+            (channel, user_id),
+        )
+        return row is not None
+
+    async def clear_block(self, user_id: int, at: datetime, channel: str = "telegram") -> bool:
+        """The person came back and asked for reminders (/nhac): they unblocked the bot."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_blocks SET cleared_at = ? WHERE channel = ? AND user_id = ?"
+                " AND cleared_at IS NULL",
+                (_local(at), channel, user_id),
+            )
+            return cur.rowcount > 0
+
+    # ----------------------------------------------------------------- claims
+
+    async def add_claims(
+        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str = "telegram"
+    ) -> int:
+        """"Tôi đã gia hạn" for these (BHXH code, expiry) pairs; returns how many were new."""
+        async with self.db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO renewal_claims(channel, user_id, bhxh_code, card_valid_to,"
+                " claimed_at, claimed_on) VALUES (?, ?, ?, ?, ?, ?)",
+                [(channel, user_id, code, valid_to.isoformat(), _local(at), at.date().isoformat())
+                 for code, valid_to in cards],
+            )
+            added = conn.total_changes - before
+            await conn.execute(
+                "UPDATE reminder_outbox SET status = 'skipped', error = 'claimed', done_at = ?,"
+                " done_on = ? WHERE channel = ? AND user_id = ? AND status = 'pending'",
+                (_local(at), at.date().isoformat(), channel, user_id),
+            )
+        return added
+
+    async def drop_pending_claims(self, user_id: int, channel: str = "telegram") -> int:
+        """The person pressed "Tôi đã gia hạn" by mistake: forget claims no agent decided."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM renewal_claims WHERE channel = ? AND user_id = ? AND status = 'pending'",
+                (channel, user_id),
+            )
+            return cur.rowcount
+
+    # ----------------------------------------------------------------- selection
+
+    async def queue_due(
+        self, campaign_code: str, window: SelectionWindow, cadence: Cadence, now: datetime
+    ) -> int:
+        """Queue one reminder for every linked person now due; returns how many were queued.
+
+        The SQL states the rules of ``bot.reminders.card_reason`` and ``is_person_due`` (a
+        test checks they agree): a person is due when a linked card lapsed in the window or
+        expires soon, is neither renewed nor claimed, the person neither opted out nor blocked
+        the bot, nothing is queued for them, they had fewer than ``max_count`` reminders and
+        the last was at least ``interval_days`` ago.
+        """
+        today = window.today
+        last_allowed = date.fromordinal(max(1, today.toordinal() - cadence.interval_days)).isoformat()
+        params = {
+            "campaign": campaign_code,
+            "lf": window.lapsed_from.isoformat(),
+            "lu": window.lapsed_until.isoformat(),
+            "today": today.isoformat(),
+            "eu": window.expiring_until.isoformat() if window.expiring_until else None,
+            "max": cadence.max_count,
+            "last_allowed": last_allowed,
+            "now": _local(now),
+        }
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, unit_code,"
+                " queued_at, queued_on)"
+                " SELECT :campaign, d.channel, d.user_id, COALESCE(h.rows_all, 0) + 1, d.unit_code,"
+                " :now, :today"
+                " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code"
+                "       FROM card_links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+                "       WHERE ((c.valid_to BETWEEN :lf AND :lu)"
+                "              OR (:eu IS NOT NULL AND c.valid_to BETWEEN :today AND :eu))"
+                f"        AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL}"
+                "       GROUP BY l.channel, l.user_id) d"
+                " LEFT JOIN (SELECT channel, user_id, COUNT(*) AS rows_all,"
+                "            SUM(status IN ('sent', 'failed')) AS counted,"
+                "            MAX(CASE WHEN status = 'sent' THEN done_on END) AS last_on,"
+                "            SUM(status IN ('pending', 'sending')) AS open_rows"
+                "            FROM reminder_outbox WHERE campaign_code = :campaign"
+                "            GROUP BY channel, user_id) h"
+                "   ON h.channel = d.channel AND h.user_id = d.user_id"
+                " WHERE COALESCE(h.open_rows, 0) = 0"
+                "   AND COALESCE(h.counted, 0) < :max"
+                "   AND (h.last_on IS NULL OR h.last_on <= :last_allowed)"
+                "   AND NOT EXISTS (SELECT 1 FROM reminder_prefs p WHERE p.channel = d.channel"
+                "                   AND p.user_id = d.user_id AND p.opted_out = 1)"
+                "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
+                "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
+                " ON CONFLICT(campaign_code, channel, user_id, seq) DO NOTHING",
+                params,
+            )
+            return cur.rowcount
+
+    # ----------------------------------------------------------------- sending
+
+    async def recover_sending(self) -> int:
+        """Rows left 'sending' by a process that died during their request go back to
+        'pending' and are sent again (at least once: see scheduler/reminders.py).
+
+        Called at the start of every round, under the round lock, so no row of this process
+        can be 'sending' then.
+        """
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted'"
+                " WHERE status = 'sending'"
+            )
+            return cur.rowcount
+
+    async def skip_pending_outside(self, running: Sequence[str], at: datetime) -> int:
+        """Pending rows of campaigns no longer running are dropped (counted as skipped)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET status = 'skipped', error = 'campaign_over', done_at = ?,"
+                " done_on = ? WHERE status = 'pending'"
+                " AND campaign_code NOT IN (SELECT value FROM json_each(?))",
+                (_local(at), at.date().isoformat(), json.dumps(list(running))),
+            )
+            return cur.rowcount
+
+    async def next_pending(self, now: datetime, after_id: int = 0, limit: int = 200) -> list[OutboxRow]:
+        """Pending rows whose retry time has come, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, campaign_code, channel, user_id, seq, unit_code, attempts FROM reminder_outbox"
+            " WHERE status = 'pending' AND id > ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            " ORDER BY id LIMIT ?",
+            (after_id, _utc(now), limit),
+        )
+        return [OutboxRow(*row) for row in rows]
+
+    async def claim(self, row_id: int, attempt_id: str, now: datetime) -> str:
+        """Mark the row 'sending' right before the request; returns 'claimed', or why not
+        ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same
+        transaction, so a person who opted out a moment ago is never messaged."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT o.status,"
+                " EXISTS (SELECT 1 FROM reminder_prefs p WHERE p.channel = o.channel"
+                "         AND p.user_id = o.user_id AND p.opted_out = 1),"
+                " EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = o.channel"
+                "         AND b.user_id = o.user_id AND b.cleared_at IS NULL)"
+                " FROM reminder_outbox o WHERE o.id = ?",
+                (row_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] != "pending":
+                return "gone"
+            reason = "opted_out" if row[1] else "blocked" if row[2] else None
+            if reason is not None:
+                await conn.execute(
+                    "UPDATE reminder_outbox SET status = 'skipped', error = ?, done_at = ?, done_on = ?"
+                    " WHERE id = ?",
+                    (reason, _local(now), now.date().isoformat(), row_id),
+                )
+                return reason
+            await conn.execute(
+                "UPDATE reminder_outbox SET status = 'sending', attempt_id = ?, attempts = attempts + 1,"
+                " claimed_at = ? WHERE id = ?",
+                (attempt_id, _local(now), row_id),
+            )
+            return "claimed"
+
+    async def finish(
+        self,
+        row_id: int,
+        attempt_id: str,
+        status: str,
+        now: datetime,
+        message_id: int | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record the outcome of the claimed attempt: sent, blocked, failed or skipped.
+
+        A 'blocked' outcome also records the person as blocked, in the same transaction.
+        """
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET status = ?, message_id = ?, error = ?, done_at = ?,"
+                " done_on = ? WHERE id = ? AND attempt_id = ? AND status = 'sending'",
+                (status, message_id, error, _local(now), now.date().isoformat(), row_id, attempt_id),
+            )
+            if status == "blocked" and cur.rowcount:
+                await conn.execute(
+                    "INSERT INTO reminder_blocks(channel, user_id, blocked_at, blocked_on)"
+                    " SELECT channel, user_id, ?, ? FROM reminder_outbox WHERE id = ?"
+                    " ON CONFLICT(channel, user_id) DO UPDATE SET blocked_at = excluded.blocked_at,"
+                    " blocked_on = excluded.blocked_on, cleared_at = NULL",
+                    (_local(now), now.date().isoformat(), row_id),
+                )
+            return cur.rowcount > 0
+
+    async def retry_later(self, row_id: int, attempt_id: str, next_at: datetime, error: str) -> bool:
+        """A transient failure: back to 'pending', not before ``next_at``."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET status = 'pending', next_attempt_at = ?, error = ?"
+                " WHERE id = ? AND attempt_id = ? AND status = 'sending'",
+                (_utc(next_at), error, row_id, attempt_id),
+            )
+            return cur.rowcount > 0
+
+    async def status_counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, COUNT(*) FROM reminder_outbox GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
+    async def history(self, user_id: int, channel: str = "telegram") -> list[tuple[str, int, str, str | None]]:
+        """(campaign, seq, status, done_on) of a person's reminders, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT campaign_code, seq, status, done_on FROM reminder_outbox"
+            " WHERE channel = ? AND user_id = ? ORDER BY id",
+            (channel, user_id),
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    # ----------------------------------------------------------------- counting
+
+    async def reminder_counts(
+        self,
+        scope_codes: Sequence[str],
+        day_from: date,
+        day_to: date,
+        campaign_codes: Sequence[str],
+        windows: Sequence[SelectionWindow],
+    ) -> ReminderCounts:
+        """Figures per unit for the campaigns given; ``windows`` (one per campaign, as of
+        ``day_to``) define who is eligible."""
+        scope = json.dumps(sorted(set(scope_codes)))
+        campaigns = json.dumps(list(campaign_codes))
+        span = (day_from.isoformat(), day_to.isoformat())
+        figures: dict[str, dict[str, int]] = {}
+
+        def put(rows: Sequence[Sequence[object]], name: str) -> None:
+            for unit, value in rows:
+                figures.setdefault(str(unit), {})[name] = int(value)  # type: ignore[call-overload]
+
+        for window in windows:
+            rows = await self.db.fetchall(
+                "SELECT c.unit_code, COUNT(*) FROM cards c"
+                " WHERE c.unit_code IN (SELECT value FROM json_each(?))"
+                " AND ((c.valid_to BETWEEN ? AND ?) OR (? IS NOT NULL AND c.valid_to BETWEEN ? AND ?))"
+                f" AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL} GROUP BY c.unit_code",
+                (scope, window.lapsed_from.isoformat(), window.lapsed_until.isoformat(),
+                 window.expiring_until.isoformat() if window.expiring_until else None,
+                 window.today.isoformat(),
+                 window.expiring_until.isoformat() if window.expiring_until else None),
+            )
+            for unit, value in rows:
+                slot = figures.setdefault(unit, {})
+                slot["eligible"] = slot.get("eligible", 0) + value
+        outbox = (
+            "SELECT unit_code, COUNT(DISTINCT channel || ':' || user_id) FROM reminder_outbox"
+            " WHERE campaign_code IN (SELECT value FROM json_each(?))"
+            " AND unit_code IN (SELECT value FROM json_each(?)) AND done_on BETWEEN ? AND ?"
+            " AND status IN {statuses} GROUP BY unit_code"
+        )
+        put(await self.db.fetchall(outbox.format(statuses=_ATTEMPTED), (campaigns, scope, *span)), "reminded")
+        put(await self.db.fetchall(outbox.format(statuses="('sent')"), (campaigns, scope, *span)), "reached")
+        put(await self.db.fetchall(outbox.format(statuses="('blocked')"), (campaigns, scope, *span)), "blocked")
+        put(
+            await self.db.fetchall(
+                "SELECT u.unit_code, COUNT(*) FROM reminder_prefs p"
+                " JOIN (SELECT l.channel, l.user_id, MIN(c.unit_code) AS unit_code FROM card_links l"
+                "       JOIN cards c ON c.bhxh_code = l.bhxh_code GROUP BY l.channel, l.user_id) u"
+                "   ON u.channel = p.channel AND u.user_id = p.user_id"
+                " WHERE p.opted_out = 1 AND p.changed_on BETWEEN ? AND ?"
+                " AND u.unit_code IN (SELECT value FROM json_each(?)) GROUP BY u.unit_code",
+                (*span, scope),
+            ),
+            "opted_out",
+        )
+        put(
+            await self.db.fetchall(
+                "WITH reminded AS (SELECT channel, user_id, MIN(done_on) AS first_on FROM reminder_outbox"
+                "   WHERE status = 'sent'"
+                "   AND campaign_code IN (SELECT value FROM json_each(?)) GROUP BY channel, user_id),"
+                " reminded_cards AS (SELECT l.bhxh_code, MIN(r.first_on) AS first_on FROM reminded r"
+                "   JOIN card_links l ON l.channel = r.channel AND l.user_id = r.user_id"
+                "   GROUP BY l.bhxh_code),"
+                " renewals AS (SELECT participant_code AS code, created_on AS day FROM enrolments"
+                "   WHERE status = 'active' AND scheme IN ('bhyt_household', 'bhyt_supported')"
+                "   UNION ALL SELECT bhxh_code, changed_on FROM card_expiry_changes)"
+                " SELECT c.unit_code, COUNT(DISTINCT rc.bhxh_code) FROM reminded_cards rc"
+                " JOIN renewals rn ON rn.code = rc.bhxh_code AND rn.day >= rc.first_on"
+                "   AND rn.day BETWEEN ? AND ?"
+                " JOIN cards c ON c.bhxh_code = rc.bhxh_code"
+                " WHERE c.unit_code IN (SELECT value FROM json_each(?)) GROUP BY c.unit_code",
+                (campaigns, *span, scope),
+            ),
+            "renewed_after_reminder",
+        )
+        by_unit = {unit: ReminderStats(**values) for unit, values in sorted(figures.items())}
+        total = sum(by_unit.values(), ReminderStats())
+        return ReminderCounts(day_from, day_to, tuple(campaign_codes), total, by_unit)

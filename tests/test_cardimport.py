@@ -1,0 +1,279 @@
+"""Importing the lapsed-card lists: the sample's flaws exactly, idempotence, upsert, broken files."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from bot.campaigns import CampaignBook
+from bot.cardimport import (
+    CardFileError,
+    Column,
+    FileProblem,
+    Problem,
+    Severity,
+    merge_card,
+    normalize_phone,
+    parse_card_file,
+    parse_day,
+)
+from bot.cards import Card
+from bot.cardservice import CardService
+from bot.cli import main as cli_main
+from bot.clock import ManualClock
+from bot.rates import RateBook
+from bot.replies_cards import file_error_text, import_report_text
+from storage.cards import CardRepository
+from storage.db import Database
+from storage.users import UserRepository
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
+SAMPLES = resources.files("bot") / "data" / "samples"
+HEADER = "STT,Mã hộ gia đình,Họ và tên,Mã số BHXH,Mã thẻ BHYT,Ngày sinh,Giới tính,Số điện thoại,Địa chỉ,Mã đơn vị,Hạn thẻ từ,Hạn thẻ đến"
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = Database(tmp_path / "cards.sqlite3")
+    await database.connect()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def service(db: Database) -> CardService:
+    return CardService(CardRepository(db), UserRepository(db), RateBook.load(), CampaignBook.load(), ManualClock(NOW))
+
+
+# --------------------------------------------------------------------------- the sample list
+
+
+def test_sample_csv_reports_exactly_its_flawed_rows() -> None:
+    parsed = parse_card_file(sample("the_het_han_2026.csv"), "the_het_han_2026.csv")
+    assert parsed.header_row == 1
+    assert parsed.data_rows == 372
+    found = [(p.row, p.problem, p.severity) for p in parsed.problems]
+    assert found == [
+        (13, Problem.BAD_DATE, Severity.REJECTED),  # STT 12: valid to 31/02/2026
+        (21, Problem.MISSING_CODE, Severity.REJECTED),  # STT 20: no BHXH code
+        (42, Problem.YEAR_ONLY, Severity.WARNING),  # STT 41: born "1985", kept
+        (373, Problem.DUPLICATE, Severity.SKIPPED),  # STT 372 repeats STT 26
+    ]
+    assert parsed.problems[0].column is Column.VALID_TO and parsed.problems[0].value == "31/02/2026"
+    assert parsed.problems[3].other_row == 27
+    assert len(parsed.rows) == 369
+    # Missing phones are not flaws: those people are linked through their household.
+    assert parsed.without_phone == 45
+
+
+def test_sample_xlsx_has_title_rows_and_gives_the_same_cards() -> None:
+    xlsx = parse_card_file(sample("the_het_han_2026.xlsx"), "the_het_han_2026.xlsx")
+    csv_ = parse_card_file(sample("the_het_han_2026.csv"), "the_het_han_2026.csv")
+    assert xlsx.header_row == 3  # a title row and a blank row above the header
+    assert [p.row for p in xlsx.problems] == [15, 23, 44, 375]
+    assert {c for _, c in xlsx.rows} == {c for _, c in csv_.rows}
+
+
+def test_phones_with_spaces_or_plus84_are_normalised_not_flawed() -> None:
+    parsed = parse_card_file(sample("the_het_han_2026.csv"), "x.csv")
+    cards = {c.bhxh_code: c for _, c in parsed.rows}
+    assert cards["8423001981"].phone == "0836974222"  # "0836 974 222"
+    assert cards["8423004608"].phone == "0912037468"  # "+84 912 037 468"
+    assert cards["8423000076"].phone is None  # empty cell
+    assert cards["8423020585"].birth_date is None and cards["8423020585"].birth_year == 1985
+    assert cards["8423000925"].valid_to == date(2026, 9, 3)
+    assert cards["8423000925"].sex == "nu"
+
+
+async def test_import_twice_changes_nothing(service: CardService, db: Database) -> None:
+    first = await service.import_list(sample("the_het_han_2026.xlsx"), "the_het_han_2026.xlsx", None)
+    assert (first.counts.added, first.counts.updated) == (369, 0)
+    snapshot = await db.fetchall("SELECT * FROM cards ORDER BY bhxh_code")
+    second = await service.import_list(sample("the_het_han_2026.xlsx"), "the_het_han_2026.xlsx", None)
+    assert (second.counts.added, second.counts.updated, second.counts.unchanged) == (0, 0, 369)
+    third = await service.import_list(sample("the_het_han_2026.csv"), "the_het_han_2026.csv", None)
+    assert third.counts.unchanged == 369
+    assert [tuple(r) for r in await db.fetchall("SELECT * FROM cards ORDER BY bhxh_code")] == [
+        tuple(r) for r in snapshot
+    ]
+    assert await db.fetchval("SELECT COUNT(*) FROM card_expiry_changes") == 0
+    report = import_report_text("the_het_han_2026.xlsx", second)
+    assert "Dòng 15" in report and "Dòng 23" in report and "Dòng 44" in report and "Dòng 375" in report
+
+
+async def test_reimport_upserts_by_code_and_records_a_later_expiry(service: CardService, db: Database) -> None:
+    rows = [
+        "1,HGD1,Nguyễn Thị Hoa,8423000001,GD4848423000001,01/01/1980,Nữ,0912 345 678,\"Ấp 1, Xã A\",CL01,01/03/2025,28/02/2026",
+        "2,HGD1,Nguyễn Văn Nam,8423000002,GD4848423000002,01/01/1978,Nam,,\"Ấp 1, Xã A\",CL01,01/03/2025,28/02/2026",
+    ]
+    await service.import_list("\n".join([HEADER, *rows]).encode(), "t1.csv", None)
+    renewed = rows[0].replace("28/02/2026", "28/02/2027").replace("0912 345 678", "0987654321")
+    older = rows[1].replace("28/02/2026", "31/12/2025")
+    result = await service.import_list("\n".join([HEADER, renewed, older]).encode(), "t2.csv", None)
+    assert (result.counts.added, result.counts.updated, result.counts.renewed, result.counts.older) == (0, 1, 1, 1)
+    assert await db.fetchval("SELECT COUNT(*) FROM cards") == 2
+    hoa = await service.repo.get("8423000001")
+    assert hoa is not None and hoa.valid_to == date(2027, 2, 28) and hoa.phone == "0987654321"
+    nam = await service.repo.get("8423000002")
+    assert nam is not None and nam.valid_to == date(2026, 2, 28)  # an older list never moves it back
+    change = await db.fetchone("SELECT old_valid_to, new_valid_to FROM card_expiry_changes")
+    assert tuple(change) == ("2026-02-28", "2027-02-28")
+
+
+def test_merge_rule() -> None:
+    base = Card("8423000001", "A", "CL01", date(2026, 1, 31))
+    assert merge_card(None, base).value == "add"
+    assert merge_card(base, base).value == "same"
+    assert merge_card(base, Card("8423000001", "B", "CL01", date(2026, 1, 31))).value == "update"
+    assert merge_card(base, Card("8423000001", "A", "CL01", date(2027, 1, 31))).value == "renew"
+    assert merge_card(base, Card("8423000001", "A", "CL01", date(2025, 1, 31))).value == "older"
+
+
+# --------------------------------------------------------------------------- headers and cells
+
+
+def test_headers_without_diacritics_in_any_case_below_a_title_and_semicolons() -> None:
+    text = (
+        "DANH SACH THE HET HAN;;;;\n"
+        ";;;;\n"
+        "ho va ten;MA SO BHXH;So dien thoai;ma don vi;Han the den (dd/mm/yyyy);Ngày sinh\n"
+        "Trần Văn A;8423000009;+84912000009;cl02;5/1/2026;1970\n"
+    )
+    parsed = parse_card_file(text.encode("utf-8"), "list.CSV")
+    assert parsed.header_row == 3
+    (_, card), = parsed.rows
+    assert card.phone == "0912000009" and card.unit_code == "CL02" and card.valid_to == date(2026, 1, 5)
+
+
+def test_xlsx_with_real_dates_and_numbers_that_lost_leading_zeros() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Danh sách"])
+    sheet.append(["Họ và tên", "Mã số BHXH", "SĐT", "Mã đơn vị", "Hạn thẻ đến", "Hạn thẻ từ"])
+    sheet.append(["Lê Thị B", 123456789, 912345678, "CL03", datetime(2026, 4, 30), datetime(2025, 5, 1)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    parsed = parse_card_file(buffer.getvalue(), "x.xlsx")
+    (_, card), = parsed.rows
+    assert card.bhxh_code == "0123456789" and card.phone == "0912345678"
+    assert card.valid_to == date(2026, 4, 30) and card.valid_from == date(2025, 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "phone"),
+    [("0912 345 678", "0912345678"), ("+84 912 345 678", "0912345678"), ("84912345678", "0912345678"),
+     ("0912.345.678", "0912345678"), (912345678, "0912345678"), ("", None), (None, None),
+     ("02943 123 456", "02943123456")],
+)
+def test_normalize_phone(raw: object, phone: str | None) -> None:
+    assert normalize_phone(raw) == phone
+
+
+@pytest.mark.parametrize("raw", ["12345", "abc", "+1 202 555 0100", "0123"])
+def test_bad_phone_raises(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_phone(raw)
+
+
+def test_parse_day() -> None:
+    assert parse_day("03/09/2026") == date(2026, 9, 3)
+    assert parse_day("2026-09-03") == date(2026, 9, 3)
+    assert parse_day(datetime(2026, 9, 3, 0, 0)) == date(2026, 9, 3)
+    assert parse_day("") is None
+    for bad in ("31/02/2026", "1985", "abc"):
+        with pytest.raises(ValueError):
+            parse_day(bad)
+
+
+def test_row_flaws_are_reported_by_row_number() -> None:
+    rows = [
+        HEADER,
+        "1,H1,,8423000001,,,,,,CL01,,01/01/2026",  # no name
+        "2,H1,A,84230,,,,,,CL01,,01/01/2026",  # short code
+        "3,H1,B,8423000003,,,,,,,,01/01/2026",  # no unit
+        "4,H1,C,8423000004,,,,,,CL01,,",  # no expiry
+        "5,H1,D,8423000005,,,,,,CL01,02/02/2026,01/01/2026",  # from after to
+        "6,H1,E,8423000006,,,,abc,,CL01,,01/01/2026",  # bad phone: kept without it
+        "7,H1,F,8423000006,,,,,,CL01,,01/01/2026",  # same code, other data
+        "8,H1,G,8423000008,,32/13/1990,,,,CL01,,01/01/2026",  # impossible birth date: kept
+    ]
+    parsed = parse_card_file("\n".join(rows).encode(), "x.csv")
+    kinds = [(p.row, p.problem) for p in parsed.problems]
+    assert kinds == [
+        (2, Problem.MISSING_NAME), (3, Problem.BAD_CODE), (4, Problem.MISSING_UNIT), (5, Problem.MISSING_DATE),
+        (6, Problem.BAD_PERIOD), (7, Problem.BAD_PHONE), (8, Problem.CONFLICT), (9, Problem.BAD_BIRTH),
+    ]
+    assert sorted(c.bhxh_code for _, c in parsed.rows) == ["8423000006", "8423000008"]
+
+
+# --------------------------------------------------------------------------- broken files
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "problem"),
+    [
+        (b"PK\x03\x04 this is not a zip at all", "list.xlsx", FileProblem.UNREADABLE),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old excel", "list.xls", FileProblem.FORMAT),
+        (b"%PDF-1.4", "list.pdf", FileProblem.FORMAT),
+        (b"   \n  ", "list.csv", FileProblem.EMPTY),
+        (HEADER.encode(), "list.csv", FileProblem.EMPTY),
+        (b"a,b,c\n1,2,3\n", "list.csv", FileProblem.NO_HEADER),
+        (b"x" * (10 * 1024 * 1024 + 1), "list.csv", FileProblem.TOO_LARGE),
+    ],
+)
+async def test_broken_files_are_refused_and_nothing_is_written(
+    service: CardService, db: Database, content: bytes, name: str, problem: FileProblem
+) -> None:
+    with pytest.raises(CardFileError) as caught:
+        await service.import_list(content, name, None)
+    assert caught.value.problem is problem
+    assert "Chưa nhập gì" in file_error_text(caught.value.problem, caught.value.missing)
+    assert await db.fetchval("SELECT COUNT(*) FROM cards") == 0
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(CardFileError) as caught:
+        parse_card_file("Họ và tên,Mã số BHXH,Số điện thoại,Địa chỉ\nA,8423000001,,\n".encode(), "x.csv")
+    assert set(caught.value.missing) == {Column.UNIT, Column.VALID_TO}
+    text = file_error_text(caught.value.problem, caught.value.missing)
+    assert "Mã đơn vị" in text and "Hạn thẻ đến" in text
+
+
+async def test_rows_outside_the_importers_scope_are_refused(service: CardService, db: Database) -> None:
+    result = await service.import_list(sample("the_het_han_2026.csv"), "x.csv", ["CL01"])
+    kept = {c.unit_code for _, c in result.parsed.rows}
+    assert kept == {"CL01"}
+    out = [p for p in result.parsed.problems if p.problem is Problem.OUT_OF_SCOPE]
+    assert len(out) + len(result.parsed.rows) == 369
+    assert await db.fetchval("SELECT COUNT(*) FROM cards") == len(result.parsed.rows) == 41  # 42 rows, one repeated
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_import_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    monkeypatch.chdir(tmp_path)  # no .env of the developer
+    target = tmp_path / "the_het_han_2026.csv"
+    target.write_bytes(sample("the_het_han_2026.csv"))
+    assert cli_main(["import", "cards", str(target)]) == 1  # some rows were refused
+    out = capsys.readouterr().out
+    assert "nhập 369 người" in out and "Dòng 13" in out and "<b>" not in out
+    assert cli_main(["import", "cards", str(target)]) == 1
+    assert "không đổi 369" in capsys.readouterr().out
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 nope")
+    assert cli_main(["import", "cards", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err

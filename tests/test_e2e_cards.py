@@ -1,0 +1,274 @@
+"""Lapsed cards end to end through the emulator: importing lists as documents, linking by the
+person's own contact, /hethan, the reminder buttons, and the agents' /danhsach."""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+
+import openpyxl
+import pytest
+
+from bot.emulator import BotApiEmulator, EmulatedUser
+from bot.roles import Role
+from bot.services import Services
+from storage.members import CLI_ACTOR
+from storage.units import UnitRecord
+from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
+
+SAMPLES = resources.files("bot") / "data" / "samples"
+CSV = (SAMPLES / "the_het_han_2026.csv").read_bytes()
+XLSX = (SAMPLES / "the_het_han_2026.xlsx").read_bytes()
+# Kim Thị Linh's card (household HGD130001 with Kim Bích Lan, Xã Nhị Long CL13) carries this phone.
+LINH_PHONE = "0791566859"
+AGENT_ID, OFFICIAL_ID, CITIZEN_ID, OTHER_ID = 6101, 6102, 6103, 6104
+
+
+async def seed(services: Services) -> None:
+    await services.units.import_tree(
+        [
+            UnitRecord("CL", "Huyện Càng Long", None, "huyện"),
+            UnitRecord("CL13", "Xã Nhị Long", "CL", "xã", pay_points="Đại lý thu Ấp 1, Xã Nhị Long"),
+            UnitRecord("CL07", "Xã Tân Bình", "CL", "xã"),
+        ],
+        [], [], DEFAULT_NOW,
+    )
+    await services.members.add(full_name="Ngô Thị Sáu", role=Role.AGENT, unit_code="CL13", actor=CLI_ACTOR,
+                               at=DEFAULT_NOW, user_id=AGENT_ID)
+    await services.members.add(full_name="Phan Văn Bảy", role=Role.OFFICIAL, unit_code="CL", actor=CLI_ACTOR,
+                               at=DEFAULT_NOW, user_id=OFFICIAL_ID)
+
+
+async def import_sample(services: Services) -> None:
+    await services.cards.import_list(CSV, "the_het_han_2026.csv", None)
+
+
+async def cards_count(harness: BotHarness) -> int:
+    return await harness.services.cards.repo.count()
+
+
+# --------------------------------------------------------------------------- importing lists
+
+
+async def test_admin_sends_the_sample_list_and_gets_the_report(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.send_document("the_het_han_2026.csv", CSV)
+    (report,) = await admin.replies(timeout=10)
+    text = report.plain_text
+    assert "372 dòng, nhập 369 người" in text and "Thêm mới 369" in text
+    for line in ("Dòng 13", "Dòng 21", "Dòng 42", "Dòng 373: lặp lại dòng 27"):
+        assert line in text
+    assert "45 người không có số điện thoại" in text
+    await admin.send_document("the_het_han_2026.xlsx", XLSX)
+    (again,) = await admin.replies(timeout=10)
+    assert "không đổi 369" in again.plain_text and "Dòng 15" in again.plain_text
+    assert await cards_count(harness) == 369
+
+
+async def test_wrong_people_and_broken_files_write_nothing(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    citizen = emulator.user(CITIZEN_ID, first_name="Tư")
+    await citizen.send_document("danh_sach.xlsx", XLSX)
+    (refusal,) = await citizen.replies()
+    assert "Chỉ cán bộ phụ trách hoặc quản trị" in refusal.plain_text
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    for name, content, expected in (
+        ("hong.xlsx", b"PK\x03\x04 broken zip", "Tệp bị hỏng"),
+        ("cu.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old", ".xlsx"),
+        ("sai_cot.csv", "Họ và tên,Mã số BHXH\nA,8423000001\n".encode(), "Mã đơn vị, Hạn thẻ đến"),
+        ("trong.csv", b"", "không có dòng"),
+    ):
+        await admin.send_document(name, content)
+        (answer,) = await admin.replies()
+        assert expected in answer.plain_text and "Chưa nhập gì" in answer.plain_text
+    assert await cards_count(harness) == 0
+
+
+async def test_an_official_imports_only_inside_their_units(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    await seed(harness.services)
+    await harness.services.members.add(full_name="Cán bộ xã", role=Role.OFFICIAL, unit_code="CL13",
+                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=6109)
+    commune = emulator.user(6109, first_name="Chín")
+    await commune.send_document("the_het_han_2026.csv", CSV)
+    (report,) = await commune.replies(timeout=10)
+    # 19 rows of Xã Nhị Long, one without a BHXH code; the other communes are outside.
+    assert "nhập 18 người" in report.plain_text and "ngoài phạm vi" in report.plain_text
+    assert await cards_count(harness) == 18
+
+
+# --------------------------------------------------------------------------- linking
+
+
+async def test_own_contact_links_the_household_and_hethan_shows_status_and_cost(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    await seed(harness.services)
+    await import_sample(harness.services)
+    person = emulator.user(CITIZEN_ID, first_name="Linh", phone="+84 791 566 859")
+    await person.say("/hethan")
+    (ask,) = await person.replies()
+    (button,) = [b for row in ask.keyboard for b in row]
+    assert button.text == "📱 Chia sẻ số điện thoại" and button.request_contact
+    await person.share_contact()
+    linked, overview = await person.replies(count=2)
+    assert "Đã liên kết 2 thẻ BHYT với số 0791***859" in linked.plain_text
+    text = overview.plain_text
+    assert "Kim Thị Linh" in text and "Kim Bích Lan" in text and "8423000925" not in text
+    assert "hết hạn ngày 03/09/2026 (đã quá 81 ngày)" in text
+    assert "Gia hạn 12 tháng cho hộ 2 người: 2.322.540 đ" in text
+    assert "03/12/2026" in text  # last day to renew without the 30-day wait
+    assert overview.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) == LINH_PHONE
+
+
+async def test_a_forged_contact_links_nothing(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    await import_sample(harness.services)
+    person = emulator.user(CITIZEN_ID, first_name="Tư")
+    await person.share_contact(LINH_PHONE, own=False)  # someone else's card, no user id
+    await person.share_contact(LINH_PHONE, own=False, contact_user_id=OTHER_ID)  # another user's
+    for answer in await person.replies(count=2):
+        assert "số điện thoại của chính bạn" in answer.plain_text and "Chưa có gì thay đổi" in answer.plain_text
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) is None
+    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
+    await person.say("/hethan")
+    (ask,) = await person.replies()
+    assert "Chia sẻ số điện thoại" in ask.plain_text
+
+
+async def test_an_unknown_number_is_said_plainly(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    await import_sample(harness.services)
+    person = emulator.user(CITIZEN_ID, first_name="Tư", phone="0999888777")
+    await person.share_contact()
+    (answer,) = await person.replies()
+    assert "Chưa tìm thấy thẻ BHYT nào có số 0999***777" in answer.plain_text
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) is None
+
+
+# --------------------------------------------------------------------------- buttons and choices
+
+
+async def linked_person(harness: BotHarness, emulator: BotApiEmulator) -> EmulatedUser:
+    await seed(harness.services)
+    await import_sample(harness.services)
+    person = emulator.user(CITIZEN_ID, first_name="Linh", phone=LINH_PHONE)
+    await person.share_contact()
+    await person.replies(count=2)
+    return person
+
+
+async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    person = await linked_person(harness, emulator)
+    services = harness.services
+    await person.press("Tính chi phí khác")
+    (ask,) = await person.replies()
+    assert ask.button_texts == ["3 tháng", "6 tháng", "12 tháng"]
+    await person.press("6 tháng")
+    (six,) = await person.replies()
+    assert "Gia hạn 6 tháng cho hộ 2 người: 1.161.270 đ" in six.plain_text
+
+    await person.press_data(six.message_id, "rc:m:5")  # forged: not a choice
+    await person.press_data(six.message_id, "rc:xóa-hết")
+    for answer in await person.replies(count=2):
+        assert "không còn dùng được" in answer.plain_text
+
+    await person.say("/hethan")
+    (overview,) = await person.replies()
+    await person.press("Tôi đã gia hạn")
+    (claimed,) = await person.replies()
+    assert "Kim Thị Linh" in claimed.plain_text and claimed.button_texts == ["Tôi bấm nhầm"]
+    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
+    mine = await services.cards.my_cards(CITIZEN_ID)
+    assert all(c.claimed for c in mine.cards)
+    await person.press("Tôi bấm nhầm")
+    (undone,) = await person.replies()
+    assert "Đã bỏ báo gia hạn" in undone.plain_text
+    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+
+    await person.press_data(overview.message_id, "rc:stop")
+    stopped = await person.replies()
+    assert "Đã dừng nhắc" in stopped[0].plain_text
+    assert await services.reminders.is_opted_out(CITIZEN_ID)
+    await person.say("/nhac")
+    (resumed,) = await person.replies()
+    assert "Đã bật nhắc" in resumed.plain_text and "tối đa 3 lần" in resumed.plain_text
+    assert not await services.reminders.is_opted_out(CITIZEN_ID)
+    await person.say("/dunglai")
+    await person.say("/dunglai")
+    first, second = await person.replies(count=2)
+    assert "Đã dừng nhắc" in first.plain_text and "đã dừng nhắc từ trước" in second.plain_text
+
+
+async def test_buttons_of_an_unlinked_person_change_nothing(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    person = emulator.user(OTHER_ID, first_name="Lạ")
+    message_id = await person.say("xin chào")
+    await person.replies()
+    await person.press_data(message_id, "rc:done")
+    (answer,) = await person.replies()
+    assert "chưa liên kết" in answer.plain_text
+    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+
+
+# --------------------------------------------------------------------------- the agents' list
+
+
+def read_xlsx(content: bytes) -> list[tuple[object, ...]]:
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    return [tuple(r) for r in book.active.iter_rows(values_only=True)]
+
+
+async def test_danhsach_for_the_agent_with_phones_of_their_unit(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    await seed(harness.services)
+    await import_sample(harness.services)
+    agent = emulator.user(AGENT_ID, first_name="Sáu")
+    await agent.say("/danhsach")
+    text, document = await agent.replies(count=2)
+    body = text.plain_text
+    assert "Xã Nhị Long" in body and "18 người" in body
+    assert "0791566859" in body  # the agent responsible for CL13 sees phones
+    assert "8423000925" not in body and "84*****925" in body
+    rows = read_xlsx(document.file_bytes or b"")
+    header = rows[2]
+    assert header[:3] == ("STT", "Họ và tên", "Mã số BHXH")
+    data = rows[3:]
+    assert len(data) == 18
+    expiries = [r[6] for r in data]
+    assert expiries == sorted(expiries, key=lambda d: (d[6:], d[3:5], d[:2]))
+    assert any(r[8] == "0791566859" for r in data)
+
+
+async def test_danhsach_for_an_official_hides_phones_and_citizens_are_refused(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    await seed(harness.services)
+    await import_sample(harness.services)
+    official = emulator.user(OFFICIAL_ID, first_name="Bảy")
+    await official.say("/danhsach")
+    text, document = await official.replies(count=2)
+    assert "Huyện Càng Long" in text.plain_text and "chỉ hiện với người thu" in text.plain_text
+    assert len(text.plain_text) < 4096
+    rows = read_xlsx(document.file_bytes or b"")[3:]
+    assert len(rows) == 47 and {r[5] for r in rows} == {"CL07", "CL13"}  # the units of the tree
+    assert all(r[8] in (None, "", "(ẩn)") for r in rows)  # no phone for an overseer
+    citizen = emulator.user(CITIZEN_ID, first_name="Tư")
+    await citizen.say("/danhsach")
+    (refusal,) = await citizen.replies()
+    assert "dành cho người thu" in refusal.plain_text
+
+
+@pytest.mark.parametrize("text", ["/hethan " + "x" * 5000, "/nhac 😀😀", "/danhsach ; DROP TABLE cards"])
+async def test_odd_input_gets_an_answer(harness: BotHarness, emulator: BotApiEmulator, text: str) -> None:
+    person = emulator.user(CITIZEN_ID, first_name="Tư")
+    await person.say(text)
+    (answer,) = await person.replies()
+    assert answer.plain_text
+
+
+async def test_danhsach_for_an_admin_covers_every_card_even_before_units_exist(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    await import_sample(harness.services)
+    lapsed = await harness.services.db.fetchval("SELECT COUNT(*) FROM cards WHERE valid_to < '2026-11-23'")
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.say("/danhsach")
+    text, document = await admin.replies(count=2)
+    assert "tất cả đơn vị" in text.plain_text and f"{lapsed} người" in text.plain_text
+    assert len(read_xlsx(document.file_bytes or b"")[3:]) == lapsed > 300

@@ -1,0 +1,305 @@
+"""Reminders end to end: the real bot against an emulator that enforces Telegram's limits and
+injects faults. Exactly one reminder each, only inside allowed hours, never to people who opted
+out or blocked the bot, and a process killed mid fan-out that restarts without losing or
+repeating anyone.
+
+Time: the injected clock (ManualClock here, a file-backed one in the worker process) drives
+calendar decisions (hours, intervals, back-off). Rate limits are physical time; a 5,000-person
+fan-out at Telegram's 30/s would take ~170 s, so these tests run the emulator and the bot at
+twenty times the rate (600/s overall, 0.05 s per chat, tests/reminder_support.py): the limits
+are still enforced by the emulator (a 429 for any excess) and kept by the bot; the per-chat and
+overall limits at Telegram's real values are tested in test_ratelimit.py and measured in
+bench/bench_reminders.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.emulator import BotApiEmulator, EmulatorLimits
+from scheduler.reminders import JOB_NAME, run_reminder_round
+from storage.cards import CardRepository
+from storage.db import Database
+from storage.reminders import ReminderRepository
+from tests.conftest import TOKEN, TZ, BotHarness
+from tests.reminder_support import (
+    FAST_EMULATOR,
+    FAST_LIMITS,
+    install_limiter,
+    link_people,
+    people,
+    register_chats,
+    reminders_per_chat,
+)
+
+EVENING = datetime(2026, 11, 23, 19, 0, tzinfo=TZ)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def limited() -> AsyncIterator[BotApiEmulator]:
+    """Telegram's limits, twenty times faster (see the module docstring)."""
+    emu = BotApiEmulator(token=TOKEN, limits=EmulatorLimits(**FAST_EMULATOR))
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def bot(limited: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(limited, tmp_path / "bot.sqlite3", ManualClock(EVENING), **FAST_LIMITS)
+    await harness.start()
+    install_limiter(harness.application, harness.settings())
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+async def round_(bot: BotHarness):  # type: ignore[no-untyped-def]
+    return await run_reminder_round(bot.services, bot.application.bot)
+
+
+async def statuses(bot: BotHarness) -> dict[str, int]:
+    return await bot.services.reminders.repo.status_counts()
+
+
+# --------------------------------------------------------------------------- the bot in its own process
+
+
+def _worker(db: Path, base_url: str, clock_file: Path, *times: datetime) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.reminder_worker", str(db), base_url, str(clock_file),
+         *(t.isoformat() for t in times)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _rounds(out: str) -> list[dict[str, str]]:
+    """The worker's `round k: key=value ...` lines as dicts."""
+    return [dict(part.split("=") for part in line.split(": ", 1)[1].split()) for line in out.splitlines()
+            if line.startswith("round ")]
+
+
+def _db(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _status_counts(path: Path) -> dict[str, int]:
+    with _db(path) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM reminder_outbox GROUP BY status").fetchall())
+
+
+async def _prepare(path: Path, everyone: list[int], opted_out: list[int] = ()) -> None:  # type: ignore[assignment]
+    db = Database(path)
+    await db.connect()
+    try:
+        await link_people(CardRepository(db), everyone, EVENING)
+        reminders = ReminderRepository(db)
+        for user in opted_out:
+            await reminders.set_opted_out(user, True, EVENING)
+    finally:
+        await db.close()
+
+
+async def _finish(worker: subprocess.Popen[str], timeout: float = 150) -> list[dict[str, str]]:
+    out, err = await asyncio.to_thread(worker.communicate, timeout=timeout)
+    assert worker.returncode == 0, err[-3000:]
+    return _rounds(out)
+
+
+async def test_fanout_to_5000_exactly_once_inside_hours_with_faults(limited: BotApiEmulator, tmp_path: Path) -> None:
+    """5,000 linked people, 40 opted out, 40 who blocked the bot; 429s, 500s and timeouts on
+    the way; the evening ends (20:00) in the middle of the fan-out; the rest goes next morning."""
+    db_path, clock_file = tmp_path / "fanout.sqlite3", tmp_path / "clock"
+    everyone = people(100_000, 5_000)
+    opted_out, blocked = everyone[:40], everyone[40:80]
+    await _prepare(db_path, everyone, opted_out)
+    register_chats(limited, everyone)
+    for user in blocked:
+        limited.block(user)
+    limited.fail_next("sendMessage", "429", count=2, retry_after=1)
+    limited.fail_next("sendMessage", "500", count=2)
+    limited.fail_next("sendMessage", "timeout", count=2, hold_seconds=0.3)
+
+    worker = _worker(
+        db_path, limited.api_base_url, clock_file,
+        datetime(2026, 11, 23, 19, 59, tzinfo=TZ),  # round 1: the evening ends during it
+        datetime(2026, 11, 23, 21, 30, tzinfo=TZ),  # round 2: night, nothing may go
+        datetime(2026, 11, 24, 8, 0, tzinfo=TZ),  # round 3: next morning
+        datetime(2026, 11, 24, 8, 5, tzinfo=TZ),  # round 4: after the back-off of the failures
+    )
+    try:
+        await limited.wait_until(lambda: len(limited.sent) >= 1_500, timeout=120)
+        clock_file.write_text(datetime(2026, 11, 23, 20, 0, tzinfo=TZ).isoformat(), encoding="utf-8")
+        evening, night, morning, later = await _finish(worker)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert int(evening["queued"]) == 5_000 - 40 and evening["outside_hours"] == "True"
+    assert 1_500 <= int(evening["sent"]) < 4_900
+    assert night["sent"] == "0" and night["outside_hours"] == "True"
+    assert morning["queued"] == "0" and later["queued"] == "0"  # nobody is queued twice
+
+    counts = reminders_per_chat(limited)
+    expected = set(everyone) - set(opted_out) - set(blocked)
+    assert set(counts) == expected and set(counts.values()) == {1}
+    assert {r.chat_id for r in limited.rejected if r.error_code == 403} == set(blocked)
+    assert sum(1 for r in limited.rejected if r.error_code == 429) == 2  # only the injected ones
+    assert _status_counts(db_path) == {"sent": len(expected), "blocked": 40}
+    with _db(db_path) as conn:
+        claimed = [datetime.fromisoformat(r[0]) for r in conn.execute(
+            "SELECT claimed_at FROM reminder_outbox WHERE status = 'sent'")]
+    assert all(time(8, 0) <= moment.time() < time(20, 0) for moment in claimed)
+
+
+async def test_sigkill_mid_fanout_then_restart_gives_exactly_one_each(limited: BotApiEmulator, tmp_path: Path) -> None:
+    """SIGKILL while a reminder request is in flight (held by the emulator, not delivered),
+    then a restart on the same SQLite file: nobody is lost, nobody gets two."""
+    db_path, clock_file = tmp_path / "crash.sqlite3", tmp_path / "clock"
+    everyone = people(300_000, 600)
+    await _prepare(db_path, everyone)
+    register_chats(limited, everyone)
+
+    first = _worker(db_path, limited.api_base_url, clock_file, EVENING)
+    try:
+        await limited.wait_until(lambda: len(limited.sent) >= 300, timeout=90)
+        limited.fail_next("sendMessage", "timeout", hold_seconds=60)
+        # One request is in flight: asked for, neither delivered nor refused.
+        in_flight = lambda: limited.requests["sendMessage"] > len(limited.sent) + len(limited.rejected)  # noqa: E731
+        await limited.wait_until(in_flight, timeout=30)
+        first.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.wait, 30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == -signal.SIGKILL
+    assert 300 <= len(limited.sent) < 600
+    assert _status_counts(db_path).get("sending") == 1  # the request that was cut off
+
+    (restart,) = await _finish(_worker(db_path, limited.api_base_url, clock_file, EVENING))
+    assert restart["recovered"] == "1"
+    counts = reminders_per_chat(limited)
+    assert set(counts) == set(everyone) and set(counts.values()) == {1}
+    assert _status_counts(db_path) == {"sent": 600}
+
+
+# --------------------------------------------------------------------------- smaller behaviours
+
+
+async def test_cadence_interval_max_count_claims_and_counts(bot: BotHarness, limited: BotApiEmulator) -> None:
+    services = bot.services
+    clock = bot.clock
+    clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=TZ))
+    ann, binh, chi = people(700, 3)
+    await link_people(services.cards.repo, [ann, binh, chi], clock.now())
+    register_chats(limited, [ann, binh, chi])
+    sent_days: list[int] = []
+    for day in range(0, 30):
+        clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=TZ) + timedelta(days=day))
+        report = await round_(bot)
+        if report.sent:
+            sent_days.append(day)
+        if day == 0:
+            person = limited.user(chi)
+            await person.press("Tôi đã gia hạn")  # Chi says she renewed after the first one
+            (thanks,) = await person.replies()
+            assert "Cảm ơn" in thanks.plain_text
+    assert sent_days == [0, 7, 14]  # every 7 days, at most 3 times
+    counts = reminders_per_chat(limited)
+    assert counts == {ann: 3, binh: 3, chi: 1}
+
+    # Binh's renewal arrives in a newer list: counted as renewed after a reminder.
+    (binh_card,) = [linked.card for linked in await services.cards.repo.linked_cards(binh)]
+    later = replace(binh_card, valid_to=binh_card.valid_to + timedelta(days=365))
+    await services.cards.repo.import_cards([later], "newer list", clock.now())
+    stats = await services.reminders.reminder_counts(["CL01"], datetime(2026, 11, 2).date(), clock.now().date())
+    assert stats.total.reminded == 3 and stats.total.reached == 3
+    assert stats.total.renewed_after_reminder == 1
+    assert stats.total.eligible == 1  # Ann; Chi claimed, Binh renewed
+    assert stats.by_unit["CL01"] == stats.total
+    today = await services.reminders.reminder_counts(["CL01"], clock.now().date(), clock.now().date())
+    assert today.total.reminded == 0 and today.total.renewed_after_reminder == 1
+
+
+async def test_stop_button_opt_out_and_blocked_people_are_not_messaged(bot: BotHarness, limited: BotApiEmulator) -> None:
+    services = bot.services
+    ann, binh, cuc = people(800, 3)
+    await link_people(services.cards.repo, [ann, binh, cuc], bot.clock.now())
+    register_chats(limited, [ann, binh, cuc])
+    limited.block(cuc)
+    first = await round_(bot)
+    assert (first.sent, first.blocked) == (2, 1)
+    assert await services.reminders.repo.is_blocked(cuc)
+    person = limited.user(ann)
+    (reminder,) = [m for m in limited.sent if m.chat_id == ann]
+    assert reminder.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
+    assert "Chào chị" in reminder.plain_text and "hết hạn ngày 18/09/2026" in reminder.plain_text
+    assert "Gia hạn 12 tháng cho 1 người: 1.366.200 đ" in reminder.plain_text
+    await person.press("Không nhận nhắc nữa")
+    await person.replies()
+    assert (await services.reminders.is_opted_out(ann))
+    # Queued for next week, then Binh opts out before it goes: it is not sent.
+    bot.clock.advance(timedelta(days=7))
+    await services.reminders.queue_round(bot.clock.now())
+    await services.reminders.opt_out(binh)
+    rejected = len(limited.rejected)
+    report = await round_(bot)
+    assert report.sent == 0
+    assert reminders_per_chat(limited) == {ann: 1, binh: 1}
+    assert len(limited.rejected) == rejected  # Cuc, who blocked the bot, was not even tried
+    # Cuc unblocks the bot and asks for reminders again: she is reminded from then on.
+    limited.unblock(cuc)
+    await limited.user(cuc).say("/nhac")
+    await limited.user(cuc).replies()
+    bot.clock.advance(timedelta(days=7))
+    assert (await round_(bot)).sent == 1 and reminders_per_chat(limited)[cuc] == 1
+
+
+async def test_a_real_client_timeout_is_retried_and_an_answer_lost_after_delivery_is_sent_again(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """At least once (scheduler/reminders.py): a request that ends without an answer is sent
+    again. When Telegram had not delivered it, that is exactly one; when it had (the answer was
+    lost), the person gets a second copy: the documented price of never losing a reminder."""
+    ann, binh = people(900, 2)
+    await link_people(bot.services.cards.repo, [ann, binh], bot.clock.now())
+    register_chats(limited, [ann, binh])
+    limited.fail_next("sendMessage", "timeout", chat_id=ann, hold_seconds=6)  # beyond PTB's 5 s
+    limited.fail_next("sendMessage", "timeout_after_send", chat_id=binh, hold_seconds=0.2)
+    first = await round_(bot)
+    assert first.retried == 2 and first.sent == 0
+    bot.clock.advance(timedelta(minutes=1))
+    second = await round_(bot)
+    assert second.sent == 2
+    assert reminders_per_chat(limited) == {ann: 1, binh: 2}
+
+
+async def test_the_tick_job_is_registered_with_a_misfire_grace(bot: BotHarness) -> None:
+    (job,) = bot.application.job_queue.get_jobs_by_name(JOB_NAME)
+    assert job.job.misfire_grace_time >= 60 and job.job.coalesce and job.job.max_instances == 1
+
+
+async def test_outside_the_campaign_nothing_is_queued(bot: BotHarness, limited: BotApiEmulator) -> None:
+    ann, = people(950, 1)
+    await link_people(bot.services.cards.repo, [ann], bot.clock.now())
+    register_chats(limited, [ann])
+    bot.clock.set(datetime(2027, 1, 5, 9, 0, tzinfo=TZ))
+    report = await round_(bot)
+    assert report.queued == 0 and report.sent == 0

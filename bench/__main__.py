@@ -11,6 +11,11 @@ from bench.common import machine
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.bench_engine",
     "citizen": "bench.bench_citizen_e2e",
+    "logging": "bench.bench_logging",
+    "tallies": "bench.bench_tallies",
+    "coverage": "bench.bench_coverage",
+    "summaries": "bench.bench_summaries",
+    "reminders": "bench.bench_reminders",
 }
 
 

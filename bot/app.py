@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,13 @@ from bot.access import AccessService
 from storage.members import MemberRepository
 from storage.units import UnitRepository
 from storage.users import UserRepository
+from bot.organisation import OrganisationService
+from storage.invites import InviteRepository
+from storage.targets import FiguresRepository
+from storage.teams import TeamRepository
+from bot.enrolment_service import build_enrolment_services
+from bot.cardservice import build_card_services
+from bot.summary_service import build_summary_service
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +42,52 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     db = Database(settings.database_path)
     units = UnitRepository(db)
     members = MemberRepository(db)
-    return Services(
-        settings=settings,
-        clock=clock or SystemClock(settings.tz),
-        db=db,
-        rates=RateBook.load(settings.rates_path),
-        campaigns=CampaignBook.load(settings.campaigns_path),
-        users=UserRepository(db),
+    the_clock = clock or SystemClock(settings.tz)
+    access = AccessService(settings.admin_telegram_ids, members, units)
+    teams = TeamRepository(db)
+    invites = InviteRepository(db)
+    figures = FiguresRepository(db)
+    organisation = OrganisationService(
+        clock=the_clock,
+        access=access,
         units=units,
         members=members,
-        access=AccessService(settings.admin_telegram_ids, members, units),
+        teams=teams,
+        invites=invites,
+        figures=figures,
+        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+    )
+    rates = RateBook.load(settings.rates_path)
+    campaigns = CampaignBook.load(settings.campaigns_path)
+    tallies, enrolments = build_enrolment_services(
+        db, access, members, units, teams, rates, campaigns, the_clock
+    )
+    users = UserRepository(db)
+    cards, reminders = build_card_services(
+        db, users, units, members, rates, campaigns, the_clock, settings
+    )
+    summaries = build_summary_service(
+        db, the_clock, units, teams, access, tallies, organisation, enrolments, reminders
+    )
+    return Services(
+        settings=settings,
+        clock=the_clock,
+        db=db,
+        rates=rates,
+        campaigns=campaigns,
+        users=users,
+        units=units,
+        members=members,
+        access=access,
+        teams=teams,
+        invites=invites,
+        figures=figures,
+        organisation=organisation,
+        tallies=tallies,
+        enrolments=enrolments,
+        cards=cards,
+        reminders=reminders,
+        summaries=summaries,
     )
 
 

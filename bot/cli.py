@@ -98,7 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Feature modules add their sub-commands here (import, report, ...).
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+def _register_report_monthly(sub: argparse._SubParsersAction) -> None:
+    from bot.report_cli import register_cli  # light: the report itself imports lazily
+
+    register_cli(sub)
+
+
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_report_monthly]
+
+
+def _organisation_commands(sub: argparse._SubParsersAction) -> None:
+    """`import units|targets|teams FILE` (bot/orgimport.py, imported only when parsing)."""
+    from bot.orgimport import add_cli_commands
+
+    add_cli_commands(sub)
+
+
+EXTRA_COMMANDS.append(_organisation_commands)
+
+
+def _card_commands(sub: argparse._SubParsersAction) -> None:
+    """`import cards FILE` (bot/cards_cli.py, imported only when parsing)."""
+    from bot.cards_cli import add_cli_commands
+
+    add_cli_commands(sub)
+
+
+EXTRA_COMMANDS.append(_card_commands)
+
+
+def _summary_report_command(sub: argparse._SubParsersAction) -> None:
+    """`report --unit CODE [--from D --to D] --out FILE.xlsx` (bot/summary_cli.py), next to
+    `report monthly`; must come after the monthly registrar (it makes sub-commands optional)."""
+    from bot.summary_cli import register_cli
+
+    register_cli(sub)
+
+
+EXTRA_COMMANDS.append(_summary_report_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,81 @@ DEMO_SEEDERS: list[Seeder] = []
 MetaCommand = Callable[[Services, "DemoSession", str], Awaitable[str]]
 META_COMMANDS: dict[str, tuple[str, MetaCommand]] = {}
 
+# Organisation (bot/orgimport.py): the sample trees of seeds 003 and 001, the seed-002-shaped
+# roster, and people to be: an admin, officials of the district and of one commune, a team
+# leader and an agent of Nhóm 1 in Xã Tân An, and a newcomer who can join with a /moi code.
+_ORG_PEOPLE = (
+    ("quantri", DEMO_ADMIN_ID, "Quản trị", "quản trị viên (mọi đơn vị)", None),
+    ("huyen", 700010, "Minh", "cán bộ phụ trách Huyện Càng Long (CL)", ("Trần Minh Đức", "official", "CL", None)),
+    ("xa", 700011, "Hồng", "cán bộ phụ trách Xã Tân An (CL06)", ("Lê Thị Hồng", "official", "CL06", None)),
+    ("totruong", 700012, "Tâm", "tổ trưởng Nhóm 1, Xã Tân An", ("Nguyễn Văn Tâm", "team_leader", "CL06", "CL06-NHOM1")),
+    ("vandong", 700013, "Hoa", "người vận động Nhóm 1, Xã Tân An", ("Phạm Thị Hoa", "agent", "CL06", "CL06-NHOM1")),
+    ("moi", 700014, "Bình", "người mới, chưa có vai trò (thử /thamgia MÃ)", None),
+)
+for _key, _uid, _first, _desc, _ in _ORG_PEOPLE:
+    PERSONAS[_key] = Persona(_key, _uid, _first, _desc)
+
+
+async def _seed_organisation(services: Services) -> None:
+    from bot.orgimport import DemoMember, seed_demo_organisation
+
+    people = [DemoMember(uid, *member) for _, uid, _, _, member in _ORG_PEOPLE if member]
+    await seed_demo_organisation(services, people)
+
+
+DEMO_SEEDERS.append(_seed_organisation)
+
+
+# Lapsed cards (bot/cards_demo.py): the sample list, the citizen's household, a reminder round.
+async def _seed_cards(services: Services) -> None:
+    from bot.cards_demo import seed_cards
+
+    await seed_cards(services)
+
+
+async def _meta_share_contact(services: Services, session: DemoSession, args: str) -> str:
+    from bot.cards_demo import share_contact
+
+    return await share_contact(services, session, args)
+
+
+async def _meta_reminders(services: Services, session: DemoSession, args: str) -> str:
+    from bot.cards_demo import run_round
+
+    return await run_round(services, session, args)
+
+
+DEMO_SEEDERS.append(_seed_cards)
+META_COMMANDS["sdt"] = ("chia sẻ số điện thoại của bạn (nút 📱); :sdt khac = số người khác", _meta_share_contact)
+META_COMMANDS["nhac"] = ("chạy ngay một lượt nhắc gia hạn thẻ và xem đã gửi gì", _meta_reminders)
+
+
+# Agents (bot/agent_demo.py): sample entries on the trees, and ":ghi" to log as the sample agent.
+async def _seed_enrolments(services: Services) -> None:
+    from bot.agent_demo import seed_enrolments
+
+    await seed_enrolments(services)
+
+
+async def _meta_agent(services: Services, session: DemoSession, args: str) -> str:
+    from bot.agent_demo import become_agent
+
+    return await become_agent(services, session, args)
+
+
+DEMO_SEEDERS.append(_seed_enrolments)
+META_COMMANDS["ghi"] = ("làm người vận động: ghi người tham gia, xem /toi, /bangxephang", _meta_agent)
+
+
+# Officials' summaries (bot/summary_demo.py): the evening summary, chart and workbook at once.
+async def _meta_summary(services: Services, session: DemoSession, args: str) -> str:
+    from bot.summary_demo import send_summary
+
+    return await send_summary(services, session, args)
+
+
+META_COMMANDS["tomtat"] = ("làm cán bộ (huyen|xa): nhận ngay tin tổng hợp, biểu đồ, Excel", _meta_summary)
+
 HELP = """\
 Gõ tin nhắn như trên Telegram (ví dụ: bhyt hộ gia đình 3 người, /start, /help).
   #n        bấm nút số n của tin nhắn gần nhất

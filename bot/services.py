@@ -15,9 +15,17 @@ from bot.clock import Clock
 from bot.rates import RateBook
 from bot.settings import Settings
 from storage.db import Database
+from bot.organisation import OrganisationService
+from storage.invites import InviteRepository
 from storage.members import MemberRepository
+from storage.targets import FiguresRepository
+from storage.teams import TeamRepository
 from storage.units import UnitRepository
 from storage.users import UserRepository
+from bot.enrolment_service import EnrolmentService
+from bot.tallies import TallyService
+from bot.cardservice import CardService, ReminderService
+from bot.summary_service import SummaryService
 
 
 @dataclass
@@ -33,6 +41,15 @@ class Services:
     units: UnitRepository
     members: MemberRepository
     access: AccessService
+    teams: TeamRepository
+    invites: InviteRepository
+    figures: FiguresRepository
+    organisation: OrganisationService
+    tallies: TallyService
+    enrolments: EnrolmentService
+    cards: CardService
+    reminders: ReminderService
+    summaries: SummaryService
 
     def today(self) -> date:
         """Local date (Asia/Ho_Chi_Minh by default) by the injected clock."""

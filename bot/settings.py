@@ -49,9 +49,18 @@ class Settings(BaseSettings):
     reminder_hours_end: time = Field(default=time(20, 0))
     reminder_interval_days: int = Field(default=7, ge=1, le=365)
     reminder_max_count: int = Field(default=3, ge=1, le=50)
+    reminder_campaigns_path: Path | None = Field(
+        default=None, description="Operator copy of reminders.toml; default: the packaged file"
+    )
+    # Telegram flood limits the bot keeps to (bot/ratelimit.py): messages a second overall,
+    # and seconds between two bulk messages to one private chat.
+    telegram_max_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     # Daily summaries (scheduler/summaries.py)
     summary_time: time = Field(default=time(17, 0))
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Joining (bot/organisation.py): how long a /moi invite code stays valid.
+    invite_ttl_hours: int = Field(default=72, ge=1, le=720)
 
     @field_validator("telegram_bot_token")
     @classmethod

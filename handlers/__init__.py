@@ -7,11 +7,19 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers import common, citizen
+from handlers import common, citizen, agent
+from handlers import admin, membership
+from handlers import official
+from handlers import cards
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
     common.register,
+    agent.register,
+    membership.register,
+    admin.register,
+    official.register,
+    cards.register,
     citizen.register,
 ]
 

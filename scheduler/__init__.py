@@ -6,7 +6,10 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-JOB_REGISTRARS: list[Callable[[Application], None]] = []
+from scheduler import summaries
+from scheduler import reminders
+
+JOB_REGISTRARS: list[Callable[[Application], None]] = [summaries.register, reminders.register]
 
 
 def register_jobs(application: Application) -> None:

@@ -1,0 +1,241 @@
+"""Repository of the officials' summaries: subscriptions and the exactly-once sending ledger.
+
+The ledger (`summary_runs`, migration 0030) is claimed before anything is sent: the primary key
+(member, kind, local date) makes a second claim on the same day fail, whichever process or
+restart tries it. See scheduler/summaries.py for the crash window this leaves and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.db import Database
+
+KIND_DAILY = "daily"
+KIND_WEEKLY = "weekly"
+KINDS = (KIND_DAILY, KIND_WEEKLY)
+PARTS = 3  # message, chart (PNG), workbook (XLSX)
+
+# Roles that receive summaries: officials and team leaders (and admins who hold a unit).
+SUMMARY_ROLES = ("official", "team_leader", "admin")
+
+_PREF_COLUMN = {KIND_DAILY: "daily", KIND_WEEKLY: "weekly"}
+_PREF_DEFAULT = {KIND_DAILY: 1, KIND_WEEKLY: 0}
+
+
+@dataclass(frozen=True)
+class SummaryPrefs:
+    member_id: int
+    daily: bool = True
+    weekly: bool = False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A member due a summary: who, where to send it, and the unit whose subtree it covers."""
+
+    member_id: int
+    chat_id: int
+    full_name: str
+    role: str
+    unit_code: str
+    parts_done: int = 0  # > 0: resuming a summary interrupted after some parts were sent
+
+
+@dataclass(frozen=True)
+class SummaryRun:
+    member_id: int
+    kind: str
+    local_date: date
+    unit_code: str
+    chat_id: int
+    status: str
+    parts_done: int
+    attempts: int
+    claimed_at: str
+    done_at: str | None
+    error: str | None
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+class SummaryRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- subscriptions ----------------------------------------------------------------------
+
+    async def prefs(self, member_id: int) -> SummaryPrefs:
+        row = await self.db.fetchone(
+            "SELECT daily, weekly FROM summary_prefs WHERE member_id = ?", (member_id,)
+        )
+        if row is None:
+            return SummaryPrefs(member_id)
+        return SummaryPrefs(member_id, bool(row[0]), bool(row[1]))
+
+    async def set_pref(self, member_id: int, kind: str, on: bool, at: datetime) -> SummaryPrefs:
+        """Turn the daily summary or the weekly digest on or off; returns the new prefs."""
+        column = _PREF_COLUMN[kind]
+        other = _PREF_COLUMN[KIND_WEEKLY if kind == KIND_DAILY else KIND_DAILY]
+        other_default = _PREF_DEFAULT[KIND_WEEKLY if kind == KIND_DAILY else KIND_DAILY]
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO summary_prefs(member_id, {column}, {other}, changed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET"
+                f" {column} = excluded.{column}, changed_at = excluded.changed_at",
+                (member_id, int(on), other_default, _stamp(at)),
+            )
+        return await self.prefs(member_id)
+
+    # ---- who is due --------------------------------------------------------------------------
+
+    async def due(self, kind: str, day: date, limit: int | None = None) -> list[Recipient]:
+        """Subscribed officials and team leaders without a finished summary of `kind` for `day`.
+
+        A member with no ledger row is due; one with a `claimed` row (parts left, none in
+        flight) is resumed from `parts_done`. `sending`, `sent`, `uncertain` and `failed`
+        rows are never due again that day.
+        """
+        column = _PREF_COLUMN[kind]
+        roles = ", ".join(f"'{r}'" for r in SUMMARY_ROLES)
+        sql = (
+            "SELECT m.id, m.user_id, m.full_name, m.role, m.unit_code, COALESCE(r.parts_done, 0)"
+            " FROM members m"
+            " LEFT JOIN summary_prefs p ON p.member_id = m.id"
+            " LEFT JOIN summary_runs r ON r.member_id = m.id AND r.kind = ? AND r.local_date = ?"
+            f" WHERE m.active = 1 AND m.user_id IS NOT NULL AND m.channel = 'telegram'"
+            f" AND m.role IN ({roles})"
+            f" AND COALESCE(p.{column}, ?) = 1"
+            " AND (r.member_id IS NULL OR r.status = 'claimed')"
+            " ORDER BY m.unit_code, m.id"
+        )
+        params: list[object] = [kind, day.isoformat(), _PREF_DEFAULT[kind]]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = await self.db.fetchall(sql, params)
+        return [Recipient(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5])) for r in rows]
+
+    # ---- the ledger --------------------------------------------------------------------------
+
+    async def claim(
+        self, recipient: Recipient, kind: str, day: date, at: datetime
+    ) -> int | None:
+        """Claim the (member, kind, day) summary; returns the parts already done, or None when
+        it is not ours to send (already sent, in flight, uncertain or failed)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO summary_runs(member_id, kind, local_date, unit_code, chat_id,"
+                " status, parts_done, claimed_at) VALUES (?, ?, ?, ?, ?, 'claimed', 0, ?)"
+                " ON CONFLICT(member_id, kind, local_date) DO NOTHING",
+                (recipient.member_id, kind, day.isoformat(), recipient.unit_code,
+                 recipient.chat_id, _stamp(at)),
+            )
+            if cur.rowcount == 1:
+                return 0
+            async with conn.execute(
+                "SELECT status, parts_done FROM summary_runs"
+                " WHERE member_id = ? AND kind = ? AND local_date = ?",
+                (recipient.member_id, kind, day.isoformat()),
+            ) as found:
+                row = await found.fetchone()
+        if row is None or row[0] != "claimed":
+            return None
+        return int(row[1])
+
+    async def start_part(self, member_id: int, kind: str, day: date, part: int) -> bool:
+        """Mark one part in flight right before its request; False if the row moved on."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE summary_runs SET status = 'sending', attempts = attempts + 1"
+                " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'"
+                " AND parts_done = ?",
+                (member_id, kind, day.isoformat(), part),
+            )
+            return cur.rowcount == 1
+
+    async def part_done(
+        self, member_id: int, kind: str, day: date, part: int, at: datetime
+    ) -> None:
+        """Record a delivered part; the last one finishes the run."""
+        status = "sent" if part + 1 >= PARTS else "claimed"
+        await self.db.execute(
+            "UPDATE summary_runs SET parts_done = ?, status = ?,"
+            " done_at = CASE WHEN ? = 'sent' THEN ? ELSE done_at END"
+            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'sending'",
+            (part + 1, status, status, _stamp(at), member_id, kind, day.isoformat()),
+        )
+
+    async def part_retry(self, member_id: int, kind: str, day: date, error: str) -> None:
+        """The request certainly did not go out (Telegram said retry later): due again."""
+        await self.db.execute(
+            "UPDATE summary_runs SET status = 'claimed', error = ?"
+            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'sending'",
+            (error, member_id, kind, day.isoformat()),
+        )
+
+    async def finish(
+        self, member_id: int, kind: str, day: date, status: str, error: str | None, at: datetime
+    ) -> None:
+        """End a run as failed or uncertain (never re-sent that day)."""
+        assert status in ("failed", "uncertain")
+        await self.db.execute(
+            "UPDATE summary_runs SET status = ?, error = ?, done_at = ?"
+            " WHERE member_id = ? AND kind = ? AND local_date = ?"
+            " AND status IN ('claimed', 'sending')",
+            (status, error, _stamp(at), member_id, kind, day.isoformat()),
+        )
+
+    async def part_uncertain(
+        self, member_id: int, kind: str, day: date, part: int, error: str, at: datetime
+    ) -> None:
+        """A part whose request may or may not have arrived: count it as done (never re-sent)
+        and let the run go on with the next part; after the last part the run is `uncertain`."""
+        await self.db.execute(
+            "UPDATE summary_runs SET parts_done = ?, error = ?,"
+            " status = CASE WHEN ? >= ? THEN 'uncertain' ELSE 'claimed' END,"
+            " done_at = CASE WHEN ? >= ? THEN ? ELSE done_at END"
+            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'sending'",
+            (part + 1, error, part + 1, PARTS, part + 1, PARTS, _stamp(at),
+             member_id, kind, day.isoformat()),
+        )
+
+    async def recover_interrupted(self, at: datetime) -> int:
+        """Parts left `sending` by a process that died mid-request: done, uncertain.
+
+        Called at the start of every round, under the round lock: in this process no part is
+        in flight then, so any `sending` row belongs to a crashed predecessor. The part is
+        never sent again; the run resumes with its next part (if any, and if still today).
+        """
+        if await self.db.fetchone("SELECT 1 FROM summary_runs WHERE status = 'sending' LIMIT 1") is None:
+            return 0  # the usual case: no write, so ticks never contend for the write lock
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE summary_runs SET parts_done = parts_done + 1, error = 'interrupted',"
+                " status = CASE WHEN parts_done + 1 >= ? THEN 'uncertain' ELSE 'claimed' END,"
+                " done_at = CASE WHEN parts_done + 1 >= ? THEN ? ELSE done_at END"
+                " WHERE status = 'sending'",
+                (PARTS, PARTS, _stamp(at)),
+            )
+            return cur.rowcount
+
+    async def runs(self, day: date, kind: str | None = None) -> list[SummaryRun]:
+        sql = (
+            "SELECT member_id, kind, local_date, unit_code, chat_id, status, parts_done, attempts,"
+            " claimed_at, done_at, error FROM summary_runs WHERE local_date = ?"
+        )
+        params: list[object] = [day.isoformat()]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        rows = await self.db.fetchall(sql + " ORDER BY member_id, kind", params)
+        return [
+            SummaryRun(
+                int(r[0]), r[1], date.fromisoformat(r[2]), r[3], int(r[4]), r[5], int(r[6]),
+                int(r[7]), r[8], r[9], r[10],
+            )
+            for r in rows
+        ]

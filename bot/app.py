@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.access import AccessService
 from bot.campaigns import CampaignBook
+from bot.cardservice import build_card_services
 from bot.clock import Clock, SystemClock
+from bot.commands import commands_for
 from bot.context import BotContext
+from bot.enrolment_service import build_enrolment_services
+from bot.organisation import OrganisationService
+from bot.ratelimit import BotRateLimiter
 from bot.rates import RateBook
-from bot.replies import COMMANDS
+from bot.roles import Role
 from bot.services import Services
 from bot.settings import Settings
+from bot.summary_service import build_summary_service
 from storage.db import Database
-from storage.telegram_persistence import SQLitePersistence
-from bot.access import AccessService
-from storage.members import MemberRepository
-from storage.units import UnitRepository
-from storage.users import UserRepository
-from bot.organisation import OrganisationService
 from storage.invites import InviteRepository
+from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
-from bot.enrolment_service import build_enrolment_services
-from bot.cardservice import build_card_services
-from bot.summary_service import build_summary_service
+from storage.telegram_persistence import SQLitePersistence
+from storage.units import UnitRepository
+from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def build_application(
     base = settings.telegram_api_base_url
     builder = ApplicationBuilder()
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(BotRateLimiter.from_settings(settings))
     application = (
         builder
         .token(token or settings.require_token())
@@ -132,7 +134,8 @@ def build_application(
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     await services.db.connect()
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
+    await application.bot.set_my_commands(citizen_menu)
 
 
 async def _post_shutdown(application: Application) -> None:

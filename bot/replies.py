@@ -15,7 +15,7 @@ from bot.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, V
 from bot.money import format_number, format_pct, format_vnd
 from bot.rates import RatesInForce
 
-# (command, description) for setMyCommands; Vietnamese, as the menu people see.
+# (command, description) of the citizen conversation; bot/commands.py builds the menus.
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Bắt đầu, mở menu"),
     ("bhyt", "Tính tiền BHYT (hộ gia đình, nhóm được hỗ trợ)"),

@@ -22,7 +22,7 @@ from bot.replies import BHYT_GROUP_SHORT, PAY_WHERE, esc
 
 Buttons = list[list[tuple[str, str]]]
 
-# (command, description) for the Telegram menu (the lead adds them to bot.replies.COMMANDS).
+# (command, description) for the Telegram menu; bot/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [
     ("hethan", "Xem hạn thẻ BHYT của gia đình và tiền gia hạn"),
     ("nhac", "Bật nhắc gia hạn thẻ BHYT"),

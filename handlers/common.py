@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 
 from bot import replies
+from bot.commands import commands_for
 from bot.context import BotContext
+from bot.roles import Role
 
 log = logging.getLogger(__name__)
 
 TRACK_GROUP = -1
+MENU_KEY = "menu_role"
 
 
 async def track_user(update: Update, context: BotContext) -> None:
@@ -23,6 +28,29 @@ async def track_user(update: Update, context: BotContext) -> None:
     await context.services.users.seen(
         user.id, user.first_name or "", user.last_name, user.username, context.services.clock.now()
     )
+    await _keep_menu_current(update, context)
+
+
+async def _keep_menu_current(update: Update, context: BotContext) -> None:
+    """Show each member the commands of their role; back to the default menu when it ends."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE or context.chat_data is None:
+        return
+    actor = await context.services.access.actor(update.effective_user.id)  # type: ignore[union-attr]
+    shown = context.chat_data.get(MENU_KEY, Role.CITIZEN.value)
+    if shown == actor.role.value:
+        return
+    scope = BotCommandScopeChat(chat.id)
+    try:
+        if actor.role == Role.CITIZEN:
+            await context.bot.delete_my_commands(scope=scope)
+        else:
+            commands = [BotCommand(c, d) for c, d in commands_for(actor.role)]
+            await context.bot.set_my_commands(commands, scope=scope)
+    except TelegramError:
+        log.warning("could not update the command menu of a chat")
+        return
+    context.chat_data[MENU_KEY] = actor.role.value
 
 
 async def on_error(update: object, context: BotContext) -> None:

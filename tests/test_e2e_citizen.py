@@ -9,7 +9,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.emulator import BotApiEmulator
-from tests.conftest import TZ, BotHarness
+from telegram import BotCommandScopeChat
+
+from tests.conftest import ADMIN_ID, TZ, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
@@ -276,3 +278,14 @@ async def test_messages_sent_while_the_bot_was_down_are_answered(harness: BotHar
     await harness.start()
     (answer,) = await user.replies(timeout=10)
     assert "Tổng: 1.366.200 đ" in answer.plain_text
+
+
+async def test_each_role_sees_its_own_command_menu(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.ask("/start")
+    bot = harness.application.bot
+    admin_menu = [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(ADMIN_ID))]
+    assert {"baocao", "moi", "thanhvien"} <= set(admin_menu)
+    default_menu = [c.command for c in await bot.get_my_commands()]
+    assert {"bhyt", "bhxh", "hethan", "thamgia"} <= set(default_menu)
+    assert "ghi" not in default_menu and "moi" not in default_menu

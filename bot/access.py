@@ -58,6 +58,5 @@ class AccessService:
         if actor.role == Role.CITIZEN:
             return []
         if actor.scope_code is None:
-            rows = await self.units.db.fetchall("SELECT code FROM units ORDER BY code")
-            return [row[0] for row in rows]
+            return await self.units.all_codes()
         return await self.units.subtree_codes(actor.scope_code)

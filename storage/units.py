@@ -81,6 +81,11 @@ class UnitRepository:
         rows = await self.db.fetchall(f"SELECT {_COLUMNS} FROM units ORDER BY code")
         return [Unit(*row) for row in rows]
 
+    async def all_codes(self) -> list[str]:
+        """Every unit code, in order: an admin's scope."""
+        rows = await self.db.fetchall("SELECT code FROM units ORDER BY code")
+        return [row[0] for row in rows]
+
     async def count(self) -> int:
         return int(await self.db.fetchval("SELECT COUNT(*) FROM units") or 0)
 

@@ -8,55 +8,33 @@ the ceiling) and without it, which shows the bot's own capacity on this machine.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
-from bench.common import peak_rss_mib, report, timed
 from bench.bench_engine import PHRASES
-from bot.app import build_application, running
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatorLimits
-from bot.settings import Settings
-
-TOKEN = "123456:BENCH-token-for-the-local-emulator"
+from bench.common import bot_on_emulator, peak_rss_mib, report, timed
 
 
 async def _measure(users: int, questions: int, rate_limited: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits(global_per_second=None, per_chat_interval=None))
-        await emulator.start()
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=emulator.api_base_url,
-            database_path=Path(tmp) / "bench.sqlite3",
+    async with bot_on_emulator(rate_limited, datetime(2026, 11, 23, 9, 0)) as (emulator, _app):
+        people = [emulator.user(500_000 + i, first_name=f"U{i}") for i in range(users)]
+
+        async def converse(index: int) -> None:
+            person = people[index]
+            for q in range(questions):
+                reply = await person.ask(PHRASES[(index + q) % len(PHRASES)], timeout=120)
+                assert "đ" in reply.plain_text
+
+        with timed() as t:
+            await asyncio.gather(*(converse(i) for i in range(users)))
+        total = users * questions
+        label = "with Telegram's 30/s limiter" if rate_limited else "no limiter (capacity)"
+        report(
+            f"free text end to end, {label}",
+            questions=total,
+            seconds=f"{t.seconds:.1f}",
+            per_second=f"{total / t.seconds:,.1f}",
+            peak_rss_mib=f"{peak_rss_mib():.0f}",
         )
-        clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=settings.tz))
-        app = build_application(settings, token=TOKEN, clock=clock, rate_limited=rate_limited)
-        try:
-            async with running(app, poll_timeout=1):
-                people = [emulator.user(500_000 + i, first_name=f"U{i}") for i in range(users)]
-
-                async def converse(index: int) -> None:
-                    person = people[index]
-                    for q in range(questions):
-                        reply = await person.ask(PHRASES[(index + q) % len(PHRASES)], timeout=120)
-                        assert "đ" in reply.plain_text
-
-                with timed() as t:
-                    await asyncio.gather(*(converse(i) for i in range(users)))
-                total = users * questions
-                label = "with Telegram's 30/s limiter" if rate_limited else "no limiter (capacity)"
-                report(
-                    f"free text end to end, {label}",
-                    questions=total,
-                    seconds=f"{t.seconds:.1f}",
-                    per_second=f"{total / t.seconds:,.1f}",
-                    peak_rss_mib=f"{peak_rss_mib():.0f}",
-                )
-        finally:
-            await emulator.stop()
 
 
 def run(users: int = 100, questions: int = 5) -> None:

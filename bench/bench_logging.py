@@ -9,22 +9,17 @@ Measured without the rate limiter (the bot's own capacity) and with Telegram's 3
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime
-from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bench.common import peak_rss_mib, report, timed
-from bot.app import SERVICES_KEY, build_application, running
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatorLimits
+from bench.common import bot_on_emulator, peak_rss_mib, report, timed
+from bot.app import SERVICES_KEY
 from bot.roles import Role
 from bot.services import Services
-from bot.settings import Settings
 from storage.members import CLI_ACTOR
 from storage.teams import RosterRecord, TeamRecord
 from storage.units import UnitRecord
 
-TOKEN = "123456:BENCH-token-for-the-local-emulator"
 FIRST_USER = 600_000
 TEMPLATES = (
     "bhyt Nguyễn Văn An {code} 12 tháng",
@@ -52,50 +47,35 @@ async def _seed(services: Services, agents: int, now: datetime) -> None:
 
 
 async def _measure(agents: int, entries: int, rate_limited: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits(global_per_second=None, per_chat_interval=None))
-        await emulator.start()
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=emulator.api_base_url,
-            database_path=Path(tmp) / "bench.sqlite3",
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    async with bot_on_emulator(rate_limited, now) as (emulator, app):
+        services: Services = app.bot_data[SERVICES_KEY]
+        await _seed(services, agents, now)
+        people = [emulator.user(FIRST_USER + i, first_name=f"A{i}") for i in range(agents)]
+
+        async def work(index: int) -> None:
+            person = people[index]
+            for n in range(entries):
+                code = f"84{index:04d}{n:04d}"
+                line = TEMPLATES[(index + n) % len(TEMPLATES)].format(code=code)
+                card = await person.ask(f"/ghi {line}", timeout=120)
+                assert "Kiểm tra lại" in card.plain_text, card.plain_text
+                await person.press("✅ Xác nhận")
+                (done,) = await person.replies(timeout=120)
+                assert done.plain_text.startswith("Đã ghi"), done.plain_text
+
+        with timed() as t:
+            await asyncio.gather(*(work(i) for i in range(agents)))
+        total = agents * entries
+        label = "with Telegram's 30/s limiter" if rate_limited else "no limiter (capacity)"
+        report(
+            f"logging end to end (/ghi line + Xác nhận), {label}",
+            agents=agents,
+            entries=total,
+            seconds=f"{t.seconds:.1f}",
+            entries_per_second=f"{total / t.seconds:,.1f}",
+            peak_rss_mib=f"{peak_rss_mib():.0f}",
         )
-        now = datetime(2026, 11, 23, 9, 0, tzinfo=settings.tz)
-        app = build_application(settings, token=TOKEN, clock=ManualClock(now), rate_limited=rate_limited)
-        try:
-            async with running(app, poll_timeout=1):
-                services: Services = app.bot_data[SERVICES_KEY]
-                await _seed(services, agents, now)
-                people = [emulator.user(FIRST_USER + i, first_name=f"A{i}") for i in range(agents)]
-
-                async def work(index: int) -> None:
-                    person = people[index]
-                    for n in range(entries):
-                        code = f"84{index:04d}{n:04d}"
-                        line = TEMPLATES[(index + n) % len(TEMPLATES)].format(code=code)
-                        card = await person.ask(f"/ghi {line}", timeout=120)
-                        assert "Kiểm tra lại" in card.plain_text, card.plain_text
-                        await person.press("✅ Xác nhận")
-                        (done,) = await person.replies(timeout=120)
-                        assert done.plain_text.startswith("Đã ghi"), done.plain_text
-
-                with timed() as t:
-                    await asyncio.gather(*(work(i) for i in range(agents)))
-                total = agents * entries
-                stored = await services.db.fetchval("SELECT COUNT(*) FROM enrolments")
-                assert stored == total, (stored, total)
-                label = "with Telegram's 30/s limiter" if rate_limited else "no limiter (capacity)"
-                report(
-                    f"logging end to end (/ghi line + Xác nhận), {label}",
-                    agents=agents,
-                    entries=total,
-                    seconds=f"{t.seconds:.1f}",
-                    entries_per_second=f"{total / t.seconds:,.1f}",
-                    peak_rss_mib=f"{peak_rss_mib():.0f}",
-                )
-        finally:
-            await emulator.stop()
 
 
 def run(agents: int = 50, entries: int = 10) -> None:

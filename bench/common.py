@@ -6,10 +6,14 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 
 def machine() -> str:
@@ -55,3 +59,38 @@ def timed() -> Iterator[Timer]:
 def report(name: str, **figures: object) -> None:
     parts = ", ".join(f"{k}={v}" for k, v in figures.items())
     print(f"{name}: {parts}", flush=True)
+
+
+BENCH_TOKEN = "123456:BENCH-token-for-the-local-emulator"
+
+
+@asynccontextmanager
+async def bot_on_emulator(rate_limited: bool, now: datetime) -> AsyncIterator[tuple[Any, Any]]:
+    """The production Application on a temporary database, polling a limit-free emulator.
+
+    The emulator's own limits are off so that the figure is the bot's; `rate_limited` keeps or
+    drops the bot-side limiter (Telegram's 30 messages a second). Yields (emulator, application).
+    """
+    from bot.app import build_application, running
+    from bot.clock import ManualClock
+    from bot.emulator import BotApiEmulator, EmulatorLimits
+    from bot.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        emulator = BotApiEmulator(
+            token=BENCH_TOKEN, limits=EmulatorLimits(global_per_second=None, per_chat_interval=None)
+        )
+        await emulator.start()
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            telegram_bot_token=BENCH_TOKEN,
+            telegram_api_base_url=emulator.api_base_url,
+            database_path=Path(tmp) / "bench.sqlite3",
+        )
+        clock = ManualClock(now.replace(tzinfo=settings.tz) if now.tzinfo is None else now)
+        app = build_application(settings, token=BENCH_TOKEN, clock=clock, rate_limited=rate_limited)
+        try:
+            async with running(app, poll_timeout=1):
+                yield emulator, app
+        finally:
+            await emulator.stop()

@@ -33,14 +33,22 @@ def parse_day(text: str) -> date:
     raise argparse.ArgumentTypeError(f"not a date (DD/MM/YYYY): {text!r}")
 
 
+# Libraries whose debug logs carry the bot token (request URLs) or message contents (phones in
+# shared contacts, lists): never below INFO, whatever LOG_LEVEL says.
+_LEAKY_LOGGERS = ("telegram", "httpx", "httpcore")
+_NOISY_LOGGERS = ("apscheduler", "aiohttp.access")
+
+
 def configure_logging(level: str) -> None:
-    """Plain logs; httpx would log request URLs, which carry the bot token: keep it quiet."""
+    """Plain logs without personal data or the token; LOG_LEVEL governs the bot's own code."""
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in _LEAKY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    for name in ("httpx", "httpcore", *_NOISY_LOGGERS):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -368,6 +368,13 @@ class RateBook(_Frozen):
         """
         if isinstance(d, datetime) or not isinstance(d, date):
             raise TypeError(f"pass a date, not {type(d).__name__}")
+        if d < self.first_date:
+            raise Refused(
+                RefusalReason.NO_RATES,
+                f"the rate book starts on {self.first_date.isoformat()}",
+                on=d,
+                available_from=self.first_date,
+            )
         return RatesInForce(
             on=d,
             base_salary=_row_at(self.base_salary, d, "base_salary"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         default=None, description="Operator copy of the rate tables; default: the packaged file"
     )
     campaigns_path: Path | None = Field(default=None)
-    log_level: str = Field(default="INFO")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     persistence_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     # Reminders (scheduler/reminders.py)
     reminder_hours_start: time = Field(default=time(8, 0))
@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Joining (bot/organisation.py): how long a /moi invite code stays valid.
     invite_ttl_hours: int = Field(default=72, ge=1, le=720)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -1,8 +1,10 @@
 """The one SQLite database: WAL, foreign keys, forward-only migrations, serialised writes.
 
-A single aiosqlite connection is shared by the whole process. SQLite allows one writer at a time,
-so `transaction()` takes an asyncio lock and opens `BEGIN IMMEDIATE`: every multi-row write is
-all-or-nothing, and two coroutines never interleave statements of different transactions.
+SQLite allows one writer at a time, so writes go through one connection: `transaction()` takes
+an asyncio lock and opens `BEGIN IMMEDIATE`, every multi-row write is all-or-nothing, and two
+coroutines never interleave statements of different transactions. Reads outside a transaction
+(`fetchone`, `fetchall`, `fetchval`) use a second connection: with WAL they see only committed
+data, never another coroutine's transaction half-way, and they do not wait for writers.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._connect_lock = asyncio.Lock()
 
@@ -63,16 +66,21 @@ class Database:
         async with self._connect_lock:
             if self._conn is not None:
                 return
-            if str(self.path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = aiosqlite.Row
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await self._open()
             await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
             self._conn = conn
             await self._migrate()
+            self._reader = await self._open()
+            await self._reader.execute("PRAGMA query_only=ON")
+
+    async def _open(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        return conn
 
     async def _migrate(self) -> None:
         conn = self.conn
@@ -101,9 +109,17 @@ class Database:
                 raise MigrationError(f"migration {name} failed: {exc}") from exc
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        for conn in (self._reader, self._conn):
+            if conn is not None:
+                await conn.close()
+        self._reader = None
+        self._conn = None
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("Database.connect() was not awaited")
+        return self._reader
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -130,11 +146,12 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
+        """One row of committed data (never another coroutine's open transaction)."""
+        async with self.reader.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
+        async with self.reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:

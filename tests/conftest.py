@@ -74,6 +74,13 @@ class BotHarness:
         await self.start()
 
 
+@pytest.fixture(autouse=True)
+def _no_operator_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests build their own settings: an operator's environment must not leak into them."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(DEFAULT_NOW)

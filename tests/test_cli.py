@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -10,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from telegram import Bot
+
+from bot.cli import configure_logging
+from bot.emulator import BotApiEmulator
 from bot.rates import RateBook
+from tests.conftest import TOKEN
 
 GOOD_TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -48,6 +54,7 @@ def test_rates_prints_the_table_in_force_on_a_date(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "12,abc"}, "ADMIN_TELEGRAM_IDS is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "TELEGRAM_API_BASE_URL": "ftp:/x"}, "TELEGRAM_API_BASE_URL is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "REMINDER_INTERVAL_DAYS": "0"}, "REMINDER_INTERVAL_DAYS is invalid"),
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL is invalid"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
@@ -105,3 +112,15 @@ def test_an_operator_changes_a_figure_by_editing_the_file(tmp_path: Path) -> Non
     assert book.at(date(2027, 7, 1)).base_salary.amount == 2_800_000
     result = run_cli("rates", "--date", "01/07/2027", env={"RATES_PATH": str(path)}, cwd=tmp_path)
     assert result.returncode == 0 and "2.800.000 đ" in result.stdout
+
+
+async def test_debug_logging_shows_neither_the_token_nor_message_contents(
+    emulator: BotApiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure_logging("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    emulator.user(4242, first_name="An")
+    async with Bot(TOKEN, base_url=emulator.base_url) as bot:
+        await bot.send_message(4242, "Số của bạn: 0912345678, mã 8423001234")
+    assert TOKEN not in caplog.text
+    assert "0912345678" not in caplog.text and "8423001234" not in caplog.text

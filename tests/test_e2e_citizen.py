@@ -194,7 +194,8 @@ async def test_too_many_members_and_wrong_period_are_refused(harness: BotHarness
 
 async def test_date_before_the_rate_tables_is_refused(harness: BotHarness, emulator: BotApiEmulator) -> None:
     reply = await new_user(emulator).ask("bhyt ho gia dinh 2 nguoi 12 thang ngay 01/01/2015")
-    assert "chưa có mức đóng" in reply.plain_text
+    assert "chưa có mức đóng cho ngày 01/01/2015" in reply.plain_text
+    assert "tính được từ ngày 01/01/2022 trở đi" in reply.plain_text
 
 
 async def test_the_answer_follows_the_date_of_the_rule_change(
@@ -249,11 +250,12 @@ async def test_forged_and_stale_buttons_change_nothing(harness: BotHarness, emul
     assert "không còn dùng được" in reply.plain_text
 
 
-async def test_photo_gets_a_safety_note(harness: BotHarness, emulator: BotApiEmulator) -> None:
+async def test_a_file_from_a_citizen_gets_a_plain_answer_and_the_menu(harness: BotHarness, emulator: BotApiEmulator) -> None:
     user = new_user(emulator)
     await user.send_document(filename="the.jpg", content=b"\xff\xd8\xff", mime_type="image/jpeg")
     (reply,) = await user.replies()
-    assert reply.plain_text
+    assert "chỉ đọc được tin nhắn chữ" in reply.plain_text
+    assert reply.button_texts[0] == "🏥 BHYT hộ gia đình"
 
 
 async def test_conversation_survives_a_restart(harness: BotHarness, emulator: BotApiEmulator) -> None:

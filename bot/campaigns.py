@@ -74,8 +74,21 @@ class CoFunding(_Frozen):
         return self.person_pays + sum(f.amount for f in self.funders)
 
 
+_Share = Annotated[StrictInt, Field(ge=0, le=100)]
+
+
+class Competition(_Frozen):
+    """Seed 004's rule: the share (percent) of a unit's staff who bring at least one relative
+    into BHYT and into voluntary BHXH."""
+
+    bhyt_share: _Share = 100
+    bhxh_share: _Share = 50
+    note: _Text | None = None
+
+
 class Campaign(_Frozen):
-    """An enrolment campaign with its dates (inclusive) and co-funding promises."""
+    """An enrolment campaign: dates (inclusive), the schemes it counts, co-funding promises
+    and, for a competition, its rule."""
 
     code: _Text
     name: _Text
@@ -84,6 +97,8 @@ class Campaign(_Frozen):
     source: _Text
     area: _Text | None = None
     note: _Text | None = None
+    schemes: Annotated[tuple[Scheme, ...], Field(min_length=1)] = tuple(Scheme)
+    competition: Competition | None = None
     cofunding: tuple[CoFunding, ...] = ()
 
     @model_validator(mode="after")
@@ -101,6 +116,10 @@ class Campaign(_Frozen):
     def is_active_on(self, d: date) -> bool:
         """True when ``d`` is within the campaign's dates."""
         return self.start <= d <= self.end
+
+    def counts(self, scheme: Scheme | str) -> bool:
+        """Does an enrolment in this scheme count for the campaign?"""
+        return Scheme(scheme) in self.schemes
 
     def cofunding_for(self, scheme: Scheme | str, group: str, months: int) -> CoFunding | None:
         """The co-funding rule for exactly this scheme, group and period, if any."""
@@ -134,6 +153,13 @@ class CampaignBook(_Frozen):
         campaigns = tuple(_load_campaign(name, number, item) for number, item in enumerate(raw, start=1))
         _check_unique_codes(name, campaigns)
         return cls(name=name, campaigns=campaigns)
+
+    def competition_on(self, d: date) -> Competition | None:
+        """The competition rule of the first running campaign that has one."""
+        for campaign in self.active_on(d):
+            if campaign.competition is not None:
+                return campaign.competition
+        return None
 
     def active_on(self, d: date) -> list[Campaign]:
         """Campaigns running on ``d``, in file order."""

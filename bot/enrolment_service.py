@@ -154,7 +154,7 @@ class EnrolmentService:
             validate_months(draft.scheme, draft.months)
         except InputError as problem:
             return problem
-        campaign = self.campaign_on(today)
+        campaign = self.tallies.campaign_on(today, draft.scheme.value)
         priced = try_price(self.rates, today, draft, campaign)
         if isinstance(priced, Refused):
             return priced

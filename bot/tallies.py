@@ -236,10 +236,13 @@ class TallyService:
 
     # ---- building blocks for every reader (summaries call these) -----------------------------
 
-    def campaign_on(self, day: date) -> Campaign | None:
-        """The campaign an entry logged on `day` counts for (the first running one)."""
-        running = self.campaigns.active_on(day)
-        return running[0] if running else None
+    def campaign_on(self, day: date, scheme: str | None = None) -> Campaign | None:
+        """The campaign an entry logged on `day` counts for: the first running one that
+        counts the scheme (any scheme when none is given)."""
+        for campaign in self.campaigns.active_on(day):
+            if scheme is None or campaign.counts(scheme):
+                return campaign
+        return None
 
     async def new_enrolments(
         self, scope_codes: Sequence[str] | None, day_from: date, day_to: date
@@ -338,10 +341,18 @@ class TallyService:
         self,
         scope_codes: Sequence[str] | None,
         period: Period,
-        rules: CompetitionRules = CompetitionRules(),
+        rules: CompetitionRules | None = None,
     ) -> list[CompetitionRow]:
         """Seed 004 per unit: staff with >= 1 relative enrolled in BHYT / voluntary BHXH,
-        as shares of the staff count, against the rules (100 % / 50 % by default)."""
+        as shares of the staff count, against the rules: given, else those of the campaign
+        running at the end of the period, else seed 004's 100 % / 50 %."""
+        if rules is None:
+            rule = self.campaigns.competition_on(period.end)
+            rules = (
+                CompetitionRules(Decimal(rule.bhyt_share), Decimal(rule.bhxh_share))
+                if rule is not None
+                else CompetitionRules()
+            )
         units = await self.tallies.units(scope_codes)
         relatives = {
             r.unit_code: r

@@ -31,7 +31,7 @@ def test_before_the_first_row_is_refused(book: RateBook) -> None:
     with pytest.raises(Refused) as info:
         book.at(date(2021, 12, 31))
     assert info.value.reason is RefusalReason.NO_RATES
-    assert "bhxh_voluntary" in info.value.detail
+    assert info.value.available_from == date(2022, 1, 1)  # the reply says from when it can answer
 
 
 def test_load_with_explicit_path_equals_packaged(book: RateBook) -> None:

@@ -41,8 +41,10 @@ MENU_BUTTONS: list[tuple[str, str]] = [
     ("🏥 BHYT hộ gia đình", "m:hgd"),
     ("👴 BHXH tự nguyện", "m:tn"),
     ("🤝 BHYT được hỗ trợ", "m:bhyt"),
+    ("🪪 Thẻ BHYT của tôi", "rc:cards"),
     ("❓ Hướng dẫn", "m:help"),
 ]
+MY_CARDS_BUTTON = ("🪪 Thẻ của tôi", "rc:cards")
 
 # Short button labels; the rate file's full label is used in answers.
 BHYT_GROUP_SHORT = {

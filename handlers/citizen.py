@@ -63,12 +63,14 @@ def after_answer_keyboard(draft: CostDraft) -> InlineKeyboardMarkup:
         other = (replies.MENU_BUTTONS[0][0], "m:hgd")
     else:
         other = (replies.MENU_BUTTONS[1][0], "m:tn")
+    cards_label, cards_data = replies.MY_CARDS_BUTTON
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(replies.ANSWER_AGAIN, callback_data=again.encode()),
                 InlineKeyboardButton(other[0], callback_data=other[1]),
-            ]
+            ],
+            [InlineKeyboardButton(cards_label, callback_data=cards_data)],
         ]
     )
 

@@ -30,6 +30,7 @@ async def test_start_shows_menu_and_commands_are_registered(harness: BotHarness,
         "🏥 BHYT hộ gia đình",
         "👴 BHXH tự nguyện",
         "🤝 BHYT được hỗ trợ",
+        "🪪 Thẻ BHYT của tôi",
         "❓ Hướng dẫn",
     ]
     commands = {c["command"]: c["description"] for c in emulator.commands}
@@ -61,6 +62,10 @@ async def test_menu_household_flow_with_buttons(harness: BotHarness, emulator: B
     assert "Tổng: 3.142.260 đ" in text
     assert "NĐ 161/2026/NĐ-CP" in text and "23/11/2026" in text
     assert "VssID" in text
+    assert answer.button_texts == ["🔁 Tính lại", "👴 BHXH tự nguyện", "🪪 Thẻ của tôi"]
+    await user.press("🪪 Thẻ của tôi")
+    (cards,) = await user.replies()
+    assert "Chia sẻ số điện thoại" in cards.plain_text
 
 
 async def test_bhyt_command_supported_group_flow(harness: BotHarness, emulator: BotApiEmulator) -> None:

@@ -37,6 +37,7 @@ from bot.cards import Card
 from bot.textparse import normalize
 
 __all__ = [
+    "CHAT_MAX_ROWS",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
     "CardFileError",
@@ -51,12 +52,16 @@ __all__ = [
     "normalize_phone",
     "parse_card_file",
     "parse_day",
+    "restrict_to_scope",
 ]
 
 #: Largest file accepted (the bot also refuses larger documents before downloading them).
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: Most data rows read from one file.
 MAX_ROWS = 200_000
+#: Most data rows of a list sent in a chat: bigger lists go through `bhxh-bot import cards FILE`,
+#: so that one upload cannot keep the bot's worker busy for a minute.
+CHAT_MAX_ROWS = 20_000
 _HEADER_SEARCH_ROWS = 30
 
 
@@ -146,16 +151,21 @@ class FileProblem(StrEnum):
     NO_HEADER = "no_header"
     EMPTY = "empty"
     TOO_MANY_ROWS = "too_many_rows"
+    TOO_MANY_FOR_CHAT = "too_many_for_chat"  # over a channel's cap (CHAT_MAX_ROWS), fine for the CLI
 
 
 class CardFileError(Exception):
-    """The file as a whole cannot be imported; ``missing`` lists absent required columns."""
+    """The file as a whole cannot be imported; ``missing`` lists absent required columns,
+    ``limit`` the row cap a file went over."""
 
-    def __init__(self, problem: FileProblem, detail: str = "", missing: Sequence[Column] = ()) -> None:
+    def __init__(
+        self, problem: FileProblem, detail: str = "", missing: Sequence[Column] = (), limit: int | None = None
+    ) -> None:
         super().__init__(f"{problem.value}: {detail}" if detail else problem.value)
         self.problem = problem
         self.detail = detail
         self.missing = tuple(missing)
+        self.limit = limit
 
 
 @dataclass
@@ -178,10 +188,17 @@ class ParsedList:
 
     def reject(self, row: int, problem: RowProblem) -> None:
         """Drop a row found invalid after parsing (e.g. outside the importer's scope)."""
-        dropped = [c for n, c in self.rows if n == row]
-        self.rows = [(n, c) for n, c in self.rows if n != row]
+        self.reject_many([problem])
+
+    def reject_many(self, problems: Sequence[RowProblem]) -> None:
+        """Drop the rows of these problems in one pass (a list can refuse thousands of rows)."""
+        if not problems:
+            return
+        numbers = {p.row for p in problems}
+        dropped = [c for n, c in self.rows if n in numbers]
+        self.rows = [(n, c) for n, c in self.rows if n not in numbers]
         self.without_phone -= sum(1 for c in dropped if c.phone is None)
-        self.problems.append(problem)
+        self.problems.extend(problems)
 
 
 @dataclass(frozen=True)
@@ -193,6 +210,9 @@ class ImportCounts:
     unchanged: int = 0
     renewed: int = 0  # a later expiry than on file: evidence of a renewal
     older: int = 0  # the file had an earlier expiry than on file: row left as it was
+    # BHXH codes left untouched because the card on file belongs to a unit outside the
+    # importer's scope (reported like any other out-of-scope row).
+    out_of_scope: tuple[str, ...] = ()
 
     @property
     def written(self) -> int:
@@ -466,8 +486,14 @@ def _file_rows(data: bytes, filename: str) -> Iterator[list[object]]:
     raise CardFileError(FileProblem.FORMAT, name.rsplit(".", 1)[-1] if "." in name else "")
 
 
-def parse_card_file(data: bytes, filename: str) -> ParsedList:
-    """Read a list into valid cards and row problems; raises CardFileError for the file."""
+def parse_card_file(data: bytes, filename: str, max_rows: int = MAX_ROWS) -> ParsedList:
+    """Read a list into valid cards and row problems; raises CardFileError for the file.
+
+    Pure and CPU-bound (a big XLSX takes many seconds): async callers run it in a worker
+    thread. ``max_rows`` below ``MAX_ROWS`` is a channel's cap (``CHAT_MAX_ROWS``); reading
+    stops at the first row over it.
+    """
+    max_rows = min(max_rows, MAX_ROWS)
     if len(data) > MAX_FILE_BYTES:
         raise CardFileError(FileProblem.TOO_LARGE, str(len(data)))
     if not data.strip():
@@ -481,8 +507,9 @@ def parse_card_file(data: bytes, filename: str) -> ParsedList:
         if _blank(cells):
             continue
         parsed.data_rows += 1
-        if parsed.data_rows > MAX_ROWS:
-            raise CardFileError(FileProblem.TOO_MANY_ROWS, str(MAX_ROWS))
+        if parsed.data_rows > max_rows:
+            kind = FileProblem.TOO_MANY_ROWS if max_rows >= MAX_ROWS else FileProblem.TOO_MANY_FOR_CHAT
+            raise CardFileError(kind, str(max_rows), limit=max_rows)
         by_column = {c: cells[i] if i < len(cells) else None for c, i in columns.items()}
         card, problems = _row_to_card(number, by_column)
         if card is not None and card.bhxh_code in seen:
@@ -498,6 +525,19 @@ def parse_card_file(data: bytes, filename: str) -> ParsedList:
                 parsed.without_phone += 1
     if parsed.data_rows == 0:
         raise CardFileError(FileProblem.EMPTY)
+    return parsed
+
+
+def restrict_to_scope(parsed: ParsedList, scope_codes: Iterable[str]) -> ParsedList:
+    """Refuse the rows whose unit is outside ``scope_codes`` (pure; part of the parsing step).
+
+    The problem names no unit: the report must read the same whether a row names another unit
+    or carries the code of a person already on file in another unit (see CardService).
+    """
+    allowed = set(scope_codes)
+    parsed.reject_many(
+        [RowProblem(n, Problem.OUT_OF_SCOPE, Column.UNIT) for n, card in parsed.rows if card.unit_code not in allowed]
+    )
     return parsed
 
 

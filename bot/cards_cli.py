@@ -61,7 +61,7 @@ def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 result = await service.import_list(data, path.name, None, source=f"cli:{path.name}")
             except CardFileError as exc:
-                print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(exc.problem, exc.missing))}", file=sys.stderr)
+                print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(exc.problem, exc.missing, exc.limit))}", file=sys.stderr)
                 return 2
             print(_plain(import_report_text(path.name, result)))
             return 1 if any(p.severity is Severity.REJECTED for p in result.parsed.problems) else 0

@@ -16,6 +16,7 @@ from enum import StrEnum
 from bot.access import Actor
 from bot.campaigns import CampaignBook
 from bot.cardimport import (
+    MAX_ROWS,
     Column,
     ImportCounts,
     ParsedList,
@@ -23,6 +24,7 @@ from bot.cardimport import (
     RowProblem,
     normalize_phone,
     parse_card_file,
+    restrict_to_scope,
 )
 from bot.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
 from bot.clock import Clock
@@ -201,25 +203,38 @@ class CardService:
     # ----------------------------------------------------------------- import
 
     async def import_list(
-        self, data: bytes, filename: str, scope_codes: list[str] | None, source: str | None = None
+        self,
+        data: bytes,
+        filename: str,
+        scope_codes: list[str] | None,
+        source: str | None = None,
+        max_rows: int = MAX_ROWS,
     ) -> ImportResult:
         """Parse and upsert a list; rows outside ``scope_codes`` (None: everything) are refused.
 
-        Raises CardFileError for a file that cannot be read; nothing is written then.
+        A row is outside the scope when its unit is, and also when its BHXH code belongs to a
+        card on file in a unit outside the scope (both reported the same way, so the report
+        says nothing about other units' people). Parsing runs in a worker thread: a big file
+        must not stop every other chat and job. ``max_rows``: a channel's cap
+        (``CHAT_MAX_ROWS`` for chat uploads). Raises CardFileError for a file that cannot be
+        read or is over the cap; nothing is written then.
         """
-        parsed = parse_card_file(data, filename)
-        if scope_codes is not None:
-            allowed = set(scope_codes)
-            for number, card in list(parsed.rows):
-                if card.unit_code not in allowed:
-                    parsed.reject(number, RowProblem(number, Problem.OUT_OF_SCOPE, Column.UNIT, card.unit_code))
-        parsed.problems.sort(key=lambda p: p.row)
+        parsed = await asyncio.to_thread(_parse_in_scope, data, filename, scope_codes, max_rows)
         if not parsed.rows:
             counts = ImportCounts()
         else:
             counts = await self.repo.import_cards(
-                [card for _, card in parsed.rows], (source or filename)[:200], self.clock.now()
+                [card for _, card in parsed.rows], (source or filename)[:200], self.clock.now(), scope_codes
             )
+        if counts.out_of_scope:
+            refused = set(counts.out_of_scope)
+            # Worded exactly like a row naming another unit: nothing about who is on file where.
+            parsed.reject_many([
+                RowProblem(n, Problem.OUT_OF_SCOPE, Column.UNIT)
+                for n, card in parsed.rows
+                if card.bhxh_code in refused
+            ])
+        parsed.problems.sort(key=lambda p: p.row)
         units = {card.unit_code for _, card in parsed.rows}
         known = await self.repo.known_units(units) if units else set()
         unknown = tuple(sorted(units - known)) if known else ()
@@ -325,11 +340,11 @@ class ReminderService:
         return await self.repo.set_opted_out(user_id, True, self.clock.now(), channel)
 
     async def opt_in(self, user_id: int, channel: str = "telegram") -> bool:
-        """/nhac: reminders on again; a person writing to us has also unblocked the bot."""
-        now = self.clock.now()
-        changed = await self.repo.set_opted_out(user_id, False, now, channel)
-        unblocked = await self.repo.clear_block(user_id, now, channel)
-        return changed or unblocked
+        """/nhac: reminders on again; a person writing to us has also unblocked the bot.
+
+        Both in one transaction: never "opted in" while still recorded as blocked.
+        """
+        return await self.cards.repo.resume_reminders(user_id, self.clock.now(), channel)
 
     async def is_opted_out(self, user_id: int, channel: str = "telegram") -> bool:
         return await self.repo.is_opted_out(user_id, channel)
@@ -443,6 +458,12 @@ class ReminderService:
         windows = [selection_window(c, day_to) for c in campaigns]
         return await self.repo.reminder_counts(scope_codes, day_from, day_to, [c.code for c in campaigns], windows)
 
+
+
+def _parse_in_scope(data: bytes, filename: str, scope_codes: list[str] | None, max_rows: int) -> ParsedList:
+    """Parsing and the scope check on each row's unit: pure, for a worker thread."""
+    parsed = parse_card_file(data, filename, max_rows)
+    return parsed if scope_codes is None else restrict_to_scope(parsed, scope_codes)
 
 
 def build_card_services(

@@ -12,13 +12,24 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from bot.cardimport import Column, FileProblem, ImportCounts, ParsedList, Problem, RowProblem, Severity
+from bot.cardimport import (
+    CHAT_MAX_ROWS,
+    MAX_ROWS,
+    Column,
+    FileProblem,
+    ImportCounts,
+    ParsedList,
+    Problem,
+    RowProblem,
+    Severity,
+)
 from bot.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
 from bot.cardservice import CardView, DoorList, HouseholdView, ImportResult, MyCards, PayInfo, ReminderContent
 from bot.money import format_pct, format_vnd
 from bot.privacy import mask_code, mask_phone
 from bot.reminders import Cadence, Hours
 from bot.replies import BHYT_GROUP_SHORT, PAY_WHERE, esc
+from bot.xlsx_safe import safe_cell_value
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -400,14 +411,20 @@ DOOR_LIST_HEADERS = (
 
 
 def door_list_xlsx(door: DoorList) -> bytes:
-    """The same list as an Excel file (every row), for printing and door-to-door visits."""
+    """The same list as an Excel file (every row), for printing and door-to-door visits.
+
+    Pure and CPU-bound on long lists: the handler runs it in a worker thread. Text from the
+    imported lists goes through ``safe_cell_value`` so that no name or address can become a
+    formula.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook(write_only=False)
     sheet = book.active
     sheet.title = "Het han chua gia han"
-    sheet.append([f"Danh sách thẻ BHYT hết hạn chưa gia hạn · {door.scope_label} · {day(door.today)}"])
+    title = f"Danh sách thẻ BHYT hết hạn chưa gia hạn · {door.scope_label} · {day(door.today)}"
+    sheet.append([safe_cell_value(title)])
     sheet.append([])
     sheet.append(list(DOOR_LIST_HEADERS))
     for cell in sheet[3]:
@@ -415,11 +432,12 @@ def door_list_xlsx(door: DoorList) -> bytes:
     for number, view in enumerate(door.rows, start=1):
         card = view.row.card
         phone = card.phone if view.phone_visible and card.phone else ("" if not card.phone else "(ẩn)")
-        sheet.append([
+        row: list[object] = [
             number, card.full_name, mask_code(card.bhxh_code), card.household_code or "",
             card.address or "", card.unit_code, day(card.valid_to), view.status.lapsed_days, phone,
             "có" if view.row.linked else "", "có" if view.row.claimed else "",
-        ])
+        ]
+        sheet.append([safe_cell_value(value) for value in row])
     for column, width in zip("ABCDEFGHIJK", (5, 26, 14, 14, 34, 10, 12, 10, 14, 10, 10), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
@@ -436,9 +454,23 @@ def door_list_filename(door: DoorList) -> str:
 MAX_PROBLEM_LINES = 30
 
 
+def _shown_value(problem: RowProblem) -> str:
+    """The offending text for the report: BHXH codes and phones masked like everywhere else."""
+    if not problem.value:
+        return ""
+    if problem.column is Column.BHXH_CODE:
+        return mask_code(problem.value)
+    if problem.column is Column.PHONE:
+        return mask_phone(problem.value)
+    return problem.value
+
+
 def problem_text(problem: RowProblem) -> str:
+    """One report line. An out-of-scope row never names a unit: a code already on file in
+    another unit reads exactly like a row of another unit (nothing learnt about other units)."""
     label = COLUMN_LABELS.get(problem.column, "") if problem.column else ""
-    value = f" ({esc(problem.value[:40])})" if problem.value else ""
+    shown = _shown_value(problem)
+    value = f" ({esc(shown[:40])})" if shown else ""
     kind = problem.problem
     texts = {
         Problem.MISSING_CODE: "thiếu mã số BHXH",
@@ -449,7 +481,7 @@ def problem_text(problem: RowProblem) -> str:
         Problem.BAD_DATE: f"ngày «{label}» không có thật hoặc sai dạng{value}",
         Problem.BAD_PERIOD: "«Hạn thẻ từ» sau «Hạn thẻ đến»",
         Problem.CONFLICT: f"trùng mã số BHXH với dòng {problem.other_row} nhưng khác thông tin (giữ dòng {problem.other_row})",
-        Problem.OUT_OF_SCOPE: f"đơn vị ngoài phạm vi của bạn{value}",
+        Problem.OUT_OF_SCOPE: "người này thuộc đơn vị ngoài phạm vi của bạn",
         Problem.DUPLICATE: f"lặp lại dòng {problem.other_row}",
         Problem.YEAR_ONLY: f"ngày sinh chỉ có năm{value}",
         Problem.BAD_BIRTH: f"ngày sinh không đọc được{value}",
@@ -499,7 +531,11 @@ def import_report_text(filename: str, result: ImportResult) -> str:
     return _clip("\n".join(lines))
 
 
-def file_error_text(problem: FileProblem, missing: Sequence[Column] = ()) -> str:
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit: int | None = None) -> str:
     if problem is FileProblem.TOO_LARGE:
         return "Tệp quá lớn (tối đa 10 MB). Bạn chia danh sách thành nhiều tệp rồi gửi lại. Chưa nhập gì."
     if problem is FileProblem.FORMAT:
@@ -516,5 +552,12 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = ()) -> str
     if problem is FileProblem.EMPTY:
         return "Tệp không có dòng dữ liệu nào. Chưa nhập gì."
     if problem is FileProblem.TOO_MANY_ROWS:
-        return "Tệp có quá nhiều dòng (tối đa 200.000). Bạn chia nhỏ rồi gửi lại. Chưa nhập gì."
+        return f"Tệp có quá nhiều dòng (tối đa {_count(limit or MAX_ROWS)}). Bạn chia nhỏ rồi gửi lại. Chưa nhập gì."
+    if problem is FileProblem.TOO_MANY_FOR_CHAT:
+        return (
+            f"Danh sách có hơn {_count(limit or CHAT_MAX_ROWS)} dòng: quá lớn để gửi qua chat. "
+            f"Bạn chia thành các tệp tối đa {_count(limit or CHAT_MAX_ROWS)} dòng rồi gửi lại, "
+            "hoặc nhờ quản trị nhập cả tệp trên máy chủ bằng lệnh "
+            "<code>bhxh-bot import cards TỆP</code>. Chưa nhập gì."
+        )
     return "Tệp bị hỏng hoặc không đọc được. Bạn mở lại bằng Excel, lưu .xlsx hoặc .csv (UTF-8) rồi gửi lại. Chưa nhập gì."

@@ -8,11 +8,13 @@ ever act on the person who pressed it.
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import replies_cards as texts
-from bot.cardimport import MAX_FILE_BYTES, CardFileError, FileProblem
+from bot.cardimport import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FileProblem
 from bot.cardservice import LinkOutcome
 from bot.context import BotContext
 from bot.roles import Role
@@ -168,16 +170,22 @@ async def danhsach(update: Update, context: BotContext) -> None:
     if door.rows:
         chat = update.effective_chat
         assert chat is not None
+        # Every row, however long the list: built in a worker thread, not on the event loop.
+        workbook = await asyncio.to_thread(texts.door_list_xlsx, door)
         await context.bot.send_document(
             chat.id,
-            document=texts.door_list_xlsx(door),
+            document=workbook,
             filename=texts.door_list_filename(door),
             caption=f"Danh sách đầy đủ: {len(door.rows)} người",
         )
 
 
 async def on_document(update: Update, context: BotContext) -> None:
-    """An admin or official sends a list (.csv/.xlsx): import it and answer with the report."""
+    """An admin or official sends a list (.csv/.xlsx): import it and answer with the report.
+
+    Lists over ``CHAT_MAX_ROWS`` rows are refused (the answer points to the command line);
+    the service parses in a worker thread, so other chats go on meanwhile.
+    """
     services = context.services
     message = update.effective_message
     assert message is not None and message.document is not None
@@ -194,9 +202,11 @@ async def on_document(update: Update, context: BotContext) -> None:
     data = bytes(await file.download_as_bytearray())
     scope = None if actor.scope_code is None else await services.access.scope_codes(actor)
     try:
-        result = await services.cards.import_list(data, name, scope, source=f"telegram:{name}")
+        result = await services.cards.import_list(
+            data, name, scope, source=f"telegram:{name}", max_rows=CHAT_MAX_ROWS
+        )
     except CardFileError as exc:
-        await _reply(update, context, texts.file_error_text(exc.problem, exc.missing))
+        await _reply(update, context, texts.file_error_text(exc.problem, exc.missing, exc.limit))
         return
     await _reply(update, context, texts.import_report_text(name, result))
 

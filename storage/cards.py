@@ -8,7 +8,7 @@ changes a phone or extends a card is reflected at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -109,10 +109,21 @@ class CardRepository:
 
     # ----------------------------------------------------------------- import
 
-    async def import_cards(self, cards: Sequence[Card], source: str, at: datetime) -> ImportCounts:
-        """Upsert by BHXH code in one transaction; unchanged rows are not touched."""
+    async def import_cards(
+        self, cards: Sequence[Card], source: str, at: datetime, scope: Collection[str] | None = None
+    ) -> ImportCounts:
+        """Upsert by BHXH code in one transaction; unchanged rows are not touched.
+
+        ``scope`` (unit codes; None: everything) guards the cards ALREADY on file: a row whose
+        code belongs to a stored card of a unit outside the scope changes nothing and comes back
+        in ``ImportCounts.out_of_scope``, or an official could move another commune's person
+        into their own unit and replace the phone. Checked inside the same transaction as the
+        write. (Each row's own unit is the caller's to check, before this.)
+        """
         stamp = at.isoformat(timespec="seconds")
         counts = {change: 0 for change in Change}
+        allowed = None if scope is None else set(scope)
+        refused: list[str] = []
         async with self.db.transaction() as conn:
             for start in range(0, len(cards), _CHUNK):
                 chunk = cards[start : start + _CHUNK]
@@ -125,6 +136,9 @@ class CardRepository:
                 inserts, updates, renewals = [], [], []
                 for card in chunk:
                     old = existing.get(card.bhxh_code)
+                    if old is not None and allowed is not None and old.unit_code not in allowed:
+                        refused.append(card.bhxh_code)
+                        continue
                     change = merge_card(old, card)
                     counts[change] += 1
                     if change is Change.ADD:
@@ -162,6 +176,7 @@ class CardRepository:
             unchanged=counts[Change.SAME],
             renewed=counts[Change.RENEW],
             older=counts[Change.OLDER],
+            out_of_scope=tuple(refused),
         )
 
     async def get(self, bhxh_code: str) -> Card | None:
@@ -254,6 +269,28 @@ class CardRepository:
             (channel, json.dumps(sorted(set(user_ids)))),
         )
         return {row[0]: row[1] for row in rows}
+
+    # ----------------------------------------------------------------- reminders back on
+
+    async def resume_reminders(self, user_id: int, at: datetime, channel: str = "telegram") -> bool:
+        """/nhac: clear the person's opt-out and their recorded block in ONE transaction.
+
+        Returns whether either changed. (Tables of storage/reminders.py; kept here so that the
+        two writes share a transaction without a second repository taking part.)
+        """
+        stamp = at.isoformat(timespec="seconds")
+        async with self.db.transaction() as conn:
+            opted = await conn.execute(
+                "UPDATE reminder_prefs SET opted_out = 0, changed_at = ?, changed_on = ?"
+                " WHERE channel = ? AND user_id = ? AND opted_out = 1",
+                (stamp, at.date().isoformat(), channel, user_id),
+            )
+            unblocked = await conn.execute(
+                "UPDATE reminder_blocks SET cleared_at = ? WHERE channel = ? AND user_id = ?"
+                " AND cleared_at IS NULL",
+                (stamp, channel, user_id),
+            )
+            return opted.rowcount > 0 or unblocked.rowcount > 0
 
     # ----------------------------------------------------------------- agents' list
 

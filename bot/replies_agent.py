@@ -83,6 +83,21 @@ STALE_BUTTON = "Nút này thuộc một câu hỏi trước. Bạn trả lời c
 NON_TEXT_IN_FLOW = "Bot chỉ đọc được chữ. Bạn trả lời bằng chữ hoặc bấm nút nhé."
 PRESS_A_BUTTON = "Bạn bấm <b>Xác nhận</b>, <b>Sửa</b> hoặc <b>Huỷ</b> ở tin nhắn trên nhé."
 DRAFT_DROPPED = "Đã bỏ bản nháp đang ghi. (Muốn huỷ bản ghi vừa lưu? Gõ /huy lần nữa.)"
+# The /ghi draft is dropped because the agent moved on to something else (a cost question, a
+# greeting, /start, /bhyt): say so before answering that.
+DRAFT_LEFT = (
+    "ℹ️ Đã dừng lần ghi người tham gia đang dở, chưa lưu gì. "
+    "Khi cần ghi tiếp, gõ /ghi (hoặc /ghi kèm cả dòng, ví dụ <i>/ghi bhyt Nguyễn Văn An 8423001234 12 tháng</i>)."
+)
+
+
+def draft_expired(minutes: int) -> str:
+    """The /ghi draft was left unanswered for `minutes` and has been dropped."""
+    return (
+        f"⌛ Lần ghi người tham gia đang dở đã quá {minutes} phút không có trả lời nên bot đã bỏ, "
+        "chưa lưu gì. Gõ /ghi để ghi lại từ đầu."
+    )
+
 
 _ERRORS: dict[str, str] = {
     "name_empty": "Bạn chưa nhập họ tên. Gõ họ và tên đầy đủ, ví dụ <i>Nguyễn Văn An</i>.",

@@ -7,6 +7,8 @@ children are capped: the weakest and the strongest are drawn, the middle is coun
 
 Matplotlib's object API with the Agg canvas (no pyplot, no global state), so charts can be
 drawn in worker threads; DejaVu Sans ships with matplotlib and covers Vietnamese diacritics.
+Every text drawn is literal: matplotlib reads a pair of `$` as mathtext, so a unit named
+"Xã $x^{$ B" would otherwise fail to draw (or draw as a formula); `literal` escapes them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from matplotlib.patches import Patch
 from bot.money import format_number, format_pct
 from bot.summary import SummaryData, SummaryKind, UnitProgress, short_name, sort_for_display
 
-__all__ = ["Bar", "chart_bars", "render_chart", "CHART_WIDTH_PX"]
+__all__ = ["Bar", "chart_bars", "literal", "render_chart", "CHART_WIDTH_PX"]
 
 CHART_WIDTH_PX = 1080
 DPI = 100
@@ -33,6 +35,16 @@ COLOUR_MET = "#2e8b57"
 COLOUR_OTHER = "#3d7ab8"
 COLOUR_COUNT = "#3d7ab8"
 COLOUR_TARGET = "#333333"
+
+
+def literal(text: str) -> str:
+    """`text` as matplotlib must be given it to draw it character for character.
+
+    Unit names come from imported lists: a `$` there must not start mathtext. An escaped
+    `\\$` is drawn as `$` (matplotlib unescapes it when the text is not mathtext), and with no
+    unescaped `$` left the text is never mathtext, whatever else it holds.
+    """
+    return text.replace("$", r"\$")
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,8 @@ def render_chart(data: SummaryData, width_px: int = CHART_WIDTH_PX, max_bars: in
     FigureCanvasAgg(fig)
     fig.patch.set_facecolor("white")
     title, subtitle = _titles(data, by_target)
-    fig.text(0.02, 1 - 0.32 / height_in, title, fontsize=21, fontweight="bold", family=FONT, va="top")
-    fig.text(0.02, 1 - 0.82 / height_in, subtitle, fontsize=14, color="#555555", family=FONT, va="top")
+    fig.text(0.02, 1 - 0.32 / height_in, literal(title), fontsize=21, fontweight="bold", family=FONT, va="top")
+    fig.text(0.02, 1 - 0.82 / height_in, literal(subtitle), fontsize=14, color="#555555", family=FONT, va="top")
     top = 1 - 1.35 / height_in
     bottom = 1.15 / height_in
     ax = fig.add_axes((0.30, bottom, 0.62, top - bottom))
@@ -115,7 +127,7 @@ def render_chart(data: SummaryData, width_px: int = CHART_WIDTH_PX, max_bars: in
     values = [b.value or 0.0 for b in bars]
     ax.barh(positions, values, color=[b.colour for b in bars], height=0.68, zorder=2)
     ax.set_yticks(positions)
-    ax.set_yticklabels([b.label for b in bars], fontsize=17, family=FONT)
+    ax.set_yticklabels([literal(b.label) for b in bars], fontsize=17, family=FONT)
     for tick, bar in zip(ax.get_yticklabels(), bars):
         if bar.value is None:
             tick.set_color("#777777")
@@ -135,10 +147,10 @@ def render_chart(data: SummaryData, width_px: int = CHART_WIDTH_PX, max_bars: in
         if bar.value is None:
             continue
         if bar.value >= right * 0.22:  # inside the bar's end: clear of the target line
-            ax.text(bar.value - right * 0.012, pos, bar.text, va="center", ha="right", fontsize=15,
+            ax.text(bar.value - right * 0.012, pos, literal(bar.text), va="center", ha="right", fontsize=15,
                     family=FONT, color="white", fontweight="bold", zorder=4)
         else:
-            ax.text(bar.value + right * 0.012, pos, bar.text, va="center", ha="left", fontsize=15,
+            ax.text(bar.value + right * 0.012, pos, literal(bar.text), va="center", ha="left", fontsize=15,
                     family=FONT, zorder=4)
     if by_target:
         used = {b.colour for b in bars if b.value is not None}

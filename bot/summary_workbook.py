@@ -14,6 +14,9 @@ Sheets, in order:
 Percentages are stored as numbers (0.9308 shown as 93,08 % by the cell format), people as
 integers; "still to mobilise" uses a number format that prints negatives in brackets, as the
 seed does: the figures stay computable in Excel. Nothing here does I/O beyond the bytes built.
+Every text that comes from data (unit, agent and team names, the copied form) goes through
+`bot.xlsx_safe.safe_cell_value`: a name starting with = + - @ is written as text, never as a
+formula.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.coverage import CoverageRow, Figure, Measure
 from bot.summary import SummaryData, SummaryKind
+from bot.xlsx_safe import safe_cell_value
 
 __all__ = [
     "BHTN_HEADERS",
@@ -118,7 +122,7 @@ def _title(ws: Worksheet, lines: Sequence[str], width: int) -> int:
     """Title lines across the table's width; returns the next free row."""
     last = get_column_letter(width)
     for row, text in enumerate(lines, start=1):
-        cell = ws.cell(row=row, column=1, value=text)
+        cell = ws.cell(row=row, column=1, value=safe_cell_value(text))
         cell.font = Font(bold=True, size=13) if row == 1 else Font(italic=True)
         cell.alignment = Alignment(horizontal="center")
         ws.merge_cells(f"A{row}:{last}{row}")
@@ -135,7 +139,8 @@ def _head_cell(ws: Worksheet, row: int, col: int, value: str, italic: bool = Fal
 
 
 def _put(ws: Worksheet, row: int, col: int, value: object, fmt: str | None = None, bold: bool = False) -> None:
-    cell = ws.cell(row=row, column=col, value=value)
+    """One body cell; text from data is written as text, never as a formula."""
+    cell = ws.cell(row=row, column=col, value=safe_cell_value(value))
     cell.border = _BOX
     if fmt:
         cell.number_format = fmt
@@ -429,11 +434,14 @@ def copy_sheet(source: Worksheet, target: Worksheet) -> None:
     openpyxl cannot move a sheet between workbooks; the monthly form is built by
     `bot.monthly_report` as a workbook of its own, so its sheet is copied cell by cell. A form
     has a handful of distinct styles: each is rebuilt in the target once, then reused.
+    A text cell read back holds a plain string: assigned as is, "=..." would turn into a
+    formula again, so text cells stay text (formula cells of the source stay formulas).
     """
     styles: dict[object, object] = {}
     for row in source.iter_rows():
         for cell in row:
-            new = target.cell(row=cell.row, column=cell.column, value=cell.value)
+            value = safe_cell_value(cell.value) if cell.data_type == "s" else cell.value
+            new = target.cell(row=cell.row, column=cell.column, value=value)
             if not cell.has_style:
                 continue
             key = tuple(cell._style)  # indices into the source workbook's style tables

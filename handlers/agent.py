@@ -4,12 +4,21 @@
 Thin: parse the message or button, call `EnrolmentService` / `TallyService`, render with
 `bot.replies_agent`. The /ghi draft lives in `user_data` and the conversation state in the
 persistent ConversationHandler, so a half-finished entry survives a restart of the bot.
+
+A draft never holds the chat hostage: PTB's `conversation_timeout` (JobQueue) drops it after
+`DRAFT_TIMEOUT` without an answer; since timeout jobs do not survive a restart, each draft also
+carries the time it was last saved (injected clock), and a late answer to an old draft drops it
+too. A cost question or a greeting typed where the name is asked, and /start, /bhyt, /bhxh at
+any step, end the draft with a word about it and are answered by the citizen flow.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import warnings
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,6 +29,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -29,6 +39,7 @@ from bot.access import Actor
 from bot.context import BotContext
 from bot.coverage import Measure
 from bot.enrolment import (
+    DRAFT_TIMEOUT,
     MAX_LINE_CHARS,
     EnrolmentDraft,
     InputError,
@@ -37,6 +48,8 @@ from bot.enrolment import (
     Step,
     allowed_months,
     apply_typed_answer,
+    draft_expired,
+    is_not_a_name,
     next_step,
     parse_line,
     validate_months,
@@ -47,6 +60,9 @@ from bot.engine import RefusalReason, Refused
 from bot.monthly_report import build_workbook, report_filename
 from bot.roles import Role
 from bot.tallies import Period
+from handlers import citizen
+
+log = logging.getLogger(__name__)
 
 CONVERSATION = "ghi"
 FLOW_KEY = "ghi"
@@ -94,7 +110,24 @@ def _flow(context: BotContext) -> tuple[EnrolmentDraft, str | None]:
 
 
 def _save(context: BotContext, draft: EnrolmentDraft, pending: str) -> None:
-    context.user_data[FLOW_KEY] = {"draft": draft.to_state(), "pending": pending}  # type: ignore[index]
+    """Keep the draft, the question asked, and when (for `draft_expired`)."""
+    context.user_data[FLOW_KEY] = {  # type: ignore[index]
+        "draft": draft.to_state(),
+        "pending": pending,
+        "at": context.services.clock.now().isoformat(),
+    }
+
+
+def _expired(context: BotContext) -> bool:
+    """Is there a draft left unanswered longer than DRAFT_TIMEOUT (e.g. across a restart)?"""
+    data = (context.user_data or {}).get(FLOW_KEY)
+    if not data:
+        return False
+    return draft_expired(data.get("at"), context.services.clock.now())
+
+
+def _timeout_minutes() -> int:
+    return int(DRAFT_TIMEOUT.total_seconds() // 60)
 
 
 def _clear(context: BotContext) -> None:
@@ -276,8 +309,12 @@ async def on_flow_text(update: Update, context: BotContext) -> object:
     """A typed answer to the question being asked."""
     message = update.effective_message
     assert message is not None
+    if _expired(context):
+        return await _leave_flow(update, context, texts.draft_expired(_timeout_minutes()), citizen.on_text)
     draft, pending = _flow(context)
     text = message.text or ""
+    if pending == Step.NAME.value and is_not_a_name(text):
+        return await _leave_flow(update, context, texts.DRAFT_LEFT, citizen.on_text)
     if pending is None:
         return await _advance(update, context, draft)
     if pending in (Step.CONFIRM.value, PENDING_EDIT):
@@ -300,8 +337,47 @@ def _pending_keyboard(context: BotContext, pending: str, draft: EnrolmentDraft) 
 
 async def on_flow_other(update: Update, context: BotContext) -> object:
     """Photos, stickers, voice in the middle of /ghi: ask for text, change nothing."""
+    if _expired(context):
+        return await _leave_flow(
+            update, context, texts.draft_expired(_timeout_minutes()), citizen.on_other_message
+        )
     await _send(update, context, texts.NON_TEXT_IN_FLOW)
     return STATE
+
+
+_Answer = Callable[[Update, BotContext], Awaitable[None]]
+
+
+async def _leave_flow(update: Update, context: BotContext, notice: str, answer: _Answer) -> object:
+    """Drop the draft (nothing was stored), say so, and let `answer` (the citizen flow) reply
+    to the message as if no /ghi had been open."""
+    _clear(context)
+    await _send(update, context, notice)
+    await answer(update, context)
+    return ConversationHandler.END
+
+
+def _leaving_for(answer: _Answer) -> Callable[[Update, BotContext], Awaitable[object]]:
+    """A fallback of the /ghi conversation for a citizen command (/start, /bhyt, /bhxh): the
+    agent has moved on, so the draft ends before the command is answered."""
+
+    async def leave(update: Update, context: BotContext) -> object:
+        return await _leave_flow(update, context, texts.DRAFT_LEFT, answer)
+
+    leave.__name__ = f"leave_for_{getattr(answer, '__name__', 'command')}"
+    return leave
+
+
+async def on_flow_timeout(update: Update, context: BotContext) -> None:
+    """PTB's conversation_timeout fired: no answer for DRAFT_TIMEOUT. Drop the draft, say so."""
+    _clear(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, texts.draft_expired(_timeout_minutes()))
+    except TelegramError:
+        log.warning("could not tell a chat that its /ghi draft expired")
 
 
 async def _replace_pressed(update: Update, context: BotContext, text: str) -> None:
@@ -329,6 +405,11 @@ async def on_flow_button(update: Update, context: BotContext) -> object:
         await query.answer()
         _clear(context)
         await _replace_pressed(update, context, texts.CANCELLED)
+        return ConversationHandler.END
+    if _expired(context):
+        await query.answer()
+        _clear(context)
+        await _send(update, context, texts.draft_expired(_timeout_minutes()))
         return ConversationHandler.END
     try:
         updated, follow = _button(kind, value, len(parts), draft, pending, context)
@@ -621,7 +702,10 @@ async def xuat(update: Update, context: BotContext) -> None:
     if not report.rows:
         await _send(update, context, texts.export_empty(month, report.scope_label))
         return
-    content = build_workbook(report.rows, month, report.scope_label, services.today(), report.mask_codes)
+    # openpyxl takes a while for a big month: build off the event loop, from plain rows.
+    content = await asyncio.to_thread(
+        build_workbook, report.rows, month, report.scope_label, services.today(), report.mask_codes
+    )
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
@@ -648,11 +732,19 @@ def build_conversation() -> ConversationHandler:
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_flow_text),
                     MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, on_flow_other),
                 ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, on_flow_timeout)],
             },
-            fallbacks=[CommandHandler("huy", on_flow_huy, filters=private)],
+            fallbacks=[
+                CommandHandler("huy", on_flow_huy, filters=private),
+                CommandHandler("start", _leaving_for(citizen.start), filters=private),
+                CommandHandler("bhyt", _leaving_for(citizen.bhyt_command), filters=private),
+                CommandHandler(["bhxh", "bhxhtn"], _leaving_for(citizen.bhxh_command), filters=private),
+            ],
             name=CONVERSATION,
             persistent=True,
             allow_reentry=True,
+            # Dropped in-process by the JobQueue; across restarts by `_expired` on the next answer.
+            conversation_timeout=DRAFT_TIMEOUT,
         )
 
 

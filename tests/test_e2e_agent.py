@@ -353,3 +353,117 @@ async def test_demo_lets_a_newcomer_log_as_the_sample_agent() -> None:
     assert "người vận động Nhóm 1" in text
     assert "Đã ghi (số" in text and "Kết quả của bạn · tháng 11/2026" in text
     assert "Bảng xếp hạng · tháng 11/2026 · Xã Tân An" in text and "8423001234" not in text.split("Bảng xếp hạng")[-1]
+
+
+async def _at_the_name_question(agent: EmulatedUser) -> None:
+    await agent.ask("/ghi")
+    await agent.press("BHYT hộ gia đình")
+    (name_q,) = await agent.replies()
+    assert "Họ và tên" in name_q.plain_text
+
+
+async def test_a_forgotten_draft_does_not_swallow_later_messages(
+    harness: BotHarness, emulator: BotApiEmulator, world: World, clock: ManualClock
+) -> None:
+    """Days after a half-finished /ghi, and across a restart (PTB's timeout jobs are not
+    persisted), "xin chào" is a greeting, not the participant's name; the calculator answers."""
+    agent = speak_as(emulator, AN)
+    await _at_the_name_question(agent)
+    await harness.restart()
+    clock.advance(timedelta(days=2))
+    await agent.say("xin chào")
+    notice, greeting = await agent.replies(count=2)
+    assert "quá 30 phút không có trả lời" in notice.plain_text and "/ghi" in notice.plain_text
+    assert greeting.plain_text.startswith("Chào Hoa!")
+    answer = await agent.ask("bhyt hộ gia đình 1 người 12 tháng")
+    assert "1.366.200 đ" in answer.plain_text
+    # A button of the old draft, pressed after it expired, changes nothing either.
+    await _at_the_name_question(agent)
+    scheme_q = [m for m in emulator.sent_to(AN.user_id) if "BHYT hộ gia đình" in m.button_texts][-1]
+    clock.advance(timedelta(minutes=31))
+    await agent.press_data(scheme_q.message_id, "g:s:h")
+    (expired,) = await agent.replies()
+    assert "quá 30 phút" in expired.plain_text
+    assert "Chào Hoa!" in (await agent.ask("xin chào")).plain_text
+    assert await rows(harness) == 0
+
+
+async def test_the_conversation_timeout_ends_the_draft(
+    harness: BotHarness, emulator: BotApiEmulator, world: World
+) -> None:
+    """PTB's JobQueue ends an unanswered draft after 30 minutes (the job is run here at once,
+    instead of waiting): the agent is told, and the next message reaches the citizen flow."""
+    agent = speak_as(emulator, AN)
+    await _at_the_name_question(agent)
+    job_queue = harness.application.job_queue
+    # The reply goes out before the handler returns; PTB schedules the timeout right after.
+    await emulator.wait_until(lambda: len(job_queue.jobs("_trigger_timeout")) == 1, timeout=5)
+    timeouts = job_queue.jobs("_trigger_timeout")
+    assert len(timeouts) == 1
+    assert timeouts[0].next_t is not None
+    await timeouts[0].run(harness.application)
+    (notice,) = await agent.replies()
+    assert "quá 30 phút không có trả lời" in notice.plain_text
+    assert "Chào Hoa!" in (await agent.ask("xin chào")).plain_text
+
+
+@pytest.mark.parametrize(
+    ("typed", "answered"),
+    [
+        ("bhyt hộ gia đình 1 người 12 tháng bao nhiêu?", "1.366.200 đ"),
+        ("Xin chào bạn", "Chào Hoa!"),
+        ("/start", "Chào Hoa!"),
+        ("/bhyt 1 người 12 tháng", "1.366.200 đ"),
+    ],
+)
+async def test_a_question_where_the_name_is_asked_ends_the_draft(
+    harness: BotHarness, emulator: BotApiEmulator, world: World, typed: str, answered: str
+) -> None:
+    agent = speak_as(emulator, AN)
+    await _at_the_name_question(agent)
+    await agent.say(typed)
+    notice, answer = await agent.replies(count=2)
+    assert "Đã dừng lần ghi người tham gia đang dở, chưa lưu gì" in notice.plain_text
+    assert answered in answer.plain_text
+    # The flow is over: a name now is just text to the calculator, and /ghi starts afresh.
+    assert "Họ và tên" not in (await agent.ask("Nguyễn Văn An")).plain_text
+    await log_line(agent, "bhyt Nguyễn Văn An 8423001234 12 tháng")
+    assert await rows(harness) == 1
+
+
+async def test_names_that_contain_greeting_words_are_still_names(
+    harness: BotHarness, emulator: BotApiEmulator, world: World
+) -> None:
+    agent = speak_as(emulator, AN)
+    await _at_the_name_question(agent)
+    code_q = await agent.ask("Lò Văn Hi")
+    assert "của Lò Văn Hi" in code_q.plain_text
+
+
+async def test_xuat_builds_the_workbook_off_the_event_loop(
+    harness: BotHarness, emulator: BotApiEmulator, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openpyxl is CPU-bound: /xuat builds the form in a worker thread (from plain rows), so
+    other people's messages are not held up. The real builder runs; the test only records
+    where it ran."""
+    import asyncio
+
+    import handlers.agent
+    from bot.monthly_report import build_workbook
+
+    ran_on_loop: list[bool] = []
+
+    def recording_build(*args: object, **kwargs: object) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            ran_on_loop.append(True)
+        except RuntimeError:
+            ran_on_loop.append(False)
+        return build_workbook(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handlers.agent, "build_workbook", recording_build)
+    await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
+    sent = await speak_as(emulator, LEADER).ask("/xuat 11/2026")
+    assert sent.method == "sendDocument"
+    assert openpyxl.load_workbook(io.BytesIO(sent.file_bytes or b"")).active.cell(HEADER_ROW + 1, 5).value == "Nguyễn Văn An"
+    assert ran_on_loop == [False]

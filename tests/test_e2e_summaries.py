@@ -272,3 +272,69 @@ async def test_the_demo_gives_an_official_the_summary_chart_and_workbook_at_once
     assert "[ảnh: tong-hop_2026-11-23_huyen-cang-long.png" in transcript
     assert "[tệp: tong-hop_2026-11-23_huyen-cang-long.xlsx" in transcript
     assert "📊 Tổng hợp 23/11/2026 · Xã Tân An" in transcript
+
+
+async def test_odd_unit_names_never_cost_an_area_its_summary(
+    bot: BotHarness, emulator: BotApiEmulator, clock: ManualClock
+) -> None:
+    """A `$` in a unit name (mathtext to matplotlib) and a name starting with "=" (a formula to
+    a spreadsheet) are drawn and written literally: every official still gets all three parts,
+    the unaffected areas as well as the affected ones."""
+    from storage.units import UnitRecord
+
+    users(emulator)
+    renamed = [
+        UnitRecord("CL02", "Xã $x^{$ Mỹ Cẩm", "CL", "xã", present=frozenset({"name"})),
+        UnitRecord("CL03", '=HYPERLINK("http://x.test","An Trường A")', "CL", "xã", present=frozenset({"name"})),
+    ]
+    await bot.services.units.import_tree(renamed, [], [], clock.now())
+    clock.set(datetime(2026, 11, 23, 17, 0, 5, tzinfo=TZ))
+    await run_summary_round(bot.services, bot.application.bot)  # this round or the tick's
+    report = await run_summary_round(bot.services, bot.application.bot)
+    assert report.due == 0 and report.errors == []
+    runs = await bot.services.summaries.repo.runs(clock.now().date(), KIND_DAILY)
+    assert sorted((r.chat_id, r.status) for r in runs) == sorted((p[0], "sent") for p in RECIPIENTS)
+
+    text, photo, document = outputs(emulator, MY_CAM[0])
+    assert text.plain_text.startswith("📊 Tổng hợp 23/11/2026 · Xã $x^{$ Mỹ Cẩm")
+    assert Image.open(io.BytesIO(photo.file_bytes or b"")).size[0] == CHART_WIDTH_PX
+    district = load_workbook(io.BytesIO(outputs(emulator, DISTRICT[0])[2].file_bytes or b""))
+    cells = [c for ws in district.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    names = {c.value for c in cells if c.data_type == "s"}
+    assert {"Xã $x^{$ Mỹ Cẩm", '=HYPERLINK("http://x.test","An Trường A")'} <= names
+
+
+async def test_charts_and_workbooks_are_built_off_the_event_loop(
+    bot: BotHarness, emulator: BotApiEmulator, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib and openpyxl are CPU-bound: for /baocao and for the evening round they run
+    in worker threads on plain values. The real builders run; the test records where."""
+    import asyncio
+
+    import bot.summary_service as service_module
+
+    where: list[tuple[str, bool]] = []
+
+    def recording(name: str, real):  # type: ignore[no-untyped-def]
+        def run(*args: object, **kwargs: object) -> bytes:
+            try:
+                asyncio.get_running_loop()
+                where.append((name, True))
+            except RuntimeError:
+                where.append((name, False))
+            return real(*args, **kwargs)
+
+        return run
+
+    for name in ("render_chart", "build_summary_workbook", "build_monthly_workbook"):
+        monkeypatch.setattr(service_module, name, recording(name, getattr(service_module, name)))
+    official = users(emulator)[TAN_AN[0]]
+    await official.say("/baocao")
+    assert [m.method for m in await official.replies(count=3, timeout=20)] == list(OUTPUTS)
+    clock.set(datetime(2026, 11, 23, 17, 0, 5, tzinfo=TZ))
+    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.application.bot)
+    assert all(len(outputs(emulator, p[0])) >= 3 for p in RECIPIENTS)
+    assert {name for name, _ in where} == {"render_chart", "build_summary_workbook", "build_monthly_workbook"}
+    assert [entry for entry in where if entry[1]] == []

@@ -266,3 +266,40 @@ def test_typed_answers_in_the_guided_flow() -> None:
         apply_typed_answer(draft, Step.NAME, "x" * 10_000)
     assert err.value.key == "too_long"
     assert next_step(draft, expected=198_000) == Step.RELATIVE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["xin chào", "Xin chào bạn!", "chào em", "hello", "hi bot", "Alo", "menu", "giúp tôi với", "hướng dẫn",
+     "BHYT hộ gia đình 3 người bao nhiêu?", "đóng bhxh tự nguyện 2 triệu", "bao nhiêu tiền 1 năm",
+     "bảo hiểm y tế mấy tiền"],
+)
+def test_greetings_and_cost_questions_are_not_names(text: str) -> None:
+    from bot.enrolment import is_not_a_name
+
+    assert is_not_a_name(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nguyễn Văn An", "Trần Thị Chào", "Lò Văn Hi", "Hồ Gia Định", "Nguyễn Thị Bảo Hiền", "Chị Hương",
+     "Anh Dũng", "", "😀😀", "x" * 10_000],
+)
+def test_names_with_chat_words_stay_names(text: str) -> None:
+    from bot.enrolment import is_not_a_name
+
+    assert not is_not_a_name(text)
+
+
+def test_a_draft_expires_after_the_timeout() -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.enrolment import DRAFT_TIMEOUT, draft_expired
+
+    saved = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert not draft_expired(saved.isoformat(), saved + DRAFT_TIMEOUT)
+    assert draft_expired(saved.isoformat(), saved + DRAFT_TIMEOUT + timedelta(seconds=1))
+    # Saved before drafts carried a time, or garbled: as old as can be.
+    assert draft_expired(None, saved) and draft_expired("yesterday", saved)
+    assert draft_expired("2026-11-23T09:00:00", saved)  # naive: cannot be compared, dropped

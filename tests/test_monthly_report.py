@@ -137,3 +137,20 @@ def test_cli_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SystemExit) as exit_info:
         main(["report", "monthly", "--month", "13/2026", "--out", "x.xlsx"])
     assert exit_info.value.code == 2
+
+
+def test_names_that_look_like_formulas_are_written_as_text() -> None:
+    """A name or unit starting with = + - @ (typed in a chat, imported from a list) must not
+    become a formula in the form: read back, every such cell is text with every character."""
+    risky = ['=HYPERLINK("http://x.test","bấm")', "+84 Nguyễn", "-Trần Văn An", "@Tổ 1"]
+    rows = [
+        ReportRow(i, risky[0], risky[1], risky[3], risky[2], "8423001234", "bhyt_household", 12, 1_366_200,
+                  date(2026, 11, 3))
+        for i in (1, 2)
+    ]
+    ws = read(build_workbook(rows, date(2026, 11, 1), "=Tổ 1", date(2026, 12, 1), mask_codes=False))
+    assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
+    body = [c.value for c in ws[HEADER_ROW + 1]]
+    assert body[1:5] == [risky[0], risky[1], risky[3], risky[2]]
+    assert all(ws.cell(HEADER_ROW + 1, col).data_type == "s" for col in (2, 3, 4, 5))
+    assert ws["A3"].value.endswith("· =Tổ 1")

@@ -87,3 +87,34 @@ def test_an_empty_area_still_gives_a_picture() -> None:
     data = SummaryData(SummaryKind.DAILY, "X", "Xã Trống", DAY, DAY, DAY, SchemeCounts())
     image = _image(render_chart(data))
     assert image.size[0] == CHART_WIDTH_PX
+
+
+def test_dollar_signs_in_names_are_drawn_literally() -> None:
+    """Matplotlib reads text between two `$` as mathtext: "Xã $x^{$ B" raised ValueError and
+    left that area's officials without a summary. Every name is drawn as it is written."""
+    from matplotlib.cbook import is_math_text
+
+    from bot.summary import short_name
+    from bot.summary_chart import literal
+
+    names = ["Xã $x^{$ B", "Xã $\\alpha$ C", "Thôn 5$", "Ấp \\$ đô $$"]
+    units = [UnitInput("D", "Huyện $x^{$ {$", None, "huyện")]
+    for i, name in enumerate(names):
+        units.append(
+            UnitInput(
+                f"D{i}", name, "D", "xã", 1000, None,
+                {"bhyt": BaselineFigure(date(2026, 1, 1), 700 + 100 * i)}, {"bhyt": TargetSpec(pct=Decimal(95))},
+            )
+        )
+    rows = compute_coverage(units)
+    data = summary_of(rows)
+    image = _image(render_chart(data))
+    assert image.size[0] == CHART_WIDTH_PX
+    assert sorted(b.label for b in chart_bars(data)[0]) == sorted(short_name(n) for n in names)
+    assert not any(is_math_text(literal(text)) for text in [*names, "$x$", "a\\$b$"])
+    counts = SummaryData(
+        SummaryKind.DAILY, "D", "Huyện $x^{$ {$", DAY, DAY, DAY, SchemeCounts(),
+        root=progress_of(rows[0], 2), children=[progress_of(r, 1) for r in rows[1:]],
+        cumulative_label="Từ đầu $tháng",
+    )
+    assert _image(render_chart(counts)).size[0] == CHART_WIDTH_PX

@@ -277,3 +277,49 @@ async def test_a_round_cache_gives_the_same_figures_as_a_fresh_gather(services: 
         cached = await services.summaries.gather(unit, SummaryKind.DAILY, DAY, cache=cache)
         assert cached == fresh, unit
     assert cache.coverage_inputs is not None and len(cache.rolled) == 1
+
+
+# Text that a spreadsheet would run as a formula if it were written as one.
+INJECTIONS = ('=HYPERLINK("http://x.test","bấm")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1")
+
+
+def test_names_that_look_like_formulas_stay_text() -> None:
+    """Unit, agent and team names (and the copied Phụ lục 02) starting with = + - @ are written
+    as text cells with every character kept: no cell of any sheet is a formula."""
+    from bot.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
+    from bot.monthly_report import build_workbook as build_monthly
+    from bot.summary import LeaderLine, TeamLine
+    from bot.summary_workbook import build_summary_workbook
+    from bot.tallies import CompetitionRow
+    from storage.enrolments import ReportRow
+    from tests.test_summary import summary_of
+
+    figures = {"bhyt": BaselineFigure(date(2026, 6, 30), 900), "bhxh_tn": BaselineFigure(date(2026, 6, 30), 9),
+               "bhtn": BaselineFigure(date(2026, 6, 30), 50), "bhxh_bb": BaselineFigure(date(2026, 6, 30), 40)}
+    targets = {"bhyt": TargetSpec(pct=Decimal(95)), "bhxh": TargetSpec(pct=Decimal(20))}
+    units = [UnitInput("R", "=Huyện", None, "huyện")] + [
+        UnitInput(f"R{i}", name, "R", "xã", 1000, 500, figures, targets) for i, name in enumerate(INJECTIONS)
+    ]
+    rows = compute_coverage(units)
+    data = summary_of(
+        rows,
+        agents=[LeaderLine(name, name, 3) for name in INJECTIONS],
+        teams=[TeamLine(name, name, 2) for name in INJECTIONS],
+        competition=[
+            CompetitionRow(f"R{i}", name, 4, False, 1, 1, Decimal(25), Decimal(25), False, False)
+            for i, name in enumerate(INJECTIONS)
+        ],
+    )
+    form = build_monthly(
+        [ReportRow(i, name, name, name, name, name, "bhyt_household", 12, 1_366_200, DAY)
+         for i, name in enumerate(INJECTIONS, start=1)],
+        DAY.replace(day=1), "@Tổ 1", DAY, mask_codes=False,
+    )
+    wb = load_workbook(io.BytesIO(build_summary_workbook(data, monthly_form=form)))
+    assert SHEET_MONTHLY in wb.sheetnames and SHEET_BHTN in wb.sheetnames
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert set(INJECTIONS) <= texts and "=Huyện" not in texts  # the root row is "Tổng cộng"
+    monthly = wb[SHEET_MONTHLY]
+    assert [monthly.cell(6, col).value for col in (2, 3, 4, 5, 6)] == [INJECTIONS[0]] * 5

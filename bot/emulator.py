@@ -182,6 +182,7 @@ class Rejection(NamedTuple):
     chat_id: int | None
     error_code: int
     description: str
+    at: float = 0.0  # when, on the emulator's monotonic clock (as `SentMessage.timestamp`)
 
 
 class CallbackAnswer(NamedTuple):
@@ -1137,6 +1138,11 @@ _current_request: contextvars.ContextVar[web.Request | None] = contextvars.Conte
 )
 
 
+def _loop_time() -> float:
+    """The running event loop's monotonic clock: the emulator's default for flood limits."""
+    return asyncio.get_running_loop().time()
+
+
 def _client_gone() -> bool:
     request = _current_request.get()
     if request is None:
@@ -1160,6 +1166,7 @@ class BotApiEmulator:
         bot_username: str = "bhxh_test_bot",
         bot_first_name: str = "BHXH Bot",
         now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         self.limits = limits or EmulatorLimits()
@@ -1168,6 +1175,9 @@ class BotApiEmulator:
         head = token.split(":", 1)[0]
         self.bot_id = int(head) if head.isdigit() else 1
         self._now = now  # message dates (unix seconds); injectable for clock-driven tests
+        # Flood limits and record timestamps (seconds, monotonic; default: the event loop's
+        # clock). Injectable so that tests of the limits control the window exactly.
+        self._monotonic = monotonic or _loop_time
 
         # what tests read
         self.sent: list[SentMessage] = []
@@ -1204,6 +1214,7 @@ class BotApiEmulator:
         self._global_sends: deque[float] = deque()
         self._last_chat_send: dict[int, float] = {}
         self._faults: list[_Fault] = []
+        self._polls_waiting = 0
 
         self._update_pulse = _Pulse()
         self._output_pulse = _Pulse()
@@ -1326,6 +1337,12 @@ class BotApiEmulator:
         return [m for m in self.sent if m.chat_id == chat_id]
 
     @property
+    def polls_waiting(self) -> int:
+        """getUpdates calls parked in a long poll right now: a test waits for one (with
+        `wait_until`) to know the poll is in place before it acts, instead of sleeping."""
+        return self._polls_waiting
+
+    @property
     def pending_updates(self) -> int:
         """Updates injected but not yet confirmed by the bot (getUpdates offset)."""
         return len(self._updates)
@@ -1354,7 +1371,7 @@ class BotApiEmulator:
         )
 
     def _error(self, method: str, chat_id: int | None, error: ApiError) -> web.Response:
-        self.rejected.append(Rejection(method, chat_id, error.code, error.description))
+        self.rejected.append(Rejection(method, chat_id, error.code, error.description, self._monotonic()))
         payload: JSON = {"ok": False, "error_code": error.code, "description": error.description}
         if error.retry_after is not None:
             payload["parameters"] = {"retry_after": error.retry_after}
@@ -1515,7 +1532,7 @@ class BotApiEmulator:
 
     def _check_flood(self, chat_id: int) -> None:
         """Telegram's flood limits for message-creating calls (refused calls do not count)."""
-        now = asyncio.get_running_loop().time()
+        now = self._monotonic()
         limits = self.limits
         if limits.per_chat_interval is not None:
             last = self._last_chat_send.get(chat_id)
@@ -1531,7 +1548,7 @@ class BotApiEmulator:
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
 
     def _count_send(self, chat_id: int) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self._monotonic()
         self._global_sends.append(now)
         self._last_chat_send[chat_id] = now
 
@@ -1601,7 +1618,7 @@ class BotApiEmulator:
                 buttons=markup.buttons,
                 file_name=file.file_name if file else None,
                 file_bytes=file.content if file else None,
-                timestamp=asyncio.get_running_loop().time(),
+                timestamp=self._monotonic(),
                 plain_text=plain,
                 entities=entities,
                 keyboard=markup.keyboard,
@@ -1742,7 +1759,12 @@ class BotApiEmulator:
                 for update in batch:
                     self.updates_delivered[update["update_id"]] += 1
                 return batch
-            await self._update_pulse.wait(remaining)
+            self._polls_waiting += 1
+            self._change_pulse.notify()  # lets `wait_until(lambda: emu.polls_waiting ...)` see it
+            try:
+                await self._update_pulse.wait(remaining)
+            finally:
+                self._polls_waiting -= 1
 
     # ---- methods: sending ------------------------------------------------------------------
 
@@ -1890,7 +1912,7 @@ class BotApiEmulator:
             reply_markup=markup.raw,
             buttons=markup.buttons,
             keyboard=[],
-            timestamp=asyncio.get_running_loop().time(),
+            timestamp=self._monotonic(),
             edited=True,
         )
         self._record(snapshot)

@@ -91,9 +91,26 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
         await emulator.stop()
 
 
+class FloodClock:
+    """The emulator's monotonic clock for flood limits, moved by hand: a limit test then sits
+    exactly where it means to in the window however slow the machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-async def limited_emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN)  # Telegram's limits: 30/s overall, 1/s per chat
+def flood_clock() -> FloodClock:
+    return FloodClock()
+
+
+@pytest.fixture
+async def limited_emu(flood_clock: FloodClock) -> AsyncIterator[BotApiEmulator]:
+    # Telegram's limits: 30/s overall, 1/s per chat; time stands still unless the test moves it.
+    emulator = BotApiEmulator(token=TOKEN, monotonic=flood_clock)
     await emulator.start()
     try:
         yield emulator
@@ -321,21 +338,21 @@ async def test_get_updates_offset_semantics(emu: BotApiEmulator, bot: Bot) -> No
 async def test_long_poll_wakes_up_and_newer_poll_ends_older(emu: BotApiEmulator, bot: Bot) -> None:
     user = emu.user(1001)
     loop = asyncio.get_running_loop()
-    started = loop.time()
-    poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.05)
+    poll = asyncio.create_task(bot.get_updates(timeout=120))
+    await emu.wait_until(lambda: emu.polls_waiting == 1)  # the poll is parked, empty-handed
     await user.say("xin chào")
-    [update] = await poll
+    # Woken by the message: a poll that was not would sit out its 120 s (the generous guard
+    # only stops a broken emulator from hanging the suite).
+    [update] = await asyncio.wait_for(poll, timeout=60)
     assert update.message.text == "xin chào"
-    assert loop.time() - started < 1.0
-    # empty long poll honours the timeout
+    # empty long poll honours the timeout (a lower bound: a busy machine only adds to it)
     started = loop.time()
     assert await bot.get_updates(offset=update.update_id + 1, timeout=0.2) == ()  # type: ignore[arg-type]
-    assert 0.15 < loop.time() - started < 1.0
+    assert loop.time() - started >= 0.15
     # a second poller (another bot instance) terminates the first one with 409
     async with make_bot(emu) as other:
-        waiting = asyncio.create_task(bot.get_updates(timeout=5))
-        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(bot.get_updates(timeout=120))
+        await emu.wait_until(lambda: emu.polls_waiting == 1)
         await other.get_updates(timeout=0)
         with pytest.raises(Conflict, match="(?i)terminated by other getUpdates request"):
             await waiting
@@ -445,12 +462,13 @@ async def test_commands_chat_action_and_reply_keyboard(emu: BotApiEmulator, bot:
 # ---- limits, blocks, faults ----------------------------------------------------------------------
 
 
-async def test_per_chat_limit(limited_emu: BotApiEmulator) -> None:
+async def test_per_chat_limit(limited_emu: BotApiEmulator, flood_clock: FloodClock) -> None:
     emu = limited_emu
     emu.user(1001)
     emu.user(1002)
     async with make_bot(emu) as bot:
         await bot.send_message(1001, "một")
+        flood_clock.now += 0.5
         with pytest.raises(RetryAfter):
             await bot.send_message(1001, "hai")
         await bot.send_message(1002, "khác chat thì được")
@@ -458,37 +476,46 @@ async def test_per_chat_limit(limited_emu: BotApiEmulator) -> None:
     [rejection] = emu.rejected
     assert (rejection.method, rejection.chat_id, rejection.error_code) == ("sendMessage", 1001, 429)
     assert rejection.description == "Too Many Requests: retry after 1"
+    assert rejection.at == flood_clock.now
     status, body = await raw_post(emu, f"/bot{TOKEN}/sendMessage", data={"chat_id": "1001", "text": "ba"})
     assert status == 429 and body["parameters"]["retry_after"] >= 1 and body["error_code"] == 429
+    flood_clock.now += 0.5  # a second after "một": the chat is free again
+    status, body = await raw_post(emu, f"/bot{TOKEN}/sendMessage", data={"chat_id": "1001", "text": "bốn"})
+    assert status == 200 and body["ok"] is True
 
 
-async def test_global_limit(limited_emu: BotApiEmulator) -> None:
+async def test_global_limit(limited_emu: BotApiEmulator, flood_clock: FloodClock) -> None:
     emu = limited_emu
     for chat in range(1, 32):
         emu.user(chat)
     async with make_bot(emu) as bot:
-        for chat in range(1, 31):
+        for chat in range(1, 31):  # 30 sends within one instant of the emulator's clock
             await bot.send_message(chat, "nhắc gia hạn")
+        flood_clock.now += 0.9
         with pytest.raises(RetryAfter):
             await bot.send_message(31, "nhắc gia hạn")
         # edits and callback answers are not counted
         await bot.edit_message_text("đã sửa", chat_id=1, message_id=1)
-    assert len([m for m in emu.sent if m.method == "sendMessage"]) == 30
-    assert emu.rejected[-1].error_code == 429
+        assert len([m for m in emu.sent if m.method == "sendMessage"]) == 30
+        assert [r.error_code for r in emu.rejected] == [429]
+        flood_clock.now += 0.1  # the window has moved past the first 30
+        await bot.send_message(31, "nhắc gia hạn")
+    assert len([m for m in emu.sent if m.method == "sendMessage"]) == 31
 
 
-async def test_rejected_sends_do_not_count() -> None:
+async def test_rejected_sends_do_not_count(flood_clock: FloodClock) -> None:
     limits = EmulatorLimits(global_per_second=None, per_chat_interval=0.2, tolerance=0.0)
-    async with BotApiEmulator(token=TOKEN, limits=limits) as emu:
+    async with BotApiEmulator(token=TOKEN, limits=limits, monotonic=flood_clock) as emu:
         emu.user(1001)
         async with make_bot(emu) as bot:
             await bot.send_message(1001, "một")
-            await asyncio.sleep(0.1)
+            flood_clock.now += 0.1
             with pytest.raises(RetryAfter):
                 await bot.send_message(1001, "hai")
-            await asyncio.sleep(0.12)  # 0.22 s after the first send, 0.12 s after the refused one
+            flood_clock.now += 0.12  # 0.22 s after the first send, 0.12 s after the refused one
             await bot.send_message(1001, "ba")
         assert [m.plain_text for m in emu.sent] == ["một", "ba"]
+        assert [m.timestamp for m in emu.sent] == [1000.0, pytest.approx(1000.22)]
 
 
 async def test_blocked_user(emu: BotApiEmulator, bot: Bot) -> None:
@@ -522,12 +549,14 @@ async def test_fail_next_faults(emu: BotApiEmulator, bot: Bot) -> None:
 
 async def test_fail_next_timeout(emu: BotApiEmulator) -> None:
     emu.user(1001)
-    async with make_bot(emu, read_timeout=0.2) as bot:
-        emu.fail_next("sendMessage", "timeout", hold_seconds=0.5)
+    # The held requests outlast the client's read timeout by far (the emulator releases them
+    # when it stops), so the client times out however slow the machine is.
+    async with make_bot(emu, read_timeout=0.5) as bot:
+        emu.fail_next("sendMessage", "timeout", hold_seconds=60)
         with pytest.raises(TimedOut):
             await bot.send_message(1001, "mất")
         assert emu.sent == []
-        emu.fail_next("sendMessage", "timeout_after_send", hold_seconds=0.5)
+        emu.fail_next("sendMessage", "timeout_after_send", hold_seconds=60)
         with pytest.raises(TimedOut):
             await bot.send_message(1001, "đã gửi nhưng không có trả lời")
         assert [m.plain_text for m in emu.sent] == ["đã gửi nhưng không có trả lời"]

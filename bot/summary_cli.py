@@ -103,7 +103,9 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(package.workbook)
-        if args.chart is not None:
+        if args.chart is not None and package.chart is None:
+            return _fail("the chart could not be drawn (the workbook was written); see the log")
+        if args.chart is not None and package.chart is not None:
             args.chart.parent.mkdir(parents=True, exist_ok=True)
             args.chart.write_bytes(package.chart)
     except OSError as exc:

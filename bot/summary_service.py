@@ -12,6 +12,7 @@ feeds `bot.coverage.compute_coverage`); the month's Phụ lục 02 from `bot.enr
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from storage.summaries import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, SummaryRepo
 from storage.db import Database
 from storage.teams import TeamRepository
 from storage.units import Unit, UnitRepository
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CAN_SUMMARY",
@@ -138,7 +141,7 @@ class SummaryPackage:
 
     data: SummaryData
     text: str
-    chart: bytes
+    chart: bytes | None  # None when the chart could not be drawn: the rest still goes out
     chart_name: str
     workbook: bytes
     workbook_name: str
@@ -431,7 +434,11 @@ class SummaryService:
                     build_monthly_workbook, form.rows, form.month, form.scope_label, data.as_of, mask_codes
                 )
         text = render_summary(data)
-        chart = await asyncio.to_thread(render_chart, data)
+        try:
+            chart: bytes | None = await asyncio.to_thread(render_chart, data)
+        except Exception:  # a drawing problem must not cost officials their figures
+            log.exception("the chart of unit %s could not be drawn", data.unit_code)
+            chart = None
         workbook = await asyncio.to_thread(
             build_summary_workbook, data, month_new=month_new, monthly_form=monthly_bytes,
             monthly_rows_omitted=omitted,

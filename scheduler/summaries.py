@@ -92,6 +92,8 @@ async def send_part(
     if part == 0:
         await bot.send_message(chat_id, package.text, **extra)
     elif part == 1:
+        if package.chart is None:
+            return  # nothing drawn (logged when building); the message and workbook still go
         await bot.send_photo(
             chat_id,
             photo=package.chart,

@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.coverage import CoverageRow, Figure, Measure
-from bot.summary import SummaryData, SummaryKind
+from bot.summary import LeaderLine, SummaryData, SummaryKind, TeamLine
 from bot.xlsx_safe import safe_cell_value
 
 __all__ = [
@@ -326,6 +326,21 @@ def _bhtn_sheet(ws: Worksheet, data: SummaryData) -> None:
     _landscape(ws, f"{start}:{start + 1}")
 
 
+
+def _ranking_block(ws: Worksheet, row: int, title: str, entries: Sequence[LeaderLine | TeamLine]) -> int:
+    """A leaders table (name, unit, count) from `row`; returns the next free row."""
+    if not entries:
+        return row
+    for col, head in enumerate((title, "Đơn vị", "Số người"), start=1):
+        _head_cell(ws, row, col, head)
+    row += 1
+    for entry in entries:
+        _put(ws, row, 1, entry.name)
+        _put(ws, row, 2, entry.unit)
+        _put(ws, row, 3, entry.count, COUNT_FORMAT)
+        row += 1
+    return row + 1
+
 def _summary_sheet(ws: Worksheet, data: SummaryData) -> None:
     if data.kind is SummaryKind.DAILY:
         when = f"Ngày {data.as_of.strftime('%d/%m/%Y')}"
@@ -349,28 +364,8 @@ def _summary_sheet(ws: Worksheet, data: SummaryData) -> None:
             _put(ws, row, col, value, COUNT_FORMAT if col > 1 else None)
         row += 1
     row += 1
-    if data.agents:
-        _head_cell(ws, row, 1, "Người vận động nhiều nhất")
-        _head_cell(ws, row, 2, "Đơn vị")
-        _head_cell(ws, row, 3, "Số người")
-        row += 1
-        for agent in data.agents:
-            _put(ws, row, 1, agent.name)
-            _put(ws, row, 2, agent.unit)
-            _put(ws, row, 3, agent.count, COUNT_FORMAT)
-            row += 1
-        row += 1
-    if data.teams:
-        _head_cell(ws, row, 1, "Tổ dẫn đầu")
-        _head_cell(ws, row, 2, "Đơn vị")
-        _head_cell(ws, row, 3, "Số người")
-        row += 1
-        for team in data.teams:
-            _put(ws, row, 1, team.name)
-            _put(ws, row, 2, team.unit)
-            _put(ws, row, 3, team.count, COUNT_FORMAT)
-            row += 1
-        row += 1
+    row = _ranking_block(ws, row, "Người vận động nhiều nhất", data.agents)
+    row = _ranking_block(ws, row, "Tổ dẫn đầu", data.teams)
     reminder_rows = [
         ("Hôm nay" if data.kind is SummaryKind.DAILY else "Trong kỳ", data.reminders_period),
         ("Từ đầu chiến dịch nhắc hạn", data.reminders_to_date),

@@ -9,6 +9,7 @@ presses included), render with `bot.replies_org`. Callback data: "dv|CODE" (a un
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -61,14 +62,22 @@ async def show_units(update: Update, context: BotContext, code: str | None) -> N
     await reply(update, texts.units_view(view), units_keyboard(view))
 
 
-async def units_command(update: Update, context: BotContext) -> None:
+async def _unit_command(
+    update: Update, context: BotContext, command: str, show: Callable[[Update, BotContext, str | None], Awaitable[None]]
+) -> None:
+    """`/command [UNIT_CODE]`: show it, or say how to use the command (or why it is refused)."""
     code, ok = _code_arg(context)
     if not ok:
         actor = await actor_of(update, context)
         refused = context.services.organisation.may_manage(actor)
-        await reply(update, texts.refusal(refused) if refused else "Cách dùng: <code>/donvi</code> hoặc <code>/donvi MÃ_ĐƠN_VỊ</code>")
+        usage = f"Cách dùng: <code>/{command}</code> hoặc <code>/{command} MÃ_ĐƠN_VỊ</code>"
+        await reply(update, texts.refusal(refused) if refused else usage)
         return
-    await show_units(update, context, code)
+    await show(update, context, code)
+
+
+async def units_command(update: Update, context: BotContext) -> None:
+    await _unit_command(update, context, "donvi", show_units)
 
 
 async def on_unit_button(update: Update, context: BotContext) -> None:
@@ -257,13 +266,7 @@ async def show_coverage(update: Update, context: BotContext, code: str | None) -
 
 
 async def coverage_command(update: Update, context: BotContext) -> None:
-    code, ok = _code_arg(context)
-    if not ok:
-        actor = await actor_of(update, context)
-        refused = context.services.organisation.may_manage(actor)
-        await reply(update, texts.refusal(refused) if refused else "Cách dùng: <code>/baophu</code> hoặc <code>/baophu MÃ_ĐƠN_VỊ</code>")
-        return
-    await show_coverage(update, context, code)
+    await _unit_command(update, context, "baophu", show_coverage)
 
 
 async def on_coverage_button(update: Update, context: BotContext) -> None:

@@ -73,6 +73,7 @@ class SupportedQuote(_Result):
     group: str
     group_label: str
     group_note: str | None
+    group_caveat: str | None
     support_percent: Decimal
     support_source: str
     support_from: date
@@ -97,6 +98,7 @@ class VoluntaryQuote(_Result):
     group: str
     group_label: str
     group_note: str | None
+    group_caveat: str | None
     months: int
     rate_percent: Decimal
     rate_source: str
@@ -257,6 +259,7 @@ def quote_bhyt_supported(
         group=group,
         group_label=found.label,
         group_note=found.note,
+        group_caveat=found.caveat,
         support_percent=found.percent,
         support_source=found.source or support.source,
         support_from=support.effective_from,
@@ -317,6 +320,7 @@ def quote_bhxh_voluntary(book: RateBook, on: date, income: int, group: str, mont
         group=group,
         group_label=found.label,
         group_note=found.note,
+        group_caveat=found.caveat,
         months=months,
         rate_percent=vol.rate_percent,
         rate_source=vol.rate_source,

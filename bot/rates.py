@@ -240,12 +240,18 @@ class HouseholdRow(_Row):
 
 
 class Group(_Frozen):
-    """A support group: the state's share in percent and its Vietnamese label."""
+    """A support group: the state's share in percent and its Vietnamese label.
+
+    ``caveat`` is a Vietnamese warning that every answer for the group must show, for a support
+    the bot cannot fully check for the person (e.g. one limited to some months after an event
+    whose date the bot does not know, or a figure not yet confirmed in the law's text).
+    """
 
     percent: _Percent
     label: _Text
     source: _Text | None = None
     note: _Text | None = None
+    caveat: _Text | None = None
 
     @property
     def free(self) -> bool:
@@ -468,7 +474,10 @@ def _since(row: _Row) -> str:
 def _group_line(key: str, group: Group, extra: str) -> str:
     note = f" [{group.note}]" if group.note else ""
     source = f" ({group.source})" if group.source else ""
-    return f"  {key:<22} {format_pct(group.percent):>5}  {extra}  {group.label}{source}{note}"
+    line = f"  {key:<22} {format_pct(group.percent):>5}  {extra}  {group.label}{source}{note}"
+    if group.caveat:
+        line += f"\n  {'':<22} ⚠ {group.caveat}"
+    return line
 
 
 def _describe_household(rates: RatesInForce) -> list[str]:

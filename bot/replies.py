@@ -57,9 +57,14 @@ BHYT_GROUP_SHORT = {
     "dtts_vung_kho": "DTTS vùng khó khăn",
     "tre_em_duoi_6": "Trẻ em dưới 6 tuổi",
     "bao_tro_xa_hoi": "Bảo trợ xã hội",
+    "nan_nhan_mua_ban_nguoi": "Nạn nhân mua bán người",
+    "dan_quan": "Dân quân thường trực",
+    "nguoi_75_tuat": "Từ 75 tuổi, hưởng tuất",
+    "huu_tri_xa_hoi": "Hưởng hưu trí xã hội",
 }
 BHXH_GROUP_SHORT = {
     "ngheo": "Hộ nghèo",
+    "xa_dao_dac_khu": "Sống ở xã đảo, đặc khu",
     "can_ngheo": "Hộ cận nghèo",
     "dtts": "Người dân tộc thiểu số",
     "khac": "Người dân khác",
@@ -271,6 +276,10 @@ def answer_text(answer: Answer) -> str:
         body = _supported(quote, answer.campaign_name)
     else:
         body = _voluntary(quote)
+    # A group's caveat (a time-limited or unconfirmed support) goes with every answer for it.
+    caveat = None if isinstance(quote, HouseholdQuote) else quote.group_caveat
+    if caveat:
+        body += f"\n⚠️ {esc(caveat)}"
     return f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>\n{PAY_WHERE}"
 
 

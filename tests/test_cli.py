@@ -45,6 +45,30 @@ def test_rates_prints_the_table_in_force_on_a_date(tmp_path: Path) -> None:
     assert "1.366.200 đ" in after.stdout
 
 
+def test_rates_on_2027_01_01_show_the_new_poverty_line_and_its_source(tmp_path: Path) -> None:
+    before = run_cli("rates", "--date", "31/12/2026", cwd=tmp_path)
+    after = run_cli("rates", "--date", "01/01/2027", cwd=tmp_path)
+    assert before.returncode == 0 and after.returncode == 0, before.stderr + after.stderr
+    assert "từ 1.500.000 đ" in before.stdout and "330.000 đ" in before.stdout
+    assert "từ 01/01/2027 chuẩn nghèo nông thôn là 2.200.000 đ" in before.stdout
+    out = after.stdout
+    assert "Mức đóng áp dụng ngày / rates in force on 01/01/2027" in out
+    assert "từ 2.200.000 đ (chuẩn nghèo nông thôn, NĐ 351/2025/NĐ-CP" in out
+    assert "= 484.000 đ" in out
+    for key, amount in (
+        ("ngheo", "242.000 đ"),
+        ("xa_dao_dac_khu", "242.000 đ"),
+        ("can_ngheo", "193.600 đ"),
+        ("dtts", "145.200 đ"),
+        ("khac", "96.800 đ"),
+    ):
+        (line,) = [row for row in out.splitlines() if row.strip().startswith(key + " ")][-1:]
+        assert amount in line, line
+    assert "đến 50.600.000 đ" in out
+    assert "1.366.200 đ" in out and "NĐ 188/2025/NĐ-CP Điều 6 khoản 5" in out
+    assert "⚠ Chỉ áp dụng trong 36 tháng" in out
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [

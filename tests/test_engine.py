@@ -342,3 +342,126 @@ def test_voluntary_rounds_per_month(book: RateBook) -> None:
     assert quote.monthly_gross == 491_605  # 22 % of 2.234.567 = 491.604,74 -> 491.605
     assert quote.period_gross == 5_899_260
     assert quote.period_net == (491_605 - 66_000) * 12
+
+
+# --------------------------------------------------------------------------- 2026-2030 poverty standard (issue 11)
+# NĐ 351/2025/NĐ-CP keeps the 1.500.000 đ rural line through 31/12/2026 and sets 2.200.000 đ from
+# 01/01/2027; the voluntary minimum income and the support base follow it. Figures by hand:
+# 22 % x 2.200.000 = 484.000; 50 % = 242.000, 40 % = 193.600, 30 % = 145.200, 20 % = 96.800.
+
+LAST_OLD = date(2026, 12, 31)
+FIRST_NEW = date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "income", "group", "gross", "support", "net"),
+    [
+        (LAST_OLD, 1_500_000, "ngheo", 330_000, 165_000, 165_000),
+        (LAST_OLD, 1_500_000, "xa_dao_dac_khu", 330_000, 165_000, 165_000),
+        (LAST_OLD, 1_500_000, "can_ngheo", 330_000, 132_000, 198_000),
+        (LAST_OLD, 1_500_000, "dtts", 330_000, 99_000, 231_000),
+        (LAST_OLD, 1_500_000, "khac", 330_000, 66_000, 264_000),
+        (FIRST_NEW, 2_200_000, "ngheo", 484_000, 242_000, 242_000),
+        (FIRST_NEW, 2_200_000, "xa_dao_dac_khu", 484_000, 242_000, 242_000),
+        (FIRST_NEW, 2_200_000, "can_ngheo", 484_000, 193_600, 290_400),
+        (FIRST_NEW, 2_200_000, "dtts", 484_000, 145_200, 338_800),
+        (FIRST_NEW, 2_200_000, "khac", 484_000, 96_800, 387_200),
+    ],
+)
+def test_voluntary_minimum_and_support_by_group_around_2027_01_01(
+    book: RateBook, day: date, income: int, group: str, gross: int, support: int, net: int
+) -> None:
+    quote = quote_bhxh_voluntary(book, day, income=income, group=group, months=1)
+    assert quote.min_income == income  # quoted at the minimum of that day
+    assert (quote.monthly_gross, quote.monthly_support, quote.monthly_net) == (gross, support, net)
+    assert quote.max_income == 50_600_000
+    assert quote.support_source == "NĐ 159/2025/NĐ-CP"
+
+
+def test_voluntary_poverty_line_source_changes_on_2027_01_01(book: RateBook) -> None:
+    old = quote_bhxh_voluntary(book, LAST_OLD, income=1_500_000, group="khac", months=1)
+    new = quote_bhxh_voluntary(book, FIRST_NEW, income=2_200_000, group="khac", months=1)
+    assert "NĐ 07/2021/NĐ-CP" in old.poverty_line_source and "NĐ 351/2025/NĐ-CP" in old.poverty_line_source
+    assert new.poverty_line_source.startswith("NĐ 351/2025/NĐ-CP")
+    assert (old.support_base, new.support_base) == (330_000, 484_000)
+    assert new.support_from == date(2027, 1, 1)
+
+
+def test_income_2_million_accepted_on_2026_12_31_refused_on_2027_01_01(book: RateBook) -> None:
+    quote = quote_bhxh_voluntary(book, LAST_OLD, income=2_000_000, group="khac", months=1)
+    assert (quote.monthly_gross, quote.monthly_support, quote.monthly_net) == (440_000, 66_000, 374_000)
+    with pytest.raises(Refused) as info:
+        quote_bhxh_voluntary(book, FIRST_NEW, income=2_000_000, group="khac", months=1)
+    assert info.value.reason is RefusalReason.INCOME_BELOW_MIN
+    assert (info.value.limit, info.value.value) == (2_200_000, 2_000_000)
+    with pytest.raises(Refused) as below:
+        quote_bhxh_voluntary(book, FIRST_NEW, income=2_199_999, group="ngheo", months=12)
+    assert below.value.limit == 2_200_000
+
+
+def test_voluntary_maximum_and_periods_in_2027(book: RateBook) -> None:
+    top = quote_bhxh_voluntary(book, FIRST_NEW, income=50_600_000, group="khac", months=1)
+    assert top.monthly_gross == 11_132_000
+    with pytest.raises(Refused) as info:
+        quote_bhxh_voluntary(book, FIRST_NEW, income=50_600_001, group="khac", months=1)
+    assert (info.value.reason, info.value.limit) == (RefusalReason.INCOME_ABOVE_MAX, 50_600_000)
+    year = quote_bhxh_voluntary(book, FIRST_NEW, income=2_200_000, group="khac", months=12)
+    assert (year.period_gross, year.period_support, year.period_net) == (5_808_000, 1_161_600, 4_646_400)
+
+
+@pytest.mark.parametrize("day", [LAST_OLD, FIRST_NEW])
+def test_bhyt_unchanged_across_2027_01_01(book: RateBook, day: date) -> None:
+    household = quote_bhyt_household(book, day, members=5, months=12)
+    assert [line.amount for line in household.lines] == [1_366_200, 956_340, 819_720, 683_100, 546_480]
+    assert household.total == 4_371_840
+    assert household.ladder_source == "NĐ 188/2025/NĐ-CP Điều 6 khoản 5"
+    supported = quote_bhyt_supported(book, day, "can_ngheo", 6)
+    assert (supported.total, supported.budget, supported.person_pays) == (683_100, 478_170, 204_930)
+
+
+def test_voluntary_island_group_from_2025_07_01(book: RateBook) -> None:
+    with pytest.raises(Refused) as info:
+        quote_bhxh_voluntary(book, date(2025, 6, 30), income=1_500_000, group="xa_dao_dac_khu", months=1)
+    assert info.value.reason is RefusalReason.GROUP_NOT_AVAILABLE
+    quote = quote_bhxh_voluntary(book, date(2025, 7, 1), income=1_500_000, group="xa_dao_dac_khu", months=1)
+    assert (quote.monthly_support, quote.monthly_net) == (165_000, 165_000)
+
+
+# --------------------------------------------------------------------------- groups of Luật 51/2024 and NĐ 188/2025
+
+
+@pytest.mark.parametrize("group", ["dan_quan", "nguoi_75_tuat", "huu_tri_xa_hoi"])
+def test_new_free_card_groups_from_2025_07_01(book: RateBook, group: str) -> None:
+    with pytest.raises(Refused) as info:
+        quote_bhyt_supported(book, date(2025, 6, 30), group, 12)
+    assert info.value.reason is RefusalReason.GROUP_NOT_AVAILABLE
+    assert info.value.available_from == date(2025, 7, 1)
+    first = quote_bhyt_supported(book, date(2025, 7, 1), group, 12)
+    assert first.free
+    assert (first.total, first.budget, first.person_pays) == (1_263_600, 1_263_600, 0)
+    assert first.support_source == "Luật BHYT sửa đổi số 51/2024/QH15"
+    later = quote_bhyt_supported(book, D_2026, group, 12)
+    assert (later.total, later.budget, later.person_pays) == (1_366_200, 1_366_200, 0)
+    assert later.group_caveat is None
+
+
+def test_trafficking_victims_half_support_with_caveat(book: RateBook) -> None:
+    with pytest.raises(Refused) as info:
+        quote_bhyt_supported(book, date(2025, 6, 30), "nan_nhan_mua_ban_nguoi", 12)
+    assert info.value.reason is RefusalReason.GROUP_NOT_AVAILABLE
+    assert info.value.available_from == date(2025, 7, 1)
+    quote = quote_bhyt_supported(book, D_2026, "nan_nhan_mua_ban_nguoi", 12)
+    assert not quote.free
+    assert (quote.total, quote.budget, quote.person_pays) == (1_366_200, 683_100, 683_100)
+    assert quote.support_percent == 50
+    assert quote.support_source == "NĐ 188/2025/NĐ-CP"
+    assert "12 tháng" in (quote.group_caveat or "")
+    assert "chưa được xác nhận" in (quote.group_caveat or "")
+
+
+@pytest.mark.parametrize("day", [date(2023, 12, 3), D_2026, FIRST_NEW])
+def test_ethnic_minority_left_commune_carries_the_36_month_caveat(book: RateBook, day: date) -> None:
+    quote = quote_bhyt_supported(book, day, "dtts_vung_thoat_kho", 3)
+    caveat = quote.group_caveat or ""
+    assert "36 tháng" in caveat and "ra khỏi vùng" in caveat and "BHXH xã" in caveat
+    assert quote.support_percent == 70

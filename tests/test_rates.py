@@ -57,12 +57,23 @@ def test_base_salary_by_date(book: RateBook, day: date, amount: int, source: str
     assert rates.base_salary.source == source
 
 
-def test_household_source_changes_on_2025_07_01(book: RateBook) -> None:
-    before, after = book.at(date(2025, 6, 30)), book.at(date(2025, 7, 1))
-    assert before.bhyt_household.source.startswith("NĐ 146/2018")
-    assert after.bhyt_household.source.startswith("NĐ 188/2025")
-    assert after.bhyt_household.effective_from == date(2025, 7, 1)
-    for rates in (before, after):
+def test_household_source_changes_on_2025_08_15(book: RateBook) -> None:
+    """NĐ 188/2025 takes effect on 15/08/2025 and repeals NĐ 146/2018 (Điều 7, the ladder) only
+    then (Điều 70 khoản 5): from 01/07 to 14/08/2025 the ladder still came from NĐ 146/2018."""
+    before, gap, last_old, after = (
+        book.at(date(2025, 6, 30)),
+        book.at(date(2025, 7, 1)),
+        book.at(date(2025, 8, 14)),
+        book.at(date(2025, 8, 15)),
+    )
+    for rates in (before, gap, last_old):
+        assert rates.bhyt_household.source == "NĐ 146/2018/NĐ-CP Điều 7"
+        assert rates.bhyt_household.effective_to == date(2025, 8, 14)
+    assert "14/08/2025" in (gap.bhyt_household.note or "")
+    assert after.bhyt_household.source == "NĐ 188/2025/NĐ-CP Điều 6 khoản 5"
+    assert after.bhyt_household.effective_from == date(2025, 8, 15)
+    assert date(2025, 8, 15) in book.change_dates()
+    for rates in (before, gap, last_old, after):
         assert rates.bhyt_household.rate_percent == Decimal("4.5")
         assert rates.bhyt_household.ladder_percent == (100, 70, 60, 50, 40)
         assert rates.bhyt_household.allowed_months == (3, 6, 12)
@@ -114,12 +125,10 @@ def test_voluntary_support_on_2025_07_01(
     book: RateBook, day: date, ngheo: int, can_ngheo: int, dtts: int, khac: int, source: str
 ) -> None:
     vol = book.at(day).bhxh_voluntary
-    assert {k: g.percent for k, g in vol.support.items()} == {
-        "ngheo": ngheo,
-        "can_ngheo": can_ngheo,
-        "dtts": dtts,
-        "khac": khac,
-    }
+    expected = {"ngheo": ngheo, "can_ngheo": can_ngheo, "dtts": dtts, "khac": khac}
+    if day >= date(2025, 7, 1):
+        expected["xa_dao_dac_khu"] = 50  # island communes and special zones (NĐ 159/2025)
+    assert {k: g.percent for k, g in vol.support.items()} == expected
     assert vol.source == source
     assert (vol.rate_percent, vol.poverty_line, vol.max_support_months) == (22, 1_500_000, 120)
     assert vol.allowed_months == (1, 3, 6, 12)
@@ -149,6 +158,106 @@ def test_describe_rates_prints_figures_and_sources(book: RateBook) -> None:
         "NĐ 159/2025/NĐ-CP",
     ):
         assert expected in text
+
+
+# --------------------------------------------------------------------------- 2026-2030 poverty standard (issue 11)
+
+
+def test_voluntary_rows_split_on_2027_01_01(book: RateBook) -> None:
+    old, new = book.at(date(2026, 12, 31)), book.at(date(2027, 1, 1))
+    assert old.bhxh_voluntary.effective_to == date(2026, 12, 31)
+    assert (old.min_income, old.voluntary_support_base) == (1_500_000, 330_000)
+    assert old.bhxh_voluntary.poverty_line_source == "NĐ 07/2021/NĐ-CP, giữ đến 31/12/2026 theo NĐ 351/2025/NĐ-CP"
+    assert new.bhxh_voluntary.effective_from == date(2027, 1, 1)
+    assert new.bhxh_voluntary.effective_to is None
+    assert (new.min_income, new.max_income, new.voluntary_support_base) == (2_200_000, 50_600_000, 484_000)
+    assert new.bhxh_voluntary.poverty_line_source == "NĐ 351/2025/NĐ-CP (chuẩn nghèo đa chiều 2026-2030)"
+    vol = new.bhxh_voluntary
+    assert (vol.rate_percent, vol.max_income_multiplier, vol.max_support_months) == (22, 20, 120)
+    assert vol.allowed_months == (1, 3, 6, 12)
+    assert vol.source == "NĐ 159/2025/NĐ-CP"
+    supports = {key: new.voluntary_support_monthly(group) for key, group in vol.support.items()}
+    assert supports == {
+        "ngheo": 242_000,
+        "xa_dao_dac_khu": 242_000,
+        "can_ngheo": 193_600,
+        "dtts": 145_200,
+        "khac": 96_800,
+    }
+    assert date(2027, 1, 1) in book.change_dates()
+
+
+def test_island_wording_moved_out_of_the_poor_household_note(book: RateBook) -> None:
+    for day in (date(2025, 7, 1), date(2027, 1, 1)):
+        vol = book.at(day).bhxh_voluntary
+        assert "đảo" not in (vol.support["ngheo"].note or "")
+        assert vol.support["xa_dao_dac_khu"].label == "Người sống ở xã đảo, đặc khu"
+
+
+def test_bhyt_tables_unchanged_across_2027_01_01(book: RateBook) -> None:
+    old, new = book.at(date(2026, 12, 31)), book.at(date(2027, 1, 1))
+    assert old.bhyt_household == new.bhyt_household
+    assert old.bhyt_support == new.bhyt_support
+    assert [new.bhyt_member_monthly(i) for i in range(1, 6)] == [113_850, 79_695, 68_310, 56_925, 45_540]
+
+
+@pytest.mark.parametrize(
+    ("group", "percent", "source"),
+    [
+        ("dan_quan", 100, "Luật BHYT sửa đổi số 51/2024/QH15"),
+        ("nguoi_75_tuat", 100, "Luật BHYT sửa đổi số 51/2024/QH15"),
+        ("huu_tri_xa_hoi", 100, "Luật BHYT sửa đổi số 51/2024/QH15"),
+        ("nan_nhan_mua_ban_nguoi", 50, "NĐ 188/2025/NĐ-CP"),
+    ],
+)
+def test_new_bhyt_groups_from_2025_07_01(book: RateBook, group: str, percent: int, source: str) -> None:
+    assert group not in book.at(date(2025, 6, 30)).bhyt_support.groups
+    found = book.at(date(2025, 7, 1)).bhyt_support.groups[group]
+    assert (found.percent, found.source) == (percent, source)
+    assert book.support_group_available_from(group, date(2024, 1, 1)) == date(2025, 7, 1)
+
+
+def test_bao_tro_xa_hoi_note_no_longer_carries_the_new_groups(book: RateBook) -> None:
+    group = book.at(date(2025, 7, 1)).bhyt_support.groups["bao_tro_xa_hoi"]
+    assert group.note is None
+
+
+def test_time_limited_groups_carry_a_caveat(book: RateBook) -> None:
+    for day in (date(2023, 12, 3), date(2025, 7, 1), date(2027, 1, 1)):
+        caveat = book.at(day).bhyt_support.groups["dtts_vung_thoat_kho"].caveat or ""
+        assert "36 tháng" in caveat and "hỏi BHXH xã" in caveat
+    victims = book.at(date(2025, 7, 1)).bhyt_support.groups["nan_nhan_mua_ban_nguoi"]
+    assert "12 tháng" in (victims.caveat or "")
+
+
+def test_describe_rates_on_2027_01_01(book: RateBook) -> None:
+    text = describe_rates(book.at(date(2027, 1, 1)))
+    for expected in (
+        "01/01/2027",
+        "từ 2.200.000 đ",
+        "NĐ 351/2025/NĐ-CP",
+        "484.000 đ",
+        "242.000 đ",
+        "193.600 đ",
+        "145.200 đ",
+        "96.800 đ",
+        "xa_dao_dac_khu",
+        "nan_nhan_mua_ban_nguoi",
+        "dan_quan",
+        "⚠ Chỉ áp dụng trong 36 tháng",
+        "1.366.200 đ",
+    ):
+        assert expected in text, expected
+    assert "330.000 đ" not in text
+
+
+def test_caveat_is_read_from_the_file_and_must_not_be_empty(tmp_path: Path) -> None:
+    line = 'groups.can_ngheo = { percent = 70, label = "Hộ cận nghèo" }'
+    with_caveat = 'groups.can_ngheo = { percent = 70, label = "Hộ cận nghèo", caveat = "Hỏi BHXH xã." }'
+    loaded = RateBook.load(_write(tmp_path, VALID.replace(line, with_caveat)))
+    assert loaded.at(date(2024, 7, 1)).bhyt_support.groups["can_ngheo"].caveat == "Hỏi BHXH xã."
+    message = _error(tmp_path, VALID.replace(line, with_caveat.replace("Hỏi BHXH xã.", "")))
+    assert "field groups.can_ngheo.caveat: String should have at least 1 character" in message
 
 
 # --------------------------------------------------------------------------- broken rates files

@@ -420,6 +420,7 @@ async def test_refresh_tokens_are_single_use(emu: ZaloEmulator, http: aiohttp.Cl
     again = await token_call(http, emu, grant_type="refresh_token", refresh_token=first.refresh_token)
     assert again["error"] == -14014
     assert emu.tokens.refresh_uses[first.refresh_token] == 2 and emu.tokens.refreshes == 1
+    assert emu.tokens.reused_refresh_tokens == [first.refresh_token]
 
     assert (await token_call(http, emu, secret="wrong", grant_type="refresh_token", refresh_token=answer["refresh_token"]))["error"] == -14001
     assert (await token_call(http, emu, grant_type="password"))["error"] == -14002
@@ -552,12 +553,9 @@ async def test_zns_receipt_arrives_signed_with_tracking_id(
     token = emu.issue_tokens().access_token
     emu.add_template("T", ["ho_ten"])
     emu.add_phone("0912000001")
-    emu.add_phone("0912000002", receives=False)
     answer = await zns(http, emu, token, phone="0912000001", template_id="T", template_data={"ho_ten": "A"}, tracking_id="outbox-42")
     assert answer["data"]["sent_time"] == str(int(zclock.now().timestamp() * 1000))
-    await zns(http, emu, token, phone="0912000002", template_id="T", template_data={"ho_ten": "B"}, tracking_id="outbox-43")
     await receiver.wait_for(1)
-    await asyncio.sleep(0.05)  # the switched-off phone's receipt would have come by now
     assert len(receiver.posts) == 1
     headers, body = receiver.posts[0]
     assert verify(headers, body)
@@ -601,6 +599,9 @@ async def test_held_receipts_and_timeout_after_accept(
         token = emu.issue_tokens().access_token
         emu.add_template("T", ["ho_ten"])
         emu.add_phone("0912000001")
+        emu.add_phone("0912000002", receives=False)  # switched off: accepted, never delivered
+        assert (await zns(http, emu, token, phone="0912000002", template_id="T", template_data={"ho_ten": "B"}))["error"] == 0
+        assert emu.pending_receipts == 0
         emu.fail_next("message/template", "timeout_after_accept", hold_seconds=1.0)
         with pytest.raises(asyncio.TimeoutError):
             async with http.post(
@@ -611,12 +612,13 @@ async def test_held_receipts_and_timeout_after_accept(
             ) as response:
                 await response.read()
         # the client never learned the msg_id, but Zalo sent it: the receipt tells
-        assert [m.tracking_id for m in emu.zns.sent] == ["amb-1"]
-        assert emu.zns.remaining_today() == 499 and emu.pending_receipts == 1
+        assert [m.tracking_id for m in emu.zns.sent] == [None, "amb-1"]
+        assert emu.zns.remaining_today() == 498 and emu.pending_receipts == 1
         assert receiver.posts == []
         await emu.release_receipts()
         event = json.loads(receiver.posts[0][1])
-        assert event["message"]["tracking_id"] == "amb-1" and event["message"]["msg_id"] == emu.zns.sent[0].msg_id
+        assert event["message"]["tracking_id"] == "amb-1" and event["message"]["msg_id"] == emu.zns.sent[1].msg_id
+        assert len(receiver.posts) == 1 and emu.pending_receipts == 0
     finally:
         await emu.stop()
 
@@ -666,3 +668,20 @@ async def test_base_urls_are_distinct_hosts(emu: ZaloEmulator, http: aiohttp.Cli
         assert r.status == 404
     for url in (emu.api_base_url, emu.oauth_base_url, emu.zns_base_url):
         assert url.startswith("http://127.0.0.1:") and not url.endswith("/")
+
+
+async def test_oa_receipts_when_subscribed(zclock: ManualClock, receiver: Receiver, http: aiohttp.ClientSession) -> None:
+    emu = await make_emu(zclock, receiver, oa_receipts=True)
+    try:
+        token = emu.issue_tokens().access_token
+        user = emu.add_user()
+        await user.say("chào")
+        answer = await send(http, emu, token, text_to(user.user_id, "Chào bạn"))
+        await receiver.wait_for(2)
+        headers, body = receiver.posts[1]
+        event = json.loads(body)
+        assert verify(headers, body) and event["event_name"] == "user_received_message"
+        assert event["message"] == {"msg_ids": [answer["data"]["message_id"]]}  # no delivery_time: not ZNS
+        assert event["recipient"] == {"id": user.user_id} and event["sender"] == {"id": emu.oa_id}
+    finally:
+        await emu.stop()

@@ -90,7 +90,7 @@ class ZaloLimits:
     free_replies: int = 8
     reply_window: timedelta = timedelta(hours=48)
     consult_window: timedelta = timedelta(days=7)
-    proactive_allowance: int = 1000  # proactive consultation messages left this month
+    proactive_allowance: int = 1000  # proactive sends left (the month's; never reset here)
     send_per_second: int | None = 20
     upload_per_second: int | None = 5
     zns_per_second: int | None = None

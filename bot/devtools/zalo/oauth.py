@@ -123,6 +123,12 @@ class TokenAuthority:
         return expires is not None and self.clock.now() < expires
 
     @property
+    def reused_refresh_tokens(self) -> list[str]:
+        """Refresh tokens presented more than once: a correct single-flight refresher leaves
+        this empty, however many sends race past an expired access token."""
+        return [t for t, n in self.refresh_uses.items() if n > 1]
+
+    @property
     def current_refresh_tokens(self) -> list[str]:
         """Refresh tokens still usable (unused, unrevoked, unexpired)."""
         now = self.clock.now()

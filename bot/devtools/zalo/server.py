@@ -122,6 +122,7 @@ class ZaloEmulator:
         webhook_url: str | None = None,
         signature_style: SignatureStyle = "mac",
         receipt_shape: ReceiptShape = "nested",
+        oa_receipts: bool = False,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
@@ -130,6 +131,9 @@ class ZaloEmulator:
         self.clock: Clock = clock or SystemClock(ZoneInfo("Asia/Ho_Chi_Minh"))
         self.limits = limits or ZaloLimits()
         self.receipt_shape: ReceiptShape = receipt_shape
+        # True: every accepted message/cs is followed (after `receipt_delay`) by a signed OA
+        # `user_received_message` (no delivery_time), as Zalo sends when the event is subscribed.
+        self.oa_receipts = oa_receipts
         self.rejected: list[Rejection] = []
         self.requests: Counter[str] = Counter()
         self.receipts: list[ReceiptDelivery] = []
@@ -409,7 +413,20 @@ class ZaloEmulator:
 
     async def _send(self, request: web.Request) -> JSON:
         self._check_access(request, OA_ACCESS_TOKEN_INVALID)
-        return await self.oa.handle_send(request)
+        answer = await self.oa.handle_send(request)
+        if self.oa_receipts and self.webhook_url:
+            event = self.driver.oa_received_event(answer["data"]["user_id"], [answer["data"]["message_id"]])
+            self._spawn(self._post_oa_receipt(event, self.limits.receipt_delay or 0.0))
+        return answer
+
+    async def _post_oa_receipt(self, event: JSON, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            await self.driver.post(event)
+        except (aiohttp.ClientError, TimeoutError):
+            pass  # the receiver is down: Zalo would retry; receipts of OA messages are advisory
+        self.changed.notify()
 
     async def _upload_image(self, request: web.Request) -> JSON:
         self._check_access(request, OA_ACCESS_TOKEN_INVALID)

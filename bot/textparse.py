@@ -35,6 +35,7 @@ __all__ = [
     "parse_months",
     "parse_question",
     "place_key",
+    "place_within",
 ]
 
 # A chat question never needs more; capping keeps every call cheap on hostile input.
@@ -764,9 +765,13 @@ _PROVINCES = (
 _PLACE_ALIASES = {
     "vung tau": "bariavungtau", "bac can": "backan", "dac lac": "daklak", "dak lak": "daklak",
     "hue": "thuathienhue", "tp hcm": "hochiminh", "tphcm": "hochiminh", "hcm": "hochiminh",
-    "sai gon": "hochiminh", "long xuyen": "angiang", "chau doc": "angiang",
-    "tan chau": "angiang", "cho moi": "angiang", "an phu": "angiang", "tinh bien": "angiang",
-    "tri ton": "angiang", "chau phu": "angiang", "thoai son": "angiang", "phu tan": "angiang",
+    "sai gon": "hochiminh",
+}
+# Towns and districts, with the province they belong to.
+_PLACE_PARENT = {
+    town: "angiang"
+    for town in ("longxuyen", "chaudoc", "tanchau", "chomoi", "anphu", "tinhbien", "triton",
+                 "chauphu", "thoaison", "phutan")
 }
 _PLACE_RE = re.compile(
     rf"\b(?:(?:o|tai|song o|nha o|que|que o|thuoc|tinh|tp|thanh pho|thi xa|huyen)\s)*"
@@ -778,6 +783,13 @@ _PLACE_PREFIX_RE = re.compile(r"^(?:tinh|thanh pho|tp|huyen|thi xa|xa|quan)\s", 
 
 def _place_from(name: str) -> str:
     return _PLACE_ALIASES.get(name, name.replace(" ", ""))
+
+
+def place_within(place: str | None, area: str | None) -> bool:
+    """True when the place key `place` is the area `area` or lies inside it (a town of it)."""
+    if place is None or area is None:
+        return False
+    return place == area or _PLACE_PARENT.get(place) == area
 
 
 def place_key(text: str) -> str | None:

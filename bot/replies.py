@@ -249,8 +249,15 @@ def _unused_text(ask: Ask) -> str:
         f"Mình hiểu: <b>{heading}</b>.\n"
         f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"
         "Bạn muốn tính đúng như trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
-        "ví dụ <i>bhyt hộ gia đình 3 người 12 tháng</i>."
+        f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
     )
+
+
+_EXAMPLES = {
+    Scheme.BHYT_HOUSEHOLD: "bhyt hộ gia đình 3 người 12 tháng",
+    Scheme.BHYT_SUPPORTED: "bhyt cận nghèo 12 tháng",
+    Scheme.BHXH_VOLUNTARY: "bhxh tự nguyện 2 triệu hộ nghèo hằng tháng",
+}
 
 
 def _question(ask: Ask, rates: RatesInForce) -> str:

@@ -152,8 +152,8 @@ _AMOUNT_RE = re.compile(
         (?:
             \s?(?P<m_thou>\d{{1,3}})\s?(?:k|nghin|ngan){_NOT_LETTER}   # "2 triệu 500 nghìn"
           | (?P<m_frac>\d{{1,3}})(?![\d])                # "1tr5", "2tr500"
-          | \s(?P<m_frac2>\d(?![\d.,/])|\d{{3}}(?![\d.,/]))  # "4 triệu 2", "2 triệu 500"
-            (?!\s?(?:nguoi|ng|thang|th|t|nam|quy|khau|tv|thanh|tuoi|lan|dua|con|be|chau){_NOT_LETTER})
+          | \s(?P<m_frac2>\d(?![\d]|[.,/]\d)|\d{{3}}(?![\d]|[.,/]\d))  # "4 triệu 2", "2 triệu 500"
+            (?!\s?(?:nguoi(?!\sdan)|ng|thang|th|t|nam|quy|khau|tv|thanh|tuoi|lan|dua|con|be|chau){_NOT_LETTER})
           | \s(?P<half>ruoi){_NOT_LETTER}                # "1 triệu rưỡi"
         )?
       | (?P<thousand>k|nghin|ngan){_NOT_LETTER}          # "800k", "800 nghìn"
@@ -883,6 +883,12 @@ _BHYT_ONLY_GROUPS = frozenset(
      "dtts_vung_kho", "dtts_vung_thoat_kho", "huu_tri_xa_hoi", "nguoi_75_tuat", "dan_quan",
      "nan_nhan_mua_ban_nguoi"}
 )
+# How a BHYT-only group named in a voluntary-BHXH question is shown as "not used".
+_BHYT_ONLY_LABELS = {
+    "hoc_sinh": "học sinh, sinh viên", "tre_em_duoi_6": "trẻ em dưới 6 tuổi",
+    "y_te_thon": "y tế thôn", "nong_lam_ngu_diem": "hộ nông, lâm, ngư, diêm nghiệp",
+    "bao_tro_xa_hoi": "bảo trợ xã hội", "dan_quan": "dân quân",
+}
 _BUY_RE = _re(r"mua|dong|the|bao nhieu|het")
 _HELP_RE = _re(r"\b(?:help|giup|tro giup|huong dan|cach dung|menu)\b")
 _QUESTION_MARKS_RE = re.compile(r"[?\s]+")
@@ -1029,8 +1035,9 @@ def _parse(text: str, today: date | None) -> Question:
         group = _first_key(words, _BHXH_GROUPS)
         if amount_found is not None:
             reading.use(amount_found[1])
-        if _bhyt_group(words) in _BHYT_ONLY_GROUPS - {"dtts_vung_kho"}:
-            reading.unused.append("nhóm chỉ có ở BHYT")
+        bhyt_only = _bhyt_group(words)
+        if bhyt_only in _BHYT_ONLY_GROUPS and group is None:
+            reading.unused.append(_BHYT_ONLY_LABELS.get(bhyt_only, "nhóm của BHYT"))
     elif intent == Intent.BHYT_SUPPORTED:
         group = "tre_em_duoi_6" if free_child else _bhyt_group(words)
         if free_child or group == "nguoi_75_tuat":

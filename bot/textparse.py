@@ -1035,9 +1035,9 @@ def _parse(text: str, today: date | None) -> Question:
         group = _first_key(words, _BHXH_GROUPS)
         if amount_found is not None:
             reading.use(amount_found[1])
-        bhyt_only = _bhyt_group(words)
-        if bhyt_only in _BHYT_ONLY_GROUPS and group is None:
-            reading.unused.append(_BHYT_ONLY_LABELS.get(bhyt_only, "nhóm của BHYT"))
+        for key, pattern in _BHYT_FREE_BEFORE_AREA + _BHYT_AFTER_AREA:
+            if key in _BHYT_ONLY_GROUPS and not key.startswith("dtts") and pattern.search(words):
+                reading.unused.append(_BHYT_ONLY_LABELS.get(key, "nhóm của BHYT"))
     elif intent == Intent.BHYT_SUPPORTED:
         group = "tre_em_duoi_6" if free_child else _bhyt_group(words)
         if free_child or group == "nguoi_75_tuat":
@@ -1045,8 +1045,8 @@ def _parse(text: str, today: date | None) -> Question:
         if group == "tre_em_duoi_6":
             for m in _UNDER_SIX_RE.finditer(plain):
                 reading.use(m.span())
-        if _ISLAND_RE.search(words):
-            reading.unused.append("xã đảo, đặc khu")
+    if not voluntary and _ISLAND_RE.search(words):
+        reading.unused.append("xã đảo, đặc khu")  # a voluntary-BHXH group only
     if intent == Intent.BHYT_HOUSEHOLD:
         if members_found is not None:
             reading.use(members_found[1])

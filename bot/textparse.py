@@ -1067,8 +1067,10 @@ def _parse(text: str, today: date | None) -> Question:
                 members = None if members is None else members - count
             else:
                 reading.unused.append(f"{count} người đã có thẻ")
+                reading.use(span)  # reported as a clause, not again as a stray number
     elif covered_found is not None:
         reading.unused.append(f"{covered_found[0]} người đã có thẻ")
+        reading.use(covered_found[1])
     if covered_found is None and _LOOSE_COVERED_RE.search(words):
         reading.unused.append("người đã có thẻ")
     for m in _DIGITS_RE.finditer(plain):

@@ -44,8 +44,6 @@ DRAFT_PREFIX = "q1"
 MAX_MEMBERS_TYPED = 99
 # Telegram's limit for callback data; every draft must fit in one button.
 MAX_PAYLOAD_BYTES = 64
-# The area of a person who said they live outside every campaign's area.
-ELSEWHERE = "khac"
 _AREA_RE = re.compile(r"[a-z]{1,16}")
 
 

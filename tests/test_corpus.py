@@ -18,7 +18,7 @@ import pytest
 
 from bot import replies, textparse
 from bot.campaigns import CampaignBook
-from bot.dialogue import Answer, Ask, CostDialogue, OffTopic
+from bot.dialogue import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme
 from bot.engine import HouseholdQuote, SupportedQuote, VoluntaryQuote
 from bot.money import format_vnd
 from bot.rates import RateBook
@@ -132,3 +132,23 @@ def _check_answer(item: dict[str, Any], outcome: object, text: str) -> None:
         if item["months"] > 1:
             assert quote.period_net == item["period_net"]
             assert format_vnd(item["period_net"]) in text
+
+
+def test_the_longest_draft_fits_in_a_button() -> None:
+    """Each scheme's draft at its longest: members and covered travel only for households,
+    the area only for supported cards, the income only for voluntary BHXH."""
+    day = date(2026, 11, 23)
+    for draft in (
+        CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=20, months=12, on=day, covered=19),
+        CostDraft(scheme=Scheme.BHYT_SUPPORTED, months=12, group="nan_nhan_mua_ban_nguoi",
+                  on=day, area="bariavungtau"),
+        CostDraft(scheme=Scheme.BHXH_VOLUNTARY, months=12, income=50_600_000,
+                  group="xa_dao_dac_khu", on=day),
+    ):
+        assert len(draft.encode().encode()) < 64, draft.encode()
+        assert CostDraft.decode(draft.encode()) == draft
+    # buttons sent before covered members and area existed still decode
+    assert CostDraft.decode("q1|h|3|12|||20261123") == CostDraft(
+        scheme=Scheme.BHYT_HOUSEHOLD, members=3, months=12, on=date(2026, 11, 23)
+    )
+    assert CostDraft.decode("q1|s||3||dtts_vung_thoat_kho|20241105||AG-2024") is None

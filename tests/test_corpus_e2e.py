@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.dialogue import CostDraft, Scheme
 from bot.emulator import BotApiEmulator
 from bot.money import format_vnd
 from tests.conftest import TZ, BotHarness
@@ -70,23 +69,3 @@ async def test_corpus_question_end_to_end(
         assert not AMOUNT.search(text), text
     else:
         assert text.startswith("Tính cho: "), text
-
-
-def test_the_longest_draft_fits_in_a_button() -> None:
-    """Each scheme's draft at its longest: members and covered travel only for households,
-    the area only for supported cards, the income only for voluntary BHXH."""
-    day = date(2026, 11, 23)
-    for draft in (
-        CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=20, months=12, on=day, covered=19),
-        CostDraft(scheme=Scheme.BHYT_SUPPORTED, months=12, group="nan_nhan_mua_ban_nguoi",
-                  on=day, area="bariavungtau"),
-        CostDraft(scheme=Scheme.BHXH_VOLUNTARY, months=12, income=50_600_000,
-                  group="xa_dao_dac_khu", on=day),
-    ):
-        assert len(draft.encode().encode()) < 64, draft.encode()
-        assert CostDraft.decode(draft.encode()) == draft
-    # buttons sent before covered members and area existed still decode
-    assert CostDraft.decode("q1|h|3|12|||20261123") == CostDraft(
-        scheme=Scheme.BHYT_HOUSEHOLD, members=3, months=12, on=date(2026, 11, 23)
-    )
-    assert CostDraft.decode("q1|s||3||dtts_vung_thoat_kho|20241105||AG-2024") is None

@@ -60,7 +60,7 @@ class CostDraft(BaseModel):
     on: date | None = None
     # household members left out because they already have a card of another group
     covered: int | None = None
-    # where the person lives (a `textparse.place_key`, or ELSEWHERE); None: not said
+    # where the person lives (a `textparse.place_key`); None: not said
     area: str | None = None
 
     def with_(self, **changes: object) -> CostDraft:

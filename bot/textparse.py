@@ -1065,6 +1065,12 @@ def _parse(text: str, today: date | None) -> Question:
                 reading.use(span)
                 covered = count
                 members = None if members is None else members - count
+                if members is not None and members_found is not None:
+                    # "... mua cho 3 người còn lại": a restatement of the rest, consistent
+                    after = _blank(rest, [(0, members_found[1][1])])
+                    again = _members_match(after)
+                    if again is not None and again[0] == members:
+                        reading.use(again[1])
             else:
                 reading.unused.append(f"{count} người đã có thẻ")
                 reading.use(span)  # reported as a clause, not again as a stray number

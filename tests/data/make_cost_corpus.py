@@ -91,6 +91,15 @@ for template in COVERED:
         for m in (6, 12):
             household("household_covered", template.format(t=t, c=c, m=m), NEW, t - c, m, covered=c)
 
+for t, c, m in ((5, 2, 12), (6, 1, 6), (4, 2, 3), (7, 2, 12)):
+    household("household_covered",
+              f"nhà {t} người trong đó {c} đứa có bhyt học sinh rồi, mua bhyt cho {t - c} người còn lại {m} tháng",
+              NEW, t - c, m, covered=c)
+    # the rest does not add up: asked, not guessed
+    add("unused_clause",
+        f"nhà {t} người trong đó {c} đứa có bhyt học sinh rồi, mua bhyt cho {t - c + 1} người còn lại {m} tháng",
+        NEW, "ask", says=["Mình hiểu", "chưa dùng"])
+
 # 3. households with children: under 6 / students have their own card, so the bot asks
 CHILDREN = [
     ("2 vợ chồng với {k} đứa nhỏ mua bhyt {m} tháng", 2),

@@ -118,6 +118,7 @@ def unclear_answer(field: str) -> str:
         "income": "mức thu nhập, ví dụ 2tr hoặc 1.500.000",
         "group": "nhóm của bạn bằng nút bên dưới",
         "scheme": "một mục bên dưới",
+        "confirm": "“đúng” để tính như trên, hoặc gõ lại câu hỏi",
     }
     return f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé."
 

@@ -377,3 +377,12 @@ async def test_each_role_sees_its_own_command_menu(harness: BotHarness, emulator
     default_menu = [c.command for c in await bot.get_my_commands()]
     assert {"bhyt", "bhxh", "hethan", "thamgia"} <= set(default_menu)
     assert "ghi" not in default_menu and "moi" not in default_menu
+
+
+async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt ho gia dinh 2 nguoi 12 thang, ma 79")
+    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“79”" in ask.plain_text
+    answer = await user.ask("đúng rồi")
+    assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
+    assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 2 người · 12 tháng · ngày 23/11/2026")

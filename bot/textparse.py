@@ -838,6 +838,7 @@ _KIDS_RE = re.compile(
 _AGE_RE = re.compile(r"(?<![\d.,])(?P<age>\d{1,3})\s?tuoi\b", _A)
 _CHILD_WORD_RE = re.compile(r"\b(?:con|be|chau|tre|em be|dua)\b", _A)
 _FREE_CHILD_AGE = 6
+_ONCE_RE = re.compile(r"(?<![\d.,])(?:1|mot) lan\b", _A)
 _UNDER_SIX_RE = re.compile(r"\bduoi (?:6|sau)(?: tuoi)?\b", _A)
 
 # Insurance the bot does not quote.
@@ -984,10 +985,11 @@ def _parse(text: str, today: date | None) -> Question:
     covered_found = _covered_clause(plain)
     if covered_found is not None:
         clauses.append(covered_found[1])
-    adults_m = _ADULTS_RE.search(plain)
+    # "ông bà với vợ chồng tôi": every couple named counts (two people each, or as many as said)
+    adults_ms = list(_ADULTS_RE.finditer(plain))
     adults = None
-    if adults_m is not None:
-        adults = int(adults_m.group("digits")) if adults_m.group("digits") else 2
+    for adults_m in adults_ms:
+        adults = (adults or 0) + (int(adults_m.group("digits")) if adults_m.group("digits") else 2)
         clauses.append(adults_m.span())
     kids_m = _KIDS_RE.search(_blank(plain, clauses))
     kids = _count_value(kids_m.group("digits"), kids_m.group("word")) if kids_m else None
@@ -1027,6 +1029,10 @@ def _parse(text: str, today: date | None) -> Question:
     months_found = _months_match(rest, allow_monthly=voluntary)
     if months_found is not None:
         reading.use(months_found[1])
+        for m in _ONCE_RE.finditer(rest):  # "đóng 1 lần 12 tháng": the payment mode
+            reading.use(m.span())
+    if intent == Intent.BHYT_SUPPORTED and members == 1 and members_found is not None:
+        reading.use(members_found[1])  # "cho 1 người": a supported card is for one person
     group: str | None = None
     ethnic = _ETHNIC_RE.search(words) is not None
     covered: int | None = None
@@ -1050,8 +1056,9 @@ def _parse(text: str, today: date | None) -> Question:
     if intent == Intent.BHYT_HOUSEHOLD:
         if members_found is not None:
             reading.use(members_found[1])
-        if adults_m is not None:
-            reading.use(adults_m.span())
+        if adults is not None:
+            for adults_m in adults_ms:
+                reading.use(adults_m.span())
             if members is None:
                 members = adults + (kids or 0)
         if kids_m is not None:

@@ -79,6 +79,13 @@ for n in (1, 3, 6):
 for n in (7, 8, 10):
     household("household", f"bhyt hộ gia đình {n} người 12 tháng", NEW, n, 12)
 
+# people named instead of counted: a couple is two people
+for text, n, m in (("nhà có 2 ông bà già với vợ chồng tôi, mua bhyt 1 năm", 4, 12),
+                   ("mình muốn mua bhyt cho bố mẹ 12 tháng", 2, 12),
+                   ("bhyt cho 2 vợ chồng 12 tháng", 2, 12), ("vợ chồng tôi mua bhyt 6 tháng", 2, 6),
+                   ("mua bhyt cho ông bà với bố mẹ 3 tháng", 4, 3)):
+    household("household", text, NEW, n, m)
+
 # 2. households with members who already have a card
 COVERED = [
     "nhà {t} người, {c} người có thẻ hộ nghèo rồi, mua cho mấy người còn lại {m} tháng",
@@ -112,6 +119,9 @@ for template, adults in CHILDREN:
         for m in (6, 12):
             add("household_children", template.format(k=k, m=m), NEW, "ask",
                 says=["Mình hiểu", f"{k} cháu", "dưới 6 tuổi"])
+
+add("household_children", "bố mẹ và vợ chồng tôi với 2 đứa nhỏ bhyt 12 tháng", NEW, "ask",
+    says=["Mình hiểu", "6 người", "2 cháu"])
 
 # 4. dates in every common form
 DATES = [
@@ -215,6 +225,7 @@ for text, n, m in (("bhyt ho gia dinh 3 ng 12 th bn z", 3, 12), ("cho mk hoi bhy
                    ("mik mua bhyt 5 ng 1 nam het bn", 5, 12)):
     household("group_typo", text, NEW, n, m)
 for text, income, group, m in (
+    ("bhxh tu nguyen 2tr dong 1 lan 12 thang ho can ngheo", 2_000_000, "can_ngheo", 12),
     ("bhxh tn 2tr ko thuoc dien gi hang thang", 2_000_000, "khac", 1),
     ("bhxh tn 1tr5 ho ngheo dc ho tro bn 1 thang", 1_500_000, "ngheo", 1),
     ("bhxh tu nguyen 3 cu can ngheo 12 th bn", 3_000_000, "can_ngheo", 12),

@@ -342,7 +342,10 @@ def answer_text(answer: Answer) -> str:
 def computed_for(answer: Answer) -> str:
     """One line saying what the figure was computed for (who, how many, how long, which
     date, where when a campaign's area applies), so a misreading is visible at a glance."""
-    line = draft_heading(answer.draft, on=answer.on)
+    draft = answer.draft
+    if isinstance(answer.quote, SupportedQuote) and answer.quote.free:
+        draft = draft.with_(months=None)  # a free card has no period to pay for
+    line = draft_heading(draft, on=answer.on)
     if answer.area_label:
         line += f" · ở {esc(answer.area_label)}"
     return f"<i>Tính cho: {line}</i>"

@@ -838,6 +838,7 @@ _KIDS_RE = re.compile(
 _AGE_RE = re.compile(r"(?<![\d.,])(?P<age>\d{1,3})\s?tuoi\b", _A)
 _CHILD_WORD_RE = re.compile(r"\b(?:con|be|chau|tre|em be|dua)\b", _A)
 _FREE_CHILD_AGE = 6
+_GRADE_RE = re.compile(r"\blop \d{1,2}\b|\b(?:sinh vien|sv) nam (?:\d|thu \d)\b", _A)
 _ONCE_RE = re.compile(r"(?<![\d.,])(?:1|mot) lan\b", _A)
 _UNDER_SIX_RE = re.compile(r"\bduoi (?:6|sau)(?: tuoi)?\b", _A)
 
@@ -1048,6 +1049,9 @@ def _parse(text: str, today: date | None) -> Question:
         group = "tre_em_duoi_6" if free_child else _bhyt_group(words)
         if free_child or group == "nguoi_75_tuat":
             reading.use(age_m.span() if age_m else None)
+        if group == "hoc_sinh":  # "học sinh lớp 10", "sinh viên năm 3": the same group
+            for m in _GRADE_RE.finditer(rest):
+                reading.use(m.span())
         if group == "tre_em_duoi_6":
             for m in _UNDER_SIX_RE.finditer(plain):
                 reading.use(m.span())

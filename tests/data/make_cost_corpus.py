@@ -215,6 +215,9 @@ for text, group, pct, m in (
     ("bhyt ho can nghoe 12 thag", "can_ngheo", 70, 12), ("the bhyt hs 3 th dc ko", "hoc_sinh", 50, 3),
     ("bhyt nông nghiệp mức sống trung bình 12 tháng", "nong_lam_ngu_diem", 30, 12),
     ("bhyt y te thon ban 6 thang", "y_te_thon", 50, 6),
+    ("bhyt học sinh lớp 10 12 tháng", "hoc_sinh", 50, 12),
+    ("tôi là sinh viên năm 3 mua bhyt 12 tháng", "hoc_sinh", 50, 12),
+    ("bhyt hs lop 7 6 thang", "hoc_sinh", 50, 6),
 ):
     supported("group_typo", text, NEW, group, pct, m)
 for text, group, pct, m in (("bhyt học sinh 12 tháng", "hoc_sinh", 30, 12),

@@ -112,6 +112,9 @@ class Campaign(_Frozen):
             if key in seen:
                 raise ValueError(f"cofunding[{number}] repeats scheme {rule.scheme.value}, group {rule.group}, months {rule.months}")
             seen.add(key)
+        if self.cofunding and self.area and place_key(self.area) is None:
+            # co-funding applies only to people of the area, matched by place key
+            raise ValueError(f"area {self.area!r} names no known province or town: its co-funding could never apply")
         return self
 
     def is_active_on(self, d: date) -> bool:

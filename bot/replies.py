@@ -242,10 +242,17 @@ def ask_text(ask: Ask, rates: RatesInForce) -> str:
     return "\n".join(lines)
 
 
+# A hostile message can hold hundreds of stray numbers: name a few, the reply stays short.
+MAX_UNUSED_SHOWN = 4
+
+
 def _unused_text(ask: Ask) -> str:
     """Something in the question was not used: say what was understood, never a figure."""
     heading = draft_heading(ask.draft)
-    unused = ", ".join(f"“{esc(item)}”" for item in ask.unused)
+    shown = [f"“{esc(item[:30])}”" for item in ask.unused[:MAX_UNUSED_SHOWN]]
+    if len(ask.unused) > MAX_UNUSED_SHOWN:
+        shown.append("…")
+    unused = ", ".join(shown)
     return (
         f"Mình hiểu: <b>{heading}</b>.\n"
         f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"

@@ -386,3 +386,10 @@ async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emu
     answer = await user.ask("đúng rồi")
     assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
     assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 2 người · 12 tháng · ngày 23/11/2026")
+
+
+async def test_a_message_full_of_stray_numbers_gets_a_short_question(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("bhyt 3 người 12 tháng " + " ".join(str(n) for n in range(20, 120)))
+    assert "Mình hiểu: BHYT hộ gia đình · 3 người · 12 tháng." in reply.plain_text
+    assert "“20”, “21”, “22”, “23”, …" in reply.plain_text
+    assert len(reply.plain_text) < 600 and "Tổng" not in reply.plain_text

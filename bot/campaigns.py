@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, ValidationError, model_validator
 
 from bot.rates import DataFileError, load_toml, validation_message
+from bot.textparse import place_key, place_within
 
 __all__ = ["Campaign", "CampaignBook", "CampaignsError", "CoFunding", "Funder", "Scheme"]
 
@@ -111,11 +112,33 @@ class Campaign(_Frozen):
             if key in seen:
                 raise ValueError(f"cofunding[{number}] repeats scheme {rule.scheme.value}, group {rule.group}, months {rule.months}")
             seen.add(key)
+        if self.cofunding and self.area and place_key(self.area) is None:
+            # co-funding applies only to people of the area, matched by place key
+            raise ValueError(f"area {self.area!r} names no known province or town: its co-funding could never apply")
         return self
 
     def is_active_on(self, d: date) -> bool:
         """True when ``d`` is within the campaign's dates."""
         return self.start <= d <= self.end
+
+    @property
+    def area_key(self) -> str | None:
+        """The area as a place key ("Tỉnh An Giang" -> "angiang"); None without an area or
+        when the area names no known province."""
+        return place_key(self.area) if self.area else None
+
+    def applies_in(self, area: str | None) -> bool | None:
+        """Does the campaign's co-funding apply to a person living in ``area`` (a place key)?
+
+        True without an area (it applies everywhere) or when the keys match, False when the
+        person lives elsewhere, None when the person did not say where: the caller must not
+        assume the area (a campaign's extras are for its own people only).
+        """
+        if self.area is None:
+            return True
+        if area is None:
+            return None
+        return place_within(area, self.area_key)
 
     def counts(self, scheme: Scheme | str) -> bool:
         """Does an enrolment in this scheme count for the campaign?"""

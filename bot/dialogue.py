@@ -8,6 +8,7 @@ button carries the whole question: old buttons keep working after a restart or a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -37,10 +38,13 @@ class Scheme(StrEnum):
     BHYT = "y"  # BHYT, not yet known whether household or a supported group
 
 
-Field = Literal["scheme", "members", "months", "income", "group"]
+Field = Literal["scheme", "members", "months", "income", "group", "confirm"]
 
 DRAFT_PREFIX = "q1"
 MAX_MEMBERS_TYPED = 99
+# Telegram's limit for callback data; every draft must fit in one button.
+MAX_PAYLOAD_BYTES = 64
+_AREA_RE = re.compile(r"[a-z]{1,16}")
 
 
 class CostDraft(BaseModel):
@@ -54,12 +58,17 @@ class CostDraft(BaseModel):
     income: int | None = None
     group: str | None = None
     on: date | None = None
+    # household members left out because they already have a card of another group
+    covered: int | None = None
+    # where the person lives (a `textparse.place_key`); None: not said
+    area: str | None = None
 
     def with_(self, **changes: object) -> CostDraft:
         return self.model_copy(update=changes)
 
     def encode(self) -> str:
-        """Compact form for button payloads: q1|scheme|members|months|income|group|yyyymmdd."""
+        """Compact form for button payloads:
+        q1|scheme|members|months|income|group|yyyymmdd[|covered|area] (< 64 bytes)."""
         parts = [
             DRAFT_PREFIX,
             self.scheme.value if self.scheme else "",
@@ -69,15 +78,24 @@ class CostDraft(BaseModel):
             self.group or "",
             self.on.strftime("%Y%m%d") if self.on else "",
         ]
+        if self.covered is not None or self.area is not None:
+            parts += [_num(self.covered), self.area or ""]
         return "|".join(parts)
 
     @classmethod
     def decode(cls, data: str) -> CostDraft | None:
-        """The draft in a button payload, or None for anything malformed or forged."""
+        """The draft in a button payload, or None for anything malformed or forged.
+
+        Payloads of the older 7-part form (before covered members and area) still decode, so
+        buttons sent before an upgrade keep working.
+        """
         parts = data.split("|")
-        if len(parts) != 7 or parts[0] != DRAFT_PREFIX:
+        if len(parts) not in (7, 9) or parts[0] != DRAFT_PREFIX:
             return None
-        _, scheme, members, months, income, group, on = parts
+        covered, area = parts[7:] if len(parts) == 9 else ("", "")
+        _, scheme, members, months, income, group, on = parts[:7]
+        if area and not _AREA_RE.fullmatch(area):
+            return None
         try:
             return cls(
                 scheme=Scheme(scheme) if scheme else None,
@@ -86,6 +104,8 @@ class CostDraft(BaseModel):
                 income=int(income) if income else None,
                 group=group or None,
                 on=date(int(on[:4]), int(on[4:6]), int(on[6:])) if on else None,
+                covered=int(covered) if covered else None,
+                area=area or None,
             )
         except (ValueError, ValidationError):
             return None
@@ -109,13 +129,16 @@ def draft_from_question(question: textparse.Question) -> CostDraft | None:
     group = question.group
     if scheme == Scheme.BHYT_HOUSEHOLD:
         group = None
+    household = scheme == Scheme.BHYT_HOUSEHOLD
     return CostDraft(
         scheme=scheme,
-        members=question.members if scheme == Scheme.BHYT_HOUSEHOLD else None,
+        members=question.members if household else None,
         months=question.months,
         income=question.income if scheme == Scheme.BHXH_VOLUNTARY else None,
         group=group,
         on=question.on,
+        covered=question.covered if household else None,
+        area=question.area if scheme == Scheme.BHYT_SUPPORTED else None,
     )
 
 
@@ -132,12 +155,28 @@ class Choice:
 
 @dataclass(frozen=True)
 class Ask:
-    """A value is missing (or was refused): ask for it, with choices."""
+    """A value is missing (or was refused, or the text held something unused): ask, with
+    choices. `reason` says why when it is not simply a missing value: "unused" (the text
+    held `unused` items), "children" (children named: are they covered?), "ethnic" (free or
+    70 % depends on the commune)."""
 
     field: Field
     draft: CostDraft
     choices: list[Choice]
     refused: Refused | None = None
+    reason: str | None = None
+    unused: tuple[str, ...] = ()
+    children: int | None = None
+
+
+@dataclass(frozen=True)
+class CampaignHint:
+    """A campaign's co-funding that would apply if the person lives in its area."""
+
+    campaign_name: str
+    area: str
+    person_pays: int
+    draft: CostDraft  # the same question, in the campaign's area
 
 
 @dataclass(frozen=True)
@@ -146,6 +185,15 @@ class Answer:
     on: date
     quote: HouseholdQuote | SupportedQuote | VoluntaryQuote
     campaign_name: str | None = None
+    hint: CampaignHint | None = None
+    area_label: str | None = None  # the campaign area the co-funded figure is for
+
+
+@dataclass(frozen=True)
+class OffTopic:
+    """Insurance the bot does not quote (life, compulsory BHXH, vehicle, unemployment)."""
+
+    topic: str
 
 
 @dataclass(frozen=True)
@@ -175,6 +223,9 @@ def missing_field(draft: CostDraft) -> Field | None:
     return None
 
 
+_YES_RE = re.compile(r"(?:dung|dung roi|dung vay|ok|oke|okay|co|u|uh|vang|da|da dung|chinh xac|tinh di)")
+
+
 def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDraft | None:
     """Fill the asked field from what the person typed instead of tapping; None if unclear."""
     if field_name == "members":
@@ -188,6 +239,8 @@ def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDr
     if field_name == "income":
         value = textparse.parse_amount(text)
         return None if value is None else draft.with_(income=value)
+    if field_name == "confirm":
+        return draft if _YES_RE.fullmatch(textparse.normalize(text).strip(" .!")) else None
     if field_name == "group":
         if draft.scheme == Scheme.BHXH_VOLUNTARY:
             group = textparse.parse_bhxh_group(text)
@@ -197,6 +250,10 @@ def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDr
     return None
 
 
+# An ethnic-minority person's BHYT support depends on the commune: these are the choices.
+ETHNIC_BHYT_GROUPS = ("dtts_vung_kho", "dtts_vung_thoat_kho")
+
+
 class CostDialogue:
     """Decides the next step of a cost question; pure apart from reading rates and campaigns."""
 
@@ -204,6 +261,45 @@ class CostDialogue:
         self.rates = rates
         self.campaigns = campaigns
         self.labels = labels
+
+    def respond(self, question: textparse.Question, today: date) -> Outcome | OffTopic | None:
+        """The reply to a free-text question; None when it is not a cost question.
+
+        Never a figure for a different question: when the text held a number, date or clause
+        the parse did not use, the reply says what was understood and asks (field "confirm");
+        children in a household and an ethnic group for BHYT are asked about, not assumed.
+        """
+        if question.intent == textparse.Intent.OFF_TOPIC:
+            return OffTopic(question.topic or "")
+        draft = draft_from_question(question)
+        if draft is None:
+            return None
+        on = draft.on or today
+        try:
+            rates = self.rates.at(on)
+        except Refused as refused:
+            return Stop(draft, refused)
+        if question.unused:
+            restart = CostDraft(scheme=draft.scheme, on=draft.on)
+            choices = [Choice(self.labels.confirm, draft), Choice(self.labels.restart, restart)]
+            return Ask("confirm", draft, choices, reason="unused", unused=question.unused)
+        if question.children and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.members:
+            adults = max(draft.members - question.children, 0)
+            choices = [Choice(self.labels.members_all(draft.members), draft)]
+            if adults:
+                only_adults = draft.with_(members=adults, covered=(draft.covered or 0) + question.children)
+                choices.insert(0, Choice(self.labels.adults_only(adults), only_adults))
+            return Ask("members", draft, choices, reason="children", children=question.children)
+        if question.ethnic and draft.scheme == Scheme.BHYT_SUPPORTED and draft.group is None:
+            groups = rates.bhyt_support.groups
+            choices = [
+                Choice(label, draft.with_(group=key))
+                for key, label in self.labels.bhyt_groups(rates)
+                if key in ETHNIC_BHYT_GROUPS and key in groups
+            ]
+            choices.append(Choice(self.labels.none_of_these, CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, on=draft.on)))
+            return Ask("group", draft, choices, reason="ethnic")
+        return self.advance(draft, today)
 
     def advance(self, draft: CostDraft, today: date) -> Outcome:
         on = draft.on or today
@@ -264,16 +360,25 @@ class CostDialogue:
             return Answer(draft, on, quote)
         if draft.scheme == Scheme.BHYT_SUPPORTED:
             assert draft.group is not None
-            cofunding, campaign_name = None, None
+            cofunding, campaign_name, hint, area_label = None, None, None, None
             for campaign in self.campaigns.active_on(on):
                 found = campaign.cofunding_for("bhyt_supported", draft.group, draft.months)
-                if found is not None:
-                    cofunding, campaign_name = found, campaign.name
+                if found is None:
+                    continue
+                where = campaign.applies_in(draft.area)
+                if where:
+                    cofunding, campaign_name, hint = found, campaign.name, None
+                    area_label = campaign.area
                     break
+                if where is None and hint is None and campaign.area and campaign.area_key:
+                    hint = CampaignHint(
+                        campaign.name, campaign.area, found.person_pays,
+                        draft.with_(area=campaign.area_key),
+                    )
             quote = quote_bhyt_supported(
                 self.rates, on, group=draft.group, months=draft.months, cofunding=cofunding
             )
-            return Answer(draft, on, quote, campaign_name)
+            return Answer(draft, on, quote, campaign_name, hint, area_label)
         assert draft.income is not None and draft.group is not None
         quote = quote_bhxh_voluntary(
             self.rates, on, income=draft.income, group=draft.group, months=draft.months
@@ -334,6 +439,12 @@ class DialogueLabels:
     household: str
     voluntary: str
     other_amount: str
+    confirm: str
+    restart: str
+    none_of_these: str
+
+    def members_all(self, n: int) -> str: ...
+    def adults_only(self, n: int) -> str: ...
 
     def bhyt_groups(self, rates: object) -> list[tuple[str, str]]: ...
     def bhxh_groups(self, rates: object) -> list[tuple[str, str]]: ...

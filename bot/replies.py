@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from bot.dialogue import Answer, Ask, CostDraft, Scheme, Stop
+from bot.dialogue import Answer, Ask, CostDraft, OffTopic, Scheme, Stop
 from bot.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, VoluntaryQuote
 from bot.money import format_number, format_pct, format_vnd
 from bot.rates import RatesInForce
@@ -123,6 +123,7 @@ def unclear_answer(field: str) -> str:
         "income": "mức thu nhập, ví dụ 2tr hoặc 1.500.000",
         "group": "nhóm của bạn bằng nút bên dưới",
         "scheme": "một mục bên dưới",
+        "confirm": "“đúng” để tính như trên, hoặc gõ lại câu hỏi",
     }
     return f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé."
 
@@ -136,6 +137,15 @@ class Labels:
     household = "Hộ gia đình"
     voluntary = "BHXH tự nguyện"
     other_amount = "Nhập mức khác"
+    confirm = "✅ Đúng, tính như vậy"
+    restart = "✏️ Hỏi lại từ đầu"
+    none_of_these = "Không thuộc các nhóm này"
+
+    def members_all(self, n: int) -> str:
+        return f"Tính cả {n} người"
+
+    def adults_only(self, n: int) -> str:
+        return f"Chỉ tính {n} người lớn"
 
     def bhyt_groups(self, rates: RatesInForce) -> list[tuple[str, str]]:
         result = []
@@ -179,32 +189,56 @@ LABELS = Labels()
 # --- questions ------------------------------------------------------------------------------
 
 
-def draft_heading(draft: CostDraft) -> str:
-    """What is known so far, so a follow-up question is never out of context."""
+def _covered_note(draft: CostDraft) -> str:
+    return f" ({draft.covered} người đã có thẻ khác không tính)" if draft.covered else ""
+
+
+def _period(draft: CostDraft) -> str | None:
+    if draft.months is None:
+        return None
+    if draft.scheme == Scheme.BHXH_VOLUNTARY and draft.months == 1:
+        return "hằng tháng"
+    return f"{draft.months} tháng"
+
+
+def draft_heading(draft: CostDraft, on: date | None = None, ethnic: bool = False) -> str:
+    """What is known so far, so a follow-up question is never out of context: who, how
+    many, how long, which date (`on`, else the date the person gave, if any)."""
     parts: list[str] = []
     if draft.scheme == Scheme.BHYT_HOUSEHOLD:
         parts.append("BHYT hộ gia đình")
         if draft.members:
-            parts.append(f"{draft.members} người")
+            parts.append(f"{draft.members} người{_covered_note(draft)}")
     elif draft.scheme == Scheme.BHYT_SUPPORTED:
         parts.append("BHYT")
         if draft.group:
             parts.append(BHYT_GROUP_SHORT.get(draft.group, draft.group))
+        elif ethnic:
+            parts.append("người dân tộc thiểu số")
     elif draft.scheme == Scheme.BHXH_VOLUNTARY:
         parts.append("BHXH tự nguyện")
         if draft.income:
             parts.append(f"thu nhập {format_vnd(draft.income)}")
         if draft.group:
             parts.append(BHXH_GROUP_SHORT.get(draft.group, draft.group))
-    if draft.on:
-        parts.append(f"ngày {day(draft.on)}")
+    period = _period(draft)
+    if period and parts:
+        parts.append(period)
+    when = on or draft.on
+    if when:
+        parts.append(f"ngày {day(when)}")
     return " · ".join(parts)
 
 
 def ask_text(ask: Ask, rates: RatesInForce) -> str:
     lines: list[str] = []
+    if ask.reason == "unused":
+        return _unused_text(ask)
     if ask.refused is not None:
         lines.append(refusal_text(ask.refused, rates))
+    elif ask.reason in ("children", "ethnic"):
+        heading = draft_heading(ask.draft, ethnic=ask.reason == "ethnic")
+        lines.append(f"Mình hiểu: <b>{heading}</b>.")
     else:
         heading = draft_heading(ask.draft)
         if heading:
@@ -213,10 +247,47 @@ def ask_text(ask: Ask, rates: RatesInForce) -> str:
     return "\n".join(lines)
 
 
+# A hostile message can hold hundreds of stray numbers: name a few, the reply stays short.
+MAX_UNUSED_SHOWN = 4
+
+
+def _unused_text(ask: Ask) -> str:
+    """Something in the question was not used: say what was understood, never a figure."""
+    heading = draft_heading(ask.draft)
+    shown = [f"“{esc(item[:30])}”" for item in ask.unused[:MAX_UNUSED_SHOWN]]
+    if len(ask.unused) > MAX_UNUSED_SHOWN:
+        shown.append("…")
+    unused = ", ".join(shown)
+    return (
+        f"Mình hiểu: <b>{heading}</b>.\n"
+        f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"
+        "Bạn muốn tính đúng như trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
+        f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+    )
+
+
+_EXAMPLES = {
+    Scheme.BHYT_HOUSEHOLD: "bhyt hộ gia đình 3 người 12 tháng",
+    Scheme.BHYT_SUPPORTED: "bhyt cận nghèo 12 tháng",
+    Scheme.BHXH_VOLUNTARY: "bhxh tự nguyện 2 triệu hộ nghèo hằng tháng",
+}
+
+
 def _question(ask: Ask, rates: RatesInForce) -> str:
     field, draft = ask.field, ask.draft
     if field == "scheme":
         return "Bạn muốn tính BHYT cho ai?" if draft.scheme == Scheme.BHYT else "Bạn muốn tính khoản nào?"
+    if field == "members" and ask.reason == "children":
+        return (
+            f"Trong đó có {ask.children} cháu. Trẻ dưới 6 tuổi được cấp thẻ BHYT miễn phí, "
+            "học sinh, sinh viên mua BHYT học sinh ở trường: các cháu đó không tính vào hộ.\n"
+            "Bạn muốn tính thế nào?"
+        )
+    if field == "group" and ask.reason == "ethnic":
+        return (
+            "Người dân tộc thiểu số sống ở vùng khó khăn được cấp thẻ <b>miễn phí</b>; ở xã "
+            "đã ra khỏi vùng khó khăn được Nhà nước hỗ trợ 70%. Xã của bạn thuộc trường hợp nào?"
+        )
     if field == "members":
         return "Hộ gia đình có mấy người cùng tham gia? (nhiều hơn 6 người thì gõ số)"
     if field == "months":
@@ -280,7 +351,65 @@ def answer_text(answer: Answer) -> str:
     caveat = None if isinstance(quote, HouseholdQuote) else quote.group_caveat
     if caveat:
         body += f"\n⚠️ {esc(caveat)}"
+    body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
     return f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>\n{PAY_WHERE}"
+
+
+def computed_for(answer: Answer) -> str:
+    """One line saying what the figure was computed for (who, how many, how long, which
+    date, where when a campaign's area applies), so a misreading is visible at a glance."""
+    draft = answer.draft
+    if isinstance(answer.quote, SupportedQuote) and answer.quote.free:
+        draft = draft.with_(months=None)  # a free card has no period to pay for
+    line = draft_heading(draft, on=answer.on)
+    if answer.area_label:
+        line += f" · ở {esc(answer.area_label)}"
+    return f"<i>Tính cho: {line}</i>"
+
+
+def _campaign_note(answer: Answer) -> str:
+    hint = answer.hint
+    if hint is None:
+        return ""
+    return (
+        f"\n📣 Nếu bạn sống ở <b>{esc(hint.area)}</b>: trong {esc(hint.campaign_name)}, "
+        f"bạn chỉ đóng <b>{format_vnd(hint.person_pays)}</b> (phần còn lại được hỗ trợ thêm). "
+        "Bấm nút bên dưới để tính lại."
+    )
+
+
+def campaign_area_button(answer: Answer) -> str | None:
+    """Label of the button that recomputes inside the campaign's area, if one applies."""
+    return None if answer.hint is None else f"📍 Tôi ở {answer.hint.area}"[:60]
+
+
+OFF_TOPIC_TEXTS = {
+    "nhan_tho": (
+        "Bot không tính <b>bảo hiểm nhân thọ</b> (bảo hiểm thương mại). "
+        "Bạn hỏi trực tiếp công ty bảo hiểm hoặc tư vấn viên của công ty đó nhé."
+    ),
+    "bat_buoc": (
+        "Bot không tính <b>BHXH bắt buộc</b>: khoản này do nơi làm việc đóng theo tiền lương. "
+        "Bạn hỏi bộ phận nhân sự nơi làm việc hoặc cơ quan BHXH cấp huyện nhé."
+    ),
+    "xe": (
+        "Bot không tính <b>bảo hiểm xe máy, ô tô</b>. "
+        "Bạn hỏi đại lý hoặc công ty bảo hiểm bán loại bảo hiểm đó nhé."
+    ),
+    "that_nghiep": (
+        "Bot không tính <b>bảo hiểm thất nghiệp</b>: khoản này đóng cùng BHXH bắt buộc ở nơi "
+        "làm việc. Bạn hỏi cơ quan BHXH hoặc Trung tâm dịch vụ việc làm nhé."
+    ),
+}
+
+
+def off_topic_text(off: OffTopic) -> str:
+    """A clear "not this bot" for insurance it does not quote, and what it does quote."""
+    first = OFF_TOPIC_TEXTS.get(off.topic, "Bot không tính loại bảo hiểm này.")
+    return (
+        f"{first}\nBot tính được: <b>BHYT hộ gia đình</b>, <b>BHYT được Nhà nước hỗ trợ</b> "
+        "và <b>BHXH tự nguyện</b>. Bạn chọn một mục bên dưới."
+    )
 
 
 def _household(q: HouseholdQuote) -> str:

@@ -34,6 +34,8 @@ __all__ = [
     "parse_members",
     "parse_months",
     "parse_question",
+    "place_key",
+    "place_within",
 ]
 
 # A chat question never needs more; capping keeps every call cheap on hostile input.
@@ -51,13 +53,19 @@ class Intent(str, Enum):
     BHYT_HOUSEHOLD = "BHYT_HOUSEHOLD"
     BHYT_SUPPORTED = "BHYT_SUPPORTED"
     BHXH_VOLUNTARY = "BHXH_VOLUNTARY"
+    OFF_TOPIC = "OFF_TOPIC"  # insurance the bot does not quote (life, compulsory, vehicle...)
     HELP = "HELP"
     GREETING = "GREETING"
     UNKNOWN = "UNKNOWN"
 
 
 class Question(BaseModel):
-    """A parsed free-text question; any value the text does not state is None."""
+    """A parsed free-text question; any value the text does not state is None.
+
+    Besides the values it used, the question says what it found and did *not* use
+    (`unused`: a stray number, a second date, a clause it cannot apply), so the dialogue can
+    refuse to print a figure for a different question than the one asked.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -67,6 +75,21 @@ class Question(BaseModel):
     income: int | None = None
     group: str | None = None
     on: date | None = None
+    # household members who already have a card of another group ("2 người có thẻ hộ nghèo
+    # rồi"); when set, `members` already excludes them (DOMAIN: not counted on the ladder)
+    covered: int | None = None
+    # children named in a household ("2 vợ chồng với 3 đứa nhỏ"): under 6 or students they
+    # have their own card, so the dialogue asks before counting them
+    children: int | None = None
+    adults: int | None = None
+    # where the person lives, as a place key ("angiang"), see `place_key`
+    area: str | None = None
+    # OFF_TOPIC: which insurance ("nhan_tho", "bat_buoc", "xe", "that_nghiep")
+    topic: str | None = None
+    # an ethnic group was named; for BHYT the commune decides free vs 70 %: ask
+    ethnic: bool = False
+    # what was found but not used, as short Vietnamese fragments for the reply
+    unused: tuple[str, ...] = ()
 
 
 # --- normalisation ------------------------------------------------------------------------
@@ -129,6 +152,8 @@ _AMOUNT_RE = re.compile(
         (?:
             \s?(?P<m_thou>\d{{1,3}})\s?(?:k|nghin|ngan){_NOT_LETTER}   # "2 triệu 500 nghìn"
           | (?P<m_frac>\d{{1,3}})(?![\d])                # "1tr5", "2tr500"
+          | \s(?P<m_frac2>\d(?![\d]|[.,/]\d)|\d{{3}}(?![\d]|[.,/]\d))  # "4 triệu 2", "2 triệu 500"
+            (?!\s?(?:nguoi(?!\sdan)|ng|thang|th|t|nam|quy|khau|tv|thanh|tuoi|lan|dua|con|be|chau){_NOT_LETTER})
           | \s(?P<half>ruoi){_NOT_LETTER}                # "1 triệu rưỡi"
         )?
       | (?P<thousand>k|nghin|ngan){_NOT_LETTER}          # "800k", "800 nghìn"
@@ -201,8 +226,8 @@ def _amount_from_match(m: re.Match[str]) -> int | None:
         value = read[0] * _MILLION
         if m.group("m_thou"):
             value += Decimal(m.group("m_thou")) * _THOUSAND
-        elif m.group("m_frac"):
-            value += Decimal("0." + m.group("m_frac")) * _MILLION
+        elif m.group("m_frac") or m.group("m_frac2"):
+            value += Decimal("0." + (m.group("m_frac") or m.group("m_frac2"))) * _MILLION
         elif m.group("half"):
             value += _MILLION / 2
     elif m.group("thousand"):
@@ -226,16 +251,22 @@ def _amount_from_match(m: re.Match[str]) -> int | None:
     return amount if amount > 0 else None
 
 
-def _first_amount(norm: str) -> int | None:
-    """The first money amount in already-normalised text."""
+def _amount_match(norm: str) -> tuple[int, tuple[int, int]] | None:
+    """The first money amount in already-normalised text, with the span it was read from."""
     for m in _AMOUNT_RE.finditer(norm):
         try:
             amount = _amount_from_match(m)
         except (InvalidOperation, ValueError):
             amount = None
         if amount is not None:
-            return amount
+            return amount, m.span()
     return None
+
+
+def _first_amount(norm: str) -> int | None:
+    """The first money amount in already-normalised text."""
+    found = _amount_match(norm)
+    return None if found is None else found[0]
 
 
 def parse_amount(text: str) -> int | None:
@@ -245,43 +276,104 @@ def parse_amount(text: str) -> int | None:
     from 100.000 up (so "2" or "12" is not money); 10+ digit runs (codes, phones) never count.
     """
     try:
-        return _first_amount(_without_dates(normalize(text)))
+        return _first_amount(_without_dates(_prepare(text)))
     except Exception:  # noqa: BLE001 - a parser on user input must never raise
         return None
 
 
 # --- dates ---------------------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"(?<![\d.,/-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?![\d])", _A)
-# "tháng 7/2026": month/year, never a quoting date, but its digits must not feed other parsers.
-_MONTH_YEAR_RE = re.compile(r"(?<![\d.,/-])\d{1,2}[/-]\d{4}(?!\d)", _A)
+_DATE_RE = re.compile(r"(?<![\d.,/-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])", _A)
+
+# Every other way people write a date; each gives (day, month, year word) groups.
+_VERBAL_DATE_RE = re.compile(
+    r"\bngay (?P<d>\d{1,2}) thang (?P<m>\d{1,2})(?: nam |\s?[/-]\s?)(?P<y>\d{4})(?!\d)", _A
+)
+_MONTH_OF_YEAR_RE = re.compile(
+    r"(?:\bthang\s?)?(?<![\d.,/-])(?P<m>\d{1,2})\s?[/-]\s?(?P<y>\d{4})(?!\d)"
+    r"|\bthang (?P<m2>\d{1,2}) (?:cua )?nam (?P<y2>\d{4}|nay|ngoai|truoc|sau|toi)\b",
+    _A,
+)
+_PART_OF_YEAR_RE = re.compile(
+    r"\b(?P<part>dau|cuoi) nam (?P<y>\d{4}|nay|ngoai|truoc|sau|toi)\b", _A
+)
+_RELATIVE_YEARS = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}
 
 
-def _date_from_match(m: re.Match[str]) -> date | None:
+def _year(word: str, today: date | None) -> int | None:
+    """2025 from "2025", this year from "nay" (needs today), None when it cannot be known."""
+    if word.isdigit():
+        return int(word)
+    if today is None or word not in _RELATIVE_YEARS:
+        return None
+    return today.year + _RELATIVE_YEARS[word]
+
+
+def _safe_date(year: int | None, month: int, day: int) -> date | None:
+    if year is None:
+        return None
     try:
-        return date(int(m.group(4)), int(m.group(3)), int(m.group(1)))
+        return date(year, month, day)
     except ValueError:
         return None
 
 
-def _first_date(norm: str) -> date | None:
+def _date_from_match(m: re.Match[str]) -> date | None:
+    year = int(m.group(4))
+    if len(m.group(4)) == 2:
+        year += 2000  # "10/10/25": nobody asks about the 1920s here
+    return _safe_date(year, int(m.group(3)), int(m.group(1)))
+
+
+def _date_candidates(norm: str, today: date | None) -> list[tuple[int, int, date | None]]:
+    """Every date-like span in text order, with the date it means (None: cannot be known)."""
+    found: list[tuple[int, int, date | None]] = []
+
+    def add(m: re.Match[str], value: date | None) -> None:
+        start, end = m.span()
+        if not any(s < end and start < e for s, e, _ in found):
+            found.append((start, end, value))
+
     for m in _DATE_RE.finditer(norm):
-        found = _date_from_match(m)
-        if found is not None:
-            return found
+        add(m, _date_from_match(m))
+    for m in _VERBAL_DATE_RE.finditer(norm):
+        add(m, _safe_date(int(m.group("y")), int(m.group("m")), int(m.group("d"))))
+    for m in _MONTH_OF_YEAR_RE.finditer(norm):
+        month = m.group("m") or m.group("m2")
+        year = _year(m.group("y") or m.group("y2"), today)
+        add(m, _safe_date(year, int(month), 1))
+    for m in _PART_OF_YEAR_RE.finditer(norm):
+        year = _year(m.group("y"), today)
+        add(m, _safe_date(year, 1 if m.group("part") == "dau" else 12, 1))
+    found.sort()
+    return found
+
+
+def _first_date(norm: str, today: date | None = None) -> date | None:
+    for _, _, value in _date_candidates(norm, today):
+        if value is not None:
+            return value
     return None
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """Spaces over the spans, keeping every other character where it was (spans stay valid)."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _without_dates(norm: str) -> str:
     """Blank out dates so "01/07/2026" is read neither as months nor as money."""
-    norm = _DATE_RE.sub(" ", norm)
-    return _MONTH_YEAR_RE.sub(" ", norm)
+    return _blank(norm, [(s, e) for s, e, _ in _date_candidates(norm, None)])
 
 
-def parse_date(text: str) -> date | None:
-    """The first valid dd/mm/yyyy (also d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy) date; else None."""
+def parse_date(text: str, today: date | None = None) -> date | None:
+    """The first valid date: dd/mm/yyyy (also d/m/yy, dd-mm-yyyy, dd.mm.yyyy), "ngày 2 tháng 1
+    năm 2026", "tháng 8/2024" (the 1st), "đầu năm 2025"; "năm nay" forms need `today`."""
     try:
-        return _first_date(normalize(text))
+        return _first_date(_prepare(text), today)
     except Exception:  # noqa: BLE001
         return None
 
@@ -352,20 +444,26 @@ _MEMBERS_RE = re.compile(
 _ALONE_RE = re.compile(r"\b(?:mot minh|1 minh)\b", _A)
 
 
-def _members(norm: str) -> int | None:
+def _members_match(norm: str) -> tuple[int, tuple[int, int]] | None:
     for m in _MEMBERS_RE.finditer(norm):
         value = _count_value(m.group("digits"), m.group("word"))
         if value:
-            return value
-    if _ALONE_RE.search(norm):
-        return 1
+            return value, m.span()
+    alone = _ALONE_RE.search(norm)
+    if alone:
+        return 1, alone.span()
     return None
+
+
+def _members(norm: str) -> int | None:
+    found = _members_match(norm)
+    return None if found is None else found[0]
 
 
 def parse_members(text: str) -> int | None:
     """Household size from "3 người", "4 thành viên", "5 khẩu", "3 ng", "ba người"."""
     try:
-        return _members(_without_dates(normalize(text)))
+        return _members(_without_dates(_prepare(text)))
     except Exception:  # noqa: BLE001
         return None
 
@@ -400,46 +498,56 @@ _MAX_MONTHS = 120
 _MAX_YEARS = 10
 
 
-def _explicit_months(norm: str) -> int | None:
+_Span = tuple[int, int]
+
+
+def _explicit_months(norm: str) -> tuple[int, _Span] | None:
     for m in _MONTHS_RE.finditer(norm):
         value = _count_value(m.group("digits"), m.group("word"))
         if value and value <= _MAX_MONTHS:
-            return value
+            return value, m.span()
     return None
 
 
-def _years_as_months(norm: str) -> int | None:
+def _years_as_months(norm: str) -> tuple[int, _Span] | None:
     for m in _YEARS_RE.finditer(norm):
         value = _count_value(m.group("digits"), m.group("word"))
         if value and value <= _MAX_YEARS:
-            return value * 12
+            return value * 12, m.span()
     return None
 
 
-def _quarters_as_months(norm: str) -> int | None:
+def _quarters_as_months(norm: str) -> tuple[int, _Span] | None:
     m = _QUARTERS_RE.search(norm)
     if m is None:
         return None
     count = _count_value(m.group("digits"), m.group("word")) or 1
-    return count * 3 if count <= 4 else None
+    return (count * 3, m.span()) if count <= 4 else None
+
+
+def _months_match(norm: str, allow_monthly: bool) -> tuple[int, _Span] | None:
+    """Period length in months and its span; explicit counts beat "cả năm" or "hằng tháng"."""
+    for reader in (_explicit_months, _years_as_months):
+        found = reader(norm)
+        if found is not None:
+            return found
+    for pattern, value in ((_HALF_YEAR_RE, 6), (_WHOLE_YEAR_RE, 12)):
+        m = pattern.search(norm)
+        if m is not None:
+            return value, m.span()
+    found = _quarters_as_months(norm)
+    if found is not None:
+        return found
+    if allow_monthly:
+        m = _MONTHLY_RE.search(norm)
+        if m is not None:
+            return 1, m.span()
+    return None
 
 
 def _months(norm: str, allow_monthly: bool) -> int | None:
-    """Period length in months; explicit counts beat words like "cả năm" or "hằng tháng"."""
-    for reader in (_explicit_months, _years_as_months):
-        value = reader(norm)
-        if value is not None:
-            return value
-    if _HALF_YEAR_RE.search(norm):
-        return 6
-    if _WHOLE_YEAR_RE.search(norm):
-        return 12
-    value = _quarters_as_months(norm)
-    if value is not None:
-        return value
-    if allow_monthly and _MONTHLY_RE.search(norm):
-        return 1
-    return None
+    found = _months_match(norm, allow_monthly)
+    return None if found is None else found[0]
 
 
 def parse_months(text: str) -> int | None:
@@ -447,7 +555,7 @@ def parse_months(text: str) -> int | None:
     "cả năm" (12), "hằng tháng"/"mỗi tháng" (1). A bare "12" is not months: see parse_int_choice.
     """
     try:
-        return _months(_without_dates(normalize(text)), allow_monthly=True)
+        return _months(_without_dates(_prepare(text)), allow_monthly=True)
     except Exception:  # noqa: BLE001
         return None
 
@@ -486,16 +594,37 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 
 # "cận nghèo" and "thoát nghèo" contain "nghèo": a poor household is "nghèo" on its own.
-_POOR = r"(?<!can )(?<!thoat )(?<!khong )\bngheo\b"
+_POOR = (
+    r"(?<!can )(?<!thoat )(?<!khong )(?<!khong phai ho )(?<!khong phai )(?<!khong thuoc ho )"
+    r"(?<!khong la ho )\bngheo\b"
+)
 _NEAR_POOR = r"\bcan ngheo\b|\bhcn\b"
-# Not "dong bao" (đồng bào): it is also "đóng bao [nhiêu]", how much to pay.
-_ETHNIC = r"\bdtts\b|\bdan toc\b"
+# Ethnic groups people name ("người Ê Đê", "dân tộc Chăm"); the prefix keeps "Tày" apart from
+# "Tây Ninh", "Thái" from "Thái Bình", "Dao" from "xã đảo". Any of them is an ethnic minority.
+_ETHNIC_NAMES = (
+    r"e de|ede|cham(?! chi| soc)|khmer|kho me|khome|tay(?! ninh| nguyen| bac| nam| ba lo)"
+    r"|thai(?! binh| nguyen| lan)|muong|h ?mong|hmong|mong(?! muon)|nung|dao|gia rai|jrai|jarai"
+    r"|ba na|bahnar|xo dang|sedang|san diu|san chay|co ho|ra glai|raglai|x ?tieng|hre"
+    r"|m ?nong|co tu|gie trieng|ta oi|chu ru|kho mu|ha nhi|la chi|lo lo|pa then|chut|brau"
+    r"|ro mam|si la|pu peo|co lao|bo y|la hu|phu la|hoa|thieu so"
+)
+# Not "dong bao" alone (đồng bào): it is also "đóng bao [nhiêu]", how much to pay.
+_ETHNIC = (
+    rf"\bdtts\b|\bdan toc\b|\b(?:nguoi|dan|dong bao|toc|bao) (?:dan toc )?(?:{_ETHNIC_NAMES})\b"
+)
 _LEFT_HARDSHIP = (
     r"\bthoat kho\b|\bthoat khoi (?:vung |xa )?(?:dac biet )?kho\b"
     r"|\bra khoi (?:danh sach )?(?:vung |xa )?(?:dac biet )?kho\b"
     r"|\bkhong con (?:la |thuoc )?(?:vung |xa )(?:dac biet )?kho\b"
 )
 _HARDSHIP_AREA = r"\bdac biet kho khan\b|\bdbkk\b|\bvung kho\b|\bxa kho khan\b|\bvung sau vung xa\b"
+_ISLAND = r"\bxa dao\b|\bhai dao\b|\bdac khu\b|\bhuyen dao\b|\bo dao\b"
+# "được nhà nước hỗ trợ": a supported card, group not said yet.
+_STATE_SUPPORT_RE = re.compile(
+    r"\b(?:nha nuoc|ngan sach|chinh phu|nn) (?:ho tro|tra|dong|cap)\b|\bdien (?:duoc )?ho tro\b"
+    r"|\bdoi tuong (?:duoc )?ho tro\b|\bduoc ho tro\b",
+    _A,
+)
 
 # BHYT groups in order of support, most generous first: when a text names several, the
 # person gets the highest applicable level, so the first match is the right key.
@@ -504,13 +633,17 @@ _BHYT_FREE_BEFORE_AREA: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tre_em_duoi_6", _re(
         r"\bduoi (?:6|sau) tuoi\b|\btre (?:em |nho |con )?duoi (?:6|sau)\b|\btre so sinh\b"
     )),
-    ("bao_tro_xa_hoi", _re(
-        r"\bbao tro xa hoi\b|\bbtxh\b|\btro cap xa hoi\b|\btro cap huu tri xa hoi\b"
+    ("huu_tri_xa_hoi", _re(r"\bhuu tri xa hoi\b")),
+    ("nguoi_75_tuat", _re(r"^(?=.*\btuat\b)(?=.*\b(?:75|bay muoi lam)\b)")),
+    ("dan_quan", _re(r"\bdan quan\b")),
+    ("nan_nhan_mua_ban_nguoi", _re(
+        r"\bmua ban nguoi\b|\bbuon ban nguoi\b|\bbi mua ban\b|\bbi buon ban\b"
     )),
+    ("bao_tro_xa_hoi", _re(r"\bbao tro xa hoi\b|\bbtxh\b|\btro cap xa hoi\b")),
 )
 _BHYT_AFTER_AREA: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("can_ngheo", _re(_NEAR_POOR)),
-    ("dtts_vung_thoat_kho", _re(rf"{_LEFT_HARDSHIP}|{_ETHNIC}")),
+    ("dtts_vung_thoat_kho", _re(_LEFT_HARDSHIP)),
     ("hoc_sinh", _re(r"\bhoc sinh\b|\bsinh vien\b|\bhs\b|\bsv\b|\bhssv\b")),
     ("y_te_thon", _re(
         r"\by te (?:thon|ap|ban)\b|\bcan bo (?:thon|ap|khu pho|to dan pho)\b"
@@ -522,12 +655,15 @@ _BHYT_AFTER_AREA: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _LEFT_HARDSHIP_RE = _re(_LEFT_HARDSHIP)
 _HARDSHIP_AREA_RE = _re(_HARDSHIP_AREA)
+_ETHNIC_RE = _re(_ETHNIC)
+_ISLAND_RE = _re(_ISLAND)
 
 # Voluntary BHXH support, most generous first ("the highest applicable level applies").
 _BHXH_GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ngheo", _re(rf"{_POOR}|\bhai dao\b|\bdac khu\b")),
+    ("ngheo", _re(_POOR)),
+    ("xa_dao_dac_khu", _ISLAND_RE),
     ("can_ngheo", _re(_NEAR_POOR)),
-    ("dtts", _re(_ETHNIC)),
+    ("dtts", _ETHNIC_RE),
     ("khac", _re(
         r"\bnguoi dan\b(?! toc)|\bbinh thuong\b|\bdoi tuong khac\b|\bkhac\b"
         r"|\bkhong thuoc\b|\bthong thuong\b"
@@ -543,6 +679,7 @@ def _first_key(words: str, groups: tuple[tuple[str, re.Pattern[str]], ...]) -> s
 
 
 def _bhyt_group(words: str) -> str | None:
+    """The BHYT group named; an ethnic group alone is *not* one (free or 70 %: ask)."""
     key = _first_key(words, _BHYT_FREE_BEFORE_AREA)
     if key is not None:
         return key
@@ -552,19 +689,180 @@ def _bhyt_group(words: str) -> str | None:
 
 
 def parse_bhyt_group(text: str) -> str | None:
-    """The BHYT support group key named in the text ("cận nghèo" -> "can_ngheo"), or None."""
+    """The BHYT support group key named in the text ("cận nghèo" -> "can_ngheo"), or None.
+
+    "Dân tộc thiểu số" alone gives None: whether the card is free or 70 % depends on the
+    commune, which the text does not say, so the caller must ask rather than guess.
+    """
     try:
-        return _bhyt_group(_words(normalize(text)))
+        return _bhyt_group(_words(_prepare(text)))
     except Exception:  # noqa: BLE001
         return None
 
 
 def parse_bhxh_group(text: str) -> str | None:
-    """The voluntary-BHXH support group key ("ngheo", "can_ngheo", "dtts", "khac"), or None."""
+    """The voluntary-BHXH support group key ("ngheo", "xa_dao_dac_khu", "can_ngheo", "dtts",
+    "khac"), or None."""
     try:
-        return _first_key(_words(normalize(text)), _BHXH_GROUPS)
+        return _first_key(_words(_prepare(text)), _BHXH_GROUPS)
     except Exception:  # noqa: BLE001
         return None
+
+
+# --- what people type: teencode, typos, spoken numbers ----------------------------------------
+
+_TEENCODE = {
+    "ko": "khong", "k0": "khong", "hok": "khong", "khg": "khong", "kh0ng": "khong",
+    "dc": "duoc", "dk": "duoc", "bn": "bao nhieu", "bnhieu": "bao nhieu", "nhiu": "nhieu",
+    "mk": "minh", "mik": "minh", "mjk": "minh", "hoc xinh": "hoc sinh", "sinh zien": "sinh vien",
+    "ngeo": "ngheo", "nghoe": "ngheo", "nguoj": "nguoi", "ngoui": "nguoi",
+    "nguoii": "nguoi", "thag": "thang", "thnag": "thang", "ngyen": "nguyen",
+    "nguyn": "nguyen", "bhyte": "bhyt", "bhty": "bhyt", "bhtyt": "bhyt", "bxhh": "bhxh",
+    "bhhx": "bhxh", "vs": "voi", "z": "vay", "j": "gi",
+}
+_TEENCODE_RE = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(sorted(map(re.escape, _TEENCODE), key=len, reverse=True))
+    + r")(?![a-z0-9])",
+    _A,
+)
+# "2 000 000" (spaces as thousands separators): make it "2.000.000".
+_SPACED_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3}){2,}(?![\d])|(?<![\d.,])\d{3} 000(?![\d])", _A)
+# "hai triệu rưỡi", "mười lăm triệu": number words before a money unit become digits.
+_WORD_MONEY_RE = re.compile(rf"\b(?P<w>{_NUMBER_WORD})\s(?P<unit>trieu|cu)\b", _A)
+# "1 triệu sáu" (1,6 triệu): a digit word right after the unit.
+_WORD_TAIL_RE = re.compile(
+    r"(?<=\d )(?P<unit>trieu|cu) (?P<w>mot|hai|ba|bon|tu|nam|sau|bay|tam|chin)\b"
+    r"(?! (?:nguoi|ng|thang|nam|khau|tuoi|lan|dua)\b)",
+    _A,
+)
+
+
+def _prepare(text: object) -> str:
+    """`normalize`, then undo teencode/typos and write spoken amounts with digits."""
+    norm = normalize(text)  # type: ignore[arg-type]
+    norm = _TEENCODE_RE.sub(lambda m: _TEENCODE[m.group(0)], norm)
+    norm = _SPACED_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", "."), norm)
+    norm = _WORD_MONEY_RE.sub(
+        lambda m: f"{_number_word_value(m.group('w'))} {m.group('unit')}", norm
+    )
+    return _WORD_TAIL_RE.sub(lambda m: f"{m.group('unit')} {_DIGIT_WORDS[m.group('w')]}", norm)
+
+
+# --- places -------------------------------------------------------------------------------
+
+_PROVINCES = (
+    "an giang|ba ria vung tau|vung tau|bac giang|bac kan|bac can|bac lieu|bac ninh|ben tre"
+    "|binh dinh|binh duong|binh phuoc|binh thuan|ca mau|can tho|cao bang|da nang|dak lak"
+    "|dac lac|daklak|dak nong|dien bien|dong nai|dong thap|gia lai|ha giang|ha nam|ha noi"
+    "|ha tinh|hai duong|hai phong|hau giang|hoa binh|hung yen|khanh hoa|kien giang|kon tum"
+    "|lai chau|lam dong|lang son|lao cai|long an|nam dinh|nghe an|ninh binh|ninh thuan"
+    "|phu tho|phu yen|quang binh|quang nam|quang ngai|quang ninh|quang tri|soc trang|son la"
+    "|tay ninh|thai binh|thai nguyen|thanh hoa|thua thien hue|hue|tien giang|tra vinh"
+    "|tuyen quang|vinh long|vinh phuc|yen bai|ho chi minh|tp hcm|tphcm|hcm|sai gon"
+    # towns and districts of An Giang people name instead of the province
+    "|long xuyen|chau doc|tan chau|cho moi|an phu|tinh bien|tri ton|chau phu|thoai son|phu tan"
+)
+_PLACE_ALIASES = {
+    "vung tau": "bariavungtau", "bac can": "backan", "dac lac": "daklak", "dak lak": "daklak",
+    "hue": "thuathienhue", "tp hcm": "hochiminh", "tphcm": "hochiminh", "hcm": "hochiminh",
+    "sai gon": "hochiminh",
+}
+# Towns and districts, with the province they belong to.
+_PLACE_PARENT = {
+    town: "angiang"
+    for town in ("longxuyen", "chaudoc", "tanchau", "chomoi", "anphu", "tinhbien", "triton",
+                 "chauphu", "thoaison", "phutan")
+}
+_PLACE_RE = re.compile(
+    rf"\b(?:(?:o|tai|song o|nha o|que|que o|thuoc|tinh|tp|thanh pho|thi xa|huyen)\s)*"
+    rf"(?P<place>{_PROVINCES})\b",
+    _A,
+)
+_PLACE_PREFIX_RE = re.compile(r"^(?:tinh|thanh pho|tp|huyen|thi xa|xa|quan)\s", _A)
+
+
+def _place_from(name: str) -> str:
+    return _PLACE_ALIASES.get(name, name.replace(" ", ""))
+
+
+def place_within(place: str | None, area: str | None) -> bool:
+    """True when the place key `place` is the area `area` or lies inside it (a town of it)."""
+    if place is None or area is None:
+        return False
+    return place == area or _PLACE_PARENT.get(place) == area
+
+
+def place_key(text: str) -> str | None:
+    """A short key for the province named in `text` ("Tỉnh An Giang" -> "angiang"), or None.
+
+    Campaign areas and questions go through the same function, so "ở An Giang", "an giang"
+    and "Tỉnh An Giang" all meet on one key (also used in button payloads: short, ASCII).
+    """
+    try:
+        norm = _PLACE_PREFIX_RE.sub("", _words(_prepare(text)))
+        m = _PLACE_RE.search(norm)
+        return None if m is None else _place_from(m.group("place"))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# --- clauses about the household --------------------------------------------------------------
+
+# "2 người có thẻ hộ nghèo rồi", "1 đứa đã có bhyt học sinh": members already covered.
+_COVERED_RE = re.compile(
+    rf"(?:{_COUNT_DIGITS}|\b(?P<word>{_NUMBER_WORD}))\s?"
+    r"(?:nguoi|ng|dua|chau|be|thanh vien|tv|dua con|con)?\s?(?:thi |do |la )?"
+    r"(?P<already>(?:da |duoc |dang |van )?)(?:co|huong|duoc cap|cap|dong) (?:the|bhyt|bao hiem|bh)\b"
+    r"(?P<tail>[a-z ]{0,40}?)(?:\b(?P<roi>roi|r)\b|(?=[,.;:!?]|$|\s(?:mua|con lai|thi|nen|gio|muon|can mua|dong|tinh)\b))",
+    _A,
+)
+_CARD_KIND_RE = re.compile(
+    r"\b(?:ngheo|hoc sinh|sinh vien|huu|cong ty|co quan|khac|rieng|mien phi|tre em|chinh sach"
+    r"|quan doi|cong an|bhyt|bao tro|dtts|dan toc)\b",
+    _A,
+)
+_LOOSE_COVERED_RE = re.compile(r"\bda co (?:the|bhyt)\b|\bco (?:the|bhyt) roi\b", _A)
+_HOUSEHOLD_TOTAL_RE = re.compile(
+    r"\b(?:nha|gia dinh|ho|hgd|ca nha|tong|tat ca|nha co|ho co)\b[a-z ]{0,12}$", _A
+)
+_REST_RE = re.compile(r"\bcon lai\b|\bnhung nguoi kia\b|\bso con lai\b", _A)
+_ADULTS_RE = re.compile(
+    r"(?:(?<![\d.,])(?P<digits>\d)\s?|\b(?P<word>hai)\s)?\b(?:vo chong|ong ba|bo me|ba me|cha me)\b",
+    _A,
+)
+_KIDS_RE = re.compile(
+    rf"(?:{_COUNT_DIGITS}\s?|{_COUNT_WORD}\s)"
+    r"(?:dua nho|dua con|dua|chau nho|chau|be|con nho|con|tre nho|tre con|tre)(?![a-z])",
+    _A,
+)
+_AGE_RE = re.compile(r"(?<![\d.,])(?P<age>\d{1,3})\s?tuoi\b", _A)
+_CHILD_WORD_RE = re.compile(r"\b(?:con|be|chau|tre|em be|dua)\b", _A)
+_FREE_CHILD_AGE = 6
+_GRADE_RE = re.compile(r"\blop \d{1,2}\b|\b(?:sinh vien|sv) nam (?:\d|thu \d)\b", _A)
+_ONCE_RE = re.compile(r"(?<![\d.,])(?:1|mot) lan\b", _A)
+_UNDER_SIX_RE = re.compile(r"\bduoi (?:6|sau)(?: tuoi)?\b", _A)
+
+# Insurance the bot does not quote.
+_OFF_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("nhan_tho", _re(
+        r"\bnhan tho\b|\bprudential\b|\bmanulife\b|\baia\b|\bdai ?ichi\b|\bgenerali\b"
+        r"|\bfwd\b|\bbao hiem (?:suc khoe )?tu nhan\b|\bbao hiem giao duc\b"
+    )),
+    ("bat_buoc", _re(
+        r"\b(?:bhxh|bh xh|bao hiem xa hoi|bh|bao hiem) bat buoc\b"
+        r"|\bcong ty (?:dong|dang ky|tru) (?:bhxh|bao hiem)\b"
+    )),
+    ("xe", _re(
+        r"\b(?:bao hiem|bh) (?:cho )?(?:xe|o to|oto|xe may|trach nhiem dan su|tnds)\b"
+        r"|\btnds\b|\bxe may\b|\bo to\b|\boto\b"
+    )),
+    ("that_nghiep", _re(r"\bthat nghiep\b|\bbhtn\b")),
+)
+_OFF_TOPIC_LABELS = {
+    "nhan_tho": "bảo hiểm nhân thọ", "bat_buoc": "BHXH bắt buộc", "xe": "bảo hiểm xe",
+    "that_nghiep": "bảo hiểm thất nghiệp",
+}
+_DIGITS_RE = re.compile(r"\d+(?:[.,/-]\d+)*", _A)
 
 
 # --- intent -------------------------------------------------------------------------------
@@ -584,8 +882,16 @@ _HOUSEHOLD_RE = _re(
 _GENERIC_INSURANCE_RE = _re(r"\bbao hiem\b|\bbh\b")
 _BHYT_ONLY_GROUPS = frozenset(
     {"hoc_sinh", "tre_em_duoi_6", "y_te_thon", "nong_lam_ngu_diem", "bao_tro_xa_hoi",
-     "dtts_vung_kho"}
+     "dtts_vung_kho", "dtts_vung_thoat_kho", "huu_tri_xa_hoi", "nguoi_75_tuat", "dan_quan",
+     "nan_nhan_mua_ban_nguoi"}
 )
+# How a BHYT-only group named in a voluntary-BHXH question is shown as "not used".
+_BHYT_ONLY_LABELS = {
+    "hoc_sinh": "học sinh, sinh viên", "tre_em_duoi_6": "trẻ em dưới 6 tuổi",
+    "y_te_thon": "y tế thôn", "nong_lam_ngu_diem": "hộ nông, lâm, ngư, diêm nghiệp",
+    "bao_tro_xa_hoi": "bảo trợ xã hội", "dan_quan": "dân quân",
+}
+_BUY_RE = _re(r"mua|dong|the|bao nhieu|het")
 _HELP_RE = _re(r"\b(?:help|giup|tro giup|huong dan|cach dung|menu)\b")
 _QUESTION_MARKS_RE = re.compile(r"[?\s]+")
 _GREETING_RE = _re(r"\b(?:xin chao|chao|hello|helo|hi|hey|alo|a lo|allo)\b")
@@ -596,7 +902,7 @@ def _first_pos(pattern: re.Pattern[str], words: str) -> int | None:
     return None if m is None else m.start()
 
 
-def _insurance_intent(words: str, has_amount: bool, members: int | None) -> Intent | None:
+def _insurance_intent(words: str, has_amount: bool, members: int | None, household: bool) -> Intent | None:
     """BHYT or voluntary BHXH, or None; when both are named, the one named first wins."""
     bhyt_at = _first_pos(_BHYT_RE, words)
     voluntary_at = _first_pos(_BHXH_VOLUNTARY_RE, words)
@@ -606,17 +912,21 @@ def _insurance_intent(words: str, has_amount: bool, members: int | None) -> Inte
         return _bhyt_kind(words)
     if has_amount and _BHXH_WEAK_RE.search(words):
         return Intent.BHXH_VOLUNTARY
-    if _HOUSEHOLD_RE.search(words):
+    if _HOUSEHOLD_RE.search(words) or household:
         return _bhyt_kind(words)
     if _bhyt_group(words) in _BHYT_ONLY_GROUPS:
         return Intent.BHYT_SUPPORTED
-    if members is not None and _GENERIC_INSURANCE_RE.search(words):
+    if members is not None and (_GENERIC_INSURANCE_RE.search(words) or _BUY_RE.search(words)):
         return Intent.BHYT_HOUSEHOLD
+    if _BHXH_WEAK_RE.search(words) and (_ETHNIC_RE.search(words) or _ISLAND_RE.search(words)):
+        return Intent.BHXH_VOLUNTARY
     return None
 
 
 def _bhyt_kind(words: str) -> Intent:
-    return Intent.BHYT_SUPPORTED if _bhyt_group(words) else Intent.BHYT_HOUSEHOLD
+    if _bhyt_group(words) or _ETHNIC_RE.search(words) or _STATE_SUPPORT_RE.search(words):
+        return Intent.BHYT_SUPPORTED
+    return Intent.BHYT_HOUSEHOLD
 
 
 def _chat_intent(norm: str, words: str) -> Intent:
@@ -629,40 +939,186 @@ def _chat_intent(norm: str, words: str) -> Intent:
     return Intent.UNKNOWN
 
 
-def _parse(text: str) -> Question:
-    norm = normalize(text)
-    on = _first_date(norm)
-    plain = _without_dates(norm)
-    words = _words(plain)
-    amount = _first_amount(plain)
-    members = _members(plain)
-    intent = _insurance_intent(words, amount is not None, members)
+class _Reading:
+    """The spans of the text a parse used, and what it found but could not use."""
+
+    def __init__(self) -> None:
+        self.used: list[_Span] = []
+        self.unused: list[str] = []
+
+    def use(self, span: _Span | None) -> None:
+        if span is not None:
+            self.used.append(span)
+
+    def covers(self, span: _Span) -> bool:
+        return any(s <= span[0] and span[1] <= e for s, e in self.used)
+
+
+def _covered_clause(plain: str) -> tuple[int, _Span, bool] | None:
+    """Members said to have a card already: (count, span, explicit). Explicit means the
+    clause is unmistakable ("đã có thẻ", "... rồi", or names the card's group)."""
+    for m in _COVERED_RE.finditer(plain):
+        count = _count_value(m.group("digits"), m.group("word"))
+        if not count:
+            continue
+        explicit = bool(m.group("already").strip() or m.group("roi") or _CARD_KIND_RE.search(m.group("tail")))
+        if explicit:
+            return count, m.span(), True
+    return None
+
+
+def _parse(text: str, today: date | None) -> Question:
+    norm = _prepare(text)
+    reading = _Reading()
+    dates = _date_candidates(norm, today)
+    on: date | None = None
+    for start, end, value in dates:
+        if on is None and value is not None:
+            on = value
+            reading.use((start, end))
+        else:
+            reading.unused.append(norm[start:end].strip())
+    plain = _blank(norm, [(s, e) for s, e, _ in dates])
+
+    # clauses about who is insured, read first and blanked so their numbers and group words
+    # ("2 người có thẻ hộ nghèo rồi") are not read as the household size or the group
+    clauses: list[_Span] = []
+    covered_found = _covered_clause(plain)
+    if covered_found is not None:
+        clauses.append(covered_found[1])
+    # "ông bà với vợ chồng tôi": every couple named counts (two people each, or as many as said)
+    adults_ms = list(_ADULTS_RE.finditer(plain))
+    adults = None
+    for adults_m in adults_ms:
+        adults = (adults or 0) + (int(adults_m.group("digits")) if adults_m.group("digits") else 2)
+        clauses.append(adults_m.span())
+    kids_m = _KIDS_RE.search(_blank(plain, clauses))
+    kids = _count_value(kids_m.group("digits"), kids_m.group("word")) if kids_m else None
+    if kids_m is not None:
+        clauses.append(kids_m.span())
+    age_m = _AGE_RE.search(plain)
+    place_m = _PLACE_RE.search(_blank(plain, clauses))
+    area = _place_from(place_m.group("place")) if place_m else None
+    if place_m is not None:
+        clauses.append(place_m.span())
+        reading.use(place_m.span())
+    rest = _blank(plain, clauses)
+    words = _words(rest)
+
+    amount_found = _amount_match(rest)
+    members_found = _members_match(rest)
+    members = members_found[0] if members_found else None
+    household_clause = covered_found is not None or adults is not None or kids is not None
+    off_topic = _first_key(words, _OFF_TOPICS)
+    explicit = _BHYT_RE.search(words) or _BHXH_VOLUNTARY_RE.search(words)
+    if off_topic is not None and not explicit:
+        return Question(intent=Intent.OFF_TOPIC, topic=off_topic)
+    free_child = (
+        age_m is not None and int(age_m.group("age")) < _FREE_CHILD_AGE
+        and _CHILD_WORD_RE.search(words) is not None
+        and members is None and adults is None and kids is None
+    )
+    intent = _insurance_intent(words, amount_found is not None, members, household_clause)
+    if free_child and intent in (None, Intent.BHYT_HOUSEHOLD, Intent.BHYT_SUPPORTED):
+        intent = Intent.BHYT_SUPPORTED
     if intent is None:
-        intent = _chat_intent(norm, words)
+        return Question(intent=_chat_intent(norm, words), on=on)
+    if off_topic is not None:
+        reading.unused.append(_OFF_TOPIC_LABELS[off_topic])
+
     voluntary = intent == Intent.BHXH_VOLUNTARY
+    months_found = _months_match(rest, allow_monthly=voluntary)
+    if months_found is not None:
+        reading.use(months_found[1])
+        for m in _ONCE_RE.finditer(rest):  # "đóng 1 lần 12 tháng": the payment mode
+            reading.use(m.span())
+    if intent == Intent.BHYT_SUPPORTED and members == 1 and members_found is not None:
+        reading.use(members_found[1])  # "cho 1 người": a supported card is for one person
+    group: str | None = None
+    ethnic = _ETHNIC_RE.search(words) is not None
+    covered: int | None = None
+    children: int | None = None
     if voluntary:
         group = _first_key(words, _BHXH_GROUPS)
+        if amount_found is not None:
+            reading.use(amount_found[1])
+        for key, pattern in _BHYT_FREE_BEFORE_AREA + _BHYT_AFTER_AREA:
+            if key in _BHYT_ONLY_GROUPS and not key.startswith("dtts") and pattern.search(words):
+                reading.unused.append(_BHYT_ONLY_LABELS.get(key, "nhóm của BHYT"))
     elif intent == Intent.BHYT_SUPPORTED:
-        group = _bhyt_group(words)
-    else:
-        group = None
+        group = "tre_em_duoi_6" if free_child else _bhyt_group(words)
+        if free_child or group == "nguoi_75_tuat":
+            reading.use(age_m.span() if age_m else None)
+        if group == "hoc_sinh":  # "học sinh lớp 10", "sinh viên năm 3": the same group
+            for m in _GRADE_RE.finditer(rest):
+                reading.use(m.span())
+        if group == "tre_em_duoi_6":
+            for m in _UNDER_SIX_RE.finditer(plain):
+                reading.use(m.span())
+    if not voluntary and _ISLAND_RE.search(words):
+        reading.unused.append("xã đảo, đặc khu")  # a voluntary-BHXH group only
+    if intent == Intent.BHYT_HOUSEHOLD:
+        if members_found is not None:
+            reading.use(members_found[1])
+        if adults is not None:
+            for adults_m in adults_ms:
+                reading.use(adults_m.span())
+            if members is None:
+                members = adults + (kids or 0)
+        if kids_m is not None:
+            reading.use(kids_m.span())
+            children = kids
+        if covered_found is not None:
+            count, span, _ = covered_found
+            before = rest[: members_found[1][0]] if members_found else ""
+            total_phrase = _HOUSEHOLD_TOTAL_RE.search(before) is not None or _REST_RE.search(words)
+            if members is None or (total_phrase and count < members):
+                reading.use(span)
+                covered = count
+                members = None if members is None else members - count
+                if members is not None and members_found is not None:
+                    # "... mua cho 3 người còn lại": a restatement of the rest, consistent
+                    after = _blank(rest, [(0, members_found[1][1])])
+                    again = _members_match(after)
+                    if again is not None and again[0] == members:
+                        reading.use(again[1])
+            else:
+                reading.unused.append(f"{count} người đã có thẻ")
+                reading.use(span)  # reported as a clause, not again as a stray number
+    elif covered_found is not None:
+        reading.unused.append(f"{covered_found[0]} người đã có thẻ")
+        reading.use(covered_found[1])
+    if covered_found is None and _LOOSE_COVERED_RE.search(words):
+        reading.unused.append("người đã có thẻ")
+    for m in _DIGITS_RE.finditer(plain):
+        if not reading.covers(m.span()):
+            reading.unused.append(m.group(0))
     return Question(
         intent=intent,
-        members=members,
-        months=_months(plain, allow_monthly=voluntary),
-        income=amount if voluntary else None,
+        members=members if intent == Intent.BHYT_HOUSEHOLD else None,
+        months=months_found[0] if months_found else None,
+        income=amount_found[0] if voluntary and amount_found else None,
         group=group,
         on=on,
+        covered=covered,
+        children=children,
+        adults=adults if children else None,
+        area=area,
+        ethnic=ethnic and group is None and intent == Intent.BHYT_SUPPORTED,
+        unused=tuple(dict.fromkeys(reading.unused)),
     )
 
 
-def parse_question(text: str) -> Question:
+def parse_question(text: str, today: date | None = None) -> Question:
     """Everything a free-text cost question states; values it does not state stay None.
 
     `income` is set only for voluntary BHXH and `group` only for BHYT_SUPPORTED / voluntary
     BHXH (the two key sets differ). "Hằng tháng" means 1 month only for voluntary BHXH.
+    `today` resolves "tháng 7 năm nay"; without it such dates are reported as unused.
+    Whatever number, date or clause the text holds but the question does not use is listed
+    in `unused`, so a caller never answers a different question in silence.
     """
     try:
-        return _parse(text)
+        return _parse(text, today)
     except Exception:  # noqa: BLE001 - a stranger's message must never crash the bot
         return Question(intent=Intent.UNKNOWN)

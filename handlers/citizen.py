@@ -26,6 +26,7 @@ from bot.dialogue import (
     Choice,
     CostDialogue,
     CostDraft,
+    OffTopic,
     Outcome,
     Scheme,
     Stop,
@@ -57,29 +58,37 @@ def choices_keyboard(choices: list[Choice]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def after_answer_keyboard(draft: CostDraft) -> InlineKeyboardMarkup:
+def after_answer_keyboard(draft: CostDraft, answer: Answer | None = None) -> InlineKeyboardMarkup:
+    """Again / the other scheme / my cards; and, when a campaign's co-funding would apply in
+    its area, a first row that recomputes for a person living there."""
     again = CostDraft(scheme=draft.scheme, on=draft.on)
     if draft.scheme == Scheme.BHXH_VOLUNTARY:
         other = (replies.MENU_BUTTONS[0][0], "m:hgd")
     else:
         other = (replies.MENU_BUTTONS[1][0], "m:tn")
     cards_label, cards_data = replies.MY_CARDS_BUTTON
-    return InlineKeyboardMarkup(
+    rows = [
         [
-            [
-                InlineKeyboardButton(replies.ANSWER_AGAIN, callback_data=again.encode()),
-                InlineKeyboardButton(other[0], callback_data=other[1]),
-            ],
-            [InlineKeyboardButton(cards_label, callback_data=cards_data)],
-        ]
-    )
+            InlineKeyboardButton(replies.ANSWER_AGAIN, callback_data=again.encode()),
+            InlineKeyboardButton(other[0], callback_data=other[1]),
+        ],
+        [InlineKeyboardButton(cards_label, callback_data=cards_data)],
+    ]
+    area_label = replies.campaign_area_button(answer) if answer is not None else None
+    if area_label and answer is not None and answer.hint is not None:
+        rows.insert(0, [InlineKeyboardButton(area_label, callback_data=answer.hint.draft.encode())])
+    return InlineKeyboardMarkup(rows)
 
 
-async def send_outcome(update: Update, context: BotContext, outcome: Outcome) -> None:
+async def send_outcome(update: Update, context: BotContext, outcome: Outcome | OffTopic) -> None:
     """Render one dialogue step and remember what is being asked, if anything."""
     chat = update.effective_chat
     assert chat is not None
     user_data: dict[str, Any] = context.user_data  # type: ignore[assignment]
+    if isinstance(outcome, OffTopic):
+        user_data.pop(PENDING_KEY, None)
+        await context.bot.send_message(chat.id, replies.off_topic_text(outcome), reply_markup=menu_keyboard())
+        return
     if isinstance(outcome, Ask):
         rates = context.services.rates.at(outcome.draft.on or context.services.today())
         user_data[PENDING_KEY] = {"draft": outcome.draft.encode(), "asking": outcome.field}
@@ -90,7 +99,7 @@ async def send_outcome(update: Update, context: BotContext, outcome: Outcome) ->
     user_data.pop(PENDING_KEY, None)
     if isinstance(outcome, Answer):
         await context.bot.send_message(
-            chat.id, replies.answer_text(outcome), reply_markup=after_answer_keyboard(outcome.draft)
+            chat.id, replies.answer_text(outcome), reply_markup=after_answer_keyboard(outcome.draft, outcome)
         )
     elif isinstance(outcome, Stop):
         await context.bot.send_message(chat.id, replies.stop_text(outcome), reply_markup=menu_keyboard())
@@ -130,14 +139,24 @@ async def _command_with_text(
     update: Update, context: BotContext, prefix: str, scheme: Scheme
 ) -> None:
     rest = " ".join(context.args or [])
-    draft = None
+    today = context.services.today()
     if rest:
-        draft = draft_from_question(textparse.parse_question(f"{prefix} {rest}"))
-    if draft is None:
-        draft = CostDraft(scheme=scheme)
-    elif scheme == Scheme.BHYT and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.members is None:
-        draft = draft.with_(scheme=Scheme.BHYT)
-    await advance(update, context, draft)
+        question = textparse.parse_question(f"{prefix} {rest}", today)
+        draft = draft_from_question(question)
+        plain_household = (
+            draft is not None and not question.unused and not question.children
+            and scheme == Scheme.BHYT and draft.scheme == Scheme.BHYT_HOUSEHOLD
+            and draft.members is None
+        )
+        if draft is not None and not plain_household:
+            outcome = dialogue(context).respond(question, today)
+            if outcome is not None:
+                await send_outcome(update, context, outcome)
+                return
+        if plain_household and draft is not None:
+            await advance(update, context, draft.with_(scheme=Scheme.BHYT))
+            return
+    await advance(update, context, CostDraft(scheme=scheme))
 
 
 # --- free text ------------------------------------------------------------------------------
@@ -148,10 +167,11 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text
-    question = textparse.parse_question(text)
-    draft = draft_from_question(question)
-    if draft is not None:
-        await advance(update, context, draft)
+    today = context.services.today()
+    question = textparse.parse_question(text, today)
+    outcome = dialogue(context).respond(question, today)
+    if outcome is not None:
+        await send_outcome(update, context, outcome)
         return
     pending = (context.user_data or {}).get(PENDING_KEY)
     if pending:

@@ -43,3 +43,38 @@ def test_a_bad_campaign_row_is_refused_naming_it(tmp_path: Path, extra: str) -> 
     )
     with pytest.raises(CampaignsError, match="campaign"):
         CampaignBook.load(path)
+
+
+def test_cofunding_applies_only_in_the_campaigns_area() -> None:
+    """Seed 000's co-funding is An Giang's: a person from elsewhere gets the legal figure, one
+    who did not say where is asked (None), never assumed to live there."""
+    campaign = CampaignBook.load().by_code("AG-2024-11")
+    assert campaign is not None and campaign.area_key == "angiang"
+    assert campaign.applies_in("angiang") is True
+    assert campaign.applies_in("longxuyen") is True  # a city of An Giang
+    assert campaign.applies_in("camau") is False
+    assert campaign.applies_in(None) is None
+
+
+def test_a_campaign_without_an_area_applies_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "campaigns.toml"
+    path.write_text(
+        '[[campaign]]\ncode = "X"\nname = "X"\nstart = 2024-11-01\nend = 2024-11-30\nsource = "s"\n',
+        encoding="utf-8",
+    )
+    (campaign,) = CampaignBook.load(path).campaigns
+    assert campaign.area_key is None
+    assert campaign.applies_in(None) is True and campaign.applies_in("camau") is True
+
+
+def test_an_area_the_bot_cannot_recognise_is_refused_when_it_has_cofunding(tmp_path: Path) -> None:
+    path = tmp_path / "campaigns.toml"
+    path.write_text(
+        '[[campaign]]\ncode = "X"\nname = "X"\nstart = 2024-11-01\nend = 2024-11-30\nsource = "s"\n'
+        'area = "Vùng Đất Hứa"\n'
+        '[[campaign.cofunding]]\nscheme = "bhyt_supported"\ngroup = "can_ngheo"\nmonths = 3\n'
+        'person_pays = 1000\nremainder_funder = "r"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CampaignsError, match="campaign row 1 \\(code X\\).*Vùng Đất Hứa"):
+        CampaignBook.load(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import pytest
@@ -16,6 +17,8 @@ from tests.conftest import ADMIN_ID, TZ, BotHarness
 pytestmark = pytest.mark.asyncio
 
 _next_user = iter(range(10_000, 99_999))
+# A figure in a reply: "94.770 đ", "20.000 đ".
+AMOUNT = re.compile(r"\d[\d.]* đ")
 
 
 def new_user(emulator: BotApiEmulator, name: str = "Lan"):
@@ -128,7 +131,7 @@ COMPLETE_PHRASINGS = [
     ("bhyt hộ gia đình 3 người 12 tháng ngày 10/03/2025", "Tổng: 2.906.280 đ"),
     ("bhyt ho gia dinh 1 nguoi 12 thang ngay 10/03/2025", "Tổng: 1.263.600 đ"),
     ("bhxh tu nguyen 1,5tr ho ngheo hang thang ngay 20/05/2025", "Bạn đóng: 231.000 đ/tháng"),
-    ("bhyt dtts 3 thang ngay 05/11/2024", "Bạn đóng: 20.000 đ"),
+    ("bhyt dtts xã đã thoát khó ở An Giang 3 thang ngay 05/11/2024", "Bạn đóng: 20.000 đ"),
 ]
 
 
@@ -138,6 +141,84 @@ async def test_free_text_phrasings_answer_at_once(
 ) -> None:
     reply = await new_user(emulator).ask(text)
     assert expected in reply.plain_text, reply.plain_text
+
+
+async def test_ethnic_card_asks_the_commune_then_campaign_cofunding_only_in_its_area(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    """DOMAIN §4 example 4, reached the way a person would: the commune decides free vs 70 %,
+    and the seed-000 co-funding applies only to people of An Giang."""
+    user = new_user(emulator)
+    ask = await user.ask("bhyt dtts 3 thang ngay 05/11/2024")
+    assert "Mình hiểu" in ask.plain_text and not AMOUNT.search(ask.plain_text)
+    assert ask.button_texts == [
+        "DTTS ở xã ra khỏi vùng khó khăn (70%)", "DTTS vùng khó khăn (miễn phí)", "Không thuộc các nhóm này",
+    ]
+    await user.press("DTTS ở xã ra khỏi vùng khó khăn (70%)")
+    (legal,) = await user.replies()
+    text = legal.plain_text
+    # no area said: the legal figure (315.900 − 221.130), and a note naming the campaign's area
+    assert "Bạn đóng: 94.770 đ" in text and "20.000 đ" in text and "Tỉnh An Giang" in text
+    assert "Tính cho: BHYT · DTTS ở xã ra khỏi vùng khó khăn · 3 tháng · ngày 05/11/2024" in text
+    assert legal.button_texts[0] == "📍 Tôi ở Tỉnh An Giang"
+    await user.press("📍 Tôi ở Tỉnh An Giang")
+    (cofunded,) = await user.replies()
+    text = cofunded.plain_text
+    assert "Mức đóng đầy đủ: 315.900 đ" in text
+    assert "hỗ trợ 70%: −221.130 đ" in text
+    assert "Cơ quan BHXH hỗ trợ: −60.000 đ" in text
+    assert "UBND cấp xã hoặc mạnh thường quân hỗ trợ: −14.770 đ" in text
+    assert "Bạn đóng: 20.000 đ" in text
+    assert "ở Tỉnh An Giang" in text
+    assert all(len(b.callback_data.encode()) < 64 for row in cofunded.buttons for b in row if b.callback_data)
+
+
+async def test_campaign_cofunding_does_not_apply_elsewhere(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("bhyt dtts thoát khó ở Cà Mau 3 tháng ngày 05/11/2024")
+    assert "Bạn đóng: 94.770 đ" in reply.plain_text
+    assert "20.000" not in reply.plain_text and "An Giang" not in reply.plain_text
+
+
+async def test_off_topic_insurance_gets_no_figure_and_no_household_question(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    reply = await new_user(emulator).ask("bảo hiểm nhân thọ cho 3 người 12 tháng bao nhiêu")
+    assert "không tính" in reply.plain_text and "nhân thọ" in reply.plain_text
+    assert "mấy người" not in reply.plain_text and not AMOUNT.search(reply.plain_text)
+    assert "🏥 BHYT hộ gia đình" in reply.button_texts
+
+
+async def test_unused_number_is_shown_and_asked_then_confirmed(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt hộ gia đình 5 người 12 tháng 15")
+    assert "Mình hiểu: BHYT hộ gia đình · 5 người · 12 tháng." in ask.plain_text
+    assert "“15”" in ask.plain_text and "Tổng" not in ask.plain_text
+    assert ask.button_texts == ["✅ Đúng, tính như vậy", "✏️ Hỏi lại từ đầu"]
+    await user.press("✅ Đúng, tính như vậy")
+    (answer,) = await user.replies()
+    # 1.366.200 + 956.340 + 819.720 + 683.100 + 546.480
+    assert "Tổng: 4.371.840 đ" in answer.plain_text
+
+
+async def test_household_with_covered_members_counts_only_the_rest(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask(
+        "nhà 6 người, 2 người có thẻ hộ nghèo rồi, mua cho mấy người còn lại 6 tháng"
+    )
+    text = reply.plain_text
+    assert "Tính cho: BHYT hộ gia đình · 4 người (2 người đã có thẻ khác không tính) · 6 tháng" in text
+    # (113.850 + 79.695 + 68.310 + 56.925) × 6
+    assert "Tổng: 1.912.680 đ" in text
+
+
+async def test_children_in_the_household_are_asked_about(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("2 vợ chồng với 3 đứa nhỏ mua bhyt 12 tháng")
+    assert "Mình hiểu" in ask.plain_text and "3 cháu" in ask.plain_text and "Tổng" not in ask.plain_text
+    assert ask.button_texts == ["Chỉ tính 2 người lớn", "Tính cả 5 người"]
+    await user.press("Chỉ tính 2 người lớn")
+    (answer,) = await user.replies()
+    assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
+    assert "3 người đã có thẻ khác không tính" in answer.plain_text
 
 
 async def test_household_follow_up_asks_for_the_period_with_buttons(harness: BotHarness, emulator: BotApiEmulator) -> None:
@@ -296,3 +377,19 @@ async def test_each_role_sees_its_own_command_menu(harness: BotHarness, emulator
     default_menu = [c.command for c in await bot.get_my_commands()]
     assert {"bhyt", "bhxh", "hethan", "thamgia"} <= set(default_menu)
     assert "ghi" not in default_menu and "moi" not in default_menu
+
+
+async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    user = new_user(emulator)
+    ask = await user.ask("bhyt ho gia dinh 2 nguoi 12 thang, ma 79")
+    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“79”" in ask.plain_text
+    answer = await user.ask("đúng rồi")
+    assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
+    assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 2 người · 12 tháng · ngày 23/11/2026")
+
+
+async def test_a_message_full_of_stray_numbers_gets_a_short_question(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    reply = await new_user(emulator).ask("bhyt 3 người 12 tháng " + " ".join(str(n) for n in range(20, 120)))
+    assert "Mình hiểu: BHYT hộ gia đình · 3 người · 12 tháng." in reply.plain_text
+    assert "“20”, “21”, “22”, “23”, …" in reply.plain_text
+    assert len(reply.plain_text) < 600 and "Tổng" not in reply.plain_text

@@ -67,7 +67,13 @@ async def test_minimum_income_answer_on_2027_01_01(
 async def test_ethnic_minority_left_commune_answer_carries_the_36_month_caveat(
     harness: BotHarness, emulator: BotApiEmulator
 ) -> None:
-    reply = await new_user(emulator).ask("bhyt dtts 3 thang")
+    user = new_user(emulator)
+    question = await user.ask("bhyt dtts 3 thang")
+    # Which commune case applies is asked, never guessed (free card vs 70 %).
+    assert "Xã của bạn thuộc trường hợp nào?" in question.plain_text
+    choice = next(label for label in question.button_texts if "ra khỏi vùng khó khăn" in label)
+    await user.press(choice)
+    (reply,) = await user.replies()
     text = reply.plain_text
     assert "Bạn đóng:" in text
     assert "36 tháng kể từ khi xã ra khỏi vùng" in text and "hỏi BHXH xã" in text

@@ -18,10 +18,12 @@ from bot.textparse import (
     parse_amount,
     parse_bhxh_group,
     parse_bhyt_group,
+    parse_date,
     parse_int_choice,
     parse_members,
     parse_months,
     parse_question,
+    place_key,
 )
 
 H = Intent.BHYT_HOUSEHOLD
@@ -160,7 +162,9 @@ QUESTIONS: list[tuple[str, Intent, int | None, int | None, int | None, str | Non
     ("bhyt cho sv 1 năm", S, None, 12, None, "hoc_sinh", None),
     ("bhyt hộ nông lâm ngư nghiệp có mức sống trung bình", S, None, None, None,
      "nong_lam_ngu_diem", None),
-    ("bhyt dan toc thieu so 3 thang", S, None, 3, None, "dtts_vung_thoat_kho", None),
+    # an ethnic minority is free or 70 % depending on the commune: no group until asked
+    ("bhyt dan toc thieu so 3 thang", S, None, 3, None, None, None),
+    ("bhyt dtts xã đã thoát khó 3 thang", S, None, 3, None, "dtts_vung_thoat_kho", None),
     ("bhyt dtts vùng đặc biệt khó khăn", S, None, None, None, "dtts_vung_kho", None),
     ("bhyt trẻ em dưới 6 tuổi", S, None, None, None, "tre_em_duoi_6", None),
     ("bhyt nhân viên y tế thôn bản 6 tháng", S, None, 6, None, "y_te_thon", None),
@@ -188,7 +192,7 @@ QUESTIONS: list[tuple[str, Intent, int | None, int | None, int | None, str | Non
     ("hi", Intent.GREETING, None, None, None, None, None),
     ("chào bạn, bhyt 3 người", H, 3, None, None, None, None),
     ("thời tiết hôm nay thế nào", Intent.UNKNOWN, None, None, None, None, None),
-    ("bhtn 2tr", Intent.UNKNOWN, None, None, None, None, None),  # unemployment insurance
+    ("bhtn 2tr", Intent.OFF_TOPIC, None, None, None, None, None),  # unemployment insurance
     ("", Intent.UNKNOWN, None, None, None, None, None),
     ("🙂🙂🙂", Intent.UNKNOWN, None, None, None, None, None),
 ]
@@ -208,9 +212,19 @@ def test_parse_question(
     group: str | None,
     on: date | None,
 ) -> None:
-    assert parse_question(text) == Question(
+    q = parse_question(text)
+    fields = {"intent", "members", "months", "income", "group", "on"}
+    assert q.model_dump(include=fields) == Question(
         intent=intent, members=members, months=months, income=income, group=group, on=on
-    )
+    ).model_dump(include=fields)
+    # nothing found in these questions is left unused, except where listed
+    assert q.unused == UNUSED_IN.get(text, ())
+
+
+# Questions of QUESTIONS holding something the parse cannot use: the dialogue must ask.
+UNUSED_IN: dict[str, tuple[str, ...]] = {
+    "bhyt 3 người 12 tháng 31/02/2026": ("31/02/2026",),
+}
 
 
 def test_question_is_frozen() -> None:
@@ -276,8 +290,8 @@ def test_parse_int_choice(text: str, expected: int | None) -> None:
         ("cận nghèo", "can_ngheo"), ("can ngheo", "can_ngheo"), ("hộ nghèo", "ngheo"),
         ("ho ngheo", "ngheo"), ("học sinh", "hoc_sinh"), ("sinh vien", "hoc_sinh"),
         ("hs", "hoc_sinh"), ("nông nghiệp mức sống trung bình", "nong_lam_ngu_diem"),
-        ("diêm nghiệp", "nong_lam_ngu_diem"), ("dân tộc thiểu số", "dtts_vung_thoat_kho"),
-        ("dtts", "dtts_vung_thoat_kho"), ("người dân tộc", "dtts_vung_thoat_kho"),
+        ("diêm nghiệp", "nong_lam_ngu_diem"), ("dân tộc thiểu số", None),
+        ("dtts", None), ("người dân tộc", None),  # free or 70 %: the commune decides, ask
         ("dtts xã đã thoát khỏi vùng khó khăn", "dtts_vung_thoat_kho"),
         ("dtts vùng khó khăn", "dtts_vung_kho"), ("y tế thôn", "y_te_thon"),
         ("cán bộ thôn", "y_te_thon"), ("trẻ em dưới 6 tuổi", "tre_em_duoi_6"),
@@ -363,3 +377,122 @@ def test_parsers_never_raise_on_near_miss_text(text: str) -> None:
     assert months is None or 1 <= months <= 120
     parse_members(text)
     parse_int_choice(text)
+
+
+# --- what citizens really type (issue 11) ---------------------------------------------------
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tính theo tháng 8/2024", date(2024, 8, 1)),
+        ("ngày 2 tháng 1 năm 2026", date(2026, 1, 2)),
+        ("10/10/25", date(2025, 10, 10)),
+        ("hồi đầu năm 2025", date(2025, 1, 1)),
+        ("từ tháng 7 năm nay", date(2026, 7, 1)),
+        ("cuối năm ngoái", date(2025, 12, 1)),
+        ("tháng 5 năm 2026", date(2026, 5, 1)),
+        ("31/02/2026", None),
+        ("năm 2025", None),  # a year alone is no date: the dialogue asks
+    ],
+)
+def test_parse_date_forms(text: str, expected: date | None) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+def test_relative_dates_need_today() -> None:
+    assert parse_date("từ tháng 7 năm nay") is None
+    assert parse_question("bhyt 3 người 12 tháng từ tháng 7 năm nay").unused == ("thang 7 nam nay",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4 triệu 2", 4_200_000), ("1 triệu 6", 1_600_000), ("hai triệu rưỡi", 2_500_000),
+        ("3 củ", 3_000_000), ("2.000.000 đ", 2_000_000), ("2 000 000", 2_000_000),
+        ("1tr5", 1_500_000), ("800k", 800_000), ("mười lăm triệu", 15_000_000),
+        ("2 triệu 500", 2_500_000), ("4 triệu 2, hộ nghèo", 4_200_000),
+        ("2 triệu 6 tháng", 2_000_000),  # "6 tháng" is the period, not 2,6 triệu
+    ],
+)
+def test_spoken_amounts(text: str, expected: int) -> None:
+    assert parse_amount(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "members", "covered"),
+    [
+        ("nhà 6 người, 2 người có thẻ hộ nghèo rồi, mua cho mấy người còn lại 6 tháng", 4, 2),
+        ("gia đình 5 người, 1 người đã có thẻ bhyt học sinh, mua bhyt cho số còn lại", 4, 1),
+        ("nhà có 4 người, 2 ng có bhyt công ty rồi, mua bhyt cho những người còn lại", 2, 2),
+    ],
+)
+def test_members_who_already_have_a_card_are_not_counted(text: str, members: int, covered: int) -> None:
+    q = parse_question(text, TODAY)
+    assert (q.intent, q.members, q.covered, q.unused) == (H, members, covered, ())
+
+
+def test_a_covered_clause_without_a_household_total_is_not_guessed() -> None:
+    q = parse_question("mua bhyt cho 4 người 12 tháng, 2 người có thẻ rồi", TODAY)
+    assert q.members == 4 and q.covered is None and q.unused == ("2 người đã có thẻ",)
+
+
+def test_children_are_reported_not_silently_counted() -> None:
+    q = parse_question("2 vợ chồng với 3 đứa nhỏ", TODAY)
+    assert (q.intent, q.members, q.children, q.adults) == (H, 5, 3, 2)
+
+
+@pytest.mark.parametrize("name", ["Ê Đê", "Chăm", "Khmer", "Tày", "H'Mông", "Gia Rai", "Xơ Đăng"])
+def test_ethnic_group_names(name: str) -> None:
+    assert parse_bhxh_group(f"tôi là người {name}") == "dtts"
+    q = parse_question(f"bhyt cho người {name} 3 tháng", TODAY)
+    assert (q.intent, q.group, q.ethnic) == (S, None, True)
+
+
+@pytest.mark.parametrize("text", ["tây ninh", "người thái bình", "xã đảo", "chăm chỉ"])
+def test_places_and_words_are_not_ethnic_groups(text: str) -> None:
+    assert parse_bhxh_group(text) != "dtts"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("bảo hiểm nhân thọ cho 3 người", "nhan_tho"), ("bhxh bắt buộc 6tr", "bat_buoc"),
+        ("bảo hiểm xe máy bao nhiêu", "xe"), ("bảo hiểm thất nghiệp", "that_nghiep"),
+    ],
+)
+def test_off_topic_insurance(text: str, topic: str) -> None:
+    q = parse_question(text, TODAY)
+    assert (q.intent, q.topic, q.members) == (Intent.OFF_TOPIC, topic, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("bhyt cận nghẹo", "can_ngheo"), ("bhyt hoc xinh", "hoc_sinh"), ("bhyt can ngeo", "can_ngheo"),
+        ("bhyt dân quân", "dan_quan"), ("bhyt người 75 tuổi hưởng tuất", "nguoi_75_tuat"),
+        ("bhyt hưu trí xã hội", "huu_tri_xa_hoi"), ("bhyt nạn nhân mua bán người", "nan_nhan_mua_ban_nguoi"),
+        ("con em 2 tuổi mua bhyt bn", "tre_em_duoi_6"),
+    ],
+)
+def test_groups_as_people_name_them(text: str, group: str) -> None:
+    q = parse_question(text, TODAY)
+    assert (q.intent, q.group, q.unused) == (S, group, ())
+
+
+def test_teencode() -> None:
+    q = parse_question("cho mk hoi bhyt 2 ng 6 th het bn", TODAY)
+    assert (q.intent, q.members, q.months) == (H, 2, 6)
+    assert parse_question("bhxh tn 2tr ko thuoc dien gi hang thang", TODAY).group == "khac"
+    assert parse_question("bhyt ko phai ho ngheo 3 nguoi 12 thang", TODAY).group is None
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("Tỉnh An Giang", "angiang"), ("ở an giang", "angiang"), ("TP Long Xuyên", "longxuyen"),
+     ("Cà Mau", "camau"), ("không biết", None)],
+)
+def test_place_key(text: str, key: str | None) -> None:
+    assert place_key(text) == key

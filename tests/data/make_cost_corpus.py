@@ -1,0 +1,304 @@
+"""Writes tests/data/cost_corpus.json: cost questions written the way citizens type them.
+
+Run by hand (``python tests/data/make_cost_corpus.py``) after editing; the tests read only the
+JSON. The expected figures come from the official tables typed below (DOMAIN §3.1-3.4: the
+monthly amounts per household member, the support shares, the voluntary-BHXH support per month),
+never from the bot's engine: a figure here is a table value times a number of months.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).with_name("cost_corpus.json")
+
+# Days the questions are asked on (the injected "today").
+NEW = "2026-11-23"  # base 2.530.000 đ, NĐ 188/2025 and NĐ 159/2025 in force
+OLD = "2025-03-10"  # base 2.340.000 đ, NĐ 146/2018 and NĐ 134/2015
+MID = "2025-09-15"  # base 2.340.000 đ, new support rules
+CAMPAIGN = "2024-11-05"  # base 2.340.000 đ, seed 000 campaign AG-2024-11 running
+
+# §3.2: monthly amount of the 1st, 2nd, 3rd, 4th, 5th+ household member, per base salary.
+HOUSEHOLD_MONTH = {
+    2_340_000: (105_300, 73_710, 63_180, 52_650, 42_120),
+    2_530_000: (113_850, 79_695, 68_310, 56_925, 45_540),
+}
+# §3.3: 4,5 % of the base a month (a supported card's full monthly amount).
+FULL_MONTH = {2_340_000: 105_300, 2_530_000: 113_850}
+BASE = {NEW: 2_530_000, OLD: 2_340_000, MID: 2_340_000, CAMPAIGN: 2_340_000}
+# §3.4: state support per month (share of 22 % x 1.500.000 = 330.000 đ).
+VOLUNTARY_SUPPORT_NEW = {"ngheo": 165_000, "xa_dao_dac_khu": 165_000, "can_ngheo": 132_000,
+                         "dtts": 99_000, "khac": 66_000}
+VOLUNTARY_SUPPORT_OLD = {"ngheo": 99_000, "can_ngheo": 82_500, "dtts": 33_000, "khac": 33_000}
+
+corpus: list[dict[str, Any]] = []
+
+
+def household_total(base: int, members: int, months: int) -> int:
+    ladder = HOUSEHOLD_MONTH[base]
+    return sum(ladder[min(i, 4)] for i in range(members)) * months
+
+
+def add(family: str, text: str, today: str, expect: str, **fields: Any) -> None:
+    corpus.append({"family": family, "text": text, "today": today, "expect": expect, **fields})
+
+
+def household(family: str, text: str, today: str, members: int, months: int, *,
+              base: int | None = None, on: str | None = None, covered: int | None = None) -> None:
+    total = household_total(base or BASE[today], members, months)
+    extra: dict[str, Any] = {"members": members, "months": months, "total": total}
+    if on:
+        extra["on"] = on
+    if covered:
+        extra["covered"] = covered
+    add(family, text, today, "answer", **extra)
+
+
+# 1. households, many spellings
+PLAIN = [
+    "bhyt hộ gia đình {n} người {m} tháng",
+    "bhyt ho gia dinh {n} nguoi {m} thang",
+    "mua bhyt cho {n} ng {m} th hết bn",
+    "thẻ bhyt cả nhà {n} khẩu {m} tháng",
+    "bh y tế hgd {n} thành viên {m}t",
+    "nhà mình {n} người mua bảo hiểm y tế {m} tháng hết bao nhiêu",
+    "BHYT {n} NGUOI {m} THANG",
+    "cho mik hỏi bhyt hộ gia đình {n} người đóng {m} tháng bao nhiêu ạ",
+]
+for template in PLAIN:
+    for n in (1, 2, 3, 4, 5, 6):
+        for m in (3, 6, 12):
+            household("household", template.format(n=n, m=m), NEW, n, m)
+for n in (1, 3, 6):
+    household("household", f"bhyt hộ gia đình {n} người cả năm", NEW, n, 12)
+    household("household", f"bhyt hộ gia đình {n} người nửa năm", NEW, n, 6)
+    household("household", f"bhyt ho gia dinh {n} nguoi 1 quy", NEW, n, 3)
+    household("household", f"bhyt hộ gia đình {n} người 12 tháng", OLD, n, 12)
+for n in (7, 8, 10):
+    household("household", f"bhyt hộ gia đình {n} người 12 tháng", NEW, n, 12)
+
+# people named instead of counted: a couple is two people
+for text, n, m in (("nhà có 2 ông bà già với vợ chồng tôi, mua bhyt 1 năm", 4, 12),
+                   ("mình muốn mua bhyt cho bố mẹ 12 tháng", 2, 12),
+                   ("bhyt cho 2 vợ chồng 12 tháng", 2, 12), ("vợ chồng tôi mua bhyt 6 tháng", 2, 6),
+                   ("mua bhyt cho ông bà với bố mẹ 3 tháng", 4, 3)):
+    household("household", text, NEW, n, m)
+
+# 2. households with members who already have a card
+COVERED = [
+    "nhà {t} người, {c} người có thẻ hộ nghèo rồi, mua cho mấy người còn lại {m} tháng",
+    "gia đình {t} người, {c} người đã có thẻ bhyt học sinh, mua bhyt cho số còn lại {m} tháng",
+    "nhà có {t} người, {c} ng có bhyt công ty rồi, mua bhyt {m} tháng cho những người còn lại",
+    "nha {t} nguoi, {c} nguoi co the huu roi, mua bhyt cho may nguoi con lai {m} thang",
+]
+for template in COVERED:
+    for t, c in ((6, 2), (5, 1), (4, 2), (7, 3), (3, 1)):
+        for m in (6, 12):
+            household("household_covered", template.format(t=t, c=c, m=m), NEW, t - c, m, covered=c)
+
+for t, c, m in ((5, 2, 12), (6, 1, 6), (4, 2, 3), (7, 2, 12)):
+    household("household_covered",
+              f"nhà {t} người trong đó {c} đứa có bhyt học sinh rồi, mua bhyt cho {t - c} người còn lại {m} tháng",
+              NEW, t - c, m, covered=c)
+    # the rest does not add up: asked, not guessed
+    add("unused_clause",
+        f"nhà {t} người trong đó {c} đứa có bhyt học sinh rồi, mua bhyt cho {t - c + 1} người còn lại {m} tháng",
+        NEW, "ask", says=["Mình hiểu", "chưa dùng"])
+
+# 3. households with children: under 6 / students have their own card, so the bot asks
+CHILDREN = [
+    ("2 vợ chồng với {k} đứa nhỏ mua bhyt {m} tháng", 2),
+    ("vợ chồng tôi và {k} con muốn mua bhyt hộ gia đình {m} tháng", 2),
+    ("bố mẹ với {k} bé, bhyt {m} tháng hết bn", 2),
+    ("2 vợ chồng và {k} cháu mua bảo hiểm y tế {m} tháng", 2),
+]
+for template, adults in CHILDREN:
+    for k in (1, 2, 3):
+        for m in (6, 12):
+            add("household_children", template.format(k=k, m=m), NEW, "ask",
+                says=["Mình hiểu", f"{k} cháu", "dưới 6 tuổi"])
+
+add("household_children", "bố mẹ và vợ chồng tôi với 2 đứa nhỏ bhyt 12 tháng", NEW, "ask",
+    says=["Mình hiểu", "6 người", "2 cháu"])
+
+# 4. dates in every common form
+DATES = [
+    ("tính theo tháng 8/2024", "2024-08-01", 2_340_000),
+    ("ngày 2 tháng 1 năm 2026", "2026-01-02", 2_340_000),
+    ("10/10/25", "2025-10-10", 2_340_000),
+    ("hồi đầu năm 2025", "2025-01-01", 2_340_000),
+    ("từ tháng 7 năm nay", "2026-07-01", 2_530_000),
+    ("ngày 15/03/2025", "2025-03-15", 2_340_000),
+    ("tháng 5 năm 2026", "2026-05-01", 2_340_000),
+    ("cuối năm 2025", "2025-12-01", 2_340_000),
+    ("1-6-2026", "2026-06-01", 2_340_000),
+    ("1.7.2026", "2026-07-01", 2_530_000),
+    ("tháng 6/2026", "2026-06-01", 2_340_000),
+    ("đầu năm ngoái", "2025-01-01", 2_340_000),
+    ("30/6/2026", "2026-06-30", 2_340_000),
+]
+for phrase, on, base in DATES:
+    for n in (1, 2, 3, 4):
+        household("dates", f"bhyt hộ gia đình {n} người 12 tháng {phrase}", NEW, n, 12, base=base, on=on)
+# the old voluntary rule by date (DOMAIN §4 example 7)
+for phrase, on in (("ngày 20/05/2025", "2025-05-20"), ("20/5/25", "2025-05-20"),
+                   ("tháng 5/2025", "2025-05-01"), ("hồi đầu năm 2025", "2025-01-01")):
+    add("dates", f"bhxh tu nguyen 1,5tr ho ngheo hang thang {phrase}", NEW, "answer",
+        income=1_500_000, group="ngheo", months=1, on=on,
+        monthly_net=330_000 - VOLUNTARY_SUPPORT_OLD["ngheo"])
+
+
+def voluntary(family: str, text: str, today: str, income: int, group: str, months: int,
+              support: dict[str, int], **extra: Any) -> None:
+    net = income * 22 // 100 - support[group]
+    add(family, text, today, "answer", income=income, group=group, months=months,
+        monthly_net=net, period_net=net * months, **extra)
+
+
+# 5. money as people say it
+MONEY = [
+    ("4 triệu 2", 4_200_000), ("1 triệu 6", 1_600_000), ("hai triệu rưỡi", 2_500_000),
+    ("3 củ", 3_000_000), ("2.000.000 đ", 2_000_000), ("2 000 000", 2_000_000),
+    ("1tr5", 1_500_000), ("5tr", 5_000_000), ("1.800.000đ", 1_800_000), ("ba triệu", 3_000_000),
+    ("2 triệu 500 nghìn", 2_500_000), ("1 triệu rưỡi", 1_500_000), ("2,5 triệu", 2_500_000),
+    ("3.5tr", 3_500_000),
+]
+GROUP_WORDS = [("hộ nghèo", "ngheo"), ("cận nghèo", "can_ngheo"),
+               ("dân tộc thiểu số", "dtts"), ("người dân bình thường", "khac")]
+for phrase, income in MONEY:
+    for words, group in GROUP_WORDS:
+        voluntary("money_spoken", f"bhxh tự nguyện {phrase} {words} hằng tháng", NEW, income,
+                  group, 1, VOLUNTARY_SUPPORT_NEW)
+        voluntary("money_spoken", f"đóng bhxh tn mức {phrase}, {words}, 12 tháng", NEW, income,
+                  group, 12, VOLUNTARY_SUPPORT_NEW)
+
+# 6. ethnic groups by name
+ETHNIC = ["Ê Đê", "Chăm", "Khmer", "Tày", "Thái", "Mường", "H'Mông", "Nùng", "Dao", "Gia Rai",
+          "Ba Na", "Xơ Đăng"]
+for name in ETHNIC:
+    voluntary("group_ethnic", f"bhxh tự nguyện 2tr, tôi là người {name}, hằng tháng", NEW,
+              2_000_000, "dtts", 1, VOLUNTARY_SUPPORT_NEW)
+    voluntary("group_ethnic", f"em người {name} đóng bhxh tự nguyện 3 triệu 6 tháng", NEW,
+              3_000_000, "dtts", 6, VOLUNTARY_SUPPORT_NEW)
+    add("group_ethnic", f"bhyt cho người {name} 3 tháng", NEW, "ask",
+        says=["Mình hiểu", "dân tộc thiểu số", "miễn phí", "70%"])
+
+# 7. island communes and special zones (voluntary BHXH, from 2025-07-01)
+for place in ("xã đảo", "đặc khu", "xa dao", "hải đảo"):
+    voluntary("group_island", f"bhxh tự nguyện 2tr, nhà ở {place}, hằng tháng", NEW, 2_000_000,
+              "xa_dao_dac_khu", 1, VOLUNTARY_SUPPORT_NEW, requires_group="xa_dao_dac_khu")
+    voluntary("group_island", f"bhxh tn 1tr5 {place} 12 tháng", MID, 1_500_000,
+              "xa_dao_dac_khu", 12, VOLUNTARY_SUPPORT_NEW, requires_group="xa_dao_dac_khu")
+
+# 8. "được nhà nước hỗ trợ": a supported card, the group is asked
+for text in ("bhyt được nhà nước hỗ trợ 12 tháng", "bhyt dc nha nuoc ho tro bn",
+             "thẻ bhyt diện được hỗ trợ 6 tháng", "bảo hiểm y tế được ngân sách hỗ trợ",
+             "bhyt doi tuong duoc ho tro 3 thang"):
+    add("group_state_supported", text, NEW, "ask", says=["nhóm nào"])
+
+
+def supported(family: str, text: str, today: str, group: str, percent: int, months: int,
+              **extra: Any) -> None:
+    total = FULL_MONTH[BASE[today]] * months
+    person = total * (100 - percent) // 100
+    add(family, text, today, "answer", group=group, months=months, total=total, person=person,
+        **extra)
+
+
+# 9. typos and teencode
+for text, group, pct, m in (
+    ("bhyt cận nghẹo 12 tháng", "can_ngheo", 70, 12), ("bhyt hoc xinh 12 th", "hoc_sinh", 50, 12),
+    ("bhyt cân nghèo 6 thang", "can_ngheo", 70, 6), ("bhyt can ngeo 3 th", "can_ngheo", 70, 3),
+    ("bhyt sinh zien 1 năm", "hoc_sinh", 50, 12), ("bhyt hoc sinh 6 thang bn", "hoc_sinh", 50, 6),
+    ("bhyt ho can nghoe 12 thag", "can_ngheo", 70, 12), ("the bhyt hs 3 th dc ko", "hoc_sinh", 50, 3),
+    ("bhyt nông nghiệp mức sống trung bình 12 tháng", "nong_lam_ngu_diem", 30, 12),
+    ("bhyt y te thon ban 6 thang", "y_te_thon", 50, 6),
+    ("bhyt học sinh lớp 10 12 tháng", "hoc_sinh", 50, 12),
+    ("tôi là sinh viên năm 3 mua bhyt 12 tháng", "hoc_sinh", 50, 12),
+    ("bhyt hs lop 7 6 thang", "hoc_sinh", 50, 6),
+):
+    supported("group_typo", text, NEW, group, pct, m)
+for text, group, pct, m in (("bhyt học sinh 12 tháng", "hoc_sinh", 30, 12),
+                            ("bhyt can ngheo 6 thang", "can_ngheo", 70, 6)):
+    supported("group_typo", text, OLD, group, pct, m)
+for text, n, m in (("bhyt ho gia dinh 3 ng 12 th bn z", 3, 12), ("cho mk hoi bhyt 2 ng 6 th het bn", 2, 6),
+                   ("bhyt hgd 4 ng 3 th dc ko", 4, 3), ("bhyt ko phai ho ngheo 3 nguoi 12 thang", 3, 12),
+                   ("mik mua bhyt 5 ng 1 nam het bn", 5, 12)):
+    household("group_typo", text, NEW, n, m)
+for text, income, group, m in (
+    ("bhxh tu nguyen 2tr dong 1 lan 12 thang ho can ngheo", 2_000_000, "can_ngheo", 12),
+    ("bhxh tn 2tr ko thuoc dien gi hang thang", 2_000_000, "khac", 1),
+    ("bhxh tn 1tr5 ho ngheo dc ho tro bn 1 thang", 1_500_000, "ngheo", 1),
+    ("bhxh tu nguyen 3 cu can ngheo 12 th bn", 3_000_000, "can_ngheo", 12),
+    ("bxhh tự nguyện 2tr hộ nghèo hằng tháng", 2_000_000, "ngheo", 1),
+):
+    voluntary("group_typo", text, NEW, income, group, m, VOLUNTARY_SUPPORT_NEW)
+
+# 10. a small child: a free card, no cost question
+for text in ("con em 2 tuổi mua bhyt bn", "bé 3 tuổi có phải mua bhyt ko", "cháu 5 tuổi mua bảo hiểm y tế bao nhiêu",
+             "bhyt cho con 1 tuổi", "con tôi 4 tuổi đóng bhyt bao nhiêu", "be 2 tuoi mua bhyt o dau",
+             "bhyt trẻ em dưới 6 tuổi", "bhyt hộ nghèo", "bhyt cho tre so sinh", "em bé 1 tuổi bhyt bn"):
+    add("free_card", text, NEW, "no_figure", says=["miễn phí"])
+
+# 11. insurance the bot does not quote
+for text in ("bảo hiểm nhân thọ cho 3 người bao nhiêu", "mua bh nhân thọ prudential 1 năm hết bn",
+             "bhxh bắt buộc công ty đóng bao nhiêu", "bảo hiểm xã hội bắt buộc 5 triệu đóng bao nhiêu",
+             "bảo hiểm xe máy bao nhiêu", "bh xe may 1 nam bn", "bảo hiểm ô tô 7 chỗ bao nhiêu",
+             "bảo hiểm thất nghiệp được bao nhiêu", "bhtn 2tr", "mua bảo hiểm nhân thọ cho con 12 tháng",
+             "bao hiem oto", "bảo hiểm trách nhiệm dân sự xe máy", "manulife cho 2 người", "aia 1 năm bn",
+             "bảo hiểm giáo dục cho con", "bh that nghiep nhan 3 thang", "bhxh bat buoc 6 thang",
+             "công ty đóng bhxh cho em 6tr thì bao nhiêu", "bảo hiểm nhân thọ dai ichi", "oto 5 cho bao hiem bn"):
+    add("off_topic", text, NEW, "no_figure", says=["không tính"])
+
+# 12. something in the question the bot cannot use: it says what it understood and asks
+for n, m, extra in ((5, 12, "15"), (3, 12, "ngày 01/01/2026 và 01/07/2026"), (2, 6, "sđt 0912345678"),
+                    (4, 12, "năm 2025"), (3, 6, "tháng 12"), (2, 12, "người thứ 2"),
+                    (3, 12, "31/02/2026"), (4, 6, "vợ tôi đã có thẻ rồi"), (2, 12, "45 tuổi"),
+                    (3, 3, "bảo hiểm xe máy"), (5, 6, "3 triệu"), (1, 12, "mã 79"),
+                    (6, 12, "6 tháng"), (2, 12, "10 người")):
+    for template in ("bhyt hộ gia đình {n} người {m} tháng {x}", "{x}, bhyt ho gia dinh {n} nguoi {m} thang"):
+        add("unused_clause", template.format(n=n, m=m, x=extra), NEW, "ask", says=["Mình hiểu", "chưa dùng"])
+for text in ("bhxh tự nguyện 2tr hộ nghèo hằng tháng 2 người", "bhxh tn 3tr khac 12 thang 5tr",
+             "bhxh tự nguyện 2tr học sinh hằng tháng", "bhyt cận nghèo 12 tháng 15",
+             "bhyt học sinh 12 tháng xã đảo", "bhyt can ngheo 6 thang ngay 01/01/2026 va 02/02/2026"):
+    add("unused_clause", text, NEW, "ask", says=["Mình hiểu", "chưa dùng"])
+
+# 13. campaign co-funding (seed 000, DOMAIN §4 example 4) only in the campaign's area
+for text in ("bhyt dtts xã đã thoát khó 3 tháng ở An Giang", "bhyt dan toc thieu so xa thoat kho an giang 3 thang",
+             "tôi ở Long Xuyên, bhyt dtts thoát khó 3 tháng", "bhyt dtts thoat kho tinh an giang 1 quy"):
+    supported("campaign", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3, person_override=20_000,
+              says=["60.000 đ", "14.770 đ", "Tỉnh An Giang"])
+for text in ("bhyt dtts xã đã thoát khó 3 tháng", "bhyt dân tộc xã thoát khó 3 tháng",
+             "bhyt dtts thoat kho 1 quy"):
+    supported("campaign", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3,
+              says=["Nếu bạn sống ở", "Tỉnh An Giang", "20.000 đ"])
+for text in ("bhyt dtts thoát khó ở Cần Thơ 3 tháng", "bhyt dtts thoat kho o ca mau 3 thang"):
+    supported("campaign", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3, says_not=["An Giang"])
+for text in ("bhyt dtts thoát khó 6 tháng ở An Giang", "bhyt dtts thoát khó 12 tháng"):
+    months = 6 if "6" in text else 12
+    supported("campaign", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, months, says_not=["20.000 đ"])
+
+# 14. groups added by NĐ 188/2025 (keys added to rates.toml by the rate tables' owner)
+for text, group in (("bhyt dân quân tự vệ", "dan_quan"), ("bhyt cho dan quan thuong truc", "dan_quan"),
+                    ("bhyt người 75 tuổi hưởng tuất", "nguoi_75_tuat"), ("bhyt người trên 75 tuổi hưởng trợ cấp tuất", "nguoi_75_tuat"),
+                    ("bhyt người hưởng hưu trí xã hội", "huu_tri_xa_hoi"), ("bhyt tro cap huu tri xa hoi", "huu_tri_xa_hoi")):
+    add("group_new_2025", text, NEW, "group", group=group, requires_group=group)
+# Trafficking victims are supported 50 % (not a free card): the period is part of the question.
+for text, months in (("bhyt nạn nhân mua bán người 12 tháng", 12), ("bhyt cho nguoi bi mua ban 6 thang", 6)):
+    supported("group_new_2025", text, NEW, "nan_nhan_mua_ban_nguoi", 50, months,
+              requires_group="nan_nhan_mua_ban_nguoi", says=["12 tháng kể từ khi được xác định là nạn nhân"])
+
+
+def main() -> None:
+    for number, item in enumerate(corpus, start=1):
+        item["id"] = f"{item['family']}-{number:03d}"
+        if "person_override" in item:
+            item["person"] = item.pop("person_override")
+    OUT.write_text(json.dumps(corpus, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(corpus)} questions -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The cost-question corpus (tests/data/cost_corpus.json): 500+ questions written the way
+citizens type them on a phone, each run through the real parser and dialogue.
+
+Every question gets exactly the expected figures (typed from the official tables, never computed
+by the engine), or, when the bot must not answer with a figure, an Ask saying what it understood
+or a reply with no figure at all. Test ids name each question's family.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import replies, textparse
+from bot.campaigns import CampaignBook
+from bot.dialogue import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme
+from bot.engine import HouseholdQuote, SupportedQuote, VoluntaryQuote
+from bot.money import format_vnd
+from bot.rates import RateBook
+
+CORPUS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "cost_corpus.json").read_text(encoding="utf-8")
+)
+# A figure in a reply: "94.770 đ", "1.366.200 đ".
+AMOUNT = re.compile(r"\d[\d.]* đ")
+TAGS = re.compile(r"<[^>]+>")
+
+RATES = RateBook.load()
+DIALOGUE = CostDialogue(RATES, CampaignBook.load(), replies.LABELS)
+
+
+def _plain(html: str) -> str:
+    return TAGS.sub("", html)
+
+
+def _has_group(key: str, on: date) -> bool:
+    rates = RATES.at(on)
+    return key in rates.bhyt_support.groups or key in rates.bhxh_voluntary.support
+
+
+def respond(item: dict[str, Any]) -> tuple[object, str]:
+    """The outcome for one question and the text the person would read."""
+    today = date.fromisoformat(item["today"])
+    outcome = DIALOGUE.respond(textparse.parse_question(item["text"], today), today)
+    if isinstance(outcome, Answer):
+        return outcome, _plain(replies.answer_text(outcome))
+    if isinstance(outcome, Ask):
+        return outcome, _plain(replies.ask_text(outcome, RATES.at(outcome.draft.on or today)))
+    if isinstance(outcome, OffTopic):
+        return outcome, _plain(replies.off_topic_text(outcome))
+    return outcome, ""
+
+
+def test_the_corpus_is_large_and_covers_every_family() -> None:
+    assert len(CORPUS) >= 500
+    families = {item["family"] for item in CORPUS}
+    assert families >= {
+        "household", "household_covered", "household_children", "dates", "money_spoken",
+        "group_ethnic", "group_island", "group_state_supported", "group_typo", "free_card",
+        "off_topic", "unused_clause", "campaign", "group_new_2025",
+    }
+    assert len({item["text"] + item["today"] for item in CORPUS}) == len(CORPUS)
+
+
+@pytest.mark.parametrize("item", CORPUS, ids=[item["id"] for item in CORPUS])
+def test_corpus_question(item: dict[str, Any]) -> None:
+    required = item.get("requires_group")
+    if required and not _has_group(required, date.fromisoformat(item.get("on") or item["today"])):
+        pytest.skip(f"rate book has no group {required!r} on that date yet")
+    outcome, text = respond(item)
+    expect = item["expect"]
+    for phrase in item.get("says", []):
+        assert phrase in text, text
+    for phrase in item.get("says_not", []):
+        assert phrase not in text, text
+    if expect == "answer":
+        _check_answer(item, outcome, text)
+    elif expect == "group":
+        assert isinstance(outcome, Answer), text
+        assert outcome.draft.group == item["group"]
+        assert "Tính cho:" in text
+    elif expect == "ask":
+        assert isinstance(outcome, Ask), text
+        assert "Mình hiểu" in text or "nhóm nào" in text
+        # no cost figure: at most the income the person stated, echoed as understood
+        assert "Tổng" not in text and "Bạn đóng" not in text and "/tháng" not in text, text
+        if outcome.draft.income is None:
+            assert not AMOUNT.search(text), text
+    else:
+        assert expect == "no_figure"
+        assert isinstance(outcome, (Answer, OffTopic)), text
+        if isinstance(outcome, Answer):
+            assert isinstance(outcome.quote, SupportedQuote) and outcome.quote.free
+        assert not AMOUNT.search(text), text
+
+
+def _check_answer(item: dict[str, Any], outcome: object, text: str) -> None:
+    assert isinstance(outcome, Answer), text
+    draft, quote = outcome.draft, outcome.quote
+    lines = text.splitlines()
+    assert lines[0].startswith("Tính cho: "), text
+    if "on" in item:
+        assert outcome.on == date.fromisoformat(item["on"])
+        assert date.fromisoformat(item["on"]).strftime("%d/%m/%Y") in lines[0]
+    else:
+        assert outcome.on == date.fromisoformat(item["today"])
+    if "months" in item:
+        assert draft.months == item["months"]
+    if "group" in item:
+        assert draft.group == item["group"]
+    if isinstance(quote, HouseholdQuote):
+        assert quote.members == item["members"]
+        assert draft.covered == item.get("covered")
+        if item.get("covered"):
+            assert f"{item['covered']} người đã có thẻ khác không tính" in lines[0]
+        assert quote.total == item["total"]
+        assert f"Tổng: {format_vnd(item['total'])}" in text
+    elif isinstance(quote, SupportedQuote):
+        assert quote.total == item["total"]
+        assert quote.person_pays == item["person"]
+        assert f"Bạn đóng: {format_vnd(item['person'])}" in text
+    else:
+        assert isinstance(quote, VoluntaryQuote)
+        assert quote.income == item["income"]
+        assert quote.monthly_net == item["monthly_net"]
+        assert f"Bạn đóng: {format_vnd(item['monthly_net'])}/tháng" in text
+        if item["months"] > 1:
+            assert quote.period_net == item["period_net"]
+            assert format_vnd(item["period_net"]) in text
+
+
+def test_the_longest_draft_fits_in_a_button() -> None:
+    """Each scheme's draft at its longest: members and covered travel only for households,
+    the area only for supported cards, the income only for voluntary BHXH."""
+    day = date(2026, 11, 23)
+    for draft in (
+        CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=20, months=12, on=day, covered=19),
+        CostDraft(scheme=Scheme.BHYT_SUPPORTED, months=12, group="nan_nhan_mua_ban_nguoi",
+                  on=day, area="bariavungtau"),
+        CostDraft(scheme=Scheme.BHXH_VOLUNTARY, months=12, income=50_600_000,
+                  group="xa_dao_dac_khu", on=day),
+    ):
+        assert len(draft.encode().encode()) < 64, draft.encode()
+        assert CostDraft.decode(draft.encode()) == draft
+    # buttons sent before covered members and area existed still decode
+    assert CostDraft.decode("q1|h|3|12|||20261123") == CostDraft(
+        scheme=Scheme.BHYT_HOUSEHOLD, members=3, months=12, on=date(2026, 11, 23)
+    )
+    assert CostDraft.decode("q1|s||3||dtts_vung_thoat_kho|20241105||AG-2024") is None

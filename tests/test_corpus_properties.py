@@ -1,0 +1,105 @@
+"""Never a silent guess, as a property: a valid cost question plus one clause the bot may not
+use (a stray number, a second date, a group word, "2 người đã có thẻ", another insurance)
+never gets a figure for the question without that clause. The outcome is either an Ask that
+says what was understood ("Mình hiểu ..."), or an Answer whose draft reflects the clause."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import replies, textparse
+from bot.campaigns import CampaignBook
+from bot.dialogue import Answer, Ask, CostDialogue, Scheme
+from bot.rates import RateBook
+
+TODAY = date(2026, 11, 23)
+DIALOGUE = CostDialogue(RateBook.load(), CampaignBook.load(), replies.LABELS)
+
+HOUSEHOLD = st.builds(
+    lambda t, n, m: ("h", t.format(n=n, m=m), n),
+    st.sampled_from([
+        "bhyt hộ gia đình {n} người {m} tháng", "bhyt ho gia dinh {n} nguoi {m} thang",
+        "mua bhyt cho {n} ng {m} th", "thẻ bhyt cả nhà {n} khẩu {m} tháng",
+    ]),
+    st.integers(3, 6),
+    st.sampled_from([3, 6, 12]),
+)
+VOLUNTARY = st.builds(
+    lambda t, amount, group, m: ("v", t.format(a=amount, g=group, m=m), None),
+    st.sampled_from(["bhxh tự nguyện {a} {g} {m}", "đóng bhxh tn mức {a}, {g}, {m}"]),
+    st.sampled_from(["2tr", "1,5 triệu", "3 củ", "2.000.000 đ", "4 triệu 2", "1tr5"]),
+    st.sampled_from(["hộ nghèo", "cận nghèo", "người dân bình thường", "dân tộc thiểu số"]),
+    st.sampled_from(["hằng tháng", "12 tháng", "6 tháng"]),
+)
+SUPPORTED = st.builds(
+    lambda g, m: ("s", f"bhyt {g} {m} tháng", None),
+    st.sampled_from(["cận nghèo", "học sinh", "hộ nông lâm ngư nghiệp có mức sống trung bình"]),
+    st.sampled_from([3, 6, 12]),
+)
+BASE = st.one_of(HOUSEHOLD, VOLUNTARY, SUPPORTED)
+
+STRAY_NUMBER = st.builds(
+    lambda n, form: ("number", form.format(n=n)),
+    st.integers(1, 9_999_999_999),
+    st.sampled_from(["{n}", "số {n}", "mã {n}", "sđt {n}"]),
+)
+DATE = st.builds(
+    lambda d: ("date", d.strftime("%d/%m/%Y")),
+    st.dates(min_value=date(2023, 1, 1), max_value=date(2026, 12, 31)),
+)
+GROUP_WORD = st.sampled_from([("group", w) for w in ("hộ cận nghèo", "học sinh", "hộ nghèo", "xã đảo")])
+COVERED = st.integers(1, 2).map(lambda c: ("covered", f"{c} người đã có thẻ rồi"))
+OTHER_INSURANCE = st.sampled_from([("other", w) for w in ("bảo hiểm xe máy", "bảo hiểm nhân thọ")])
+CLAUSE = st.one_of(STRAY_NUMBER, DATE, GROUP_WORD, COVERED, OTHER_INSURANCE)
+
+
+def _reflects(kind: str, clause: str, scheme_kind: str, members: int | None, answer: Answer) -> bool:
+    """Does the answer use the clause? (a figure for a different question otherwise)"""
+    draft = answer.draft
+    if kind == "date":
+        return answer.on.strftime("%d/%m/%Y") == clause
+    if kind == "group":
+        key = textparse.parse_bhyt_group(clause) if draft.scheme != Scheme.BHXH_VOLUNTARY else textparse.parse_bhxh_group(clause)
+        if key is None or draft.group is None:
+            return False
+        # several groups named: the most favourable support applies (DOMAIN §3.3, §3.4)
+        rates = DIALOGUE.rates.at(answer.on)
+        table = rates.bhxh_voluntary.support if draft.scheme == Scheme.BHXH_VOLUNTARY else rates.bhyt_support.groups
+        if draft.group == key:
+            return True
+        # a group the rate book lacks on that date (a newer key) supports nothing yet
+        other = table[key].percent if key in table else 0
+        return table[draft.group].percent >= other
+    if kind == "covered":
+        count = int(clause.split()[0])
+        return draft.covered == count and members is not None and draft.members == members - count
+    return False  # a stray number or another insurance is never part of a cost
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BASE, CLAUSE, st.booleans())
+def test_an_unused_clause_never_gets_a_silent_figure(base: tuple[str, str, int | None], clause: tuple[str, str], before: bool) -> None:
+    scheme_kind, question, members = base
+    kind, words = clause
+    text = f"{words}, {question}" if before else f"{question}, {words}"
+    outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
+    if isinstance(outcome, Answer):
+        assert _reflects(kind, words, scheme_kind, members, outcome), (text, outcome.draft)
+        assert replies.answer_text(outcome).startswith("<i>Tính cho: ")
+    else:
+        assert isinstance(outcome, Ask), (text, outcome)
+        shown = replies.ask_text(outcome, DIALOGUE.rates.at(outcome.draft.on or TODAY))
+        assert "Mình hiểu" in shown or outcome.refused is not None or outcome.field == "group", (text, shown)
+        assert "Tổng" not in shown and "Bạn đóng" not in shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(BASE)
+def test_the_valid_questions_themselves_get_a_figure(base: tuple[str, str, int | None]) -> None:
+    """The property above is not vacuous: without the clause the same questions are answered."""
+    _, question, _ = base
+    outcome = DIALOGUE.respond(textparse.parse_question(question, TODAY), TODAY)
+    assert isinstance(outcome, Answer), (question, outcome)

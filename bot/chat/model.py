@@ -36,6 +36,7 @@ __all__ = [
     "Refused",
     "Reply",
     "RetryAfter",
+    "Rows",
     "SendResult",
     "Sender",
     "Text",

@@ -182,7 +182,8 @@ def lines(*parts: str | Rich) -> Rich:
 
 
 def paragraphs(*parts: str | Rich) -> Rich:
-    """Parts as paragraphs (joined by a blank line); `layout` prefers to split messages here."""
+    """Parts as paragraphs (joined by a blank line, empty parts skipped so no stray blank lines);
+    `bot.chat.layout` prefers to split long replies here."""
     return join("\n\n", (p for p in parts if _rich(p)))
 
 

@@ -1,0 +1,17 @@
+"""Vietnamese words shared by every channel's layout (page headings, download links).
+
+They live here, with the other reply texts, and not in handlers/: an adapter adds no words.
+"""
+
+from __future__ import annotations
+
+from bot.chat.layout import LayoutTexts
+
+__all__ = ["LAYOUT_TEXTS"]
+
+LAYOUT_TEXTS = LayoutTexts(
+    more_buttons="Chọn tiếp:",
+    choose="Mời chọn:",
+    file_link="Tệp {name}: bấm nút dưới đây để tải về (liên kết chỉ dùng được trong ít phút).",
+    download_label="Tải {name}",
+)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot.campaigns import CampaignBook, CoFunding, Scheme
 from bot.engine import HouseholdQuote, Refused, SupportedQuote, quote_bhyt_household, quote_bhyt_supported
 from bot.rates import RateBook
+from bot.textparse import place_key
 
 __all__ = [
     "EXPIRING_DAYS",
@@ -221,7 +222,9 @@ def household_renewal_cost(
     """Renewal cost for these cards on ``on``; raises Refused only for invalid ``months``.
 
     Campaign co-funding (campaigns.toml) applies when a campaign active on ``on`` has a rule
-    for the member's group and exactly these months.
+    for the member's group and exactly these months, and the card's address lies in the
+    campaign's area: a campaign's extras are for its own people, so a card whose address names
+    no place, or another place, is priced at the legal figure (never a lower promise).
     """
     ladder = [c for c in cards if c.group is None]
     household: HouseholdQuote | None = None
@@ -234,7 +237,8 @@ def household_renewal_cost(
         if group is None:
             continue
         try:
-            quote = quote_bhyt_supported(book, on, group, months, _cofunding(campaigns, on, group, months))
+            cofunding = _cofunding(campaigns, on, group, months, card.address)
+            quote = quote_bhyt_supported(book, on, group, months, cofunding)
         except Refused as refused:
             if refused.reason.value == "months_not_allowed":
                 raise
@@ -251,9 +255,14 @@ def household_renewal_cost(
     )
 
 
-def _cofunding(campaigns: CampaignBook, on: date, group: str, months: int) -> CoFunding | None:
+def _cofunding(
+    campaigns: CampaignBook, on: date, group: str, months: int, address: str | None
+) -> CoFunding | None:
+    """The co-funding of a campaign that covers this card, if the card's address is in its
+    area (a campaign without an area covers everyone)."""
+    area = place_key(address) if address else None
     for campaign in campaigns.active_on(on):
         rule = campaign.cofunding_for(Scheme.BHYT_SUPPORTED, group, months)
-        if rule is not None:
+        if rule is not None and campaign.applies_in(area) is True:
             return rule
     return None

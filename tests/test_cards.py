@@ -122,12 +122,27 @@ def test_supported_members_are_priced_apart_from_the_ladder(book: RateBook, camp
 
 def test_campaign_cofunding_applies_to_the_ethnic_minority_card(book: RateBook, campaigns: CampaignBook) -> None:
     # Domain example 4: seed 000, 2024-11-05, 3 months, 70 % support: the person pays 20.000 đ.
-    cost = household_renewal_cost(book, campaigns, date(2024, 11, 5), [card("8423000001", prefix="DT")], months=3)
+    in_area = card("8423000001", prefix="DT", address="Ấp Mỹ Hòa, Xã Mỹ Đức, Tỉnh An Giang")
+    cost = household_renewal_cost(book, campaigns, date(2024, 11, 5), [in_area], months=3)
     (line,) = cost.supported
     assert line.quote.cofunded and line.quote.person_pays == 20_000 and cost.total == 20_000
+    assert line.quote.total == 315_900 and line.quote.budget == 221_130
     # Outside the campaign the same card costs the legal share.
     later = household_renewal_cost(book, campaigns, ON, [card("8423000001", prefix="DT")], months=3)
     assert later.total == 341_550 - 239_085
+
+
+def test_campaign_cofunding_is_only_for_cards_in_the_campaigns_area(
+    book: RateBook, campaigns: CampaignBook
+) -> None:
+    # The seed 000 co-funding is An Giang's: a card elsewhere, or whose address names no
+    # province, is priced at the legal share (315.900 - 221.130 = 94.770), never the promise.
+    on = date(2024, 11, 5)
+    for address in ("Xã Tân Bình, Tỉnh Vĩnh Long", "Ấp Giồng Mới", None):
+        elsewhere = card("8423000001", prefix="DT", address=address)
+        cost = household_renewal_cost(book, campaigns, on, [elsewhere], months=3)
+        (line,) = cost.supported
+        assert not line.quote.cofunded and line.quote.person_pays == 94_770, address
 
 
 def test_months_must_be_allowed(book: RateBook, campaigns: CampaignBook) -> None:

@@ -166,3 +166,26 @@ def many_cells(rows: int = 1_000_000) -> bytes:
 def _chain(*parts: Iterable[str]) -> Iterator[str]:
     for part in parts:
         yield from part
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def to_cp1258(text: str) -> bytes:
+    """Text as Vietnamese Windows writes it ("ANSI", code page 1258): letters with a
+    precomposed shape where the code page has one (â, ê, ô, ơ, ư, ă, đ) and the tone mark as a
+    separate combining character after it ("ệ" = "ê" + U+0323)."""
+    import unicodedata
+
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out.append(ch.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        decomposed = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in decomposed if c in _TONES)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        out.append((base + tones).encode("cp1258"))
+    return b"".join(out)

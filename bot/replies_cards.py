@@ -546,6 +546,11 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit:
         )
     if problem is FileProblem.NO_HEADER:
         names = ", ".join(COLUMN_LABELS[c] for c in missing) or "Mã số BHXH, Họ và tên, Mã đơn vị, Hạn thẻ đến"
+        if not missing or len(missing) >= 4:
+            return (
+                "Tệp này không giống danh sách thẻ BHYT: không thấy dòng tiêu đề với các cột "
+                f"{esc(names)}. Nếu đúng là danh sách, bạn kiểm tra tên cột rồi gửi lại. Chưa nhập gì."
+            )
         return (
             f"Không tìm thấy dòng tiêu đề có đủ các cột: thiếu {esc(names)}. "
             "Bạn kiểm tra tên cột (có dấu hay không dấu đều được) rồi gửi lại. Chưa nhập gì."

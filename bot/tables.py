@@ -93,7 +93,7 @@ class Limits:
     max_rows: int = 200_000
     row_slack: int = 1_000
     max_columns: int = 256
-    cells_per_row: int = 24  # average cell elements allowed per row, for the cell budget
+    cells_per_row: int = 40  # average cell elements allowed per row, for the cell budget
     max_cells: int = 5_000_000
     max_shared_strings: int = 1_000_000
     strings_per_row: int = 12
@@ -566,7 +566,8 @@ class _Workbook:
     def rows(self, part: str, stop_after_row: int | None = None) -> Iterator[Row]:
         """Rows with at least one value, in file order, with their own numbers.
 
-        Budgets (refused beyond): cell and row elements, a value's row number, a cell's column.
+        Budgets (refused beyond): cell elements, row elements (with or without values), a
+        value's row number, a value's column.
         ``stop_after_row``: stop (quietly) at the first row numbered above it.
         """
         limits = self.limits
@@ -577,7 +578,7 @@ class _Workbook:
         done: list[Row] = []
         st: dict[str, Any] = {
             "row": 0, "col": 0, "cells": {}, "type": "n", "style": 0, "text": [], "in_v": False,
-            "in_is": False, "in_t": False, "elements": 0, "stop": False,
+            "in_is": False, "in_t": False, "elements": 0, "row_elements": 0, "ref": None,
         }
 
         class _Stop(Exception):
@@ -589,19 +590,15 @@ class _Workbook:
                 st["elements"] += 1
                 if st["elements"] > budget:
                     raise TableError(TableProblem.SHEET_TOO_BIG, "cell elements", limits.max_rows)
-                ref = _ref(attrs.get("r", "")) if "r" in attrs else None
-                st["col"] = ref[1] if ref else st["col"] + 1
-                if st["col"] > limits.max_columns:
-                    raise TableError(TableProblem.TOO_MANY_COLUMNS, f"column {st['col']}", limits.max_columns)
+                st["ref"] = attrs.get("r")  # parsed only when the cell has a value
+                st["col"] += 1
                 st["type"] = attrs.get("t", "n")
-                try:
-                    st["style"] = int(attrs.get("s", "0"))
-                except ValueError:
-                    st["style"] = 0
+                st["style"] = attrs.get("s")
                 st["text"] = []
             elif local == "row":
                 st["elements"] += 1
-                if st["elements"] > budget:
+                st["row_elements"] += 1
+                if st["elements"] > budget or st["row_elements"] > limits.row_budget:
                     raise TableError(TableProblem.SHEET_TOO_BIG, "row elements", limits.max_rows)
                 try:
                     number = int(attrs["r"]) if "r" in attrs else st["row"] + 1
@@ -632,8 +629,20 @@ class _Workbook:
             elif local == "is":
                 st["in_is"] = False
             elif local == "c":
+                if not st["text"]:
+                    return  # a formatted empty cell: nothing to convert
+                if st["ref"]:
+                    ref = _ref(st["ref"])
+                    if ref is not None:
+                        st["col"] = ref[1]
+                if st["col"] > limits.max_columns:
+                    raise TableError(TableProblem.TOO_MANY_COLUMNS, f"column {st['col']}", limits.max_columns)
+                try:
+                    style = int(st["style"]) if st["style"] else 0
+                except ValueError:
+                    style = 0
                 value = _cell_value(
-                    "".join(st["text"])[:cap], st["type"], st["style"], strings, date_styles, percent_styles, date1904
+                    "".join(st["text"])[:cap], st["type"], style, strings, date_styles, percent_styles, date1904
                 )
                 if value is not None and value != "":
                     st["cells"][st["col"]] = value

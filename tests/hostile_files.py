@@ -153,7 +153,7 @@ def many_shared_strings(count: int = 3_000_000, declared: bool = True) -> bytes:
 def zip_bomb(unpacked_mb: int = 200) -> bytes:
     """A sheet padded with whitespace inside a row: a few hundred KiB unpacking to hundreds of MB."""
     padding = (" " * (1 << 20) for _ in range(unpacked_mb))
-    rows = [row_xml(1, CARD_HEADER), "<row r=\"2\">", *padding, "</row>"]
+    rows = _chain([row_xml(1, CARD_HEADER), '<row r="2">'], padding, ["</row>"])
     return xlsx_of(rows, dimension="A1:D2", level=9)
 
 

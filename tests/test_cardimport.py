@@ -283,6 +283,21 @@ def test_cli_import_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert cli_main(["import", "cards", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+    # Hostile workbooks through the command line: one line each, nothing written.
+    for name, content, reason in (
+        ("xfd.xlsx", hostile.huge_declared_range(), "cột"),
+        ("dong_cuoi.xlsx", hostile.last_row_numbered(), "200.000 dòng"),
+        ("bom.xlsx", hostile.zip_bomb(200), "giải nén"),
+    ):
+        (tmp_path / name).write_bytes(content)
+        assert cli_main(["import", "cards", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and reason in err and "Chưa nhập gì" in err, name
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(10 * 1024 * 1024 + 1)  # sparse: refused from its size, never read
+    assert cli_main(["import", "cards", str(huge)]) == 2
+    assert "10 MB" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- review fixes

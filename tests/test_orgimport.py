@@ -32,6 +32,7 @@ from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
 from tests.conftest import DEFAULT_NOW
+from tests import hostile_files as hostile
 from tests.hostile_files import to_cp1258
 
 
@@ -271,6 +272,10 @@ async def test_teams_errors_unknown_unit_and_missing_month(repos) -> None:
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old", "a.xls", ".xls"),
         ("họ tên,tuổi\nAn,3\n".encode(), "a.csv", "tiêu đề"),
         (("code," * 300 + "x\n").encode(), "a.csv", "cột"),
+        (hostile.huge_declared_range(), "a.xlsx", "cột"),
+        (hostile.last_row_numbered(), "a.xlsx", "200.000 dòng"),
+        (hostile.zip_bomb(200), "a.xlsx", "giải nén"),
+        (hostile.many_shared_strings(1_100_000), "a.xlsx", "ô chữ"),
         (b"\x89PNG\r\n\x1a\n....", "a.xlsx", "Excel"),
     ],
 )

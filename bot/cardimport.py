@@ -7,16 +7,20 @@ row into a ``Card`` and reports the rest by the row number a person sees in Exce
 
 What counts as a flaw (decided from the sample list's README):
 * rejected (not imported): a missing or malformed BHXH code, a missing name or unit code, a
-  missing or impossible card date (``31/02/2026``), a card valid from after it is valid to, a
+  missing or impossible card date (``31/02/2026``), a real date no card can have (before 1992,
+  or more than 10 years ahead such as ``31/12/9999``), a card valid from after it is valid to, a
   unit outside the importer's scope, and a second row with the same BHXH code but different
   data (the first one is kept);
 * skipped: an exact repeat of an earlier row (reported, nothing lost);
 * kept with a warning: a birth date given as a bare year (common for older people; the year
-  is kept), an impossible birth date, or a phone that is not a Vietnamese number (dropped);
+  is kept), an impossible or implausible birth date (before 1900, in the future; dropped), or a
+  phone that is not a Vietnamese number (dropped);
 * not a flaw: phones with spaces, dots or +84 (normalised), and a missing phone (common;
   such people are linked through their household's code).
 
-A file that cannot be read at all raises ``CardFileError`` and nothing is written.
+Dates are read from text, Excel dates, and Excel date serials (a column that lost its date
+format). Files are read by content through ``bot.tables``, which bounds the work before doing
+it. A file that cannot be read at all raises ``CardFileError`` and nothing is written.
 """
 
 from __future__ import annotations

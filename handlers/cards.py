@@ -181,7 +181,9 @@ async def danhsach(update: Update, context: BotContext) -> None:
         )
 
 
-_LIST_EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
+# What non-staff see is unchanged: these names get "only officials send lists", any other
+# document the citizens' reply to a non-text message.
+_LIST_EXTENSIONS = (".csv", ".xlsx", ".xls")
 
 
 async def on_document(update: Update, context: BotContext) -> None:

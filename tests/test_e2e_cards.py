@@ -458,7 +458,7 @@ async def test_a_list_is_recognised_by_content_whatever_its_name(harness: BotHar
     await citizen.send_document("danh_sach", XLSX)  # no list extension: the citizens' usual reply
     (polite,) = await citizen.replies()
     assert "chỉ đọc được tin nhắn chữ" in polite.plain_text
-    await citizen.send_document("ds.txt", CSV)
+    await citizen.send_document("ds.csv", CSV)
     (refusal,) = await citizen.replies()
     assert "Chỉ cán bộ phụ trách hoặc quản trị" in refusal.plain_text
     assert await cards_count(harness) == 369

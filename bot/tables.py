@@ -578,7 +578,7 @@ class _Workbook:
         done: list[Row] = []
         st: dict[str, Any] = {
             "row": 0, "col": 0, "cells": {}, "type": "n", "style": 0, "text": [], "in_v": False,
-            "in_is": False, "in_t": False, "elements": 0, "row_elements": 0, "ref": None,
+            "in_is": False, "in_t": False, "elements": 0, "row_elements": 0, "ref": None, "rph": False,
         }
 
         class _Stop(Exception):
@@ -611,10 +611,10 @@ class _Workbook:
                 st["in_v"] = True
             elif local == "is":
                 st["in_is"] = True
-            elif local == "t" and st["in_is"]:
+            elif local == "t" and st["in_is"] and not st["rph"]:
                 st["in_t"] = True
-            elif local in ("rPh",):
-                st["in_is"] = False
+            elif local == "rPh":  # phonetic guide (East Asian): not part of the value
+                st["rph"] = True
 
         def chars(text: str) -> None:
             if (st["in_v"] or st["in_t"]) and sum(map(len, st["text"])) < cap:
@@ -628,6 +628,8 @@ class _Workbook:
                 st["in_t"] = False
             elif local == "is":
                 st["in_is"] = False
+            elif local == "rPh":
+                st["rph"] = False
             elif local == "c":
                 if not st["text"]:
                     return  # a formatted empty cell: nothing to convert

@@ -25,6 +25,7 @@ from bot.roles import Role
 from bot.services import Services
 from bot.settings import Settings
 from bot.summary_service import build_summary_service
+from bot.updates import PerPersonUpdateProcessor
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
@@ -123,6 +124,11 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        # Different people concurrently, each person in order (bot/updates.py): one admin's
+        # upload must not make every citizen wait. PTB's docs ask ConversationHandler users
+        # for sequential updates; its state is per chat and user, and per-person ordering is
+        # exactly that guarantee, so the /ghi conversation stays safe.
+        .concurrent_updates(PerPersonUpdateProcessor())
         .build()
     )
     application.bot_data[SERVICES_KEY] = services

@@ -7,33 +7,35 @@ row into a ``Card`` and reports the rest by the row number a person sees in Exce
 
 What counts as a flaw (decided from the sample list's README):
 * rejected (not imported): a missing or malformed BHXH code, a missing name or unit code, a
-  missing or impossible card date (``31/02/2026``), a card valid from after it is valid to, a
+  missing or impossible card date (``31/02/2026``), a real date no card can have (before 1992,
+  or more than 10 years ahead such as ``31/12/9999``), a card valid from after it is valid to, a
   unit outside the importer's scope, and a second row with the same BHXH code but different
   data (the first one is kept);
 * skipped: an exact repeat of an earlier row (reported, nothing lost);
 * kept with a warning: a birth date given as a bare year (common for older people; the year
-  is kept), an impossible birth date, or a phone that is not a Vietnamese number (dropped);
+  is kept), an impossible or implausible birth date (before 1900, in the future; dropped), or a
+  phone that is not a Vietnamese number (dropped);
 * not a flaw: phones with spaces, dots or +84 (normalised), and a missing phone (common;
   such people are linked through their household's code).
 
-A file that cannot be read at all raises ``CardFileError`` and nothing is written.
+Dates are read from text, Excel dates, and Excel date serials (a column that lost its date
+format). Files are read by content through ``bot.tables``, which bounds the work before doing
+it. A file that cannot be read at all raises ``CardFileError`` and nothing is written.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from bot.cards import Card
+from bot.tables import DEFAULT_LIMITS, Row, TableError, TableProblem, excel_serial_day, read_table
 from bot.textparse import normalize
 
 __all__ = [
@@ -112,6 +114,7 @@ class Problem(StrEnum):
     MISSING_UNIT = "missing_unit"
     MISSING_DATE = "missing_date"
     BAD_DATE = "bad_date"
+    IMPLAUSIBLE_DATE = "implausible_date"  # a real date no card can have (1900, 31/12/9999)
     BAD_PERIOD = "bad_period"
     CONFLICT = "conflict"
     OUT_OF_SCOPE = "out_of_scope"
@@ -152,6 +155,10 @@ class FileProblem(StrEnum):
     EMPTY = "empty"
     TOO_MANY_ROWS = "too_many_rows"
     TOO_MANY_FOR_CHAT = "too_many_for_chat"  # over a channel's cap (CHAT_MAX_ROWS), fine for the CLI
+    TOO_MANY_COLUMNS = "too_many_columns"  # a value beyond the column cap (bot.tables.Limits)
+    SHEET_TOO_BIG = "sheet_too_big"  # a sheet declaring or holding far more rows/cells than the cap
+    TOO_MANY_STRINGS = "too_many_strings"  # an XLSX with more distinct texts than the rows could need
+    UNPACKED_TOO_LARGE = "unpacked_too_large"  # a zip that unpacks far beyond its size (zip bomb)
 
 
 class CardFileError(Exception):
@@ -255,10 +262,16 @@ def normalize_phone(raw: object) -> str | None:
 _DAY_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d")
 
 
-def parse_day(raw: object) -> date | None:
-    """A date cell: dd/mm/yyyy text, ISO text, or an Excel date; None when empty.
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 
-    Raises ValueError for anything else (31/02/2026, "1985", "abc").
+
+def parse_day(raw: object) -> date | None:
+    """A date cell: dd/mm/yyyy text, ISO text, an Excel date, or an Excel date serial (a
+    number such as 45291, or its text, left behind when a date column lost its format);
+    None when empty.
+
+    Raises ValueError for anything else (31/02/2026, "1985", "abc"). Whether the date is
+    plausible is the caller's business (see ``_plausible``).
     """
     if raw is None:
         return None
@@ -266,9 +279,13 @@ def parse_day(raw: object) -> date | None:
         return raw.date()
     if isinstance(raw, date):
         return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return excel_serial_day(raw)
     text = str(raw).strip()
     if not text:
         return None
+    if _SERIAL_TEXT.match(text):
+        return excel_serial_day(float(text))
     text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
     for fmt in _DAY_FORMATS:
         try:
@@ -276,6 +293,24 @@ def parse_day(raw: object) -> date | None:
         except ValueError:
             continue
     raise ValueError("not a date")
+
+
+#: No BHYT card is older than the scheme (1992); none is issued more than this far ahead.
+CARD_DATES_FROM = date(1992, 1, 1)
+CARD_YEARS_AHEAD = 10
+BIRTHS_FROM = date(1900, 1, 1)
+
+
+def _plausible_card_day(day: date, today: date | None) -> bool:
+    if day < CARD_DATES_FROM:
+        return False
+    if today is not None and day > today + timedelta(days=365 * CARD_YEARS_AHEAD + 3):
+        return False
+    return True
+
+
+def _plausible_birth(day: date, today: date | None) -> bool:
+    return day >= BIRTHS_FROM and (today is None or day <= today)
 
 
 def _text(raw: object) -> str | None:
@@ -339,8 +374,15 @@ class _RowModel(BaseModel):
         return Card(**self.model_dump())
 
 
-def _row_to_card(row: int, cells: dict[Column, object]) -> tuple[Card | None, list[RowProblem]]:
-    """Validate one row: the card (None when rejected) and its problems."""
+def _row_to_card(
+    row: int, cells: dict[Column, object], today: date | None = None
+) -> tuple[Card | None, list[RowProblem]]:
+    """Validate one row: the card (None when rejected) and its problems.
+
+    A card date that is real but impossible for a card (before 1992, or more than
+    ``CARD_YEARS_AHEAD`` years after ``today``, such as 31/12/9999) rejects the row with its
+    own reason: accepting it silently would keep a person out of every reminder forever.
+    """
     problems: list[RowProblem] = []
     values: dict[str, Any] = {}
 
@@ -370,18 +412,30 @@ def _row_to_card(row: int, cells: dict[Column, object]) -> tuple[Card | None, li
             continue
         if day is None and column is Column.VALID_TO:
             problems.append(RowProblem(row, Problem.MISSING_DATE, column))
+        elif day is not None and not _plausible_card_day(day, today):
+            problems.append(RowProblem(row, Problem.IMPLAUSIBLE_DATE, column, day.strftime("%d/%m/%Y")))
+            continue
         values[column.value] = day
 
     raw_birth = cells.get(Column.BIRTH)
     birth_text = _text(raw_birth)
     if birth_text and re.fullmatch(r"\d{4}", birth_text):
-        values["birth_year"] = int(birth_text)
-        problems.append(RowProblem(row, Problem.YEAR_ONLY, Column.BIRTH, birth_text))
+        year = int(birth_text)
+        if BIRTHS_FROM.year <= year and (today is None or year <= today.year):
+            values["birth_year"] = int(birth_text)
+            problems.append(RowProblem(row, Problem.YEAR_ONLY, Column.BIRTH, birth_text))
+        else:
+            problems.append(RowProblem(row, Problem.BAD_BIRTH, Column.BIRTH, birth_text))
     else:
         try:
-            values["birth_date"] = parse_day(raw_birth)
+            birth = parse_day(raw_birth)
         except ValueError:
             problems.append(RowProblem(row, Problem.BAD_BIRTH, Column.BIRTH, birth_text))
+        else:
+            if birth is not None and not _plausible_birth(birth, today):
+                problems.append(RowProblem(row, Problem.BAD_BIRTH, Column.BIRTH, birth.strftime("%d/%m/%Y")))
+            else:
+                values["birth_date"] = birth
 
     raw_phone = cells.get(Column.PHONE)
     try:
@@ -423,95 +477,74 @@ def _match_header(cells: Sequence[object]) -> dict[Column, int]:
     return found
 
 
-def _rows_of_csv(data: bytes) -> Iterator[list[object]]:
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1258 decodes almost anything
-        raise CardFileError(FileProblem.UNREADABLE, "not UTF-8 text")
-    if "\x00" in text:
-        raise CardFileError(FileProblem.UNREADABLE, "binary data in a CSV file")
-    sample = text[:8192]
+_TABLE_PROBLEMS = {
+    TableProblem.TOO_LARGE: FileProblem.TOO_LARGE,
+    TableProblem.FORMAT: FileProblem.FORMAT,
+    TableProblem.OLD_EXCEL: FileProblem.FORMAT,
+    TableProblem.UNREADABLE: FileProblem.UNREADABLE,
+    TableProblem.EMPTY: FileProblem.EMPTY,
+    TableProblem.TOO_MANY_COLUMNS: FileProblem.TOO_MANY_COLUMNS,
+    TableProblem.SHEET_TOO_BIG: FileProblem.SHEET_TOO_BIG,
+    TableProblem.TOO_MANY_STRINGS: FileProblem.TOO_MANY_STRINGS,
+    TableProblem.UNPACKED_TOO_LARGE: FileProblem.UNPACKED_TOO_LARGE,
+}
+
+
+def _over_rows(max_rows: int) -> CardFileError:
+    kind = FileProblem.TOO_MANY_ROWS if max_rows >= MAX_ROWS else FileProblem.TOO_MANY_FOR_CHAT
+    return CardFileError(kind, str(max_rows), limit=max_rows)
+
+
+def _file_error(exc: TableError, max_rows: int) -> CardFileError:
+    if exc.problem is TableProblem.TOO_MANY_ROWS:
+        return _over_rows(max_rows)
+    limit = max_rows if exc.problem is TableProblem.SHEET_TOO_BIG else exc.limit
+    return CardFileError(_TABLE_PROBLEMS[exc.problem], exc.detail, limit=limit)
+
+
+def _has_header(head: list[Row]) -> bool:
+    return any(len(_match_header(cells)) >= 3 for _, cells in head)
+
+
+def _file_rows(data: bytes, filename: str, max_rows: int) -> Iterator[Row]:
+    """Rows of the list by content (an XLSX whatever its name, text in any usual encoding),
+    bounded by ``bot.tables``; TableError becomes CardFileError."""
+    limits = DEFAULT_LIMITS.with_rows(max_rows)
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        # Title rows confuse the sniffer; the most frequent separator is a good guess.
-        dialect = csv.excel()
-        dialect.delimiter = max(",;\t", key=sample.count)
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""), dialect)
-    except csv.Error as exc:
-        raise CardFileError(FileProblem.UNREADABLE, f"CSV: {exc}") from exc
+        rows = read_table(data, limits, filename=filename, choose=_has_header, head_rows=_HEADER_SEARCH_ROWS)
+        yield from rows
+    except TableError as exc:
+        raise _file_error(exc, max_rows) from None
 
 
-def _rows_of_xlsx(data: bytes) -> Iterator[list[object]]:
-    """Rows of the first sheet that has a recognisable header (others are usually notes)."""
-    import openpyxl  # heavy: only when an XLSX arrives
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
-    except Exception as exc:  # openpyxl raises assorted errors on broken parts
-        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
-    try:
-        chosen = None
-        for sheet in workbook.worksheets:
-            head = [list(r) for r in sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)]
-            if any(len(_match_header(r)) >= 3 for r in head):
-                chosen = sheet
-                break
-        chosen = chosen or workbook.worksheets[0]
-        for values in chosen.iter_rows(values_only=True):
-            yield list(values)
-    except CardFileError:
-        raise
-    except Exception as exc:
-        raise CardFileError(FileProblem.UNREADABLE, f"XLSX: {type(exc).__name__}") from exc
-    finally:
-        workbook.close()
-
-
-def _file_rows(data: bytes, filename: str) -> Iterator[list[object]]:
-    name = filename.lower().strip()
-    if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
-        return _rows_of_xlsx(data)
-    if name.endswith((".csv", ".txt")):
-        return _rows_of_csv(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
-        raise CardFileError(FileProblem.FORMAT, "old Excel .xls")
-    raise CardFileError(FileProblem.FORMAT, name.rsplit(".", 1)[-1] if "." in name else "")
-
-
-def parse_card_file(data: bytes, filename: str, max_rows: int = MAX_ROWS) -> ParsedList:
+def parse_card_file(
+    data: bytes, filename: str, max_rows: int = MAX_ROWS, today: date | None = None
+) -> ParsedList:
     """Read a list into valid cards and row problems; raises CardFileError for the file.
 
-    Pure and CPU-bound (a big XLSX takes many seconds): async callers run it in a worker
-    thread. ``max_rows`` below ``MAX_ROWS`` is a channel's cap (``CHAT_MAX_ROWS``); reading
-    stops at the first row over it.
+    Pure and CPU-bound (a big XLSX takes seconds): async callers run it in a worker thread.
+    The work is bounded before it is done (``bot.tables``: declared sheet size, shared
+    strings, unpacked size, rows and columns). ``max_rows`` below ``MAX_ROWS`` is a channel's
+    cap (``CHAT_MAX_ROWS``); reading stops at the first row over it. ``today`` enables the
+    check that an expiry is not absurdly far in the future (31/12/9999).
     """
     max_rows = min(max_rows, MAX_ROWS)
     if len(data) > MAX_FILE_BYTES:
         raise CardFileError(FileProblem.TOO_LARGE, str(len(data)))
     if not data.strip():
         raise CardFileError(FileProblem.EMPTY)
-    rows = _file_rows(data, filename)
+    rows = _file_rows(data, filename, max_rows)
     header_row, columns = _find_header(rows)
     parsed = ParsedList(header_row=header_row)
     seen: dict[str, tuple[int, Card]] = {}
-    for offset, cells in enumerate(rows, start=1):
-        number = header_row + offset
+    for number, cells in rows:
         if _blank(cells):
             continue
         parsed.data_rows += 1
         if parsed.data_rows > max_rows:
-            kind = FileProblem.TOO_MANY_ROWS if max_rows >= MAX_ROWS else FileProblem.TOO_MANY_FOR_CHAT
-            raise CardFileError(kind, str(max_rows), limit=max_rows)
+            raise _over_rows(max_rows)
         by_column = {c: cells[i] if i < len(cells) else None for c, i in columns.items()}
-        card, problems = _row_to_card(number, by_column)
+        card, problems = _row_to_card(number, by_column, today)
         if card is not None and card.bhxh_code in seen:
             first_row, first = seen[card.bhxh_code]
             kind = Problem.DUPLICATE if first == card else Problem.CONFLICT
@@ -541,9 +574,13 @@ def restrict_to_scope(parsed: ParsedList, scope_codes: Iterable[str]) -> ParsedL
     return parsed
 
 
-def _find_header(rows: Iterator[list[object]]) -> tuple[int, dict[Column, int]]:
+def _find_header(rows: Iterator[Row]) -> tuple[int, dict[Column, int]]:
+    """The header row among rows numbered up to ``_HEADER_SEARCH_ROWS``; ``rows`` is left
+    just after it."""
     best: dict[Column, int] = {}
-    for number, cells in enumerate(rows, start=1):
+    for number, cells in rows:
+        if number > _HEADER_SEARCH_ROWS:
+            break
         found = _match_header(cells)
         if len(found) >= 3:
             missing = [c for c in REQUIRED if c not in found]

@@ -34,7 +34,7 @@ def _plain(text: str) -> str:
 
 def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import CampaignBook
-    from bot.cardimport import CardFileError, Severity
+    from bot.cardimport import MAX_FILE_BYTES, CardFileError, FileProblem, Severity
     from bot.cardservice import CardService
     from bot.clock import SystemClock
     from bot.rates import RateBook
@@ -45,6 +45,9 @@ def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
 
     path: Path = args.file
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # refuse before reading a huge file into memory
+            print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(FileProblem.TOO_LARGE))}", file=sys.stderr)
+            return 2
         data = path.read_bytes()
     except OSError as exc:
         print(f"bhxh-bot: lỗi: không đọc được {path}: {exc.strerror or exc}", file=sys.stderr)

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 DEFAULT_MONTHS = 12
+PARALLEL_PARSES = 2
 ADULT_AGE = 18
 ELDER_AGE = 60
 
@@ -196,6 +197,9 @@ class CardService:
         self.rates = rates
         self.campaigns = campaigns
         self.clock = clock
+        # Lists parsed at once: parsing is CPU-bound and holds the GIL most of the time, so
+        # two parallel uploads already take what the event loop can spare.
+        self._parsing = asyncio.Semaphore(PARALLEL_PARSES)
 
     def today(self) -> date:
         return self.clock.now().date()
@@ -219,7 +223,8 @@ class CardService:
         (``CHAT_MAX_ROWS`` for chat uploads). Raises CardFileError for a file that cannot be
         read or is over the cap; nothing is written then.
         """
-        parsed = await asyncio.to_thread(_parse_in_scope, data, filename, scope_codes, max_rows)
+        async with self._parsing:
+            parsed = await asyncio.to_thread(_parse_in_scope, data, filename, scope_codes, max_rows, self.today())
         if not parsed.rows:
             counts = ImportCounts()
         else:
@@ -460,9 +465,11 @@ class ReminderService:
 
 
 
-def _parse_in_scope(data: bytes, filename: str, scope_codes: list[str] | None, max_rows: int) -> ParsedList:
+def _parse_in_scope(
+    data: bytes, filename: str, scope_codes: list[str] | None, max_rows: int, today: date | None = None
+) -> ParsedList:
     """Parsing and the scope check on each row's unit: pure, for a worker thread."""
-    parsed = parse_card_file(data, filename, max_rows)
+    parsed = parse_card_file(data, filename, max_rows, today)
     return parsed if scope_codes is None else restrict_to_scope(parsed, scope_codes)
 
 

@@ -14,8 +14,6 @@ order, a row whose parent is nowhere is reported (and so are its descendants), c
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from bot.clock import Clock
+from bot.tables import Limits, Percent, TableError, TableProblem, excel_serial_day, read_table
 from bot.textparse import normalize
 from storage.targets import Baseline, FiguresRepository, Target
 from storage.teams import RosterRecord, TeamRecord, TeamRepository
@@ -114,8 +113,8 @@ class ImportReport:
 Row = tuple[int, list[str]]
 
 
-def _cell_text(value: Any, number_format: str | None = None) -> str:
-    """An openpyxl cell value as the text a person would have typed."""
+def _cell_text(value: Any) -> str:
+    """A cell value (from ``bot.tables``) as the text a person would have typed."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -126,7 +125,7 @@ def _cell_text(value: Any, number_format: str | None = None) -> str:
         return value.isoformat()
     if isinstance(value, (int, float, Decimal)):
         number = Decimal(str(value))
-        if number_format and "%" in number_format:
+        if isinstance(value, Percent):
             number *= 100
             return f"{_plain(number)}%"
         return _plain(number)
@@ -140,59 +139,40 @@ def _plain(number: Decimal) -> str:
     return text
 
 
-def _read_csv(data: bytes) -> list[Row]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError("tệp CSV không ở dạng UTF-8: hãy lưu lại với mã hoá UTF-8") from None
-    if "\x00" in text:
-        raise ImportFileError("tệp không phải CSV hay Excel (.xlsx)")
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows: list[Row] = []
-    line = 1
-    try:
-        for record in reader:
-            rows.append((line, [cell[:MAX_CELL] for cell in record]))
-            line = reader.line_num + 1
-            if len(rows) > MAX_ROWS:
-                raise ImportFileError(f"tệp có hơn {MAX_ROWS} dòng: hãy chia nhỏ")
-    except csv.Error as exc:
-        raise ImportFileError(f"tệp CSV bị hỏng ở dòng {line}: {exc}") from None
-    return rows
+_LIMITS = Limits(max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS)
 
 
-def _read_xlsx(data: bytes) -> list[Row]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ImportFileError(f"không mở được tệp Excel ({type(exc).__name__})") from None
-    except Exception as exc:  # openpyxl raises a variety of errors on broken files
-        raise ImportFileError(f"không mở được tệp Excel ({type(exc).__name__})") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows: list[Row] = []
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            rows.append(
-                (number, [_cell_text(c.value, getattr(c, "number_format", None)) for c in cells])
-            )
-            if len(rows) > MAX_ROWS:
-                raise ImportFileError(f"tệp có hơn {MAX_ROWS} dòng: hãy chia nhỏ")
-        return rows
-    finally:
-        workbook.close()
+def _table_error(exc: TableError) -> ImportFileError:
+    """One Vietnamese line per refusal of ``bot.tables``."""
+    limit = f"{exc.limit:,}".replace(",", ".") if exc.limit else ""
+    messages = {
+        TableProblem.TOO_LARGE: "tệp lớn quá 20 MB",
+        TableProblem.FORMAT: "tệp không phải CSV hay Excel (.xlsx)",
+        TableProblem.OLD_EXCEL: "tệp Excel cũ (.xls) chưa đọc được: hãy lưu lại dạng .xlsx hoặc .csv",
+        TableProblem.UNREADABLE: (
+            f"tệp CSV bị hỏng ({exc.detail})" if exc.detail.startswith("CSV")
+            else f"không mở được tệp Excel ({exc.detail}): hãy lưu lại dạng .xlsx hoặc .csv"
+        ),
+        TableProblem.EMPTY: "tệp rỗng",
+        TableProblem.TOO_MANY_ROWS: f"tệp có hơn {limit} dòng: hãy chia nhỏ",
+        TableProblem.TOO_MANY_COLUMNS: f"tệp có dữ liệu ở quá {limit} cột: hãy xoá các cột thừa",
+        TableProblem.SHEET_TOO_BIG: (
+            f"trang tính khai báo hoặc chứa vùng lớn hơn nhiều so với giới hạn {limit} dòng: "
+            "hãy xoá dòng, cột trống thừa ở cuối bảng"
+        ),
+        TableProblem.TOO_MANY_STRINGS: f"tệp Excel có quá {limit} ô chữ khác nhau: hãy lưu lại dạng .csv",
+        TableProblem.UNPACKED_TOO_LARGE: "tệp Excel giải nén ra lớn bất thường: hãy chép bảng sang tệp mới",
+    }
+    return ImportFileError(messages[exc.problem])
 
 
 def read_rows(path: Path | str, data: bytes | None = None) -> list[Row]:
-    """Rows of a CSV or XLSX file (by content, not by name): (row number, cells as text)."""
+    """Rows of a CSV or XLSX file (by content, not by name): (row number, cells as text).
+
+    Reading is bounded before it is done (``bot.tables``): declared sheet size, shared
+    strings, unpacked size, rows and columns; text in UTF-8, UTF-16 or Windows-1258 comes
+    out as NFC. An XLSX yields only rows with values, each with its own number.
+    """
     path = Path(path)
     if data is None:
         try:
@@ -209,13 +189,15 @@ def read_rows(path: Path | str, data: bytes | None = None) -> list[Row]:
         raise ImportFileError("tệp lớn quá 20 MB")
     if not data.strip():
         raise ImportFileError("tệp rỗng")
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if data[:4] != b"PK\x03\x04" and path.suffix.lower() in (".xlsx", ".xlsm"):
         raise ImportFileError("tệp .xlsx bị hỏng hoặc không phải tệp Excel")
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ImportFileError("tệp Excel cũ (.xls) chưa đọc được: hãy lưu lại dạng .xlsx hoặc .csv")
-    return _read_csv(data)
+    try:
+        return [
+            (number, [_cell_text(value)[:MAX_CELL] for value in cells])
+            for number, cells in read_table(data, _LIMITS, filename=path.name)
+        ]
+    except TableError as exc:
+        raise _table_error(exc) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,17 +389,26 @@ def parse_pct(value: Any) -> Decimal | None:
 
 
 def parse_day(value: Any) -> date | None:
-    """'30/06/2023', '30/6/2023', '2023-06-30'."""
+    """'30/06/2023', '30/6/2023', '2023-06-30', or an Excel date serial ('45107', what a date
+    column shows once it lost its format). Dates before 1900 are refused as typos."""
     if _blank(value):
         return None
     if isinstance(value, date):
         return value
     text = str(value).strip()
+    if re.fullmatch(r"\d{5}(?:\.\d+)?", text):
+        try:
+            return excel_serial_day(float(text))
+        except ValueError:
+            raise ValueError("ngày không hợp lệ (dạng 30/06/2023)") from None
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if day.year < 1900:
+            raise ValueError(f"ngày {text} không hợp lý: kiểm tra lại năm")
+        return day
     raise ValueError("ngày không hợp lệ (dạng 30/06/2023)")
 
 

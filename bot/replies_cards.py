@@ -479,6 +479,7 @@ def problem_text(problem: RowProblem) -> str:
         Problem.MISSING_UNIT: "thiếu mã đơn vị",
         Problem.MISSING_DATE: f"thiếu «{label}»",
         Problem.BAD_DATE: f"ngày «{label}» không có thật hoặc sai dạng{value}",
+        Problem.IMPLAUSIBLE_DATE: f"ngày «{label}» không thể là hạn thẻ BHYT{value}: kiểm tra lại năm",
         Problem.BAD_PERIOD: "«Hạn thẻ từ» sau «Hạn thẻ đến»",
         Problem.CONFLICT: f"trùng mã số BHXH với dòng {problem.other_row} nhưng khác thông tin (giữ dòng {problem.other_row})",
         Problem.OUT_OF_SCOPE: "người này thuộc đơn vị ngoài phạm vi của bạn",
@@ -545,6 +546,11 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit:
         )
     if problem is FileProblem.NO_HEADER:
         names = ", ".join(COLUMN_LABELS[c] for c in missing) or "Mã số BHXH, Họ và tên, Mã đơn vị, Hạn thẻ đến"
+        if not missing or len(missing) >= 4:
+            return (
+                "Tệp này không giống danh sách thẻ BHYT: không thấy dòng tiêu đề với các cột "
+                f"{esc(names)}. Nếu đúng là danh sách, bạn kiểm tra tên cột rồi gửi lại. Chưa nhập gì."
+            )
         return (
             f"Không tìm thấy dòng tiêu đề có đủ các cột: thiếu {esc(names)}. "
             "Bạn kiểm tra tên cột (có dấu hay không dấu đều được) rồi gửi lại. Chưa nhập gì."
@@ -559,5 +565,26 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit:
             f"Bạn chia thành các tệp tối đa {_count(limit or CHAT_MAX_ROWS)} dòng rồi gửi lại, "
             "hoặc nhờ quản trị nhập cả tệp trên máy chủ bằng lệnh "
             "<code>bhxh-bot import cards TỆP</code>. Chưa nhập gì."
+        )
+    if problem is FileProblem.TOO_MANY_COLUMNS:
+        return (
+            f"Tệp có dữ liệu ở quá nhiều cột (tối đa {_count(limit or 256)} cột). Bạn xoá các cột thừa "
+            "ở bên phải bảng rồi gửi lại. Chưa nhập gì."
+        )
+    if problem is FileProblem.SHEET_TOO_BIG:
+        return (
+            f"Trang tính khai báo hoặc chứa vùng dữ liệu lớn hơn nhiều so với giới hạn "
+            f"{_count(limit or MAX_ROWS)} dòng. Bạn xoá các dòng, cột trống thừa ở cuối bảng "
+            "(hoặc chép bảng sang một tệp mới) rồi gửi lại. Chưa nhập gì."
+        )
+    if problem is FileProblem.TOO_MANY_STRINGS:
+        return (
+            f"Tệp Excel chứa quá nhiều ô chữ khác nhau (tối đa {_count(limit or 0)}) so với số dòng "
+            "được phép. Bạn chép bảng sang một tệp mới hoặc lưu thành .csv rồi gửi lại. Chưa nhập gì."
+        )
+    if problem is FileProblem.UNPACKED_TOO_LARGE:
+        return (
+            "Tệp Excel khi giải nén lớn bất thường nên bot không mở. Bạn chép bảng sang một tệp mới "
+            "hoặc lưu thành .csv rồi gửi lại. Chưa nhập gì."
         )
     return "Tệp bị hỏng hoặc không đọc được. Bạn mở lại bằng Excel, lưu .xlsx hoặc .csv (UTF-8) rồi gửi lại. Chưa nhập gì."

@@ -18,6 +18,7 @@ from bot.cardimport import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FilePro
 from bot.cardservice import LinkOutcome
 from bot.context import BotContext
 from bot.roles import Role
+from handlers import citizen
 from scheduler.reminders import keyboard
 
 IMPORT_ROLES = {Role.ADMIN, Role.OFFICIAL}
@@ -180,11 +181,21 @@ async def danhsach(update: Update, context: BotContext) -> None:
         )
 
 
+# What non-staff see is unchanged: these names get "only officials send lists", any other
+# document the citizens' reply to a non-text message.
+_LIST_EXTENSIONS = (".csv", ".xlsx", ".xls")
+
+
 async def on_document(update: Update, context: BotContext) -> None:
-    """An admin or official sends a list (.csv/.xlsx): import it and answer with the report.
+    """Any document in a private chat. An admin or official's is read as a list by its
+    content, not its name (an XLSX without extension, a CSV saved as .txt, Excel's UTF-16
+    "Unicode text"), imported, and answered with the report or a clear refusal; anyone
+    else gets the reply they always had (a list-looking file: "only officials send lists";
+    anything else: the citizens' reply to a non-text message).
 
     Lists over ``CHAT_MAX_ROWS`` rows are refused (the answer points to the command line);
-    the service parses in a worker thread, so other chats go on meanwhile.
+    the service bounds the work before doing it and parses in a worker thread, and updates
+    of other people are handled concurrently (bot/updates.py), so nobody waits for an upload.
     """
     services = context.services
     message = update.effective_message
@@ -192,7 +203,11 @@ async def on_document(update: Update, context: BotContext) -> None:
     document = message.document
     actor = await services.access.actor(_user_id(update))
     if actor.role not in IMPORT_ROLES:
-        await _reply(update, context, texts.IMPORT_STAFF_ONLY)
+        name = (document.file_name or "").lower().strip()
+        if name.endswith(_LIST_EXTENSIONS):
+            await _reply(update, context, texts.IMPORT_STAFF_ONLY)
+        else:
+            await citizen.on_other_message(update, context)
         return
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
         await _reply(update, context, texts.file_error_text(FileProblem.TOO_LARGE))
@@ -213,15 +228,11 @@ async def on_document(update: Update, context: BotContext) -> None:
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
-    lists = (
-        filters.Document.FileExtension("csv")
-        | filters.Document.FileExtension("xlsx")
-        | filters.Document.FileExtension("xls")
-    )
     application.add_handler(CommandHandler("hethan", hethan, filters=private))
     application.add_handler(CommandHandler("dunglai", dunglai, filters=private))
     application.add_handler(CommandHandler("nhac", nhac, filters=private))
     application.add_handler(CommandHandler("danhsach", danhsach, filters=private))
     application.add_handler(MessageHandler(private & filters.CONTACT, on_contact))
-    application.add_handler(MessageHandler(private & lists, on_document))
+    # Every document: a list is recognised by its content, whatever its name (on_document).
+    application.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rc:"))

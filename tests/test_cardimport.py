@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
+import unicodedata
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 from bot.campaigns import CampaignBook
 from bot.cardimport import (
     CHAT_MAX_ROWS,
+    MAX_ROWS,
     CardFileError,
     Column,
     FileProblem,
@@ -33,6 +37,7 @@ from bot.replies_cards import file_error_text, import_report_text
 from storage.cards import CardRepository
 from storage.db import Database
 from storage.users import UserRepository
+from tests import hostile_files as hostile
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -278,6 +283,21 @@ def test_cli_import_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert cli_main(["import", "cards", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+    # Hostile workbooks through the command line: one line each, nothing written.
+    for name, content, reason in (
+        ("xfd.xlsx", hostile.huge_declared_range(), "cột"),
+        ("dong_cuoi.xlsx", hostile.last_row_numbered(), "200.000 dòng"),
+        ("bom.xlsx", hostile.zip_bomb(200), "giải nén"),
+    ):
+        (tmp_path / name).write_bytes(content)
+        assert cli_main(["import", "cards", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and reason in err and "Chưa nhập gì" in err, name
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(10 * 1024 * 1024 + 1)  # sparse: refused from its size, never read
+    assert cli_main(["import", "cards", str(huge)]) == 2
+    assert "10 MB" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- review fixes
@@ -347,3 +367,175 @@ async def test_reminders_back_on_is_one_transaction(service: CardService, db: Da
     assert await db.fetchval("SELECT opted_out FROM reminder_prefs WHERE user_id = 7") == 0
     assert await db.fetchval("SELECT cleared_at FROM reminder_blocks WHERE user_id = 7") == NOW.isoformat()
     assert await service.repo.resume_reminders(7, NOW) is False
+
+
+# --------------------------------------------------------------------------- bounded reading
+
+
+def _refusal(data: bytes, name: str = "x.xlsx", max_rows: int = CHAT_MAX_ROWS) -> CardFileError:
+    with pytest.raises(CardFileError) as caught:
+        parse_card_file(data, name, max_rows)
+    return caught.value
+
+
+@pytest.mark.parametrize("max_rows", [CHAT_MAX_ROWS, MAX_ROWS])
+def test_a_sheet_declared_up_to_xfd120000_is_refused_before_reading(max_rows: int) -> None:
+    data = hostile.huge_declared_range()
+    assert len(data) < 4096
+    error = _refusal(data, max_rows=max_rows)
+    assert error.problem in (FileProblem.SHEET_TOO_BIG, FileProblem.TOO_MANY_COLUMNS)
+    text = file_error_text(error.problem, error.missing, error.limit)
+    assert "Chưa nhập gì" in text and ("cột" in text or "dòng" in text)
+
+
+def test_a_row_numbered_1048576_is_refused_whether_declared_or_not() -> None:
+    declared = _refusal(hostile.last_row_numbered("A1:D1048576"))
+    assert declared.problem is FileProblem.SHEET_TOO_BIG and declared.limit == CHAT_MAX_ROWS
+    assert "20.000 dòng" in file_error_text(declared.problem, limit=declared.limit)
+    hidden = _refusal(hostile.last_row_numbered(None), max_rows=MAX_ROWS)
+    assert hidden.problem is FileProblem.SHEET_TOO_BIG
+
+
+def test_an_empty_formatted_last_row_costs_nothing_and_the_list_reads_right() -> None:
+    parsed = parse_card_file(hostile.last_row_numbered(None, with_value=False), "x.xlsx", CHAT_MAX_ROWS)
+    assert [(n, c.bhxh_code, c.valid_to) for n, c in parsed.rows] == [(2, "8400000001", date(2026, 12, 31))]
+
+
+def test_millions_of_shared_strings_are_refused_declared_or_counted() -> None:
+    declared = _refusal(hostile.many_shared_strings(2_000_000), max_rows=MAX_ROWS)
+    assert declared.problem is FileProblem.TOO_MANY_STRINGS and declared.limit == 1_000_000
+    counted = _refusal(hostile.many_shared_strings(300_000, declared=False), max_rows=CHAT_MAX_ROWS)
+    assert counted.problem is FileProblem.TOO_MANY_STRINGS and counted.limit == (CHAT_MAX_ROWS + 1_000) * 12
+    assert "Chưa nhập gì" in file_error_text(counted.problem, limit=counted.limit)
+
+
+def test_a_zip_bomb_is_refused_unopened() -> None:
+    data = hostile.zip_bomb(200)
+    assert len(data) < 1024 * 1024
+    for max_rows in (CHAT_MAX_ROWS, MAX_ROWS):
+        error = _refusal(data, max_rows=max_rows)
+        assert error.problem is FileProblem.UNPACKED_TOO_LARGE
+    assert "giải nén" in file_error_text(FileProblem.UNPACKED_TOO_LARGE)
+
+
+def test_a_sheet_of_empty_cells_is_bounded_by_the_cell_budget() -> None:
+    error = _refusal(hostile.many_cells(300_000))
+    assert error.problem is FileProblem.SHEET_TOO_BIG
+
+
+def test_too_many_columns_or_rows_in_a_csv_are_refused() -> None:
+    wide = (HEADER + "," + ",".join(f"c{i}" for i in range(300)) + "\n").encode()
+    assert _refusal(wide, "x.csv").problem is FileProblem.TOO_MANY_COLUMNS
+    tall = "\n".join([HEADER] + [f"{i},,A,{8400000000 + i},,,,,,CL13,,31/12/2026" for i in range(31)]).encode()
+    assert _refusal(tall, "x.csv", max_rows=30).problem is FileProblem.TOO_MANY_FOR_CHAT
+
+
+def test_a_list_is_read_by_content_whatever_its_name() -> None:
+    reference = parse_card_file(sample("the_het_han_2026.xlsx"), "the_het_han_2026.xlsx")
+    no_extension = parse_card_file(sample("the_het_han_2026.xlsx"), "danh_sach")
+    as_text = parse_card_file(sample("the_het_han_2026.csv"), "danh_sach.txt")
+    assert no_extension.rows == reference.rows
+    assert [c for _, c in as_text.rows] == [c for _, c in reference.rows]
+    assert _refusal(b"%PDF-1.4 whatever", "danh_sach.csv").problem is FileProblem.FORMAT
+    assert _refusal(b"\x89PNG\r\n\x1a\n\x00\x00", "danh_sach").problem is FileProblem.FORMAT
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def _encodings() -> dict[str, bytes]:
+    text = sample("the_het_han_2026.csv").decode("utf-8-sig")
+    tab = "\n".join("\t".join(row) for row in csv.reader(io.StringIO(text)))
+    return {
+        "utf-8 without BOM": text.encode("utf-8"),
+        "utf-16 LE (Excel Unicode text)": codecs.BOM_UTF16_LE + tab.encode("utf-16-le"),
+        "utf-16 BE": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        "utf-16 LE without BOM": text.encode("utf-16-le"),
+        "windows-1258": hostile.to_cp1258(text.replace("\r\n", "\n")),
+        "semicolons": text.replace(",", ";").encode("utf-8"),
+    }
+
+
+@pytest.mark.parametrize("encoding", list(_encodings()))
+def test_every_usual_encoding_gives_the_same_cards(encoding: str) -> None:
+    reference = parse_card_file(sample("the_het_han_2026.csv"), "the_het_han_2026.csv")
+    data = _encodings()[encoding]
+    if encoding == "semicolons":  # addresses hold commas: quoted cells become two cells, so compare names
+        parsed = parse_card_file(data, "x.csv")
+        assert {c.full_name for _, c in parsed.rows} == {c.full_name for _, c in reference.rows}
+        return
+    parsed = parse_card_file(data, "danh_sach.txt")
+    assert [c for _, c in parsed.rows] == [c for _, c in reference.rows]
+    assert all(unicodedata.is_normalized("NFC", c.full_name) for _, c in parsed.rows)
+
+
+def test_windows_1258_decomposed_tone_marks_become_nfc() -> None:
+    raw = hostile.to_cp1258("Nguyễn Thị Hường")
+    assert "\u0303".encode("cp1258") in raw  # the tone is a separate combining mark in the file
+    data = hostile.to_cp1258(HEADER + "\n1,,Nguyễn Thị Hường,8423000001,,,,,Ấp Một,CL13,,31/12/2026\n")
+    (_, card), = parse_card_file(data, "x.csv").rows
+    assert card.full_name == "Nguyễn Thị Hường" and unicodedata.is_normalized("NFC", card.full_name)
+    assert card.address == "Ấp Một"
+
+
+async def test_reimporting_the_same_list_in_another_encoding_changes_nothing(service: CardService, db: Database) -> None:
+    first = await service.import_list(sample("the_het_han_2026.csv"), "the_het_han_2026.csv", None)
+    assert first.counts.added == 369
+    snapshot = [tuple(r) for r in await db.fetchall("SELECT * FROM cards ORDER BY bhxh_code")]
+    for encoding in ("windows-1258", "utf-16 LE (Excel Unicode text)", "utf-16 BE"):
+        again = await service.import_list(_encodings()[encoding], "danh_sach.txt", None)
+        counts = again.counts
+        assert (counts.added, counts.updated, counts.renewed, counts.unchanged) == (0, 0, 0, 369), encoding
+    assert [tuple(r) for r in await db.fetchall("SELECT * FROM cards ORDER BY bhxh_code")] == snapshot
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_excel_date_serials_are_dates_with_the_1900_leap_bug() -> None:
+    assert parse_day(45291) == date(2023, 12, 31)
+    assert parse_day(45291.75) == date(2023, 12, 31)
+    assert parse_day("46387") == date(2026, 12, 31)
+    assert parse_day(59) == date(1900, 2, 28)
+    assert parse_day(61) == date(1900, 3, 1)  # Excel's 29/02/1900 (serial 60) never was
+    for impossible in (60, 0, -3, True):
+        with pytest.raises(ValueError):
+            parse_day(impossible)
+
+
+def test_a_date_column_that_lost_its_format_is_read() -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Họ và tên", "Mã số BHXH", "Mã đơn vị", "Hạn thẻ từ", "Hạn thẻ đến", "Ngày sinh"])
+    sheet.append(["An", "8423000001", "CL13", 45992, 46387, 31048])  # plain numbers, no date format
+    sheet.append(["Bình", "8423000002", "CL13", "45992", "46387", "31048"])  # the same typed as text
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse_card_file(buffer.getvalue(), "x.xlsx", today=date(2026, 11, 23))
+    assert parsed.problems == []
+    for _, card in parsed.rows:
+        assert (card.valid_from, card.valid_to, card.birth_date) == (date(2025, 12, 1), date(2026, 12, 31), date(1985, 1, 1))
+
+
+def test_implausible_dates_are_flagged_not_accepted() -> None:
+    rows = [
+        HEADER,
+        "1,,An,8423000001,,01/01/1985,,,,CL13,,31/12/9999",  # "never expires": refused
+        "2,,Bình,8423000002,,01/01/1985,,,,CL13,,31/12/1899",  # before any card
+        "3,,Chi,8423000003,,01/01/1800,,,,CL13,,31/12/2026",  # birth before 1900: warning only
+        "4,,Dũng,8423000004,,01/01/2030,,,,CL13,,31/12/2026",  # born in the future: warning
+        "5,,Em,8423000005,,,,,,CL13,,31/10/2036",  # nearly ten years ahead: fine
+    ]
+    parsed = parse_card_file("\n".join(rows).encode(), "x.csv", today=date(2026, 11, 23))
+    found = [(p.row, p.problem, p.column, p.value) for p in parsed.problems]
+    assert found == [
+        (2, Problem.IMPLAUSIBLE_DATE, Column.VALID_TO, "31/12/9999"),
+        (3, Problem.IMPLAUSIBLE_DATE, Column.VALID_TO, "31/12/1899"),
+        (4, Problem.BAD_BIRTH, Column.BIRTH, "01/01/1800"),
+        (5, Problem.BAD_BIRTH, Column.BIRTH, "01/01/2030"),
+    ]
+    assert [c.bhxh_code for _, c in parsed.rows] == ["8423000003", "8423000004", "8423000005"]
+    assert parsed.rows[0][1].birth_date is None
+    from bot.replies_cards import problem_text
+
+    assert "không thể là hạn thẻ BHYT (31/12/9999)" in problem_text(parsed.problems[0])

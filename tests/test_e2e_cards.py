@@ -3,6 +3,8 @@ person's own contact, /hethan, the reminder buttons, and the agents' /danhsach."
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import threading
 from importlib import resources
@@ -10,11 +12,13 @@ from importlib import resources
 import openpyxl
 import pytest
 
+from bot import tables
 from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.roles import Role
 from bot.services import Services
 from storage.members import CLI_ACTOR
 from storage.units import UnitRecord
+from tests import hostile_files as hostile
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 
 SAMPLES = resources.files("bot") / "data" / "samples"
@@ -346,21 +350,21 @@ async def test_a_chat_upload_over_the_row_cap_is_refused_and_writes_nothing(
 async def test_parsing_and_the_workbook_run_off_the_event_loop(
     harness: BotHarness, emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The heavy openpyxl work (reading an upload, saving /danhsach) happens in worker threads:
-    a 200.000-row file used to freeze every chat and job for a minute."""
+    """The heavy work (opening and reading an upload, saving /danhsach) happens in worker
+    threads: a 200.000-row file used to freeze every chat and job for a minute."""
     loop_thread = threading.get_ident()
     threads: dict[str, int] = {}
-    load, save = openpyxl.load_workbook, openpyxl.Workbook.save
+    load, save = tables._Workbook.__init__, openpyxl.Workbook.save
 
-    def spy_load(*args: object, **kwargs: object) -> object:
+    def spy_load(self: tables._Workbook, *args: object, **kwargs: object) -> None:
         threads["load"] = threading.get_ident()
-        return load(*args, **kwargs)
+        load(self, *args, **kwargs)
 
     def spy_save(self: openpyxl.Workbook, *args: object, **kwargs: object) -> None:
         threads["save"] = threading.get_ident()
         save(self, *args, **kwargs)
 
-    monkeypatch.setattr(openpyxl, "load_workbook", spy_load)
+    monkeypatch.setattr(tables._Workbook, "__init__", spy_load)
     monkeypatch.setattr(openpyxl.Workbook, "save", spy_save)
     admin = emulator.user(ADMIN_ID, first_name="Quản trị")
     await admin.send_document("the_het_han_2026.xlsx", XLSX)
@@ -422,3 +426,78 @@ async def test_names_and_addresses_never_become_formulas_in_danhsach(
         row = cells[f"{code[:2]}*****{code[-3:]}"]
         assert (row[1].value, row[1].data_type) == (name, "s")
         assert (row[4].value, row[4].data_type) == (address, "s")
+
+
+# --------------------------------------------------------------------------- uploads by content, hostile files, responsiveness
+
+
+async def test_a_list_is_recognised_by_content_whatever_its_name(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    await admin.send_document("danh_sach", XLSX)  # an XLSX that lost its extension
+    (first,) = await admin.replies(timeout=10)
+    assert "nhập 369 người" in first.plain_text and "Thêm mới 369" in first.plain_text
+    text = CSV.decode("utf-8-sig")
+    unicode_text = "\n".join("\t".join(row) for row in csv.reader(io.StringIO(text)))
+    for name, content in (
+        ("ds.txt", CSV),  # a CSV saved as .txt
+        ("Unicode text.txt", codecs.BOM_UTF16_LE + unicode_text.encode("utf-16-le")),  # Excel "Unicode text"
+        ("ansi.csv", hostile.to_cp1258(text.replace("\r\n", "\n"))),  # Windows-1258, decomposed tones
+    ):
+        await admin.send_document(name, content)
+        (report,) = await admin.replies(timeout=10)
+        assert "cập nhật 0" in report.plain_text and "không đổi 369" in report.plain_text, name
+    assert await cards_count(harness) == 369
+    for name, content, expected in (
+        ("bien_ban.pdf", b"%PDF-1.4 not a list", "Bot chỉ đọc được tệp"),
+        ("ghi_chu.txt", "Họp tổ ngày mai lúc 8 giờ\n".encode(), "không giống danh sách thẻ"),
+    ):
+        await admin.send_document(name, content)
+        (answer,) = await admin.replies()
+        assert expected in answer.plain_text and "Chưa nhập gì" in answer.plain_text, name
+    citizen = emulator.user(CITIZEN_ID, first_name="Tư")
+    await citizen.send_document("danh_sach", XLSX)  # no list extension: the citizens' usual reply
+    (polite,) = await citizen.replies()
+    assert "chỉ đọc được tin nhắn chữ" in polite.plain_text
+    await citizen.send_document("ds.csv", CSV)
+    (refusal,) = await citizen.replies()
+    assert "Chỉ cán bộ phụ trách hoặc quản trị" in refusal.plain_text
+    assert await cards_count(harness) == 369
+
+
+async def test_hostile_workbooks_are_refused_with_a_reason_and_write_nothing(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    for name, content, expected in (
+        ("xfd.xlsx", hostile.huge_declared_range(), "Trang tính khai báo"),
+        ("dong_cuoi.xlsx", hostile.last_row_numbered(), "20.000 dòng"),
+        ("bom.xlsx", hostile.zip_bomb(100), "giải nén"),
+        ("chu.xlsx", hostile.many_shared_strings(300_000, declared=False), "ô chữ khác nhau"),
+    ):
+        await admin.send_document(name, content)
+        (answer,) = await admin.replies(timeout=20)
+        assert expected in answer.plain_text and "Chưa nhập gì" in answer.plain_text, name
+    assert await cards_count(harness) == 0
+
+
+async def test_another_person_is_answered_while_a_big_upload_is_imported(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    """Order, not time: the citizen's answer is sent before the admin's import report, and
+    the admin's own next message waits for their upload (each person in order)."""
+    big = hostile.xlsx_of(
+        [hostile.row_xml(1, hostile.CARD_HEADER), *hostile.card_rows(19_999)], dimension="A1:D20000"
+    )
+    admin = emulator.user(ADMIN_ID, first_name="Quản trị")
+    citizen = emulator.user(CITIZEN_ID, first_name="Tư")
+    await admin.send_document("lon.xlsx", big)
+    await admin.say("bhyt hộ gia đình 2 người 12 tháng")
+    await citizen.say("bhyt hộ gia đình 3 người 12 tháng")
+    (answer,) = await citizen.replies(timeout=30)
+    assert "3 người" in answer.plain_text
+    report, admin_answer = await admin.replies(count=2, timeout=60)
+    assert "nhập 19999 người" in report.plain_text
+    assert "2 người" in admin_answer.plain_text
+    order = [m for m in emulator.sent if m.chat_id in (ADMIN_ID, CITIZEN_ID)]
+    assert order.index(answer) < order.index(report) < order.index(admin_answer)
+    assert await cards_count(harness) == 19_999

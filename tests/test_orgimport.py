@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from bot.orgimport import (
     import_teams,
     import_units,
     parse_count,
+    parse_day,
     parse_month,
     parse_pct,
     read_rows,
@@ -29,6 +32,8 @@ from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
 from tests.conftest import DEFAULT_NOW
+from tests import hostile_files as hostile
+from tests.hostile_files import to_cp1258
 
 
 @pytest.fixture
@@ -266,7 +271,11 @@ async def test_teams_errors_unknown_unit_and_missing_month(repos) -> None:
         (b"PK\x03\x04not really a zip", "a.xlsx", "Excel"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old", "a.xls", ".xls"),
         ("họ tên,tuổi\nAn,3\n".encode(), "a.csv", "tiêu đề"),
-        ("code,name\n".encode("utf-16"), "a.csv", "UTF-8"),
+        (("code," * 300 + "x\n").encode(), "a.csv", "cột"),
+        (hostile.huge_declared_range(), "a.xlsx", "cột"),
+        (hostile.last_row_numbered(), "a.xlsx", "200.000 dòng"),
+        (hostile.zip_bomb(200), "a.xlsx", "giải nén"),
+        (hostile.many_shared_strings(1_100_000), "a.xlsx", "ô chữ"),
         (b"\x89PNG\r\n\x1a\n....", "a.xlsx", "Excel"),
     ],
 )
@@ -305,3 +314,24 @@ def test_cli_import_units_targets_teams(tmp_path: Path, monkeypatch: pytest.Monk
     assert err.count("\n") == 1 and "không có tệp" in err and "Traceback" not in err
     assert cli_main(["import", "units", str(units_csv), "--as-of", "31/02/2023"]) == 2
     assert "--as-of" in capsys.readouterr().err
+
+
+async def test_units_in_windows_1258_or_utf16_load_exactly_like_utf8(repos) -> None:
+    db, units, _, _, clock = repos
+    text = sample_bytes("units_cang_long.csv").decode("utf-8-sig")
+    await import_units("units.csv", units, clock, data=text.encode("utf-8"))
+    reference = await dump(db)
+    again = await import_units("units.csv", units, clock, data=text.encode("utf-8"))
+    for data in (to_cp1258(text), codecs.BOM_UTF16_LE + text.replace(",", "\t").encode("utf-16-le")):
+        report = await import_units("units.txt", units, clock, data=data)
+        assert report.errors == [] and report.counts == again.counts and report.counts["units_created"] == 0
+        assert await dump(db) == reference  # same names, byte for byte (NFC), same figures
+    names = [r[2] for r in reference if r[0] == "units"]
+    assert "Xã Tân An" in names and all(unicodedata.is_normalized("NFC", n) for n in names)
+
+
+def test_an_excel_date_serial_reads_as_a_date_and_far_past_years_are_refused() -> None:
+    assert parse_day("45107") == date(2023, 6, 30)
+    assert parse_day("45107.0") == date(2023, 6, 30)
+    with pytest.raises(ValueError):
+        parse_day("30/06/1023")

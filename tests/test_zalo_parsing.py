@@ -89,7 +89,7 @@ def test_replay_window_edges() -> None:
     assert check(VECTOR_BODY, VECTOR_HEX, now_ms=VECTOR_TS + 61_000, window_s=60) == Rejected("stale")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(body=st.binary(max_size=300), header=st.one_of(st.none(), st.text(max_size=80)), now=st.integers(-(2**70), 2**70))
 def test_verify_never_raises_on_garbage(body: bytes, header: str | None, now: int) -> None:
     result = verify(body, header, app_id=APP_ID, oa_secret_key=OA_SECRET, now_ms=now)
@@ -103,7 +103,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     fields=st.dictionaries(
         st.sampled_from(["app_id", "timestamp", "event_name", "message", "sender", "info", "x"]), json_values
@@ -205,7 +205,7 @@ def test_malformed_events_are_none() -> None:
         assert parse_event(body) is None, body
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     fields=st.dictionaries(
         st.sampled_from(

@@ -282,10 +282,8 @@ async def test_oa_error_classes(world: World) -> None:
     user = emu.add_user()
     stranger = emu.add_user(follower=False)  # never interacted: −230
     await user.say("hi")
-    assert (error(await oa.send_text("0000", "x")).code, error(await oa.send_text("0000", "x")).cls) == (
-        -201,
-        ErrorClass.NEVER_RETRY,
-    )
+    unknown_user = error(await oa.send_text("0000", "x"))
+    assert (unknown_user.code, unknown_user.cls) == (-201, ErrorClass.NEVER_RETRY)
     outside = error(await oa.send_text(stranger.user_id, "x"))
     assert (outside.code, outside.cls) == (-230, ErrorClass.OUTSIDE_WINDOW)
     emu.oa.proactive_left = 0
@@ -322,6 +320,10 @@ async def test_timeout_after_accept_is_unknown_outcome_and_not_resent(world: Wor
     assert got.cls is ErrorClass.UNKNOWN_OUTCOME and not got.sent_nothing
     assert world.emu.requests["message/cs"] == 1  # no automatic resend
     assert [m.text for m in world.emu.oa.delivered] == ["maybe sent"]  # it did go out
+    # a hold that did nothing looks the same from here: the client cannot tell, so also unknown
+    world.emu.fail_next("message/cs", "timeout", hold_seconds=2.0)
+    assert error(await world.oa.send_text(user.user_id, "held")).cls is ErrorClass.UNKNOWN_OUTCOME
+    assert world.emu.requests["message/cs"] == 2 and len(world.emu.oa.delivered) == 1
 
 
 async def test_connection_refused_is_retry_later(world: World, http: httpx.AsyncClient) -> None:
@@ -593,8 +595,12 @@ async def test_transient_token_endpoint_failure_is_retry_later(world: World) -> 
     emu.fail_next("access_token", "5xx", status=503)
     got = error(await world.oa.send_text(user.user_id, "x"))
     assert got.cls is ErrorClass.RETRY_LATER and world.tokens.reauthorisation_needed is None
+    emu.fail_next("access_token", "error", code=10000)
+    got = error(await world.oa.send_text(user.user_id, "x"))
+    assert got.cls is ErrorClass.RETRY_LATER and world.tokens.reauthorisation_needed is None
+    assert emu.requests["message/cs"] == 0
     assert isinstance(await world.oa.send_text(user.user_id, "x"), Sent)
-    assert emu.tokens.refreshes == 1
+    assert emu.tokens.refreshes == 1 and emu.requests["access_token"] == 3
 
 
 # ---- webhook signatures of what the emulator sends -------------------------------------------
@@ -613,9 +619,15 @@ async def test_webhooks_verified_in_both_styles_and_retries_deduplicated(
     follow = await user.follow()
     follow_retry = await emu.driver.retry(follow, num_retry=2)
     assert retry.status == follow_retry.status == 200
+    await user.send_image()
+    await user.send_sticker()
+    await user.unfollow()
     assert receiver.duplicates == 2
-    assert [type(e).__name__ for e in receiver.events] == ["TextMessage", "TextMessage", "Follow"]
-    assert all(isinstance(r, Verified) for r in receiver.results)
+    assert [type(e).__name__ for e in receiver.events] == [
+        "TextMessage", "TextMessage", "Follow", "Unsupported", "Unsupported", "Unfollow"
+    ]
+    assert [e.sender_id for e in receiver.events] == [user.user_id] * 6
+    assert all(isinstance(r, Verified) for r in receiver.results) and len(receiver.results) == 8
 
 
 async def test_bad_missing_stale_and_future_webhooks_are_refused(emu: ZaloEmulator, receiver: Receiver, zclock: ManualClock) -> None:

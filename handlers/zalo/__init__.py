@@ -3,6 +3,6 @@ Zalo sends (webhook signatures, event parsing). No conversation logic and no use
 lives here; the Zalo channel adapter builds on these modules.
 
 Layer rule: nothing in this package imports telegram, storage, aiosqlite or bot.devtools
-(tests/test_zalo_layers.py checks it). The wire shapes follow the project's Zalo research
+(tests/test_zalo_parsing.py checks it). The wire shapes follow the project's Zalo research
 (ZALO.md §2-§3) and are exercised against the in-repo emulator (bot/devtools/zalo).
 """

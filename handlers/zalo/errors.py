@@ -76,9 +76,13 @@ OA_CODES: dict[int, tuple[ErrorClass, str]] = {
 }
 
 # ---- OAuth v4 (oauth.zaloapp.com): /v4/oa/access_token ----------------------------------------
-# Any error answer of the token endpoint is a refusal that a retry with the same refresh token
-# cannot cure (a refresh token works once); the TokenManager enters "re-authorisation needed".
+# Every refusal of the token endpoint is STOP_QUEUE: a retry with the same refresh token cannot
+# cure it (a refresh token works once), so the TokenManager enters "re-authorisation needed".
+# Only the transient codes (RETRY_LATER) leave the refresh token alone for a later attempt.
 OAUTH_CODES: dict[int, tuple[ErrorClass, str]] = {
+    10000: (ErrorClass.RETRY_LATER, "transient Zalo error"),  # [Z18] (OA); GUESS the same here
+    10002: (ErrorClass.RETRY_LATER, "transient Zalo error"),  # [Z18] (OA); GUESS the same here
+    -32: (ErrorClass.RETRY_LATER, "rate limit exceeded"),  # GUESS (emulator common.py)
     -118: (ErrorClass.STOP_QUEUE, "refresh token invalid, expired or revoked"),  # [Z18][Z19 token_source.go]
     -14014: (ErrorClass.STOP_QUEUE, "refresh token already used or dead"),  # [Z18][Z19]
     -14001: (ErrorClass.STOP_QUEUE, "app id or app secret invalid"),  # GUESS (emulator oauth.py)

@@ -222,7 +222,7 @@ class OAClient:
         if isinstance(outcome, ZaloError):
             return outcome
         answer = outcome.get("data")
-        ref = answer.get(key) or answer.get("attachment_id") if isinstance(answer, dict) else None
+        ref = (answer.get(key) or answer.get("attachment_id")) if isinstance(answer, dict) else None
         if not isinstance(ref, str) or not ref:
             return ZaloError(0, ErrorClass.NEVER_RETRY, "Zalo returned no id: the upload was silently refused", 200)
         return Uploaded(ref)

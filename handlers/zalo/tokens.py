@@ -12,7 +12,8 @@ pair. So:
   is handed to anyone. If the save fails, the pair is kept in memory only as "unsaved", no
   caller gets it, and the next call retries the save (never a second refresh: the old refresh
   token is already spent);
-- a refused refresh (any error answer of the token endpoint: −118, −14014, −14001, −14002…)
+- a refused refresh (an error answer of the token endpoint: −118, −14014, −14001, −14002…;
+  any code not known to be transient, see errors.OAUTH_CODES)
   means a person with OA-admin rights must consent again. The manager enters the
   "re-authorisation needed" state: every call fails fast with `ReauthorisationNeeded`
   (carrying English operator guidance for the log), the dead token is never presented again,
@@ -40,7 +41,7 @@ import httpx
 
 from bot.clock import Clock
 
-from .errors import Api, classify
+from .errors import Api, ErrorClass, classify
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,11 @@ class TokenManager:
             raise TokenRefreshUnavailable("token endpoint answered a non-object")
         code = body.get("error", 0)
         if isinstance(code, int) and not isinstance(code, bool) and code != 0:
-            await self._die(code, classify(Api.OAUTH, code)[1])
+            cls, reason = classify(Api.OAUTH, code)
+            if cls is ErrorClass.RETRY_LATER:
+                log.warning("Zalo token endpoint answered transient error %s; will retry", code)
+                raise TokenRefreshUnavailable(f"error {code}: {reason}")
+            await self._die(code, reason)
         access, refresh, expires = body.get("access_token"), body.get("refresh_token"), body.get("expires_in")
         try:
             seconds = int(expires)  # Zalo sends a decimal string

@@ -155,6 +155,7 @@ def test_follow_unfollow_and_submit_info() -> None:
     )
     assert isinstance(info, SubmitInfo)
     assert (info.sender_id, info.name, info.phone, info.city) == ("U3", "Nguyễn Văn An", "84912345678", "Trà Vinh")
+    assert "912345678" not in repr(info) and "912345678" not in str(info)
     odd = parse_event(raw(event_name="user_submit_info", sender={"id": "U3"}, info={"name": "X", "phone": "12"}))
     assert isinstance(odd, SubmitInfo) and odd.phone is None
     assert event_key(info) == "user_submit_info:U3:1796094000000"

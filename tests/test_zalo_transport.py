@@ -9,7 +9,7 @@ the in-memory TokenStore below (the SQLite store comes with the adapter).
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -502,8 +502,9 @@ async def test_refused_token_twice_gives_refresh_token_class(world: World) -> No
 
 
 async def test_refused_refresh_stops_zalo_calls_and_tells_admins_once(
-    emu: ZaloEmulator, http: httpx.AsyncClient, zclock: ManualClock
+    emu: ZaloEmulator, http: httpx.AsyncClient, zclock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="handlers.zalo")
     notices: list[ReauthorisationNeeded] = []
 
     async def tell_admins(problem: ReauthorisationNeeded) -> None:
@@ -525,6 +526,10 @@ async def test_refused_refresh_stops_zalo_calls_and_tells_admins_once(
     assert len(notices) == 1 and notices[0].code == -118
     assert "ZALO_REFRESH_TOKEN" in notices[0].guidance and "/v4/oa/permission" in notices[0].guidance
     assert tokens.reauthorisation_needed is notices[0]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "ZALO_REFRESH_TOKEN" in errors[0].getMessage()
+    assert store.state is not None
+    assert store.state.refresh_token not in caplog.text and store.state.access_token not in caplog.text
     with pytest.raises(ReauthorisationNeeded):
         await tokens.access_token()
     # the operator re-authorises: a fresh consent's refresh token brings the channel back

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .phone import normalise_phone
 
@@ -88,7 +88,9 @@ class SubmitInfo(_Event):
     kind: Literal["submit_info"] = "submit_info"
     sender_id: str
     name: str
-    phone: str | None  # 84…, or None when Zalo sent something that is not a VN mobile
+    # 84…, or None when Zalo sent something that is not a VN mobile; kept out of repr() so a
+    # logged event never carries a phone number
+    phone: str | None = Field(repr=False)
     address: str = ""
     city: str = ""
     district: str = ""

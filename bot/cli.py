@@ -53,6 +53,7 @@ def configure_logging(level: str) -> None:
     # The database driver logs statements with their parameters at DEBUG; every library is
     # held at its floor, and the root handlers mask whatever looks like a phone or a code.
     logsafety.install()
+    logging.getLogger(__name__).debug("logging at %s; personal data masked in every record", level.upper())
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -46,14 +46,19 @@ def _rows(buttons: list[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboa
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer a command with a message, a button press by editing the pressed message."""
+    """Answer a command with a message, a button press by editing the pressed message (or,
+    when that message cannot carry text, e.g. a document under a forged button, a new one)."""
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
             await query.edit_message_text(text, reply_markup=markup)
+            return
         except BadRequest as exc:  # pressing twice: same text, nothing to change
-            if "not modified" not in str(exc).lower():
-                raise
+            if "not modified" in str(exc).lower():
+                return
+        chat = update.effective_chat
+        assert chat is not None
+        await query.get_bot().send_message(chat.id, text, reply_markup=markup)
     else:
         await update.effective_message.reply_text(text, reply_markup=markup)  # type: ignore[union-attr]
 

@@ -65,6 +65,42 @@ CALLBACK_PIECES = [
 ]
 
 
+# The shapes of real payloads, with a hostile value in the numeric or code slot.
+HOSTILE = ["²", "①②", "١٢", "１２", "𝟏𝟐", HUGE_NUMBER, "9" * 30, "-1", "0", "", "<b>1</b>", "&", "1 2", "#²"]
+PAYLOAD_SHAPES = [
+    "tv|v|{}", "tv|x|{}", "tv|X|{}", "tv|r|{}|o", "tv|p|CL01|{}", "tv|p|{}|0", "dv|{}", "bp|{}",
+    "iv|r|{}", "iv|u|a|{}", "iv|t|a|CL01|{}", "iv|m|a|CL01|0|{}", "iv|m|a|CL01|{}|0", "iv|t|o|{}|0",
+    "eh:w:{}", "g:m:{}", "g:p:{}", "g:i:{}", "g:s:{}", "g:r:{}", "g:e:{}", "rc:m:{}",
+    "q1|h|{}|12||||", "q1|h|2|{}||||", "q1|v|||{}|khac|", "q1|h|2|12|||{}", "q1|s|||||{}", "m:{}",
+]
+NUMERIC_COMMANDS = [
+    "huyghi", "xuat", "suatv", "xoatv", "baocao", "moi", "donvi", "thanhvien", "baophu",
+    "bangxephang", "thidua", "tomtat", "thamgia", "ghi", "bhyt", "bhxh", "huy", "danhsach",
+]
+# Partial /ghi lines that leave the draft at a question a hostile button or answer then meets.
+FLOW_OPENERS = [
+    "/ghi bhyt Nguyễn Văn An 8423001234",  # months asked
+    "/ghi bhxh Trần Thị Bình 8423005678 12 tháng",  # group or income asked
+    "/ghi bhyt Lê Văn Cúc 8423001299 12 tháng",  # position asked
+    "/ghi",  # scheme asked
+    "/ghi bhyt",  # name asked
+    "/ghi bhyt Nguyễn Văn An",  # code asked
+    "/ghi bhyt Nguyễn Văn An 8423001234 12 tháng người thứ 1 thu 5000",  # reason asked
+]
+
+
+def targeted_command(rng: random.Random) -> str:
+    name = rng.choice(NUMERIC_COMMANDS)
+    args = [rng.choice(HOSTILE)] + [rng.choice(HOSTILE + WORDS) for _ in range(rng.randint(0, 3))]
+    if rng.random() < 0.5:  # a plausible tail (a reason, a unit), so the hostile slot is read
+        args.append(rng.choice(["gõ nhầm mã người tham gia", "CL01", "01/11/2026 30/11/2026", "agent"]))
+    return f"/{name} {' '.join(args)}".rstrip()
+
+
+def targeted_payload(rng: random.Random) -> str:
+    return rng.choice(PAYLOAD_SHAPES).format(rng.choice(HOSTILE))
+
+
 def random_text(rng: random.Random) -> str:
     kind = rng.randrange(6)
     if kind == 0:  # random code points across the planes (surrogates excluded)
@@ -154,17 +190,20 @@ async def fast_bot(tmp_path: Path) -> AsyncIterator[tuple[BotApiEmulator, Servic
 async def _one_user(emulator: BotApiEmulator, user: EmulatedUser, rng: random.Random, count: int, tally: dict[str, int]) -> None:
     await user.say("/start")
     await user.replies(count=1, timeout=30)
+    kinds = ["text", "command", "targeted_command", "button", "targeted_button", "flow", "contact", "document"]
+    weights = [18, 18, 15, 15, 17, 7, 5, 5]
     for _ in range(count):
-        kind = rng.choices(["text", "command", "button", "contact", "document"], weights=[30, 30, 30, 5, 5])[0]
+        kind = rng.choices(kinds, weights=weights)[0]
         tally[kind] = tally.get(kind, 0) + 1
-        if kind == "button":
+        if kind in ("button", "targeted_button"):
             bot_messages = [m for m in user.history() if m.message_id in emulator._messages.get(user.id, {})]
             target = bot_messages[-1].message_id if bot_messages else None
             if target is None:  # the bot deleted everything: ask for a fresh menu first
                 await user.say("/start")
                 await user.replies(count=1, timeout=30)
                 target = user.history()[-1].message_id
-            query_id = await user.press_data(target, random_payload(rng))
+            data = random_payload(rng) if kind == "button" else targeted_payload(rng)
+            query_id = await user.press_data(target, data)
             await answered(emulator, query_id, timeout=30)
             await user.settle(quiet=0.02, timeout=30)
             continue
@@ -172,6 +211,20 @@ async def _one_user(emulator: BotApiEmulator, user: EmulatedUser, rng: random.Ra
             await user.say(random_text(rng))
         elif kind == "command":
             await user.say(random_command(rng))
+        elif kind == "targeted_command":
+            await user.say(targeted_command(rng))
+        elif kind == "flow":  # open a draft at some question, then answer it with hostile text
+            await user.say(rng.choice(FLOW_OPENERS))
+            await user.replies(count=1, timeout=30)
+            await user.settle(quiet=0.02, timeout=30)
+            if rng.random() < 0.5:
+                await user.say(rng.choice(HOSTILE + [random_text(rng)]) or "x")
+            else:  # a forged button of the flow, on the question just asked
+                shape = rng.choice([p for p in PAYLOAD_SHAPES if p.startswith("g:")])
+                query_id = await user.press_data(user.history()[-1].message_id, shape.format(rng.choice(HOSTILE)))
+                await answered(emulator, query_id, timeout=30)
+                await user.settle(quiet=0.02, timeout=30)
+                continue
         elif kind == "contact":
             own = rng.random() < 0.5
             await user.share_contact(random_phone(rng), own=own, contact_user_id=rng.choice([None, user.id + 1, 1]))
@@ -202,6 +255,7 @@ async def test_ten_thousand_hostile_updates_leave_no_traceback(fast_bot: tuple[B
         root.removeHandler(errors)
     assert sum(tally.values()) == UPDATES
     assert all(tally.get(k, 0) > UPDATES // 50 for k in ("text", "command", "button", "contact", "document")), tally
+    assert all(tally.get(k, 0) > UPDATES // 20 for k in ("targeted_command", "targeted_button", "flow")), tally
     rejected = sorted({f"{r.method}: {r.description}" for r in emulator.rejected})
     assert [f"{r.name}: {r.getMessage()[:300]}" for r in errors.records] == [], rejected
     apologies = [m for m in emulator.sent if m.plain_text == replies.INTERNAL_ERROR or replies.INTERNAL_ERROR in (m.text or "")]

@@ -141,3 +141,40 @@ async def test_every_button_prefix_as_every_role(harness: BotHarness, emulator: 
             assert UNCLAIMED in shown, role
         else:
             assert UNCLAIMED not in shown, role
+
+
+# Arguments that would make each command act, had the sender the right role.
+COMMAND_ARGS = {
+    "huyghi": "1 gõ nhầm mã", "xuat": "11/2026", "suatv": "1 agent", "xoatv": "1", "moi": "agent CL01",
+    "thanhvien": "CL01", "donvi": "CL01", "baophu": "CL01", "baocao": "CL01", "tomtat": "bat",
+}
+REFUSAL_MARKERS = ("dành cho", "chỉ cán bộ phụ trách", "Chỉ cán bộ phụ trách")
+DATA_MARKERS = ("Tân An", "Mỹ Cẩm", "Càng Long", AN.name, LEADER.name, OFFICIAL_A.name, "Mã mời", "Đã ")
+
+
+async def test_every_command_refuses_the_roles_the_table_refuses(
+    harness: BotHarness, emulator: BotApiEmulator, world: World
+) -> None:
+    """The handlers agree with `COMMAND_ROLES`: a role the table leaves out gets one refusal
+    message, no file and no unit, member or invite data, and nothing is written."""
+    refused_pairs = [(role, cmd) for role in PRESSERS for cmd, roles in COMMAND_ROLES.items() if role not in roles]
+    assert {cmd for _, cmd in refused_pairs} >= {"ghi", "huyghi", "moi", "suatv", "xuat", "baocao"}
+
+    async def run_role(role: Role) -> None:
+        user = emulator.user(PRESSERS[role], first_name=role.value)
+        for who, command in refused_pairs:
+            if who != role:
+                continue
+            await user.say(f"/{command} {COMMAND_ARGS.get(command, '')}".strip())
+            outputs = await user.replies(count=1, timeout=10)
+            outputs += await user.settle(quiet=0.15)
+            assert len(outputs) == 1 and outputs[0].file_name is None, (role, command, outputs)
+            text = outputs[0].plain_text
+            assert any(marker in text for marker in REFUSAL_MARKERS), (role, command, text)
+            assert not any(marker in text for marker in DATA_MARKERS), (role, command, text)
+
+    before = await _table_counts(harness)
+    async with asyncio.TaskGroup() as group:
+        for role in PRESSERS:
+            group.create_task(run_role(role))
+    assert await _table_counts(harness) == before

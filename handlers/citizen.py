@@ -192,7 +192,7 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 
 
 # q1|scheme|members|months|income|group|yyyymmdd: the numeric slots and their widest values.
-_DRAFT_NUMBER_SLOTS = {2: 3, 3: 3, 4: 12, 6: 8}
+_DRAFT_NUMBER_SLOTS = {2: 9, 3: 9, 4: 12, 6: 8}
 
 
 def _draft_numbers_ok(data: str) -> bool:

@@ -178,3 +178,17 @@ async def test_every_command_refuses_the_roles_the_table_refuses(
         for role in PRESSERS:
             group.create_task(run_role(role))
     assert await _table_counts(harness) == before
+
+
+async def test_invite_lookups_refuse_those_who_may_not_invite(harness: BotHarness, world: World) -> None:
+    """Behind the gate, the service itself shows teams and roster names only to inviters."""
+    services = harness.services
+    await services.members.add(full_name=UNCLAIMED, role=Role.AGENT, unit_code="CL01", actor=CLI_ACTOR, at=DEFAULT_NOW)
+    for person in (AN, LEADER):
+        actor = await services.access.actor(person.user_id)
+        assert await services.organisation.teams_for_invite(actor, "CL01") == []
+        assert await services.organisation.unclaimed(actor, "CL01") == []
+        assert await services.organisation.unclaimed(actor, "CL01", world.team_ids["TO1"]) == []
+    official = await services.access.actor(OFFICIAL_A.user_id)
+    assert {t.code for t in await services.organisation.teams_for_invite(official, "CL01")} == {"TO1", "TO2"}
+    assert UNCLAIMED in [m.full_name for m in await services.organisation.unclaimed(official, "CL01")]

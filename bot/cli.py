@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from bot import logsafety
 from bot.campaigns import CampaignsError
 from bot.rates import RatesError
 from bot.settings import Settings, SettingsError, load_settings
@@ -49,6 +50,10 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
     for name in ("httpx", "httpcore", *_NOISY_LOGGERS):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The database driver logs statements with their parameters at DEBUG; every library is
+    # held at its floor, and the root handlers mask whatever looks like a phone or a code.
+    logsafety.install()
+    logging.getLogger(__name__).debug("logging at %s; personal data masked in every record", level.upper())
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -68,6 +73,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Chat with the bot in the terminal, offline, against the local emulator."""
     from bot.demo import run_demo
 
+    # Quiet by default (the transcript is what a newcomer reads); LOG_LEVEL, when set, applies.
+    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
     return asyncio.run(run_demo(script=args.script, on=args.date))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot import replies, replies_agent, replies_cards, replies_org, replies_summary
 from bot.roles import Role
+from bot.routes import COMMAND_ROLES
 
 _ALL: dict[str, str] = dict(
     replies.COMMANDS
@@ -34,5 +35,8 @@ _BY_ROLE: dict[Role, list[str]] = {
 
 
 def commands_for(role: Role) -> list[tuple[str, str]]:
-    """(command, Vietnamese description) pairs for the role's menu, most used first."""
-    return [(name, _ALL[name]) for name in _BY_ROLE[role]]
+    """(command, Vietnamese description) pairs for the role's menu, most used first.
+
+    Only commands `bot.routes.COMMAND_ROLES` allows the role: the menu and the gate read one table.
+    """
+    return [(name, _ALL[name]) for name in _BY_ROLE[role] if role in COMMAND_ROLES[name]]

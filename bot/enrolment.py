@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot import textparse
 from bot.campaigns import Campaign, Scheme
+from bot.numbers import is_ascii_digits, parse_bounded_int
 from bot.engine import (
     Refused,
     quote_bhxh_voluntary,
@@ -257,7 +258,7 @@ def validate_code(text: str) -> str:
     raw = _CODE_SEPARATORS_RE.sub("", textparse.normalize(text or "")[: MAX_LINE_CHARS])
     if not raw:
         raise InputError("code_empty")
-    if not raw.isdigit() or not raw.isascii():
+    if not is_ascii_digits(raw, max_digits=MAX_LINE_CHARS):
         raise InputError("code_chars")
     if len(raw) not in (10, 12):
         raise InputError("code_length", length=len(raw))
@@ -288,8 +289,9 @@ def validate_amount(text: str) -> int:
     amount = textparse.parse_amount(text)
     if amount is None:
         words = textparse.normalize(text)
-        if words.isdigit() and words.lstrip("0") and len(words) <= 9:
-            amount = int(words)
+        digits = parse_bounded_int(words, max_digits=9)
+        if digits is not None and digits > 0:
+            amount = digits
         elif words.strip("0") == "" and words:
             amount = 0
     if amount is None:
@@ -633,7 +635,8 @@ def _position(norm: str) -> int | None:
     if m is None:
         return None
     value = m.group("a") or m.group("b")
-    return int(value) if value.isdigit() else _POSITION_WORDS.get(value)
+    number = parse_bounded_int(value, max_digits=2)
+    return number if number is not None else _POSITION_WORDS.get(value)
 
 
 def parse_line(text: str) -> ParsedLine:

@@ -60,15 +60,20 @@ class Logged:
 
 @dataclass(frozen=True)
 class DuplicateEntry:
-    """Why an entry was refused: the same person is already covered (agent masked)."""
+    """Why an entry was refused: the same person is already covered (agent masked).
+
+    `in_scope` False: the existing entry belongs to a unit outside the sender's own subtree;
+    then no date, unit, period or agent is carried at all, so a reply cannot reveal another
+    area's work (anyone can type a code; only the refusal itself is unavoidable)."""
 
     code: str
     scheme: str
-    logged_on: date
+    logged_on: date | None
     unit_name: str
-    period_end: date
+    period_end: date | None
     by_self: bool
     agent_masked: str
+    in_scope: bool = True
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,18 @@ class EnrolmentService:
 
     async def _duplicate(self, found: Duplicate, member: Member) -> DuplicateEntry:
         existing = found.existing
+        by_self = existing.agent_id == member.id
+        if not by_self and not await self.units.in_scope(member.unit_code, existing.unit_code):
+            return DuplicateEntry(
+                code=existing.participant_code,
+                scheme=existing.scheme,
+                logged_on=None,
+                unit_name="",
+                period_end=None,
+                by_self=False,
+                agent_masked="",
+                in_scope=False,
+            )
         other = await self.members.get(existing.agent_id)
         return DuplicateEntry(
             code=existing.participant_code,
@@ -208,7 +225,7 @@ class EnrolmentService:
             logged_on=existing.created_on,
             unit_name=found.unit_name,
             period_end=existing.period_end,
-            by_self=existing.agent_id == member.id,
+            by_self=by_self,
             agent_masked=mask_name(other.full_name) if other else "",
         )
 

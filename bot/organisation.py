@@ -201,7 +201,11 @@ class OrganisationService:
         return InviteOptions(self.roles_for(actor), [u for u in units if u is not None])
 
     async def teams_for_invite(self, actor: Actor, unit_code: str) -> list[Team]:
-        """Teams of the unit (and of its ancestors within scope) a new member may join."""
+        """Teams of the unit (and of its ancestors within scope) a new member may join.
+
+        Only for those who may invite: a forged invite button shows an agent nothing."""
+        if self._gate(actor, CAN_INVITE):
+            return []
         unit = await self._unit_in_scope(actor, unit_code)
         if unit is None:
             return []
@@ -222,7 +226,10 @@ class OrganisationService:
 
     async def unclaimed(self, actor: Actor, unit_code: str, team_id: int | None = None) -> list[Member]:
         """People imported from rosters who have no chat account yet: the team's this month,
-        else the unit's. An invite can be made for one of them."""
+        else the unit's. An invite can be made for one of them. Only for those who may
+        invite: roster names never reach an agent through a forged button."""
+        if self._gate(actor, CAN_INVITE):
+            return []
         unit = await self._unit_in_scope(actor, unit_code)
         if unit is None:
             return []

@@ -274,8 +274,19 @@ def logged_text(results: MyResults, entry: Enrolment) -> str:
     return "\n".join(lines)
 
 
+DUPLICATE_ELSEWHERE = (
+    "Mã này đã được ghi nhận trước đó, không ghi lại để tránh tính trùng. "
+    "Nếu bạn nghĩ có nhầm lẫn, hãy báo cán bộ phụ trách."
+)
+
+
 def duplicate_text(dup: DuplicateEntry) -> str:
-    """CONVERSATIONS.md "A duplicate": when, where, until when; the other agent masked."""
+    """CONVERSATIONS.md "A duplicate": when, where, until when; the other agent masked.
+
+    An entry of a unit outside the sender's scope gets the neutral `DUPLICATE_ELSEWHERE`:
+    no date, unit or agent of another area."""
+    if not dup.in_scope or dup.logged_on is None or dup.period_end is None:
+        return DUPLICATE_ELSEWHERE
     scheme = "BHXH tự nguyện" if dup.scheme == "bhxh_voluntary" else "BHYT"
     until = "thẻ đến" if scheme == "BHYT" else "đã đóng đến"
     who = "chính bạn" if dup.by_self else esc(dup.agent_masked or "người vận động khác")

@@ -16,11 +16,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import replies_org as texts
 from bot.context import BotContext
+from bot.numbers import parse_bounded_int, parse_id
 from bot.organisation import MembersPage, MemberView, Refused, UnitsView
 from handlers.membership import actor_of, reply, role_from_word
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
-_ID_RE = re.compile(r"^#?(\d{1,9})$")
+_ID_RE = re.compile(r"^#?([0-9]{1,9})$", re.ASCII)
 
 
 def _code_arg(context: BotContext) -> tuple[str | None, bool]:
@@ -161,10 +162,10 @@ async def edit_member_command(update: Update, context: BotContext) -> None:
         return
     args = context.args or []
     match = _ID_RE.match(args[0]) if args else None
-    if len(args) != 2 or match is None:
+    member_id = parse_id(match.group(1)) if match else None
+    if len(args) != 2 or member_id is None:
         await reply(update, texts.EDIT_USAGE)
         return
-    member_id = int(match.group(1))
     role = role_from_word(args[1])
     if role is not None:
         result = await service.change_role(actor, member_id, role)
@@ -189,10 +190,11 @@ async def remove_member_command(update: Update, context: BotContext) -> None:
         return
     args = context.args or []
     match = _ID_RE.match(args[0]) if len(args) == 1 else None
-    if match is None:
+    member_id = parse_id(match.group(1)) if match else None
+    if member_id is None:
         await reply(update, texts.REMOVE_USAGE)
         return
-    await _ask_deactivate(update, context, int(match.group(1)))
+    await _ask_deactivate(update, context, member_id)
 
 
 async def _ask_deactivate(update: Update, context: BotContext, member_id: int) -> None:
@@ -221,16 +223,17 @@ async def on_member_button(update: Update, context: BotContext) -> None:
     assert query is not None
     await query.answer()
     parts = (query.data or "").split("|")
-    try:
-        action = parts[1]
-        if action == "p":
-            code = None if parts[2] == "-" else parts[2]
-            if code is not None and not _CODE_RE.match(code):
-                raise ValueError(code)
-            await show_members(update, context, code, int(parts[3]))
+    action = parts[1] if len(parts) > 2 else ""
+    if action == "p" and len(parts) == 4:
+        code = None if parts[2] == "-" else parts[2]
+        page = parse_bounded_int(parts[3], max_digits=4)
+        if page is None or (code is not None and not _CODE_RE.match(code)):
+            await reply(update, texts.STALE_BUTTON)
             return
-        member_id = int(parts[2])
-    except (IndexError, ValueError):
+        await show_members(update, context, code, page)
+        return
+    member_id = parse_id(parts[2]) if len(parts) > 2 else None
+    if member_id is None:
         await reply(update, texts.STALE_BUTTON)
         return
     actor = await actor_of(update, context)

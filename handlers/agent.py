@@ -57,6 +57,7 @@ from bot.enrolment import (
 )
 from bot.enrolment_service import DuplicateEntry, Logged, NotAllowed
 from bot.engine import RefusalReason, Refused
+from bot.numbers import parse_bounded_int, parse_id
 from bot.monthly_report import build_workbook, report_filename
 from bot.roles import Role
 from bot.tallies import Period
@@ -73,7 +74,7 @@ PENDING_EDIT = "edit"
 _SCHEME_CODES = {"h": Scheme.BHYT_HOUSEHOLD, "s": Scheme.BHYT_SUPPORTED, "v": Scheme.BHXH_VOLUNTARY}
 _SCHEME_KEYS = {v: k for k, v in _SCHEME_CODES.items()}
 _POSITION_CHOICES = (1, 2, 3, 4, 5)
-_MONTH_ARG = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
+_MONTH_ARG = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{4})$", re.ASCII)
 
 
 # --- who is talking ---------------------------------------------------------------------------
@@ -469,9 +470,9 @@ def _button(
             raise InputError("forged")
         return draft.with_scheme(scheme), None
     if kind in ("m", "p", "i"):
-        if not value.isdigit() or len(value) > 9:
+        number = parse_bounded_int(value, max_digits=9)
+        if number is None:
             raise InputError("forged")
-        number = int(value)
         if kind == "m":
             assert draft.scheme is not None
             return draft.with_(months=validate_months(draft.scheme, number)), None
@@ -550,14 +551,15 @@ async def on_withdraw_button(update: Update, context: BotContext) -> None:
     if parts == ["eh", "k"]:
         await _replace_pressed(update, context, texts.WITHDRAW_KEPT)
         return
-    if len(parts) != 3 or parts[1] != "w" or not parts[2].isdigit() or len(parts[2]) > 12:
+    entry_id = parse_id(parts[2]) if len(parts) == 3 and parts[1] == "w" else None
+    if entry_id is None:
         await _send(update, context, texts.EXPIRED_BUTTON)
         return
     actor = await _member_or_refuse(update, context)
     if actor is None or actor.member is None:
         return
     services = context.services
-    entry = await services.enrolments.withdraw(actor.member, int(parts[2]))
+    entry = await services.enrolments.withdraw(actor.member, entry_id)
     if entry is None:
         await _send(update, context, texts.WITHDRAW_TOO_LATE)
         return
@@ -575,7 +577,8 @@ async def huyghi(update: Update, context: BotContext) -> None:
         await _send(update, context, texts.NOT_MEMBER)
         return
     args = context.args or []
-    if len(args) < 2 or not args[0].isdigit() or len(args[0]) > 12:
+    entry_id = parse_id(args[0].removeprefix("#")) if args else None
+    if len(args) < 2 or entry_id is None:
         await _send(update, context, texts.VOID_USAGE)
         return
     try:
@@ -583,7 +586,6 @@ async def huyghi(update: Update, context: BotContext) -> None:
     except InputError as problem:
         await _send(update, context, texts.error_text(problem) + "\n" + texts.VOID_USAGE)
         return
-    entry_id = int(args[0])
     outcome = await context.services.enrolments.void(actor, entry_id, reason)
     if isinstance(outcome, NotAllowed):
         await _send(update, context, texts.VOID_TEXTS[outcome.key].format(id=entry_id))
@@ -690,10 +692,12 @@ async def xuat(update: Update, context: BotContext) -> None:
     month = services.today().replace(day=1)
     if args:
         m = _MONTH_ARG.match(args[0].strip()[:16])
-        if m is None or not 1 <= int(m.group(1)) <= 12 or not 2000 <= int(m.group(2)) <= 2100:
+        number = parse_bounded_int(m.group(1), max_digits=2, lo=1, hi=12) if m else None
+        year = parse_bounded_int(m.group(2), max_digits=4, lo=2000, hi=2100) if m else None
+        if number is None or year is None:
             await _send(update, context, texts.EXPORT_USAGE)
             return
-        month = month.replace(year=int(m.group(2)), month=int(m.group(1)))
+        month = month.replace(year=year, month=number)
     unit_code = args[1].strip()[:64] if len(args) > 1 else None
     report = await services.enrolments.monthly_report(actor, month, unit_code)
     if isinstance(report, NotAllowed):

@@ -17,6 +17,7 @@ from bot import replies_cards as texts
 from bot.cardimport import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FileProblem
 from bot.cardservice import LinkOutcome
 from bot.context import BotContext
+from bot.numbers import parse_bounded_int
 from bot.roles import Role
 from handlers import citizen
 from scheduler.reminders import keyboard
@@ -119,8 +120,10 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
         await _reply(update, context, texts.NOT_LINKED, contact_keyboard())
     elif data == texts.CB_COST:
         await _reply(update, context, texts.ASK_MONTHS, keyboard(texts.months_buttons()))
-    elif data.startswith(texts.CB_MONTHS) and data.removeprefix(texts.CB_MONTHS) in {str(m) for m in texts.MONTH_CHOICES}:
-        months = int(data.removeprefix(texts.CB_MONTHS))
+    elif data.startswith(texts.CB_MONTHS) and (
+        months := parse_bounded_int(data.removeprefix(texts.CB_MONTHS), max_digits=2)
+    ) in texts.MONTH_CHOICES:
+        assert months is not None
         mine = await services.cards.my_cards(user_id, months=months)
         await _reply(update, context, texts.months_cost_text(mine), keyboard(texts.months_buttons()))
     elif data == texts.CB_RENEWED:

@@ -7,16 +7,19 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from bot import replies
 from bot.commands import commands_for
+from bot.logsafety import describe_exception
 from bot.context import BotContext
 from bot.roles import Role
+from bot.routes import BUTTON_NOT_ALLOWED, may_press
 
 log = logging.getLogger(__name__)
 
-TRACK_GROUP = -1
+TRACK_GROUP = -2
+GATE_GROUP = -1  # after tracking, before every feature handler (group 0)
 MENU_KEY = "menu_role"
 
 
@@ -53,10 +56,31 @@ async def _keep_menu_current(update: Update, context: BotContext) -> None:
     context.chat_data[MENU_KEY] = actor.role.value
 
 
+async def gate_button(update: Update, context: BotContext) -> None:
+    """Every button press passes here first: a prefix the sender's role may not press
+    (`bot.routes.BUTTON_ROLES`) is answered with a polite refusal and goes no further, so a
+    forged payload reaches no feature handler and changes nothing."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    actor = await context.services.access.actor(query.from_user.id)
+    if may_press(actor.role, query.data):
+        return
+    try:
+        await query.answer(BUTTON_NOT_ALLOWED, show_alert=True)
+        await context.bot.send_message(query.from_user.id, BUTTON_NOT_ALLOWED)
+    except TelegramError:
+        log.warning("could not refuse a button press")
+    raise ApplicationHandlerStop
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    """Log without personal data and tell the person something went wrong, never silence."""
+    """Log without personal data and tell the person something went wrong, never silence.
+
+    The log carries the exception's type and stack, not its message nor local values: a
+    message may quote what the person typed (a phone number in an argument)."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    log.error("error while handling update %s: %s", update_id, describe_exception(context.error))
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, replies.INTERNAL_ERROR)
@@ -66,4 +90,5 @@ async def on_error(update: object, context: BotContext) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, track_user), group=TRACK_GROUP)
+    application.add_handler(CallbackQueryHandler(gate_button), group=GATE_GROUP)
     application.add_error_handler(on_error)

@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import replies_org as texts
 from bot.access import Actor
 from bot.context import BotContext
+from bot.numbers import ID_MAX_DIGITS, parse_bounded_int
 from bot.organisation import InviteCreated, Reason, Refused, month_key
 from bot.roles import Role
 from bot.textparse import normalize
@@ -45,14 +46,19 @@ def _rows(buttons: list[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboa
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer a command with a message, a button press by editing the pressed message."""
+    """Answer a command with a message, a button press by editing the pressed message (or,
+    when that message cannot carry text, e.g. a document under a forged button, a new one)."""
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
             await query.edit_message_text(text, reply_markup=markup)
+            return
         except BadRequest as exc:  # pressing twice: same text, nothing to change
-            if "not modified" not in str(exc).lower():
-                raise
+            if "not modified" in str(exc).lower():
+                return
+        chat = update.effective_chat
+        assert chat is not None
+        await query.get_bot().send_message(chat.id, text, reply_markup=markup)
     else:
         await update.effective_message.reply_text(text, reply_markup=markup)  # type: ignore[union-attr]
 
@@ -108,13 +114,19 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
     parts = (query.data or "").split("|")
     actor = await actor_of(update, context)
     service = context.services.organisation
-    try:
-        step = parts[1]
-        role = texts.ROLE_FROM_SHORT[parts[2]]
-        unit_code = parts[3] if len(parts) > 3 else None
-        team_id = int(parts[4]) if len(parts) > 4 else None
-        member_id = int(parts[5]) if len(parts) > 5 else None
-    except (IndexError, KeyError, ValueError):
+    step = parts[1] if len(parts) > 2 else ""
+    role = texts.ROLE_FROM_SHORT.get(parts[2]) if len(parts) > 2 else None
+    unit_code = parts[3] if len(parts) > 3 else None
+    # 0 means "no team" / "a new person"; ids are ASCII digits within SQLite's INTEGER.
+    team_id = parse_bounded_int(parts[4], max_digits=ID_MAX_DIGITS) if len(parts) > 4 else None
+    member_id = parse_bounded_int(parts[5], max_digits=ID_MAX_DIGITS) if len(parts) > 5 else None
+    if (
+        role is None
+        or len(parts) > 6
+        or (unit_code is not None and not _CODE_RE.match(unit_code))
+        or (len(parts) > 4 and team_id is None)
+        or (len(parts) > 5 and member_id is None)
+    ):
         await reply(update, texts.STALE_BUTTON)
         return
     if step == "r":

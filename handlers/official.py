@@ -8,6 +8,7 @@ area gets the same answer as a unit that does not exist.
 from __future__ import annotations
 
 import logging
+import sys
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -17,6 +18,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot import replies_summary as texts
 from bot.access import Actor
 from bot.context import BotContext
+from bot.logsafety import describe_exception
 from bot.roles import Role
 from bot.summary_service import CAN_SUMMARY, RefusalKey, ReportArgs, SummaryRefusal, parse_report_args
 from bot.textparse import normalize
@@ -108,7 +110,8 @@ async def _build_and_send(
             return
         await send_package(context.bot, chat_id, result)
     except Exception:
-        log.exception("on-demand report failed")
+        # Type and stack only: the message of an exception may quote what was typed.
+        log.error("on-demand report failed: %s", describe_exception(sys.exc_info()[1]))
         try:
             await context.bot.send_message(chat_id, texts.FAILED_TO_SEND)
         except TelegramError:

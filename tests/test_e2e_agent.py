@@ -231,14 +231,37 @@ async def test_bad_input_at_every_step_writes_nothing(harness: BotHarness, emula
 
 async def test_duplicate_is_refused_with_the_other_agent_masked(harness: BotHarness, emulator: BotApiEmulator, world: World) -> None:
     await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
+    same_unit = speak_as(emulator, BINH)
+    await same_unit.ask("/ghi bhyt Nguyễn Văn An 8423001234 6 tháng")
+    await same_unit.press(CONFIRM)
+    (refused,) = await same_unit.replies()
+    assert refused.plain_text == (
+        "Mã 8423001234 đã được ghi BHYT ngày 23/11/2026 tại Xã Tân An (người ghi: Nguyễn T. Hoa), "
+        "thẻ đến 22/11/2027. Không ghi lại để số liệu không bị tính trùng."
+    )
+    assert await rows(harness) == 1
+
+
+async def test_duplicate_from_another_area_reveals_nothing_of_it(harness: BotHarness, emulator: BotApiEmulator, world: World) -> None:
+    """An agent of Xã Mỹ Cẩm typing a code logged in Xã Tân An learns only that it is taken."""
+    await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
     other = speak_as(emulator, CUONG)
     await other.ask("/ghi bhyt Nguyễn Văn An 8423001234 6 tháng")
     await other.press(CONFIRM)
     (refused,) = await other.replies()
     assert refused.plain_text == (
-        "Mã 8423001234 đã được ghi BHYT ngày 23/11/2026 tại Xã Tân An (người ghi: Nguyễn T. Hoa), "
-        "thẻ đến 22/11/2027. Không ghi lại để số liệu không bị tính trùng."
+        "Mã này đã được ghi nhận trước đó, không ghi lại để tránh tính trùng. "
+        "Nếu bạn nghĩ có nhầm lẫn, hãy báo cán bộ phụ trách."
     )
+    for detail in ("23/11/2026", "22/11/2027", "Tân An", "Hoa", "Nguyễn T."):
+        assert detail not in refused.plain_text
+    assert await rows(harness) == 1
+    # The district official above both communes still gets the details.
+    district = speak_as(emulator, DISTRICT)
+    await district.ask("/ghi bhyt Nguyễn Văn An 8423001234 6 tháng")
+    await district.press(CONFIRM)
+    (detailed,) = await district.replies()
+    assert "đã được ghi BHYT ngày 23/11/2026 tại Xã Tân An" in detailed.plain_text
     assert await rows(harness) == 1
 
 

@@ -106,12 +106,18 @@ async def test_amount_different_from_engine_needs_a_reason(services: Services, w
 async def test_duplicates_are_refused_across_bhyt_kinds_and_units(services: Services, world: World) -> None:
     an = await member(services, world, AN.user_id)
     cuong = await member(services, world, CUONG.user_id)
+    binh = await member(services, world, BINH.user_id)
     await log(services, an, "bhyt Nguyễn Văn An 8423001234 12 tháng")
-    dup = await log(services, cuong, "bhyt cận nghèo Nguyễn Văn An 8423001234 6 tháng")
-    assert isinstance(dup, DuplicateEntry)
+    # Same unit: the details (when, where, who masked, until when).
+    dup = await log(services, binh, "bhyt cận nghèo Nguyễn Văn An 8423001234 6 tháng")
+    assert isinstance(dup, DuplicateEntry) and dup.in_scope
     assert dup.unit_name == "Xã Tân An" and dup.logged_on == date(2026, 11, 23)
     assert dup.period_end == date(2027, 11, 22) and not dup.by_self
     assert dup.agent_masked == "Nguyễn T. Hoa"
+    # Another commune (not under the sender's): refused, and nothing of the other area carried.
+    dup = await log(services, cuong, "bhyt cận nghèo Nguyễn Văn An 8423001234 6 tháng")
+    assert isinstance(dup, DuplicateEntry) and not dup.in_scope
+    assert (dup.unit_name, dup.logged_on, dup.period_end, dup.agent_masked) == ("", None, None, "")
     # Voluntary BHXH is another scheme: the same person may join it.
     other = await log(services, cuong, "bhxh Nguyễn Văn An 8423001234 2tr hằng tháng")
     assert isinstance(other, Logged)

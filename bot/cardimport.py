@@ -228,7 +228,7 @@ class ImportCounts:
 
 # --------------------------------------------------------------------------- field parsing
 
-_PHONE_RE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$")
+_PHONE_RE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$", re.ASCII)
 _CODE_RE = re.compile(r"^\d{10}$")
 _CARD_CODE_RE = re.compile(r"^[A-Z]{2}\d{13}$")
 
@@ -248,7 +248,7 @@ def normalize_phone(raw: object) -> str | None:
     digits = re.sub(r"[\s.\-()/]", "", text)
     if digits.startswith("+"):
         digits = digits[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # "①②" or Arabic digits are no phone
         raise ValueError("not a phone number")
     if digits.startswith("84") and len(digits) in (11, 12):
         digits = "0" + digits[2:]

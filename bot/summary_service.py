@@ -24,6 +24,7 @@ from bot.access import AccessService, Actor
 from bot.clock import Clock
 from bot.coverage import CoverageRow, Measure, UnitInput, compute_coverage
 from bot.enrolment_service import EnrolmentService, MonthlyReport
+from bot.logsafety import describe_exception
 from bot.organisation import OrganisationService, load_coverage_inputs
 from bot.monthly_report import build_workbook as build_monthly_workbook
 from bot.privacy import mask_name
@@ -174,7 +175,7 @@ class ReportArgs:
     error: str | None = None
 
 
-_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", re.ASCII)
 MAX_ARGS_CHARS = 200
 
 
@@ -197,7 +198,7 @@ def parse_report_args(text: str) -> ReportArgs:
     if not text:
         return ReportArgs()
     tokens = text.split(" ")
-    dated = [t for t in tokens if _DATE_RE.match(t) or re.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d+$", t)]
+    dated = [t for t in tokens if _DATE_RE.match(t) or re.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d+$", t, re.ASCII)]
     if not dated:
         return ReportArgs(unit=text)
     if len(dated) != 2 or tokens[-2:] != dated:
@@ -436,8 +437,8 @@ class SummaryService:
         text = render_summary(data)
         try:
             chart: bytes | None = await asyncio.to_thread(render_chart, data)
-        except Exception:  # a drawing problem must not cost officials their figures
-            log.exception("the chart of unit %s could not be drawn", data.unit_code)
+        except Exception as exc:  # a drawing problem must not cost officials their figures
+            log.error("the chart of unit %s could not be drawn: %s", data.unit_code, describe_exception(exc))
             chart = None
         workbook = await asyncio.to_thread(
             build_summary_workbook, data, month_new=month_new, monthly_form=monthly_bytes,

@@ -49,6 +49,8 @@ __all__ = [
     "TableError",
     "TableProblem",
     "decode_text",
+    "Float1904",
+    "Int1904",
     "excel_serial_day",
     "read_table",
     "sniff_format",
@@ -177,8 +179,9 @@ def sniff_format(data: bytes, filename: str = "") -> Format:
         return Format.OTHER
     try:
         decode_text(data[: 64 * 1024], partial=True)
-    except TableError:
-        return Format.OTHER
+    except TableError as exc:
+        # Text with a few undecodable bytes is still a text table: reading it says why not.
+        return Format.TEXT if exc.problem is TableProblem.UNREADABLE else Format.OTHER
     return Format.TEXT
 
 
@@ -230,6 +233,10 @@ def decode_text(data: bytes, partial: bool = False) -> str:
         utf16 = _guess_utf16(data)
         candidates = ([utf16] if utf16 else []) + ["utf-8", "cp1258"]
         for encoding in candidates:
+            if encoding == "cp1258" and _mostly_utf8_text(data):
+                # UTF-8 but for a few bad bytes: Windows-1258 would "read" it as mojibake and
+                # store garbled names, so it is refused as unreadable instead.
+                raise TableError(TableProblem.UNREADABLE, "UTF-8 with undecodable bytes")
             try:
                 if partial and encoding == "utf-8":
                     text = codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False)
@@ -243,6 +250,15 @@ def decode_text(data: bytes, partial: bool = False) -> str:
     if "\x00" in text or _control_share(text) > 0.01:
         raise TableError(TableProblem.FORMAT, "binary data")
     return unicodedata.normalize("NFC", text)
+
+
+def _mostly_utf8_text(data: bytes) -> bool:
+    """UTF-8 text (with letters beyond ASCII) but for a few bad bytes, at most 1 in 1.000
+    characters? Windows-1258 text decoded as UTF-8 gives a bad byte for nearly every accent."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return 0 < bad <= max(1, len(text) // 1000) and good >= 10 * bad and _control_share(text) <= 0.01
 
 
 def _sniff_dialect(sample: str) -> Any:
@@ -286,8 +302,23 @@ def _rows_of_text(data: bytes, limits: Limits) -> Iterator[Row]:
 # --------------------------------------------------------------------------- dates
 
 
+class Int1904(int):
+    """An int read from a workbook whose dates count from 1904 (Excel for Mac's old system)."""
+
+    date1904 = True
+
+
+class Float1904(float):
+    """A float read from a workbook whose dates count from 1904."""
+
+    date1904 = True
+
+
 def excel_serial_day(serial: float, date1904: bool = False) -> date:
     """An Excel date serial as a day (the fraction, a time of day, is dropped).
+
+    A number read from a 1904-based workbook (``Int1904``/``Float1904``) counts from 1904
+    whatever ``date1904`` says, so callers that only see the cell value get it right.
 
     1900 system: serial 1 is 1900-01-01; Excel counts a 29 February 1900 that never was
     (serial 60), so serials from 61 on are one day later than a plain count. Raises ValueError
@@ -296,7 +327,7 @@ def excel_serial_day(serial: float, date1904: bool = False) -> date:
     if isinstance(serial, bool) or not math.isfinite(serial):
         raise ValueError("not a date serial")
     whole = int(serial)
-    if date1904:
+    if date1904 or getattr(serial, "date1904", False):
         if whole < 0:
             raise ValueError("not a date serial")
         base, offset = date(1904, 1, 1), whole
@@ -734,6 +765,10 @@ def _cell_value(
         return datetime(day.year, day.month, day.day) + timedelta(seconds=round(fraction * 86_400))
     if style in percent_styles:
         return Percent(number)
+    if date1904:
+        # A plain number of a 1904-based workbook: if a reader takes it for a date serial
+        # (a date column that lost its format), it must count from 1904, not 1900.
+        return Int1904(number) if isinstance(number, int) else Float1904(number)
     return number
 
 

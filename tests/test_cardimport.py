@@ -186,7 +186,7 @@ def test_normalize_phone(raw: object, phone: str | None) -> None:
     assert normalize_phone(raw) == phone
 
 
-@pytest.mark.parametrize("raw", ["12345", "abc", "+1 202 555 0100", "0123"])
+@pytest.mark.parametrize("raw", ["12345", "abc", "+1 202 555 0100", "0123", "０９１２３４５６７８", "٠٩١٢٣٤٥٦٧٨"])
 def test_bad_phone_raises(raw: str) -> None:
     with pytest.raises(ValueError):
         normalize_phone(raw)
@@ -517,6 +517,21 @@ def test_a_date_column_that_lost_its_format_is_read() -> None:
         assert (card.valid_from, card.valid_to, card.birth_date) == (date(2025, 12, 1), date(2026, 12, 31), date(1985, 1, 1))
 
 
+def test_a_date_column_that_lost_its_format_counts_from_1904_in_a_1904_workbook() -> None:
+    # Excel for Mac's old date system: the same days are 1462 serials lower than in 1900's.
+    workbook = openpyxl.Workbook()
+    workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    sheet = workbook.active
+    sheet.append(["Họ và tên", "Mã số BHXH", "Mã đơn vị", "Hạn thẻ từ", "Hạn thẻ đến", "Ngày sinh"])
+    sheet.append(["An", "8423000001", "CL13", 44530, 44925, 29586])  # plain numbers, no date format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse_card_file(buffer.getvalue(), "x.xlsx", today=date(2026, 11, 23))
+    assert parsed.problems == []
+    ((_, card),) = parsed.rows
+    assert (card.valid_from, card.valid_to, card.birth_date) == (date(2025, 12, 1), date(2026, 12, 31), date(1985, 1, 1))
+
+
 def test_implausible_dates_are_flagged_not_accepted() -> None:
     rows = [
         HEADER,
@@ -539,3 +554,18 @@ def test_implausible_dates_are_flagged_not_accepted() -> None:
     from bot.replies_cards import problem_text
 
     assert "không thể là hạn thẻ BHYT (31/12/9999)" in problem_text(parsed.problems[0])
+
+
+def test_a_utf8_list_with_a_stray_byte_is_refused_as_unreadable_not_garbled() -> None:
+    # One byte that is valid in no encoding the bot reads (0x81 is undefined in Windows-1258
+    # too) and one that Windows-1258 would accept (0xC3 alone): neither may be read as
+    # Windows-1258 mojibake ("Nguyá»…n"); the person is told to save as CSV UTF-8.
+    good = sample("the_het_han_2026.csv")
+    assert good.decode("utf-8")
+    for stray in (b"\x81", b"\xc3"):
+        cut = good.index(b"\n", len(good) // 2) + 1
+        broken = good[:cut] + stray + good[cut:]
+        with pytest.raises(CardFileError) as caught:
+            parse_card_file(broken, "danh_sach.csv", today=date(2026, 11, 23))
+        assert caught.value.problem is FileProblem.UNREADABLE
+        assert ".csv (UTF-8)" in file_error_text(caught.value.problem)

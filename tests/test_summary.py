@@ -220,6 +220,8 @@ def test_short_names(name: str, short: str) -> None:
         ("CL06 01/11/2026", None, None, None, "dates"),
         ("01/11/2026 CL06 23/11/2026", None, None, None, "dates"),
         ("x" * 300, None, None, None, "too_long"),
+        # Digits of other scripts are not dates (int() would take them): the words are a unit.
+        ("CL06 ٠١/١١/٢٠٢٦ ٢٣/١١/٢٠٢٦", "CL06 ٠١/١١/٢٠٢٦ ٢٣/١١/٢٠٢٦", None, None, None),
     ],
 )
 def test_report_arguments(text: str, unit: str | None, start: date | None, end: date | None, error: str | None) -> None:

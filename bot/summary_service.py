@@ -76,6 +76,8 @@ MAX_RANGE_DAYS = 366
 # thousand rows) rides along with the evening summary; a province's (tens of thousands) would
 # cost seconds and megabytes every evening, so above this its sheet says how to get it instead.
 MAX_FORM_ROWS = 2000
+#: Summaries rendered (chart, workbooks) at once in worker threads; the rest wait their turn.
+RENDER_CONCURRENCY = 2
 LEADERS = 5
 TEAMS = 5
 # The weekly digest goes out on Mondays (seed 003's weekly notices), for the week before.
@@ -246,6 +248,10 @@ class SummaryService:
         self.reminders = reminders
         # One scheduled round at a time per process (scheduler/summaries.py).
         self.round_lock = asyncio.Lock()
+        # Drawing and workbook building run in worker threads; at most this many summaries
+        # are rendered at once, so twenty officials pressing /baocao together queue instead
+        # of taking every core and thread from the conversations.
+        self.render_gate = asyncio.Semaphore(RENDER_CONCURRENCY)
         self.round_task: asyncio.Task[None] | None = None
 
     # ---- subscriptions ----------------------------------------------------------------------
@@ -431,19 +437,21 @@ class SummaryService:
             if form is not None and len(form.rows) > MAX_FORM_ROWS:
                 omitted = len(form.rows)
             elif form is not None:
-                monthly_bytes = await asyncio.to_thread(
-                    build_monthly_workbook, form.rows, form.month, form.scope_label, data.as_of, mask_codes
-                )
+                async with self.render_gate:
+                    monthly_bytes = await asyncio.to_thread(
+                        build_monthly_workbook, form.rows, form.month, form.scope_label, data.as_of, mask_codes
+                    )
         text = render_summary(data)
-        try:
-            chart: bytes | None = await asyncio.to_thread(render_chart, data)
-        except Exception as exc:  # a drawing problem must not cost officials their figures
-            log.error("the chart of unit %s could not be drawn: %s", data.unit_code, describe_exception(exc))
-            chart = None
-        workbook = await asyncio.to_thread(
-            build_summary_workbook, data, month_new=month_new, monthly_form=monthly_bytes,
-            monthly_rows_omitted=omitted,
-        )
+        async with self.render_gate:
+            try:
+                chart: bytes | None = await asyncio.to_thread(render_chart, data)
+            except Exception as exc:  # a drawing problem must not cost officials their figures
+                log.error("the chart of unit %s could not be drawn: %s", data.unit_code, describe_exception(exc))
+                chart = None
+            workbook = await asyncio.to_thread(
+                build_summary_workbook, data, month_new=month_new, monthly_form=monthly_bytes,
+                monthly_rows_omitted=omitted,
+            )
         return SummaryPackage(
             data, text, chart, workbook_filename(data, "png"), workbook, workbook_filename(data)
         )

@@ -32,6 +32,7 @@ import contextvars
 import json
 import math
 import mimetypes
+import random
 import re
 import struct
 import time
@@ -49,6 +50,7 @@ __all__ = [
     "CallbackAnswer",
     "EmulatedUser",
     "EmulatorLimits",
+    "EmulatorStats",
     "FaultKind",
     "NoSuchButton",
     "Rejection",
@@ -69,6 +71,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 # Methods that create a message: the only ones Telegram's flood limits count.
 MESSAGE_CREATING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+_MESSAGE_CREATING_LOWER = frozenset(m.lower() for m in MESSAGE_CREATING_METHODS)
 # What a person sees arrive in the chat (`EmulatedUser.replies` waits for these).
 OUTPUT_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption"}
@@ -110,18 +113,45 @@ JSON = dict[str, Any]
 
 @dataclass(frozen=True)
 class EmulatorLimits:
-    """Telegram's flood limits; None switches one off.
+    """Telegram's flood limits and the network in front of them; None switches a limit off.
 
-    `global_per_second`: messages per sliding one-second window over all chats (Telegram: 30).
-    `per_chat_interval`: minimum seconds between two messages to one chat (Telegram: about 1).
-    `tolerance`: seconds of slack for network jitter. A bot-side limiter that spaces messages by
-    exactly one second is measured here at request *arrival*, a few milliseconds off; without
-    slack it would collect spurious 429s that the real Telegram does not give.
+    Limits are counted as Telegram documents them, at the *server*: on the emulator's clock, at
+    the moment a request arrives (after the inbound half of the network delay), over any sliding
+    window, whatever the bot believes it released.
+
+    `global_per_second`: at most this many messages in any sliding one-second window over all
+    chats (Telegram: 30); the next one gets 429 with `retry_after` (whole seconds until the
+    window frees, at least 1).
+    `per_chat_interval`: at most one message to a chat in any sliding window of this many
+    seconds (Telegram: about 1).
+    `tolerance`: seconds of slack taken off both windows (default 0: exact). Only for tests
+    that deliberately run a limiter without a safety margin.
+    `network_delay`: round-trip time in seconds, half on the way in (before the request is
+    counted) and half on the way out (before the answer leaves); `network_jitter` adds a
+    random 0..jitter seconds to each half (seeded by `jitter_seed`, so runs repeat). With
+    them a request costs what it costs on a real network, and requests released evenly by
+    the bot arrive unevenly, as they do at Telegram.
     """
 
     global_per_second: int | None = 30
     per_chat_interval: float | None = 1.0
-    tolerance: float = 0.02
+    tolerance: float = 0.0
+    network_delay: float = 0.0
+    network_jitter: float = 0.0
+    jitter_seed: int = 12
+
+
+@dataclass
+class EmulatorStats:
+    """Counters of what reached the emulator (read by tests and benchmarks)."""
+
+    requests: int = 0  # every API call, refused or not
+    sends: int = 0  # message-creating calls accepted (what the flood limits count)
+    flood_429: int = 0  # 429s the flood limits gave (injected faults not included)
+    injected_429: int = 0
+    max_per_sliding_second: int = 0  # accepted sends in the busiest sliding second (arrival)
+    in_flight: int = 0  # message-creating requests between arrival at the socket and answer
+    max_in_flight: int = 0
 
 
 @dataclass(frozen=True)
@@ -1213,6 +1243,9 @@ class BotApiEmulator:
         # limits and faults
         self._global_sends: deque[float] = deque()
         self._last_chat_send: dict[int, float] = {}
+        self._last_second: deque[float] = deque()  # accepted sends in the last second (stats)
+        self.stats = EmulatorStats()
+        self._jitter = random.Random(self.limits.jitter_seed)
         self._faults: list[_Fault] = []
         self._polls_waiting = 0
 
@@ -1328,6 +1361,13 @@ class BotApiEmulator:
         canonical = self._handlers.get(method.lower(), (method, None))[0]
         self._faults.append(_Fault(canonical, kind, count, retry_after, chat_id, hold_seconds))
 
+    def clear_faults(self) -> int:
+        """Drop the faults not yet used up (requests already held stay held); returns how many
+        calls they would still have failed."""
+        left = sum(fault.remaining for fault in self._faults)
+        self._faults.clear()
+        return left
+
     def messages_for(self, chat_id: int) -> list[SentMessage]:
         """The bot's messages in a chat as they are now (edits applied, deletions gone)."""
         return sorted(self._state.get(chat_id, {}).values(), key=lambda m: m.message_id)
@@ -1377,16 +1417,36 @@ class BotApiEmulator:
             payload["parameters"] = {"retry_after": error.retry_after}
         return self._json(error.code, payload)
 
+    def _one_way_delay(self) -> float:
+        limits = self.limits
+        delay = limits.network_delay / 2
+        if limits.network_jitter > 0:
+            delay += self._jitter.uniform(0.0, limits.network_jitter)
+        return delay
+
     async def _handle_api(self, request: web.Request) -> web.Response:
+        sending = request.match_info["method"].lower() in _MESSAGE_CREATING_LOWER
+        stats = self.stats
+        if sending:
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
-            return await self._dispatch(request)
+            if (delay := self._one_way_delay()) > 0:
+                await asyncio.sleep(delay)  # the request travelling to the server
+            response = await self._dispatch(request)
+            if (delay := self._one_way_delay()) > 0:
+                await asyncio.sleep(delay)  # the answer travelling back
+            return response
         finally:
+            if sending:
+                stats.in_flight -= 1
             self._change_pulse.notify()
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         raw_method = request.match_info["method"]
         name, handler = self._handlers.get(raw_method.lower(), (raw_method, None))
         self.requests[name] += 1
+        self.stats.requests += 1
         if request.match_info["token"] != self.token:
             return self._error(name, None, ApiError(401, "Unauthorized"))
         if handler is None:
@@ -1429,6 +1489,7 @@ class BotApiEmulator:
 
     async def _apply_fault(self, fault: _Fault, method: str, chat_id: int | None) -> web.Response:
         if fault.kind == "429":
+            self.stats.injected_429 += 1
             err = ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after)
         elif fault.kind == "500":
             err = ApiError(500, "Internal Server Error")
@@ -1531,13 +1592,16 @@ class BotApiEmulator:
         return user
 
     def _check_flood(self, chat_id: int) -> None:
-        """Telegram's flood limits for message-creating calls (refused calls do not count)."""
+        """Telegram's flood limits for message-creating calls, counted at arrival over sliding
+        windows (refused calls do not count): at most `global_per_second` in any window
+        (t - 1 s, t], at most one per chat in any window of `per_chat_interval` seconds."""
         now = self._monotonic()
         limits = self.limits
         if limits.per_chat_interval is not None:
             last = self._last_chat_send.get(chat_id)
             if last is not None and now - last < limits.per_chat_interval - limits.tolerance:
                 wait = max(1, math.ceil(last + limits.per_chat_interval - now))
+                self.stats.flood_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
         if limits.global_per_second is not None:
             window = 1.0 - limits.tolerance
@@ -1545,12 +1609,21 @@ class BotApiEmulator:
                 self._global_sends.popleft()
             if len(self._global_sends) >= limits.global_per_second:
                 wait = max(1, math.ceil(self._global_sends[0] + 1.0 - now))
+                self.stats.flood_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
 
     def _count_send(self, chat_id: int) -> None:
         now = self._monotonic()
-        self._global_sends.append(now)
+        if self.limits.global_per_second is not None:
+            self._global_sends.append(now)
         self._last_chat_send[chat_id] = now
+        recent = self._last_second
+        recent.append(now)
+        while recent[0] <= now - 1.0:
+            recent.popleft()
+        stats = self.stats
+        stats.sends += 1
+        stats.max_per_sliding_second = max(stats.max_per_sliding_second, len(recent))
 
     def _record(self, snapshot: SentMessage, *, replace_state: bool = True) -> None:
         self.sent.append(snapshot)

@@ -1,21 +1,39 @@
 """Bot-side rate limiter: Telegram's 30 messages a second overall, 1 a second per private chat
-for bulk sends, 20 a minute per group, and retries that honour ``RetryAfter``.
+for bulk sends, 20 a minute per group, with a safety margin for the network, several requests
+in flight, and 429s that cost only what Telegram asks.
 
-Why not PTB's ``AIORateLimiter`` as is (22.8):
-* it retries nothing unless ``max_retries`` is set, and has no per-private-chat limit;
-* its 429 pause is an ``asyncio.Event`` that *any* finishing request sets again, so a pause is
-  released early by an unrelated request, or by a shorter pause ending (PTB issue 5338). Here
-  the pause is a monotonic deadline that only ever moves later: nothing can release it early;
-* aiolimiter's leaky bucket lets a full bucket drain and refill within one second, so up to
-  twice the rate can land in a one-second window. An exact sliding window never exceeds it.
+Telegram counts its limits at the server, over any sliding second, at the time a request
+*arrives*. Requests released exactly 1/30 s apart arrive unevenly (network jitter, a busy
+event loop), so a limiter that releases at exactly 30 a second puts a 31st message into some
+server-side second now and then, and gets 429. Hence the margin: releases are spaced so that
+any ``limit`` consecutive ones span ``1 / (1 - margin)`` seconds (default margin 3 %: 30
+messages per 1.031 s, 29.1 a second, 0.97 of the limit), so a message may arrive up to
+``margin / (1 - margin)`` seconds (31 ms) later than the one ``limit`` before it without any
+server-side second holding more than the limit. The per-chat interval gets the same margin.
+
+Only release *times* are serialised: a caller reserves its slot in one synchronous step (so
+callers never overtake each other and need no lock), sleeps until it, and then makes its
+request; any number of requests are in flight at once, so a 60 ms round trip does not cap the
+rate (one request at a time could do only 1 / (33 ms + 60 ms) = 0.36 of the limit's worth).
+
+A 429 (``RetryAfter``) costs what Telegram asks, and only where it applies: the refused
+request's chat waits exactly ``retry_after`` (a deadline that only ever moves later, so nothing
+releases it early: PTB issue 5338, where ``AIORateLimiter``'s ``asyncio.Event`` is set again by
+any finishing request) and the request is retried; messages to other chats keep going. A
+second 429 for a *different* chat while a pause is in force means the bot as a whole is over
+Telegram's limit: then every request waits until the pause ends.
+
+Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
+``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
+rate land in one second after an idle spell.
 
 Interactive replies are not slowed by the per-chat limit: a person's own back-and-forth comes
 at human speed and Telegram tolerates short bursts in a private chat. The limit applies to
-bulk sends (reminders), marked with ``rate_limit_args=SendPolicy(bulk=True)``; every message
-is still recorded per chat, so a reminder never follows a reply to the same chat within the
-interval. Bulk sends are also paced evenly (one every 1/30 s), so during a fan-out a reply to
-someone waits for the next free slot (tens of milliseconds), not for the next second. Overall
-and group limits apply to everything that names a chat.
+bulk sends (reminders, summaries), marked with ``rate_limit_args=SendPolicy(bulk=True)``; every
+message is still recorded per chat, so a reminder never follows a reply to the same chat
+within the interval. All sends that name a chat share one evenly paced stream (one every
+1.031/30 s), so during a fan-out a person's reply waits for the next free slot (tens of
+milliseconds, a few hundred at most behind the fan-out's few reserved slots).
 """
 
 from __future__ import annotations
@@ -37,10 +55,19 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BULK", "BotRateLimiter", "SendPolicy", "SlidingWindow", "retry_after_seconds"]
+__all__ = [
+    "BULK",
+    "DEFAULT_SAFETY_MARGIN",
+    "BotRateLimiter",
+    "SendPolicy",
+    "SlidingWindow",
+    "retry_after_seconds",
+]
 
-#: Added to every RetryAfter pause: Telegram counts whole seconds.
-RETRY_MARGIN = 0.1
+#: Default safety margin: releases at 30 x (1 - 0.03) = 29.1 a second. Chosen by measurement
+#: (bench/bench_reminders.py, README): with it, no server-side sliding second went over 30 with
+#: a 60 ms round trip and 5 ms of jitter, at 0.97 of the limit.
+DEFAULT_SAFETY_MARGIN = 0.03
 
 
 @dataclass(frozen=True)
@@ -114,31 +141,45 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         group_per_minute: int = 20,
         max_retries: int = 3,
         max_retry_after: float = 120.0,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
     ) -> None:
         if overall_per_second <= 0 or per_chat_interval < 0 or group_per_minute < 1 or max_retries < 0:
             raise ValueError("rate limits must be positive")
+        if not 0 <= safety_margin < 0.5:
+            raise ValueError("safety_margin must be in [0, 0.5)")
         self.overall_per_second = overall_per_second
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
-        # A window of one second holding `overall_per_second` sends; for fractional rates
-        # (tests scale time) use a window that holds a whole number of sends.
-        limit = max(1, round(overall_per_second))
-        self._overall = SlidingWindow(limit, limit / overall_per_second, self._clock)
+        self.safety_margin = safety_margin
+        stretch = 1.0 / (1.0 - safety_margin)
+        #: Seconds between two releases: any `overall_per_second` consecutive releases span
+        #: 1 / (1 - margin) seconds (for fractional rates, as tests use, the same proportion).
+        self.spacing = stretch / overall_per_second
+        #: Seconds between two bulk sends to one private chat, margin included.
+        self.chat_spacing = per_chat_interval * stretch
+        self._next_release = 0.0
         self._chat_last: dict[int, float] = {}  # last (or reserved) send per private chat
+        self._chat_paused: dict[int | str, float] = {}  # RetryAfter deadline per chat
         self._groups: dict[int | str, SlidingWindow] = {}
         self._paused_until = 0.0
-        self._bulk_next = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotRateLimiter:
-        """The limiter bot.app installs: TELEGRAM_MAX_PER_SECOND, TELEGRAM_CHAT_INTERVAL_SECONDS."""
+        """The limiter bot.app installs: TELEGRAM_MAX_PER_SECOND, TELEGRAM_CHAT_INTERVAL_SECONDS,
+        TELEGRAM_SAFETY_MARGIN."""
         return cls(
             overall_per_second=settings.telegram_max_per_second,
             per_chat_interval=settings.telegram_chat_interval_seconds,
             max_retries=3,
+            safety_margin=settings.telegram_safety_margin,
         )
+
+    @property
+    def release_rate(self) -> float:
+        """Releases a second the limiter allows at most: the limit x (1 - margin)."""
+        return 1.0 / self.spacing
 
     # --------------------------------------------------------------------- PTB interface
 
@@ -163,54 +204,81 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         reserved = policy.reserved
         attempt = 0
         while True:
-            await self.wait_pause()
-            if chat is not None and not reserved:
-                await self._take_slots(chat, policy.bulk)
+            if not reserved:
+                await self.reserve(chat, policy.bulk)
             reserved = False  # a retry takes fresh slots
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 pause = min(retry_after_seconds(exc), self.max_retry_after)
-                self.pause_for(pause)
+                self.retry_after(chat, pause)
                 if attempt >= retries:
                     log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
                     raise
                 attempt += 1
-                log.info("%s: rate limited, retrying in %.1f s", endpoint, pause + RETRY_MARGIN)
+                log.info("%s: rate limited, retrying in %.1f s", endpoint, pause)
 
     # --------------------------------------------------------------------- for bulk senders
 
-    async def reserve(self, chat_id: int | str, bulk: bool = True) -> None:
+    async def reserve(self, chat_id: int | str | None, bulk: bool = True) -> None:
         """Wait for and take the slots of one message to ``chat_id`` now.
 
-        The reminder job calls this before claiming an outbox row and then sends with
-        ``SendPolicy(bulk=True, reserved=True)``: the claim and the request are then not
-        separated by a wait, which keeps the "claimed but not sent" window tiny.
+        The reminder job calls this right before its request and then sends with
+        ``SendPolicy(bulk=True, reserved=True)``: nothing (no database write) then separates
+        the release time from the request, so the margin is not spent on our own delays.
         """
-        await self.wait_pause()
         chat = _chat_key(chat_id)
+        await self.wait_pause(chat)
         if chat is not None:
             await self._take_slots(chat, bulk)
 
-    def pause_for(self, seconds: float) -> None:
-        """Halt every request for ``seconds`` (+ margin); a pause only ever moves later."""
-        until = self._clock() + max(0.0, seconds) + RETRY_MARGIN
-        self._paused_until = max(self._paused_until, until)
+    def retry_after(self, chat_id: int | str | None, seconds: float) -> None:
+        """Telegram refused a request to ``chat_id`` with RetryAfter(``seconds``).
 
-    async def wait_pause(self) -> None:
-        """Return once no RetryAfter pause is in force (a pause may grow while we wait)."""
-        while (delay := self._paused_until - self._clock()) > 0:
+        That chat waits exactly ``seconds``. If another chat is already paused, the bot as a
+        whole is over the limit, so every request waits too. Deadlines only move later.
+        """
+        chat = _chat_key(chat_id)
+        now = self._clock()
+        until = now + max(0.0, seconds)
+        others = any(c != chat and deadline > now for c, deadline in self._chat_paused.items())
+        if chat is None or others:
+            self._paused_until = max(self._paused_until, until)
+        if chat is not None:
+            self._chat_paused[chat] = max(self._chat_paused.get(chat, 0.0), until)
+            if len(self._chat_paused) > 1024:
+                self._chat_paused = {c: d for c, d in self._chat_paused.items() if d > now}
+
+    def pause_for(self, seconds: float) -> None:
+        """Halt every request for ``seconds``; a pause only ever moves later."""
+        self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    async def wait_pause(self, chat_id: int | str | None = None) -> None:
+        """Return once no RetryAfter pause is in force for everyone or for ``chat_id``
+        (a pause may grow while we wait)."""
+        chat = _chat_key(chat_id)
+        while (delay := self._pause_deadline(chat) - self._clock()) > 0:
             await asyncio.sleep(delay)
 
     @property
     def paused_for(self) -> float:
+        """Seconds left of a pause of every request (0: none)."""
         return max(0.0, self._paused_until - self._clock())
+
+    def chat_paused_for(self, chat_id: int | str) -> float:
+        """Seconds left before ``chat_id`` may be written to after a RetryAfter (0: now)."""
+        return max(0.0, self._pause_deadline(_chat_key(chat_id)) - self._clock())
 
     # --------------------------------------------------------------------- internals
 
     @staticmethod
     def _clock() -> float:
         return asyncio.get_running_loop().time()
+
+    def _pause_deadline(self, chat: int | str | None) -> float:
+        if chat is None:
+            return self._paused_until
+        return max(self._paused_until, self._chat_paused.get(chat, 0.0))
 
     async def _take_slots(self, chat: int | str, bulk: bool) -> None:
         if isinstance(chat, int) and chat > 0:
@@ -220,24 +288,29 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
                 self._chat_last[chat] = self._clock()
         else:
             await self._group(chat).acquire()
-        if bulk:
-            await self._bulk_pace()
-        await self._overall.acquire()
+        while True:
+            await self._release_slot()
+            if self._pause_deadline(chat) <= self._clock():
+                return
+            # A 429 came in while we waited for the slot: wait it out and take a fresh slot,
+            # so that the requests released when a pause ends are paced like any others.
+            await self.wait_pause(chat)
 
-    async def _bulk_pace(self) -> None:
-        """Spread bulk sends evenly (1/30 s apart) instead of 30 at the top of each second:
-        the window then always has a slot freeing soon, so a person's own reply during a
-        fan-out waits at most a few tens of milliseconds."""
+    async def _release_slot(self) -> None:
+        """One evenly paced stream for every send: ``spacing`` seconds apart, so that any
+        ``overall_per_second`` consecutive releases span 1 / (1 - margin) seconds. Even pacing
+        (rather than bursts at the top of a window) also means a reply during a fan-out waits
+        for the next free slot, tens of milliseconds, not for the next second."""
         now = self._clock()
-        slot = max(now, self._bulk_next)
-        self._bulk_next = slot + 1.0 / self.overall_per_second
+        slot = max(now, self._next_release)
+        self._next_release = slot + self.spacing
         if slot > now:
             await asyncio.sleep(slot - now)
 
     async def _chat_slot(self, chat: int) -> None:
         now = self._clock()
         last = self._chat_last.get(chat)
-        slot = now if last is None else max(now, last + self.per_chat_interval)
+        slot = now if last is None else max(now, last + self.chat_spacing)
         self._chat_last[chat] = slot
         self._forget_old_chats()
         if slot > now:
@@ -247,7 +320,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Keep memory flat over a 5,000-chat fan-out: drop chats whose interval has passed."""
         if len(self._chat_last) <= 4096:
             return
-        horizon = self._clock() - self.per_chat_interval
+        horizon = self._clock() - self.chat_spacing
         for chat, last in list(self._chat_last.items()):
             if last < horizon:
                 del self._chat_last[chat]

@@ -187,8 +187,9 @@ async def test_fanout_to_5000_exactly_once_inside_hours_with_faults(limited: Bot
 
 
 async def test_sigkill_mid_fanout_then_restart_gives_exactly_one_each(limited: BotApiEmulator, tmp_path: Path) -> None:
-    """SIGKILL while a reminder request is in flight (held by the emulator, not delivered),
-    then a restart on the same SQLite file: nobody is lost, nobody gets two."""
+    """SIGKILL while reminder requests are in flight (one held by the emulator, not delivered;
+    others claimed and waiting for their slot or on the way), then a restart on the same SQLite
+    file: nobody is lost, nobody gets two."""
     db_path, clock_file = tmp_path / "crash.sqlite3", tmp_path / "clock"
     everyone = people(300_000, 600)
     await _prepare(db_path, everyone)
@@ -197,10 +198,13 @@ async def test_sigkill_mid_fanout_then_restart_gives_exactly_one_each(limited: B
     first = _worker(db_path, limited.api_base_url, clock_file, EVENING)
     try:
         await limited.wait_until(lambda: len(limited.sent) >= 300, timeout=90)
-        limited.fail_next("sendMessage", "timeout", hold_seconds=60)
-        # One request is in flight: asked for, neither delivered nor refused.
-        in_flight = lambda: limited.requests["sendMessage"] > len(limited.sent) + len(limited.rejected)  # noqa: E731
-        await limited.wait_until(in_flight, timeout=30)
+        # From now on every request is held: neither delivered nor refused. Once all the
+        # worker's REMINDER_CONCURRENCY (8) workers are stuck in one, every earlier request has
+        # been answered and recorded (a worker records its row before taking the next), so the
+        # kill cuts exactly those 8 requests.
+        limited.fail_next("sendMessage", "timeout", count=1_000, hold_seconds=60)
+        held = lambda: limited.requests["sendMessage"] - len(limited.sent) - len(limited.rejected)  # noqa: E731
+        await limited.wait_until(lambda: held() >= 8, timeout=30)
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait, 30)
     finally:
@@ -208,10 +212,14 @@ async def test_sigkill_mid_fanout_then_restart_gives_exactly_one_each(limited: B
             first.kill()
     assert first.returncode == -signal.SIGKILL
     assert 300 <= len(limited.sent) < 600
-    assert _status_counts(db_path).get("sending") == 1  # the request that was cut off
+    left = _status_counts(db_path)
+    assert held() == 8 and left["sending"] == 8  # the requests that were cut off
+    assert left["sent"] == len(reminders_per_chat(limited))  # everything delivered is recorded
+    assert sum(left.values()) == 600
+    assert limited.clear_faults() > 0  # the network is back for the restart
 
     (restart,) = await _finish(_worker(db_path, limited.api_base_url, clock_file, EVENING))
-    assert restart["recovered"] == "1"
+    assert restart["recovered"] == str(left["sending"])
     counts = reminders_per_chat(limited)
     assert set(counts) == set(everyone) and set(counts.values()) == {1}
     assert _status_counts(db_path) == {"sent": 600}

@@ -17,7 +17,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator, EmulatorLimits
-from bot.ratelimit import BULK, RETRY_MARGIN, BotRateLimiter, SendPolicy, SlidingWindow
+from bot.ratelimit import BULK, BotRateLimiter, SendPolicy, SlidingWindow
 
 TOKEN = "123456:TEST-token-for-the-rate-limiter"
 
@@ -104,7 +104,7 @@ async def test_retry_after_is_honoured_and_retried() -> None:
         return True
 
     assert await _call(limiter, flooded) is True
-    assert calls[1] - calls[0] >= 0.3 - 0.01  # retry_after + 0.1 s margin
+    assert calls[1] - calls[0] >= 0.2 - 0.01  # exactly what Telegram asked, no extra margin
 
 
 async def test_retries_are_bounded_and_int_args_still_work() -> None:
@@ -120,14 +120,17 @@ async def test_retries_are_bounded_and_int_args_still_work() -> None:
 
 
 async def test_a_429_pause_is_not_released_by_another_request_finishing() -> None:
-    """The scenario of PTB issue 5338 (where ``AIORateLimiter`` lets C through early): A is told
-    to wait 0.5 s while B is in flight; B then finishes; C comes after B. Our limiter keeps the
-    pause until its deadline: neither C nor A's retry goes before 0.5 s + margin.
+    """The scenario of PTB issue 5338 (where ``AIORateLimiter`` lets a request through early):
+    A (chat 1) is told to wait 0.5 s while B (chat 2) is in flight; B then finishes; D, to
+    chat 1 too, comes after B. The pause holds until its deadline: neither D nor A's retry goes
+    before 0.5 s. C, to chat 3, which the 429 did not concern, is not held: it goes before both
+    (a single 429 costs only the chat it was about).
 
-    Sequenced by events, not sleeps, and checked with lower bounds only."""
+    Sequenced by events, not sleeps, and checked with order and lower bounds only."""
     limiter = BotRateLimiter(max_retries=1)
     loop = asyncio.get_running_loop()
     marks: dict[str, float] = {}
+    order: list[str] = []
     b_in_flight, a_refused, release_b = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def slow() -> bool:  # B
@@ -142,11 +145,16 @@ async def test_a_429_pause_is_not_released_by_another_request_finishing() -> Non
             a_refused.set()
             raise RetryAfter(timedelta(seconds=0.5))
         marks["a_retry"] = loop.time()
+        order.append("a_retry")
         return True
 
-    async def third() -> bool:  # C
-        marks["c"] = loop.time()
-        return True
+    def mark(name: str) -> Callable[[], Awaitable[bool]]:
+        async def callback() -> bool:
+            marks[name] = loop.time()
+            order.append(name)
+            return True
+
+        return callback
 
     async def call(cb, chat: int) -> object:  # type: ignore[no-untyped-def]
         return await limiter.process_request(cb, (), {}, "sendMessage", {"chat_id": chat}, 1)
@@ -155,14 +163,48 @@ async def test_a_429_pause_is_not_released_by_another_request_finishing() -> Non
     await b_in_flight.wait()
     a = asyncio.create_task(call(flooded_once, 1))
     await a_refused.wait()
-    assert limiter.paused_for > 0
+    assert limiter.chat_paused_for(1) > 0 and limiter.chat_paused_for(3) == 0
     release_b.set()
     assert await b is True  # B finished while the pause is in force...
-    assert await call(third, 3) is True  # ...and C, sent after it, still waited for the pause
-    assert await a is True
-    deadline = marks["a429"] + 0.5 + RETRY_MARGIN
+    d = asyncio.create_task(call(mark("d"), 1))  # ...and D, to chat 1 after it, still waits
+    assert await call(mark("c"), 3) is True
+    assert await a is True and await d is True
+    deadline = marks["a429"] + 0.5
     assert marks["b_done"] < marks["c"]
-    assert marks["c"] >= deadline - 1e-3 and marks["a_retry"] >= deadline - 1e-3
+    assert order[0] == "c" and set(order) == {"c", "d", "a_retry"}
+    assert marks["d"] >= deadline - 1e-3 and marks["a_retry"] >= deadline - 1e-3
+
+
+def test_a_429_pauses_its_chat_and_a_second_chat_refused_pauses_everyone() -> None:
+    """One 429 is about one request: only its chat waits. A 429 for another chat during that
+    pause means the bot as a whole is over Telegram's limit: everyone waits then. Pauses are
+    deadlines that only move later."""
+
+    async def scenario() -> None:
+        limiter = BotRateLimiter()
+        limiter.retry_after(1, 30)
+        assert limiter.chat_paused_for(1) > 29 and limiter.chat_paused_for(2) == 0
+        assert limiter.paused_for == 0
+        limiter.retry_after(1, 5)  # a shorter answer does not shorten the pause
+        assert limiter.chat_paused_for(1) > 29
+        limiter.retry_after(2, 10)
+        assert 9 < limiter.paused_for <= 10 and limiter.chat_paused_for(3) > 9
+        assert limiter.chat_paused_for(1) > 29
+
+    asyncio.run(scenario())
+
+
+def test_the_safety_margin_spaces_releases() -> None:
+    """30/s with a 3 % margin releases 29.1 a second: any 30 consecutive releases span 1.031 s,
+    so a message may arrive 31 ms late relative to the one 30 before it and still no
+    server-side second holds 31. The per-chat interval gets the same margin."""
+    limiter = BotRateLimiter(30, per_chat_interval=1.0, safety_margin=0.03)
+    assert limiter.release_rate == pytest.approx(29.1)
+    assert 30 * limiter.spacing == pytest.approx(1 / 0.97)
+    assert limiter.chat_spacing == pytest.approx(1 / 0.97)
+    assert BotRateLimiter(30, safety_margin=0).release_rate == pytest.approx(30)
+    with pytest.raises(ValueError):
+        BotRateLimiter(30, safety_margin=0.5)
 
 
 async def test_a_shorter_pause_does_not_end_a_longer_one() -> None:
@@ -172,7 +214,7 @@ async def test_a_shorter_pause_does_not_end_a_longer_one() -> None:
     limiter.pause_for(0.4)
     limiter.pause_for(0.1)
     await limiter.wait_pause()
-    assert loop.time() - start >= 0.5 - 0.02
+    assert loop.time() - start >= 0.4 - 0.02
 
 
 async def test_reserved_sends_do_not_take_a_second_slot() -> None:

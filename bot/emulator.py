@@ -27,6 +27,7 @@ equal to `error_code`, which is what PTB maps to `BadRequest`, `Forbidden`, `Ret
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import contextvars
 import json
@@ -36,7 +37,7 @@ import random
 import re
 import struct
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -1163,6 +1164,9 @@ class EmulatedUser:
 Handler = Callable[[JSON, dict[str, _Upload]], Awaitable[Any]]
 
 # The HTTP request being served, for the few handlers that care whether the client is still there.
+# When the request being handled reached the server (emulator clock): where the flood limits
+# and the records count it. None outside a request (then: now).
+_arrival: contextvars.ContextVar[float | None] = contextvars.ContextVar("emulator_arrival", default=None)
 _current_request: contextvars.ContextVar[web.Request | None] = contextvars.ContextVar(
     "emulator_request", default=None
 )
@@ -1241,9 +1245,9 @@ class BotApiEmulator:
         self._allowed_updates: list[str] | None = None
 
         # limits and faults
-        self._global_sends: deque[float] = deque()
+        self._global_sends: list[float] = []  # accepted sends (arrival), sorted, last 2 s
         self._last_chat_send: dict[int, float] = {}
-        self._last_second: deque[float] = deque()  # accepted sends in the last second (stats)
+        self._last_second: list[float] = []  # accepted sends (arrival), sorted, last 2 s (stats)
         self.stats = EmulatorStats()
         self._jitter = random.Random(self.limits.jitter_seed)
         self._faults: list[_Fault] = []
@@ -1411,7 +1415,7 @@ class BotApiEmulator:
         )
 
     def _error(self, method: str, chat_id: int | None, error: ApiError) -> web.Response:
-        self.rejected.append(Rejection(method, chat_id, error.code, error.description, self._monotonic()))
+        self.rejected.append(Rejection(method, chat_id, error.code, error.description, self._arrival_time()))
         payload: JSON = {"ok": False, "error_code": error.code, "description": error.description}
         if error.retry_after is not None:
             payload["parameters"] = {"retry_after": error.retry_after}
@@ -1431,9 +1435,17 @@ class BotApiEmulator:
             stats.in_flight += 1
             stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
-            if (delay := self._one_way_delay()) > 0:
+            delay = self._one_way_delay()
+            # The request reaches the server `delay` after it reached this handler; it is counted
+            # at that instant. The emulator's own lateness in waking up (it shares a loop with the
+            # bot in tests and benchmarks) is not the network's and does not move it.
+            _arrival.set(self._monotonic() + delay)
+            if delay > 0:
                 await asyncio.sleep(delay)  # the request travelling to the server
-            response = await self._dispatch(request)
+            try:
+                response = await self._dispatch(request)
+            except ConnectionResetError:  # the client went away mid-request (bot stopped)
+                return web.Response(status=499)
             if (delay := self._one_way_delay()) > 0:
                 await asyncio.sleep(delay)  # the answer travelling back
             return response
@@ -1591,39 +1603,57 @@ class BotApiEmulator:
             raise ApiError(FORBIDDEN, BLOCKED)
         return user
 
+    def _arrival_time(self) -> float:
+        arrival = _arrival.get()
+        return self._monotonic() if arrival is None else arrival
+
     def _check_flood(self, chat_id: int) -> None:
         """Telegram's flood limits for message-creating calls, counted at arrival over sliding
         windows (refused calls do not count): at most `global_per_second` in any window
-        (t - 1 s, t], at most one per chat in any window of `per_chat_interval` seconds."""
-        now = self._monotonic()
+        (t - 1 s, t], at most one per chat in any window of `per_chat_interval` seconds.
+
+        With network jitter, requests can be handled slightly out of arrival order, so the
+        check looks at every window that would hold this arrival, later ones included."""
+        now = self._arrival_time()
         limits = self.limits
         if limits.per_chat_interval is not None:
             last = self._last_chat_send.get(chat_id)
-            if last is not None and now - last < limits.per_chat_interval - limits.tolerance:
+            if last is not None and abs(now - last) < limits.per_chat_interval - limits.tolerance:
                 wait = max(1, math.ceil(last + limits.per_chat_interval - now))
                 self.stats.flood_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
         if limits.global_per_second is not None:
             window = 1.0 - limits.tolerance
-            while self._global_sends and self._global_sends[0] <= now - window:
-                self._global_sends.popleft()
-            if len(self._global_sends) >= limits.global_per_second:
-                wait = max(1, math.ceil(self._global_sends[0] + 1.0 - now))
-                self.stats.flood_429 += 1
-                raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+            sends = self._global_sends
+            while sends and sends[0] <= max(sends[-1], now) - 2 * window:
+                del sends[0]
+            # windows (t - window, t] holding `now`: t = now, or t = a later accepted send
+            ends = [now, *sends[bisect.bisect_right(sends, now) : bisect.bisect_left(sends, now + window)]]
+            for end in ends:
+                held = bisect.bisect_right(sends, end) - bisect.bisect_right(sends, end - window)
+                if held + 1 > limits.global_per_second:
+                    oldest = sends[bisect.bisect_right(sends, end - window)]
+                    wait = max(1, math.ceil(oldest + 1.0 - now))
+                    self.stats.flood_429 += 1
+                    raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
 
     def _count_send(self, chat_id: int) -> None:
-        now = self._monotonic()
+        now = self._arrival_time()
         if self.limits.global_per_second is not None:
-            self._global_sends.append(now)
-        self._last_chat_send[chat_id] = now
+            bisect.insort(self._global_sends, now)
+        last = self._last_chat_send.get(chat_id)
+        self._last_chat_send[chat_id] = now if last is None else max(last, now)
         recent = self._last_second
-        recent.append(now)
-        while recent[0] <= now - 1.0:
-            recent.popleft()
+        bisect.insort(recent, now)
+        while recent[0] <= recent[-1] - 2.0:
+            del recent[0]
         stats = self.stats
         stats.sends += 1
-        stats.max_per_sliding_second = max(stats.max_per_sliding_second, len(recent))
+        # the busiest window (t - 1 s, t] among those ending at an accepted send
+        stats.max_per_sliding_second = max(
+            stats.max_per_sliding_second,
+            *(bisect.bisect_right(recent, end) - bisect.bisect_right(recent, end - 1.0) for end in recent),
+        )
 
     def _record(self, snapshot: SentMessage, *, replace_state: bool = True) -> None:
         self.sent.append(snapshot)
@@ -1691,7 +1721,7 @@ class BotApiEmulator:
                 buttons=markup.buttons,
                 file_name=file.file_name if file else None,
                 file_bytes=file.content if file else None,
-                timestamp=self._monotonic(),
+                timestamp=self._arrival_time(),
                 plain_text=plain,
                 entities=entities,
                 keyboard=markup.keyboard,
@@ -1985,7 +2015,7 @@ class BotApiEmulator:
             reply_markup=markup.raw,
             buttons=markup.buttons,
             keyboard=[],
-            timestamp=self._monotonic(),
+            timestamp=self._arrival_time(),
             edited=True,
         )
         self._record(snapshot)

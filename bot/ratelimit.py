@@ -20,8 +20,8 @@ A 429 (``RetryAfter``) costs what Telegram asks, and only where it applies: the 
 request's chat waits exactly ``retry_after`` (a deadline that only ever moves later, so nothing
 releases it early: PTB issue 5338, where ``AIORateLimiter``'s ``asyncio.Event`` is set again by
 any finishing request) and the request is retried; messages to other chats keep going. A
-second 429 for a *different* chat while a pause is in force means the bot as a whole is over
-Telegram's limit: then every request waits until the pause ends.
+429 for a third chat while two pauses are in force means the bot as a whole is over Telegram's
+limit: then every request waits until the pause ends.
 
 Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
 ``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
@@ -68,6 +68,14 @@ __all__ = [
 #: (bench/bench_reminders.py, README): with it, no server-side sliding second went over 30 with
 #: a 60 ms round trip and 5 ms of jitter, at 0.97 of the limit.
 DEFAULT_SAFETY_MARGIN = 0.03
+
+#: How often the limiter checks, while sending, that the process has not been paused; a check
+#: this much late means it was (``BotRateLimiter._stall_watch``).
+STALL_SECONDS = 0.005
+
+#: Different chats refused with RetryAfter within one pause that make it a flood: then every
+#: request waits, not only the refused chats.
+FLOOD_CHATS = 3
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,11 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         #: Seconds between two bulk sends to one private chat, margin included.
         self.chat_spacing = per_chat_interval * stretch
         self._next_release = 0.0
+        #: The hard rule on actual release times: `window_limit` sends in any `window` s.
+        self.window_limit = max(1, round(overall_per_second))
+        self.window = self.window_limit * self.spacing
+        self._released: deque[float] = deque()
+        self._watch: asyncio.Future[None] | None = None
         self._chat_last: dict[int, float] = {}  # last (or reserved) send per private chat
         self._chat_paused: dict[int | str, float] = {}  # RetryAfter deadline per chat
         self._groups: dict[int | str, SlidingWindow] = {}
@@ -187,7 +200,12 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        """Stop the stall watch, if running."""
+        if self._watch is not None and not self._watch.done():
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        self._watch = None
 
     async def process_request(
         self,
@@ -213,7 +231,8 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
                 pause = min(retry_after_seconds(exc), self.max_retry_after)
                 self.retry_after(chat, pause)
                 if attempt >= retries:
-                    log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
+                    if retries:  # callers that retry themselves (max_retries=0) log it
+                        log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
                     raise
                 attempt += 1
                 log.info("%s: rate limited, retrying in %.1f s", endpoint, pause)
@@ -235,14 +254,17 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
     def retry_after(self, chat_id: int | str | None, seconds: float) -> None:
         """Telegram refused a request to ``chat_id`` with RetryAfter(``seconds``).
 
-        That chat waits exactly ``seconds``. If another chat is already paused, the bot as a
-        whole is over the limit, so every request waits too. Deadlines only move later.
+        That chat waits exactly ``seconds``. A stray 429 (network jitter put one message too
+        many into a server-side second) costs nothing more. When ``FLOOD_CHATS`` different
+        chats are refused within one pause, the bot as a whole is over the limit (another
+        process on the same token, a lower limit than configured): every request waits too.
+        Deadlines only move later.
         """
         chat = _chat_key(chat_id)
         now = self._clock()
         until = now + max(0.0, seconds)
-        others = any(c != chat and deadline > now for c, deadline in self._chat_paused.items())
-        if chat is None or others:
+        others = sum(1 for c, deadline in self._chat_paused.items() if c != chat and deadline > now)
+        if chat is None or others + 1 >= FLOOD_CHATS:
             self._paused_until = max(self._paused_until, until)
         if chat is not None:
             self._chat_paused[chat] = max(self._chat_paused.get(chat, 0.0), until)
@@ -297,15 +319,58 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             await self.wait_pause(chat)
 
     async def _release_slot(self) -> None:
-        """One evenly paced stream for every send: ``spacing`` seconds apart, so that any
-        ``overall_per_second`` consecutive releases span 1 / (1 - margin) seconds. Even pacing
-        (rather than bursts at the top of a window) also means a reply during a fan-out waits
-        for the next free slot, tens of milliseconds, not for the next second."""
+        """Release one send, at most ``overall_per_second`` in any ``window`` seconds.
+
+        First an evenly paced slot (``spacing`` apart, first come first served), so that a
+        reply during a fan-out waits for the next free slot, tens of milliseconds, not for the
+        next second. Then the hard rule, on the times sends are *actually* released: when the
+        event loop was busy (or the machine), the waiters whose slots passed wake up together;
+        paced slots alone would then let them all go at once and put a burst into one
+        server-side second. Counting actual releases lets through only what the window holds,
+        and a send released just before such a pause counts from when the pause ended
+        (``_stall_watch``).
+        """
         now = self._clock()
         slot = max(now, self._next_release)
         self._next_release = slot + self.spacing
         if slot > now:
             await asyncio.sleep(slot - now)
+        released = self._released
+        while True:
+            now = self._clock()
+            while released and released[0] <= now - self.window:
+                released.popleft()
+            if len(released) < self.window_limit:
+                released.append(now)
+                self._watch_stalls()
+                return
+            await asyncio.sleep(released[0] + self.window - now)
+
+    def _watch_stalls(self) -> None:
+        """Run ``_stall_watch`` while sends are recent (one task, started on demand)."""
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.ensure_future(self._stall_watch(self._clock()))
+
+    async def _stall_watch(self, started: float) -> None:
+        """Notice when the process stops running for a while (garbage collection, a busy
+        machine): a send released just before such a pause reaches the network only when it
+        ends, possibly together with sends released after it. Such sends are counted from the
+        end of the pause, so that the send ``limit`` places later keeps a full window from when
+        they really left. Wakes every ``STALL_SECONDS`` while a send is in the window."""
+        released = self._released
+        expected = started + STALL_SECONDS  # started: when the send that started us was released
+        while released and released[-1] > self._clock() - self.window:
+            now = self._clock()
+            if now <= expected:
+                await asyncio.sleep(STALL_SECONDS)
+                now = self._clock()
+            if now - expected > STALL_SECONDS:
+                since = expected - 2 * STALL_SECONDS  # the last check that saw the loop running
+                for index in range(len(released) - 1, -1, -1):
+                    if released[index] < since:
+                        break
+                    released[index] = now
+            expected = now + STALL_SECONDS
 
     async def _chat_slot(self, chat: int) -> None:
         now = self._clock()

@@ -8,6 +8,7 @@ on waits (a busy machine only makes waits longer), never an upper bound on elaps
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -176,9 +177,9 @@ async def test_a_429_pause_is_not_released_by_another_request_finishing() -> Non
 
 
 def test_a_429_pauses_its_chat_and_a_second_chat_refused_pauses_everyone() -> None:
-    """One 429 is about one request: only its chat waits. A 429 for another chat during that
-    pause means the bot as a whole is over Telegram's limit: everyone waits then. Pauses are
-    deadlines that only move later."""
+    """One 429 is about one request: only its chat waits, and a second stray one too. A third
+    chat refused during those pauses means the bot as a whole is over Telegram's limit:
+    everyone waits then. Pauses are deadlines that only move later."""
 
     async def scenario() -> None:
         limiter = BotRateLimiter()
@@ -188,7 +189,10 @@ def test_a_429_pauses_its_chat_and_a_second_chat_refused_pauses_everyone() -> No
         limiter.retry_after(1, 5)  # a shorter answer does not shorten the pause
         assert limiter.chat_paused_for(1) > 29
         limiter.retry_after(2, 10)
-        assert 9 < limiter.paused_for <= 10 and limiter.chat_paused_for(3) > 9
+        assert limiter.paused_for == 0 and limiter.chat_paused_for(3) == 0
+        assert 9 < limiter.chat_paused_for(2) <= 10
+        limiter.retry_after(3, 10)
+        assert 9 < limiter.paused_for <= 10 and limiter.chat_paused_for(4) > 9
         assert limiter.chat_paused_for(1) > 29
 
     asyncio.run(scenario())
@@ -259,3 +263,29 @@ async def test_against_the_emulator_every_message_arrives_exactly_once() -> None
     finally:
         await bot.shutdown()
         await emulator.stop()
+
+
+async def test_a_send_held_up_by_a_paused_process_counts_from_when_it_left() -> None:
+    """The process stalls right after releasing send 0 (here: a blocking call in its request,
+    as garbage collection or a busy machine would), so send 0 really leaves only when the
+    stall ends. Send 10 - the 11th, with 10 allowed a window - must then keep a full window
+    from the end of the stall, not from send 0's release, or both would land in one
+    server-side window. Lower bounds only: a slower machine only makes the gap longer."""
+    limiter = BotRateLimiter(overall_per_second=10, per_chat_interval=0, safety_margin=0)
+    loop = asyncio.get_running_loop()
+    released: dict[int, float] = {}
+    stall_over: list[float] = []
+
+    def send(n: int) -> Callable[[], Awaitable[bool]]:
+        async def callback() -> bool:
+            released[n] = loop.time()
+            if n == 0:
+                time.sleep(0.3)  # noqa: ASYNC251 - the stall under test
+                stall_over.append(loop.time())
+            return True
+
+        return callback
+
+    await asyncio.gather(*(_call(limiter, send(n), 100 + n) for n in range(11)))
+    assert sorted(released, key=released.__getitem__) == list(range(11))
+    assert released[10] >= stall_over[0] + limiter.window - 1e-3

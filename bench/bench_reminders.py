@@ -26,7 +26,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.common import BENCH_TOKEN, limit_figures, peak_rss_mib, report, start_bot_process, telegram_limits, timed
+from bench.common import (
+    BENCH_TOKEN,
+    instrument_without_gc,
+    limit_figures,
+     peak_rss_mib,
+    report,
+    start_bot_process,
+    telegram_limits,
+    timed,
+)
 from bot.app import SERVICES_KEY, build_application, running
 from bot.cards import Card
 from bot.clock import ManualClock
@@ -158,7 +167,7 @@ async def bench_sending(people: int) -> None:
                 await db.close()
             for user, _ in links:
                 emulator.user(user)
-            with timed() as elapsed:
+            with instrument_without_gc(), timed() as elapsed:
                 bot = await start_bot_process("remind", path, emulator, NOW)
                 out, _ = await bot.communicate()
             line = out.decode().strip().splitlines()[-1] if out else f"exit {bot.returncode}"

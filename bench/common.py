@@ -174,3 +174,20 @@ async def start_bot_process(mode: str, db_path: Path, emulator: Any, now: dateti
         sys.executable, "-m", "bench.bot_process", mode, str(db_path), emulator.api_base_url, now.isoformat(),
         cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
+
+
+@contextmanager
+def instrument_without_gc() -> Iterator[None]:
+    """No garbage collection in the benchmark's own process (the emulator: Telegram's side)
+    while it measures. A collection pass over its records pauses it for tens of milliseconds;
+    requests that reach it meanwhile would be stamped together when it resumes, as if they had
+    arrived together, which they did not: a pause of the measuring instrument, not of the bot
+    or the network. The bot's own process keeps its garbage collector, as in production."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -20,8 +20,8 @@ A 429 (``RetryAfter``) costs what Telegram asks, and only where it applies: the 
 request's chat waits exactly ``retry_after`` (a deadline that only ever moves later, so nothing
 releases it early: PTB issue 5338, where ``AIORateLimiter``'s ``asyncio.Event`` is set again by
 any finishing request) and the request is retried; messages to other chats keep going. A
-429 for a third chat while two pauses are in force means the bot as a whole is over Telegram's
-limit: then every request waits until the pause ends.
+429 for a fifth chat while four pauses are in force (``FLOOD_CHATS``) means the bot as a whole
+is over Telegram's limit, not a stray message: then every request waits until the pause ends.
 
 Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
 ``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BULK",
     "DEFAULT_SAFETY_MARGIN",
+    "FLOOD_CHATS",
     "BotRateLimiter",
     "SendPolicy",
     "SlidingWindow",
@@ -75,7 +76,7 @@ STALL_SECONDS = 0.005
 
 #: Different chats refused with RetryAfter within one pause that make it a flood: then every
 #: request waits, not only the refused chats.
-FLOOD_CHATS = 3
+FLOOD_CHATS = 5
 
 
 @dataclass(frozen=True)

@@ -388,3 +388,33 @@ async def test_a_429_holds_only_its_chat_and_the_row_is_sent_once(bot: BotHarnes
     others = [m.timestamp for m in limited.sent if m.chat_id != refused]
     assert any(refusal.at < t < resent for t in others)  # the others were not held by it
     assert await statuses(bot) == {"sent": 12}
+
+
+async def test_a_cancelled_round_waits_for_every_request_in_flight_to_be_recorded(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """Shutting down mid fan-out cancels the round; it returns only once every row claimed by
+    a worker is recorded: the requests in flight (held here by the emulator, then refused) are
+    awaited and their rows put back for a retry, rows waiting for their slot are given back.
+    Nothing is left 'sending', so nothing is sent twice after a restart."""
+    everyone = people(980, 40)
+    await link_people(bot.services.cards.repo, everyone, bot.clock.now())
+    register_chats(limited, everyone)
+    await limited.wait_until(lambda: limited.polls_waiting > 0)
+    limited.fail_next("sendMessage", "timeout", count=3, hold_seconds=0.5)
+    round_task = asyncio.ensure_future(round_(bot))
+    held = lambda: limited.requests["sendMessage"] - len(limited.sent) - len(limited.rejected)  # noqa: E731
+    await limited.wait_until(lambda: held() >= 3, timeout=30)
+    round_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await round_task
+    assert held() == 0  # the round did not return before the held requests were answered
+    counts = await statuses(bot)
+    assert "sending" not in counts
+    assert counts.get("pending", 0) >= 3 and sum(counts.values()) == 40
+    assert counts.get("sent", 0) == len(reminders_per_chat(limited))
+    # The next round sends the rest, once each.
+    bot.clock.advance(timedelta(minutes=5))
+    await round_(bot)
+    per_chat = reminders_per_chat(limited)
+    assert set(per_chat) == set(everyone) and set(per_chat.values()) == {1}

@@ -18,7 +18,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator, EmulatorLimits
-from bot.ratelimit import BULK, BotRateLimiter, SendPolicy, SlidingWindow
+from bot.ratelimit import BULK, FLOOD_CHATS, BotRateLimiter, SendPolicy, SlidingWindow
 
 TOKEN = "123456:TEST-token-for-the-rate-limiter"
 
@@ -177,9 +177,9 @@ async def test_a_429_pause_is_not_released_by_another_request_finishing() -> Non
 
 
 def test_a_429_pauses_its_chat_and_a_second_chat_refused_pauses_everyone() -> None:
-    """One 429 is about one request: only its chat waits, and a second stray one too. A third
-    chat refused during those pauses means the bot as a whole is over Telegram's limit:
-    everyone waits then. Pauses are deadlines that only move later."""
+    """One 429 is about one request: only its chat waits, and a few more stray ones too. The
+    FLOOD_CHATS-th chat refused during those pauses means the bot as a whole is over Telegram's
+    limit: everyone waits then. Pauses are deadlines that only move later."""
 
     async def scenario() -> None:
         limiter = BotRateLimiter()
@@ -188,11 +188,12 @@ def test_a_429_pauses_its_chat_and_a_second_chat_refused_pauses_everyone() -> No
         assert limiter.paused_for == 0
         limiter.retry_after(1, 5)  # a shorter answer does not shorten the pause
         assert limiter.chat_paused_for(1) > 29
-        limiter.retry_after(2, 10)
-        assert limiter.paused_for == 0 and limiter.chat_paused_for(3) == 0
-        assert 9 < limiter.chat_paused_for(2) <= 10
-        limiter.retry_after(3, 10)
-        assert 9 < limiter.paused_for <= 10 and limiter.chat_paused_for(4) > 9
+        for chat in range(2, FLOOD_CHATS):
+            limiter.retry_after(chat, 10)
+            assert limiter.paused_for == 0 and limiter.chat_paused_for(chat + 1) == 0
+            assert 9 < limiter.chat_paused_for(chat) <= 10
+        limiter.retry_after(FLOOD_CHATS, 10)
+        assert 9 < limiter.paused_for <= 10 and limiter.chat_paused_for(FLOOD_CHATS + 1) > 9
         assert limiter.chat_paused_for(1) > 29
 
     asyncio.run(scenario())

@@ -257,8 +257,7 @@ async def _send_row(
     clock = services.clock
     attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
     if content is None:  # renewed, claimed or unlinked since it was queued
-        if await repo.claim(row.id, attempt, clock.now()) == "claimed":
-            await repo.finish(row.id, attempt, "skipped", clock.now(), error="nothing_due")
+        await _shielded(_skip(services, row, attempt))
         report.skipped += 1
         return True
     text = replies_cards.reminder_text(content)
@@ -267,7 +266,7 @@ async def _send_row(
         attempt = f"{_BOOT}:{row.id}:{row.attempts + tries}"
         if not hours.allows(clock.now()):
             return False
-        claimed = await repo.claim(row.id, attempt, clock.now())
+        claimed = await _shielded(repo.claim(row.id, attempt, clock.now()), give_back=(repo, row.id, attempt, clock))
         if claimed != "claimed":
             report.skipped += 1
             return True
@@ -307,6 +306,31 @@ async def _send_row(
     # Still flooded: leave the row for a later round.
     report.retried += 1
     return True
+
+
+async def _skip(services: Services, row: OutboxRow, attempt: str) -> None:
+    repo = services.reminders.repo
+    if await repo.claim(row.id, attempt, services.clock.now()) == "claimed":
+        await repo.finish(row.id, attempt, "skipped", services.clock.now(), error="nothing_due")
+
+
+async def _shielded(
+    work: Coroutine[Any, Any, Any], give_back: tuple[Any, int, str, Any] | None = None
+) -> Any:
+    """Run a database step to its end even if the round is cancelled meanwhile: a claim whose
+    commit went through must not be lost with the cancelled coroutine that awaited it (the row
+    would stay 'sending' though nothing was sent). With ``give_back``, a claim that succeeded
+    as the round was being cancelled is given back ('pending') before the cancellation goes on."""
+    step = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            result = await step
+            if give_back is not None and result == "claimed":
+                repo, row_id, attempt, clock = give_back
+                await repo.retry_later(row_id, attempt, clock.now(), "interrupted")
+        raise
 
 
 async def _attempt(

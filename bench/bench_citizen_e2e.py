@@ -25,7 +25,7 @@ from bench.common import (
     BENCH_TOKEN,
     TELEGRAM_LIMIT,
     bot_on_emulator,
-    instrument_without_gc,
+    Instrument,
     limit_figures,
     peak_rss_mib,
     report,
@@ -75,8 +75,8 @@ async def measure_offered(rate: float, seconds: float, people: int = 600) -> Non
             assert bot.stdout is not None and bot.stdin is not None
             ready = (await bot.stdout.readline()).decode().strip()
             await emulator.wait_until(lambda: emulator.polls_waiting > 0, timeout=30)
-            measuring = instrument_without_gc()
-            measuring.__enter__()
+            instrument = Instrument()
+            await instrument.__aenter__()
             total = int(rate * seconds)
             loop = asyncio.get_running_loop()
             asked: dict[int, list[float]] = {}
@@ -94,7 +94,7 @@ async def measure_offered(rate: float, seconds: float, people: int = 600) -> Non
                 return [m for m in emulator.sent if m.method == "sendMessage" and m.chat_id in ids]
 
             await emulator.wait_until(lambda: len(answers()) >= total, timeout=seconds * 4 + 60)
-            measuring.__exit__(None, None, None)
+            await instrument.__aexit__()
             bot.stdin.close()
             await bot.wait()
         waits: list[float] = []
@@ -114,6 +114,7 @@ async def measure_offered(rate: float, seconds: float, people: int = 600) -> Non
             **limit_figures(emulator),
             wait_median_s=f"{waits[len(waits) // 2]:.1f}",
             wait_max_s=f"{waits[-1]:.1f}",
+            **instrument.figures(emulator),
         )
     finally:
         await emulator.stop()

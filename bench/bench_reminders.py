@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bench.common import (
     BENCH_TOKEN,
-    instrument_without_gc,
+    Instrument,
     limit_figures,
      peak_rss_mib,
     report,
@@ -167,13 +167,15 @@ async def bench_sending(people: int) -> None:
                 await db.close()
             for user, _ in links:
                 emulator.user(user)
-            with instrument_without_gc(), timed() as elapsed:
-                bot = await start_bot_process("remind", path, emulator, NOW)
-                out, _ = await bot.communicate()
+            async with Instrument() as instrument:
+                with timed() as elapsed:
+                    bot = await start_bot_process("remind", path, emulator, NOW)
+                    out, _ = await bot.communicate()
             line = out.decode().strip().splitlines()[-1] if out else f"exit {bot.returncode}"
         report(
             f"reminder fan-out, 60 ms round trip, sliding-second limits (bot: {line})",
             people=people, seconds=f"{elapsed.seconds:.1f}", **limit_figures(emulator),
+            **instrument.figures(emulator),
         )
     finally:
         await emulator.stop()

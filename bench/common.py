@@ -176,18 +176,56 @@ async def start_bot_process(mode: str, db_path: Path, emulator: Any, now: dateti
     )
 
 
-@contextmanager
-def instrument_without_gc() -> Iterator[None]:
-    """No garbage collection in the benchmark's own process (the emulator: Telegram's side)
-    while it measures. A collection pass over its records pauses it for tens of milliseconds;
-    requests that reach it meanwhile would be stamped together when it resumes, as if they had
-    arrived together, which they did not: a pause of the measuring instrument, not of the bot
-    or the network. The bot's own process keeps its garbage collector, as in production."""
-    import gc
+class Instrument:
+    """The benchmark's own process (the emulator: Telegram's side) while it measures.
 
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
+    No garbage collection meanwhile: a collection pass over its records pauses it for tens of
+    milliseconds, and requests that reach it during a pause are stamped together when it
+    resumes, as if they had arrived together, which they did not (a pause of the measuring
+    instrument, not of the bot or the network). The bot's own process keeps its garbage
+    collector, as in production. The pauses the instrument still suffers (a busy machine) are
+    recorded, so that a report can say which 429s followed one."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []  # (when, how long) of pauses >= 20 ms
+        self._task: Any = None
+
+    async def __aenter__(self) -> Instrument:
+        import asyncio
+        import gc
+
+        gc.collect()
+        gc.disable()
+        loop = asyncio.get_running_loop()
+
+        async def watch() -> None:
+            while True:
+                before = loop.time()
+                await asyncio.sleep(0.002)
+                late = loop.time() - before - 0.002
+                if late >= 0.02:
+                    self.pauses.append((before, late))
+
+        self._task = asyncio.ensure_future(watch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        import gc
+
+        self._task.cancel()
         gc.enable()
+
+    def after_pause(self, emulator: Any) -> int:
+        """Flood 429s that came within a second after a pause of the instrument."""
+        return sum(
+            1 for r in emulator.rejected
+            if r.error_code == 429 and "retry after" in r.description
+            and any(at - 0.1 <= r.at <= at + late + 1.0 for at, late in self.pauses)
+        )
+
+    def figures(self, emulator: Any) -> dict[str, object]:
+        return {
+            "instrument_pauses_over_20ms": len(self.pauses),
+            "longest_ms": f"{max((late for _, late in self.pauses), default=0) * 1000:.0f}",
+            "429s_within_1s_after_one": self.after_pause(emulator),
+        }

@@ -36,13 +36,11 @@ from bench.common import (
     telegram_limits,
     timed,
 )
-from bot.app import SERVICES_KEY, build_application, running
+from bot.app import SERVICES_KEY, build_application
 from bot.cards import Card
 from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatorLimits
-from bot.ratelimit import BotRateLimiter
+from bot.emulator import BotApiEmulator
 from bot.settings import Settings
-from scheduler.reminders import run_reminder_round
 from storage.cards import CardRepository
 from storage.db import Database
 

@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "coverage": "bench.bench_coverage",
     "summaries": "bench.bench_summaries",
     "reminders": "bench.bench_reminders",
+    "limits": "bench.bench_limits",
 }
 
 

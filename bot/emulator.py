@@ -27,15 +27,17 @@ equal to `error_code`, which is what PTB maps to `BadRequest`, `Forbidden`, `Ret
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import contextvars
 import json
 import math
 import mimetypes
+import random
 import re
 import struct
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -49,6 +51,7 @@ __all__ = [
     "CallbackAnswer",
     "EmulatedUser",
     "EmulatorLimits",
+    "EmulatorStats",
     "FaultKind",
     "NoSuchButton",
     "Rejection",
@@ -69,6 +72,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 # Methods that create a message: the only ones Telegram's flood limits count.
 MESSAGE_CREATING_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+_MESSAGE_CREATING_LOWER = frozenset(m.lower() for m in MESSAGE_CREATING_METHODS)
 # What a person sees arrive in the chat (`EmulatedUser.replies` waits for these).
 OUTPUT_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption"}
@@ -110,18 +114,45 @@ JSON = dict[str, Any]
 
 @dataclass(frozen=True)
 class EmulatorLimits:
-    """Telegram's flood limits; None switches one off.
+    """Telegram's flood limits and the network in front of them; None switches a limit off.
 
-    `global_per_second`: messages per sliding one-second window over all chats (Telegram: 30).
-    `per_chat_interval`: minimum seconds between two messages to one chat (Telegram: about 1).
-    `tolerance`: seconds of slack for network jitter. A bot-side limiter that spaces messages by
-    exactly one second is measured here at request *arrival*, a few milliseconds off; without
-    slack it would collect spurious 429s that the real Telegram does not give.
+    Limits are counted as Telegram documents them, at the *server*: on the emulator's clock, at
+    the moment a request arrives (after the inbound half of the network delay), over any sliding
+    window, whatever the bot believes it released.
+
+    `global_per_second`: at most this many messages in any sliding one-second window over all
+    chats (Telegram: 30); the next one gets 429 with `retry_after` (whole seconds until the
+    window frees, at least 1).
+    `per_chat_interval`: at most one message to a chat in any sliding window of this many
+    seconds (Telegram: about 1).
+    `tolerance`: seconds of slack taken off both windows (default 0: exact). Only for tests
+    that deliberately run a limiter without a safety margin.
+    `network_delay`: round-trip time in seconds, half on the way in (before the request is
+    counted) and half on the way out (before the answer leaves); `network_jitter` adds a
+    random 0..jitter seconds to each half (seeded by `jitter_seed`, so runs repeat). With
+    them a request costs what it costs on a real network, and requests released evenly by
+    the bot arrive unevenly, as they do at Telegram.
     """
 
     global_per_second: int | None = 30
     per_chat_interval: float | None = 1.0
-    tolerance: float = 0.02
+    tolerance: float = 0.0
+    network_delay: float = 0.0
+    network_jitter: float = 0.0
+    jitter_seed: int = 12
+
+
+@dataclass
+class EmulatorStats:
+    """Counters of what reached the emulator (read by tests and benchmarks)."""
+
+    requests: int = 0  # every API call, refused or not
+    sends: int = 0  # message-creating calls accepted (what the flood limits count)
+    flood_429: int = 0  # 429s the flood limits gave (injected faults not included)
+    injected_429: int = 0
+    max_per_sliding_second: int = 0  # accepted sends in the busiest sliding second (arrival)
+    in_flight: int = 0  # message-creating requests between arrival at the socket and answer
+    max_in_flight: int = 0
 
 
 @dataclass(frozen=True)
@@ -1133,6 +1164,9 @@ class EmulatedUser:
 Handler = Callable[[JSON, dict[str, _Upload]], Awaitable[Any]]
 
 # The HTTP request being served, for the few handlers that care whether the client is still there.
+# When the request being handled reached the server (emulator clock): where the flood limits
+# and the records count it. None outside a request (then: now).
+_arrival: contextvars.ContextVar[float | None] = contextvars.ContextVar("emulator_arrival", default=None)
 _current_request: contextvars.ContextVar[web.Request | None] = contextvars.ContextVar(
     "emulator_request", default=None
 )
@@ -1211,8 +1245,11 @@ class BotApiEmulator:
         self._allowed_updates: list[str] | None = None
 
         # limits and faults
-        self._global_sends: deque[float] = deque()
+        self._global_sends: list[float] = []  # accepted sends (arrival), sorted, last 2 s
         self._last_chat_send: dict[int, float] = {}
+        self._last_second: list[float] = []  # accepted sends (arrival), sorted, last 2 s (stats)
+        self.stats = EmulatorStats()
+        self._jitter = random.Random(self.limits.jitter_seed)
         self._faults: list[_Fault] = []
         self._polls_waiting = 0
 
@@ -1328,6 +1365,13 @@ class BotApiEmulator:
         canonical = self._handlers.get(method.lower(), (method, None))[0]
         self._faults.append(_Fault(canonical, kind, count, retry_after, chat_id, hold_seconds))
 
+    def clear_faults(self) -> int:
+        """Drop the faults not yet used up (requests already held stay held); returns how many
+        calls they would still have failed."""
+        left = sum(fault.remaining for fault in self._faults)
+        self._faults.clear()
+        return left
+
     def messages_for(self, chat_id: int) -> list[SentMessage]:
         """The bot's messages in a chat as they are now (edits applied, deletions gone)."""
         return sorted(self._state.get(chat_id, {}).values(), key=lambda m: m.message_id)
@@ -1371,22 +1415,50 @@ class BotApiEmulator:
         )
 
     def _error(self, method: str, chat_id: int | None, error: ApiError) -> web.Response:
-        self.rejected.append(Rejection(method, chat_id, error.code, error.description, self._monotonic()))
+        self.rejected.append(Rejection(method, chat_id, error.code, error.description, self._arrival_time()))
         payload: JSON = {"ok": False, "error_code": error.code, "description": error.description}
         if error.retry_after is not None:
             payload["parameters"] = {"retry_after": error.retry_after}
         return self._json(error.code, payload)
 
+    def _one_way_delay(self) -> float:
+        limits = self.limits
+        delay = limits.network_delay / 2
+        if limits.network_jitter > 0:
+            delay += self._jitter.uniform(0.0, limits.network_jitter)
+        return delay
+
     async def _handle_api(self, request: web.Request) -> web.Response:
+        sending = request.match_info["method"].lower() in _MESSAGE_CREATING_LOWER
+        stats = self.stats
+        if sending:
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
-            return await self._dispatch(request)
+            delay = self._one_way_delay()
+            # The request reaches the server `delay` after it reached this handler; it is counted
+            # at that instant. The emulator's own lateness in waking up (it shares a loop with the
+            # bot in tests and benchmarks) is not the network's and does not move it.
+            _arrival.set(self._monotonic() + delay)
+            if delay > 0:
+                await asyncio.sleep(delay)  # the request travelling to the server
+            try:
+                response = await self._dispatch(request)
+            except ConnectionResetError:  # the client went away mid-request (bot stopped)
+                return web.Response(status=499)
+            if (delay := self._one_way_delay()) > 0:
+                await asyncio.sleep(delay)  # the answer travelling back
+            return response
         finally:
+            if sending:
+                stats.in_flight -= 1
             self._change_pulse.notify()
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         raw_method = request.match_info["method"]
         name, handler = self._handlers.get(raw_method.lower(), (raw_method, None))
         self.requests[name] += 1
+        self.stats.requests += 1
         if request.match_info["token"] != self.token:
             return self._error(name, None, ApiError(401, "Unauthorized"))
         if handler is None:
@@ -1429,6 +1501,7 @@ class BotApiEmulator:
 
     async def _apply_fault(self, fault: _Fault, method: str, chat_id: int | None) -> web.Response:
         if fault.kind == "429":
+            self.stats.injected_429 += 1
             err = ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after)
         elif fault.kind == "500":
             err = ApiError(500, "Internal Server Error")
@@ -1530,27 +1603,57 @@ class BotApiEmulator:
             raise ApiError(FORBIDDEN, BLOCKED)
         return user
 
+    def _arrival_time(self) -> float:
+        arrival = _arrival.get()
+        return self._monotonic() if arrival is None else arrival
+
     def _check_flood(self, chat_id: int) -> None:
-        """Telegram's flood limits for message-creating calls (refused calls do not count)."""
-        now = self._monotonic()
+        """Telegram's flood limits for message-creating calls, counted at arrival over sliding
+        windows (refused calls do not count): at most `global_per_second` in any window
+        (t - 1 s, t], at most one per chat in any window of `per_chat_interval` seconds.
+
+        With network jitter, requests can be handled slightly out of arrival order, so the
+        check looks at every window that would hold this arrival, later ones included."""
+        now = self._arrival_time()
         limits = self.limits
         if limits.per_chat_interval is not None:
             last = self._last_chat_send.get(chat_id)
-            if last is not None and now - last < limits.per_chat_interval - limits.tolerance:
+            if last is not None and abs(now - last) < limits.per_chat_interval - limits.tolerance:
                 wait = max(1, math.ceil(last + limits.per_chat_interval - now))
+                self.stats.flood_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
         if limits.global_per_second is not None:
             window = 1.0 - limits.tolerance
-            while self._global_sends and self._global_sends[0] <= now - window:
-                self._global_sends.popleft()
-            if len(self._global_sends) >= limits.global_per_second:
-                wait = max(1, math.ceil(self._global_sends[0] + 1.0 - now))
-                raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+            sends = self._global_sends
+            while sends and sends[0] <= max(sends[-1], now) - 2 * window:
+                del sends[0]
+            # windows (t - window, t] holding `now`: t = now, or t = a later accepted send
+            ends = [now, *sends[bisect.bisect_right(sends, now) : bisect.bisect_left(sends, now + window)]]
+            for end in ends:
+                held = bisect.bisect_right(sends, end) - bisect.bisect_right(sends, end - window)
+                if held + 1 > limits.global_per_second:
+                    oldest = sends[bisect.bisect_right(sends, end - window)]
+                    wait = max(1, math.ceil(oldest + 1.0 - now))
+                    self.stats.flood_429 += 1
+                    raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
 
     def _count_send(self, chat_id: int) -> None:
-        now = self._monotonic()
-        self._global_sends.append(now)
-        self._last_chat_send[chat_id] = now
+        now = self._arrival_time()
+        if self.limits.global_per_second is not None:
+            bisect.insort(self._global_sends, now)
+        last = self._last_chat_send.get(chat_id)
+        self._last_chat_send[chat_id] = now if last is None else max(last, now)
+        recent = self._last_second
+        bisect.insort(recent, now)
+        while recent[0] <= recent[-1] - 2.0:
+            del recent[0]
+        stats = self.stats
+        stats.sends += 1
+        # the busiest window (t - 1 s, t] among those ending at an accepted send
+        stats.max_per_sliding_second = max(
+            stats.max_per_sliding_second,
+            *(bisect.bisect_right(recent, end) - bisect.bisect_right(recent, end - 1.0) for end in recent),
+        )
 
     def _record(self, snapshot: SentMessage, *, replace_state: bool = True) -> None:
         self.sent.append(snapshot)
@@ -1618,7 +1721,7 @@ class BotApiEmulator:
                 buttons=markup.buttons,
                 file_name=file.file_name if file else None,
                 file_bytes=file.content if file else None,
-                timestamp=self._monotonic(),
+                timestamp=self._arrival_time(),
                 plain_text=plain,
                 entities=entities,
                 keyboard=markup.keyboard,
@@ -1912,7 +2015,7 @@ class BotApiEmulator:
             reply_markup=markup.raw,
             buttons=markup.buttons,
             keyboard=[],
-            timestamp=self._monotonic(),
+            timestamp=self._arrival_time(),
             edited=True,
         )
         self._record(snapshot)

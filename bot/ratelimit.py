@@ -1,21 +1,39 @@
 """Bot-side rate limiter: Telegram's 30 messages a second overall, 1 a second per private chat
-for bulk sends, 20 a minute per group, and retries that honour ``RetryAfter``.
+for bulk sends, 20 a minute per group, with a safety margin for the network, several requests
+in flight, and 429s that cost only what Telegram asks.
 
-Why not PTB's ``AIORateLimiter`` as is (22.8):
-* it retries nothing unless ``max_retries`` is set, and has no per-private-chat limit;
-* its 429 pause is an ``asyncio.Event`` that *any* finishing request sets again, so a pause is
-  released early by an unrelated request, or by a shorter pause ending (PTB issue 5338). Here
-  the pause is a monotonic deadline that only ever moves later: nothing can release it early;
-* aiolimiter's leaky bucket lets a full bucket drain and refill within one second, so up to
-  twice the rate can land in a one-second window. An exact sliding window never exceeds it.
+Telegram counts its limits at the server, over any sliding second, at the time a request
+*arrives*. Requests released exactly 1/30 s apart arrive unevenly (network jitter, a busy
+event loop), so a limiter that releases at exactly 30 a second puts a 31st message into some
+server-side second now and then, and gets 429. Hence the margin: releases are spaced so that
+any ``limit`` consecutive ones span ``1 / (1 - margin)`` seconds (default margin 4 %: 30
+messages per 1.042 s, 28.8 a second, 0.96 of the limit), so a message may arrive up to
+``margin / (1 - margin)`` seconds (42 ms) later than the one ``limit`` before it without any
+server-side second holding more than the limit. The per-chat interval gets the same margin.
+
+Only release *times* are serialised: a caller reserves its slot in one synchronous step (so
+callers never overtake each other and need no lock), sleeps until it, and then makes its
+request; any number of requests are in flight at once, so a 60 ms round trip does not cap the
+rate (one request at a time could do only 1 / (33 ms + 60 ms) = 0.36 of the limit's worth).
+
+A 429 (``RetryAfter``) costs what Telegram asks, and only where it applies: the refused
+request's chat waits exactly ``retry_after`` (a deadline that only ever moves later, so nothing
+releases it early: PTB issue 5338, where ``AIORateLimiter``'s ``asyncio.Event`` is set again by
+any finishing request) and the request is retried; messages to other chats keep going. A
+429 for a fifth chat while four pauses are in force (``FLOOD_CHATS``) means the bot as a whole
+is over Telegram's limit, not a stray message: then every request waits until the pause ends.
+
+Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
+``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
+rate land in one second after an idle spell.
 
 Interactive replies are not slowed by the per-chat limit: a person's own back-and-forth comes
 at human speed and Telegram tolerates short bursts in a private chat. The limit applies to
-bulk sends (reminders), marked with ``rate_limit_args=SendPolicy(bulk=True)``; every message
-is still recorded per chat, so a reminder never follows a reply to the same chat within the
-interval. Bulk sends are also paced evenly (one every 1/30 s), so during a fan-out a reply to
-someone waits for the next free slot (tens of milliseconds), not for the next second. Overall
-and group limits apply to everything that names a chat.
+bulk sends (reminders, summaries), marked with ``rate_limit_args=SendPolicy(bulk=True)``; every
+message is still recorded per chat, so a reminder never follows a reply to the same chat
+within the interval. All sends that name a chat share one evenly paced stream (one every
+1.042/30 s), so during a fan-out a person's reply waits for the next free slot (tens of
+milliseconds, a few hundred at most behind the fan-out's few reserved slots).
 """
 
 from __future__ import annotations
@@ -37,10 +55,29 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BULK", "BotRateLimiter", "SendPolicy", "SlidingWindow", "retry_after_seconds"]
+__all__ = [
+    "BULK",
+    "DEFAULT_SAFETY_MARGIN",
+    "FLOOD_CHATS",
+    "BotRateLimiter",
+    "SendPolicy",
+    "SlidingWindow",
+    "retry_after_seconds",
+]
 
-#: Added to every RetryAfter pause: Telegram counts whole seconds.
-RETRY_MARGIN = 0.1
+#: Default safety margin: releases at 30 x (1 - 0.04) = 28.8 a second. Chosen by measurement
+#: (`./dev bench limits`, README): with 0.04 neither a 5,000-person fan-out nor free text at
+#: twice the limit got a 429 behind a 60 ms round trip with jitter (0.96 of the limit); with
+#: 0.03 the free text still got a few.
+DEFAULT_SAFETY_MARGIN = 0.04
+
+#: How often the limiter checks, while sending, that the process has not been paused; a check
+#: this much late means it was (``BotRateLimiter._stall_watch``).
+STALL_SECONDS = 0.005
+
+#: Different chats refused with RetryAfter within one pause that make it a flood: then every
+#: request waits, not only the refused chats.
+FLOOD_CHATS = 5
 
 
 @dataclass(frozen=True)
@@ -114,31 +151,50 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         group_per_minute: int = 20,
         max_retries: int = 3,
         max_retry_after: float = 120.0,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
     ) -> None:
         if overall_per_second <= 0 or per_chat_interval < 0 or group_per_minute < 1 or max_retries < 0:
             raise ValueError("rate limits must be positive")
+        if not 0 <= safety_margin < 0.5:
+            raise ValueError("safety_margin must be in [0, 0.5)")
         self.overall_per_second = overall_per_second
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
-        # A window of one second holding `overall_per_second` sends; for fractional rates
-        # (tests scale time) use a window that holds a whole number of sends.
-        limit = max(1, round(overall_per_second))
-        self._overall = SlidingWindow(limit, limit / overall_per_second, self._clock)
+        self.safety_margin = safety_margin
+        stretch = 1.0 / (1.0 - safety_margin)
+        #: Seconds between two releases: any `overall_per_second` consecutive releases span
+        #: 1 / (1 - margin) seconds (for fractional rates, as tests use, the same proportion).
+        self.spacing = stretch / overall_per_second
+        #: Seconds between two bulk sends to one private chat, margin included.
+        self.chat_spacing = per_chat_interval * stretch
+        self._next_release = 0.0
+        #: The hard rule on actual release times: `window_limit` sends in any `window` s.
+        self.window_limit = max(1, round(overall_per_second))
+        self.window = self.window_limit * self.spacing
+        self._released: deque[float] = deque()
+        self._watch: asyncio.Future[None] | None = None
         self._chat_last: dict[int, float] = {}  # last (or reserved) send per private chat
+        self._chat_paused: dict[int | str, float] = {}  # RetryAfter deadline per chat
         self._groups: dict[int | str, SlidingWindow] = {}
         self._paused_until = 0.0
-        self._bulk_next = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotRateLimiter:
-        """The limiter bot.app installs: TELEGRAM_MAX_PER_SECOND, TELEGRAM_CHAT_INTERVAL_SECONDS."""
+        """The limiter bot.app installs: TELEGRAM_MAX_PER_SECOND, TELEGRAM_CHAT_INTERVAL_SECONDS,
+        TELEGRAM_SAFETY_MARGIN."""
         return cls(
             overall_per_second=settings.telegram_max_per_second,
             per_chat_interval=settings.telegram_chat_interval_seconds,
             max_retries=3,
+            safety_margin=settings.telegram_safety_margin,
         )
+
+    @property
+    def release_rate(self) -> float:
+        """Releases a second the limiter allows at most: the limit x (1 - margin)."""
+        return 1.0 / self.spacing
 
     # --------------------------------------------------------------------- PTB interface
 
@@ -146,7 +202,12 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        """Stop the stall watch, if running."""
+        if self._watch is not None and not self._watch.done():
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        self._watch = None
 
     async def process_request(
         self,
@@ -163,54 +224,85 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         reserved = policy.reserved
         attempt = 0
         while True:
-            await self.wait_pause()
-            if chat is not None and not reserved:
-                await self._take_slots(chat, policy.bulk)
+            if not reserved:
+                await self.reserve(chat, policy.bulk)
             reserved = False  # a retry takes fresh slots
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 pause = min(retry_after_seconds(exc), self.max_retry_after)
-                self.pause_for(pause)
+                self.retry_after(chat, pause)
                 if attempt >= retries:
-                    log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
+                    if retries:  # callers that retry themselves (max_retries=0) log it
+                        log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
                     raise
                 attempt += 1
-                log.info("%s: rate limited, retrying in %.1f s", endpoint, pause + RETRY_MARGIN)
+                log.info("%s: rate limited, retrying in %.1f s", endpoint, pause)
 
     # --------------------------------------------------------------------- for bulk senders
 
-    async def reserve(self, chat_id: int | str, bulk: bool = True) -> None:
+    async def reserve(self, chat_id: int | str | None, bulk: bool = True) -> None:
         """Wait for and take the slots of one message to ``chat_id`` now.
 
-        The reminder job calls this before claiming an outbox row and then sends with
-        ``SendPolicy(bulk=True, reserved=True)``: the claim and the request are then not
-        separated by a wait, which keeps the "claimed but not sent" window tiny.
+        The reminder job calls this right before its request and then sends with
+        ``SendPolicy(bulk=True, reserved=True)``: nothing (no database write) then separates
+        the release time from the request, so the margin is not spent on our own delays.
         """
-        await self.wait_pause()
         chat = _chat_key(chat_id)
+        await self.wait_pause(chat)
         if chat is not None:
             await self._take_slots(chat, bulk)
 
-    def pause_for(self, seconds: float) -> None:
-        """Halt every request for ``seconds`` (+ margin); a pause only ever moves later."""
-        until = self._clock() + max(0.0, seconds) + RETRY_MARGIN
-        self._paused_until = max(self._paused_until, until)
+    def retry_after(self, chat_id: int | str | None, seconds: float) -> None:
+        """Telegram refused a request to ``chat_id`` with RetryAfter(``seconds``).
 
-    async def wait_pause(self) -> None:
-        """Return once no RetryAfter pause is in force (a pause may grow while we wait)."""
-        while (delay := self._paused_until - self._clock()) > 0:
+        That chat waits exactly ``seconds``. A stray 429 (network jitter put one message too
+        many into a server-side second) costs nothing more. When ``FLOOD_CHATS`` different
+        chats are refused within one pause, the bot as a whole is over the limit (another
+        process on the same token, a lower limit than configured): every request waits too.
+        Deadlines only move later.
+        """
+        chat = _chat_key(chat_id)
+        now = self._clock()
+        until = now + max(0.0, seconds)
+        others = sum(1 for c, deadline in self._chat_paused.items() if c != chat and deadline > now)
+        if chat is None or others + 1 >= FLOOD_CHATS:
+            self._paused_until = max(self._paused_until, until)
+        if chat is not None:
+            self._chat_paused[chat] = max(self._chat_paused.get(chat, 0.0), until)
+            if len(self._chat_paused) > 1024:
+                self._chat_paused = {c: d for c, d in self._chat_paused.items() if d > now}
+
+    def pause_for(self, seconds: float) -> None:
+        """Halt every request for ``seconds``; a pause only ever moves later."""
+        self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    async def wait_pause(self, chat_id: int | str | None = None) -> None:
+        """Return once no RetryAfter pause is in force for everyone or for ``chat_id``
+        (a pause may grow while we wait)."""
+        chat = _chat_key(chat_id)
+        while (delay := self._pause_deadline(chat) - self._clock()) > 0:
             await asyncio.sleep(delay)
 
     @property
     def paused_for(self) -> float:
+        """Seconds left of a pause of every request (0: none)."""
         return max(0.0, self._paused_until - self._clock())
+
+    def chat_paused_for(self, chat_id: int | str) -> float:
+        """Seconds left before ``chat_id`` may be written to after a RetryAfter (0: now)."""
+        return max(0.0, self._pause_deadline(_chat_key(chat_id)) - self._clock())
 
     # --------------------------------------------------------------------- internals
 
     @staticmethod
     def _clock() -> float:
         return asyncio.get_running_loop().time()
+
+    def _pause_deadline(self, chat: int | str | None) -> float:
+        if chat is None:
+            return self._paused_until
+        return max(self._paused_until, self._chat_paused.get(chat, 0.0))
 
     async def _take_slots(self, chat: int | str, bulk: bool) -> None:
         if isinstance(chat, int) and chat > 0:
@@ -220,24 +312,72 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
                 self._chat_last[chat] = self._clock()
         else:
             await self._group(chat).acquire()
-        if bulk:
-            await self._bulk_pace()
-        await self._overall.acquire()
+        while True:
+            await self._release_slot()
+            if self._pause_deadline(chat) <= self._clock():
+                return
+            # A 429 came in while we waited for the slot: wait it out and take a fresh slot,
+            # so that the requests released when a pause ends are paced like any others.
+            await self.wait_pause(chat)
 
-    async def _bulk_pace(self) -> None:
-        """Spread bulk sends evenly (1/30 s apart) instead of 30 at the top of each second:
-        the window then always has a slot freeing soon, so a person's own reply during a
-        fan-out waits at most a few tens of milliseconds."""
+    async def _release_slot(self) -> None:
+        """Release one send, at most ``overall_per_second`` in any ``window`` seconds.
+
+        First an evenly paced slot (``spacing`` apart, first come first served), so that a
+        reply during a fan-out waits for the next free slot, tens of milliseconds, not for the
+        next second. Then the hard rule, on the times sends are *actually* released: when the
+        event loop was busy (or the machine), the waiters whose slots passed wake up together;
+        paced slots alone would then let them all go at once and put a burst into one
+        server-side second. Counting actual releases lets through only what the window holds,
+        and a send released just before such a pause counts from when the pause ended
+        (``_stall_watch``).
+        """
         now = self._clock()
-        slot = max(now, self._bulk_next)
-        self._bulk_next = slot + 1.0 / self.overall_per_second
+        slot = max(now, self._next_release)
+        self._next_release = slot + self.spacing
         if slot > now:
             await asyncio.sleep(slot - now)
+        released = self._released
+        while True:
+            now = self._clock()
+            while released and released[0] <= now - self.window:
+                released.popleft()
+            if len(released) < self.window_limit:
+                released.append(now)
+                self._watch_stalls()
+                return
+            await asyncio.sleep(released[0] + self.window - now)
+
+    def _watch_stalls(self) -> None:
+        """Run ``_stall_watch`` while sends are recent (one task, started on demand)."""
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.ensure_future(self._stall_watch(self._clock()))
+
+    async def _stall_watch(self, started: float) -> None:
+        """Notice when the process stops running for a while (garbage collection, a busy
+        machine): a send released just before such a pause reaches the network only when it
+        ends, possibly together with sends released after it. Such sends are counted from the
+        end of the pause, so that the send ``limit`` places later keeps a full window from when
+        they really left. Wakes every ``STALL_SECONDS`` while a send is in the window."""
+        released = self._released
+        expected = started + STALL_SECONDS  # started: when the send that started us was released
+        while released and released[-1] > self._clock() - self.window:
+            now = self._clock()
+            if now <= expected:
+                await asyncio.sleep(STALL_SECONDS)
+                now = self._clock()
+            if now - expected > STALL_SECONDS:
+                since = expected - 2 * STALL_SECONDS  # the last check that saw the loop running
+                for index in range(len(released) - 1, -1, -1):
+                    if released[index] < since:
+                        break
+                    released[index] = now
+            expected = now + STALL_SECONDS
 
     async def _chat_slot(self, chat: int) -> None:
         now = self._clock()
         last = self._chat_last.get(chat)
-        slot = now if last is None else max(now, last + self.per_chat_interval)
+        slot = now if last is None else max(now, last + self.chat_spacing)
         self._chat_last[chat] = slot
         self._forget_old_chats()
         if slot > now:
@@ -247,7 +387,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Keep memory flat over a 5,000-chat fan-out: drop chats whose interval has passed."""
         if len(self._chat_last) <= 4096:
             return
-        horizon = self._clock() - self.per_chat_interval
+        horizon = self._clock() - self.chat_spacing
         for chat, last in list(self._chat_last.items()):
             if last < horizon:
                 del self._chat_last[chat]

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # and seconds between two bulk messages to one private chat.
     telegram_max_per_second: float = Field(default=30.0, gt=0, le=1000)
     telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Fraction kept below those limits so that network jitter never puts one message too many
+    # into a server-side second (bot/ratelimit.py): 0.04 sends at most 28.8 a second.
+    telegram_safety_margin: float = Field(default=0.04, ge=0, lt=0.5)
+    # Reminder requests in flight at once (scheduler/reminders.py): enough that a real
+    # network's round trip does not cap the rate below the limit.
+    reminder_concurrency: int = Field(default=8, ge=1, le=64)
     # Daily summaries (scheduler/summaries.py)
     summary_time: time = Field(default=time(17, 0))
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)

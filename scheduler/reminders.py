@@ -4,30 +4,37 @@ A round (``run_reminder_round``), run by a PTB JobQueue tick or called directly 
 the demo:
 1. puts back to 'pending' any row a dead process left 'sending' (see "Crashes" below);
 2. queues one reminder per person due today, per running campaign (idempotent);
-3. if the injected clock is inside the allowed hours, sends pending rows one at a time, oldest
-   first, until none is left or the hours end (the rest wait for the next morning's ticks).
+3. if the injected clock is inside the allowed hours, sends pending rows oldest first,
+   ``REMINDER_CONCURRENCY`` (default 8) at once, until none is left or the hours end (the rest
+   wait for the next morning's ticks). Several requests are in flight so that a real network's
+   round trip (60 ms) does not cap the rate: the rate limiter alone decides when each leaves.
 
-Sending one row: take the rate limiter's slots (overall 30/s, 1/s for that chat) *before*
-claiming, claim the row ('sending' + attempt id, committed), send, record the outcome at once:
+Sending one row: claim it ('sending' + attempt id, committed), take the rate limiter's slots
+(overall 30/s less the safety margin, 1/s for that chat), send, record the outcome at once:
 - accepted -> 'sent';
 - 403 -> 'blocked', and the person is recorded as blocked: never messaged again (until they
   ask for reminders with /nhac, which means they unblocked the bot);
-- 429 -> the row goes straight back to 'pending', every request pauses for retry_after (a
-  deadline that nothing shortens), then the same row is tried again;
+- 429 -> the row goes straight back to 'pending', its chat (or, when several chats are refused,
+  every request) pauses for exactly retry_after (a deadline that nothing shortens), then the
+  same row is tried again;
 - 400 (chat gone, bad request) -> 'failed', not retried;
 - timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
   (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
+A row claimed but still waiting for its slot when the round is cancelled or the hours end is
+given back ('pending') before anything is sent.
 
 Exactly one reminder each. The outbox makes selection idempotent (one row per person per
-n-th reminder) and only one request is in flight at a time, so the only moment that can go
-either way is the single request between claim and record. Telegram offers no idempotency
+n-th reminder), each row is claimed by exactly one worker (the claim is a compare-and-set on
+'pending'), and each worker records its row's outcome right after its own request, so the only
+moment that can go either way is, per row, the request between claim and record (at most
+``REMINDER_CONCURRENCY`` such requests at a time). Telegram offers no idempotency
 key, so when that request ends without an answer (a timeout, or the process dying) nobody can
 tell whether the message arrived. We choose *at least once* there: such a row is sent again.
 A person who misses a reminder may let their card pass the 3-month mark and lose the 30 days
 and their 5-year status; a rare second copy of the same message costs them a glance. So:
 - Crashes: a row found 'sending' at the start of a round belongs to a dead process (rounds
-  hold a lock, and a cancelled round first waits for its in-flight send to be recorded); it
-  returns to 'pending' and is sent again. A kill anywhere else (waiting for a slot, a 429
+  hold a lock, and a cancelled round first waits for every in-flight send to be recorded);
+  it returns to 'pending' and is sent again. A kill anywhere else (waiting for a slot, a 429
   pause, between rows, outside hours) loses and repeats nothing.
 - Timeouts are retried with back-off, for the same reason.
 """
@@ -38,8 +45,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -109,23 +118,101 @@ async def run_reminder_round(services: Services, bot: Bot) -> RoundReport:
         return report
 
 
+class _Workers:
+    """At most ``size`` rows being sent at once; remembers why the fan-out must stop."""
+
+    def __init__(self, size: int) -> None:
+        self.gate = asyncio.Semaphore(size)
+        self.tasks: set[asyncio.Task[bool]] = set()
+        self.outside_hours = False
+        self.error: BaseException | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.outside_hours or self.error is not None
+
+    async def start(self, work: Coroutine[Any, Any, bool]) -> bool:
+        """Wait for a free worker and start ``work`` on it; False (and ``work`` closed,
+        never started) when the fan-out stopped meanwhile."""
+        try:
+            await self.gate.acquire()
+        except asyncio.CancelledError:
+            work.close()
+            raise
+        if self.stopped:
+            self.gate.release()
+            work.close()
+            return False
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        return True
+
+    def _done(self, task: asyncio.Task[bool]) -> None:
+        self.tasks.discard(task)
+        self.gate.release()
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self.error = self.error or error
+        elif task.result() is False:
+            self.outside_hours = True
+
+    async def wait(self) -> None:
+        """Until every started row is settled; then raise the first error a row raised."""
+        while self.tasks:
+            await asyncio.wait(set(self.tasks))
+        if self.error is not None:
+            raise self.error
+
+    async def cancel(self) -> None:
+        """Cancel every row and wait until each has recorded its outcome: a row waiting for
+        its slot is given back ('pending'), a request in flight is awaited and recorded."""
+        tasks = set(self.tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
+    """Send pending rows, oldest first, ``REMINDER_CONCURRENCY`` at once, while the hours allow.
+
+    Several requests are in flight so that the network's round trip does not cap the rate;
+    each row still goes claim -> send -> record on its own (see ``_send_row``), and the round
+    does not return, even when cancelled, before every claimed row is recorded.
+    """
     reminders = services.reminders
     clock = services.clock
+    limiter = _limiter(bot)
+    workers = _Workers(services.settings.reminder_concurrency)
     after = 0
-    while True:
-        if not reminders.hours.allows(clock.now()):
-            report.outside_hours = True
-            return
-        batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
-        if not batch:
-            return
-        contents = await _contents(services, batch)
-        for row in batch:
-            after = row.id
-            if not await _send_row(services, bot, row, contents.get(row.id), report):
-                report.outside_hours = True
-                return
+    try:
+        while not workers.stopped:
+            if not reminders.hours.allows(clock.now()):
+                workers.outside_hours = True
+                break
+            batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
+            if not batch:
+                break
+            contents = await _contents(services, batch)
+            for row in batch:
+                after = row.id
+                work = _send_row(services, bot, row, contents.get(row.id), report, limiter)
+                if not await workers.start(work):
+                    break
+        await workers.wait()
+    except asyncio.CancelledError:
+        await workers.cancel()
+        raise
+    finally:
+        report.outside_hours = report.outside_hours or workers.outside_hours
+
+
+def _limiter(bot: Bot) -> BotRateLimiter | None:
+    limiter = getattr(bot, "rate_limiter", None)
+    return limiter if isinstance(limiter, BotRateLimiter) else None
 
 
 async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, ReminderContent]:
@@ -149,42 +236,56 @@ async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, Remi
 
 
 async def _send_row(
-    services: Services, bot: Bot, row: OutboxRow, content: ReminderContent | None, report: RoundReport
+    services: Services,
+    bot: Bot,
+    row: OutboxRow,
+    content: ReminderContent | None,
+    report: RoundReport,
+    limiter: BotRateLimiter | None,
 ) -> bool:
-    """Send one row (or settle it); False when the allowed hours ended before it was claimed.
+    """Send one row (or settle it); False when the allowed hours ended before it was sent.
 
-    The hours are checked with the very time the claim records, after waiting for the rate
-    limiter: a reminder is never claimed, so never sent, outside the hours.
+    Claim (committed, with the hours checked at the very time the claim records), then wait
+    for the rate limiter's slot, check the hours again, send, and record the outcome at once.
+    Waiting for the slot *after* the claim keeps database writes out of the time between the
+    limiter's release and the request, so the safety margin is not spent on our own delays.
+    A row cancelled or stopped by the hours while it waits for its slot is given back
+    ('pending'): nothing was sent, so nothing is lost or repeated.
     """
     repo = services.reminders.repo
     hours = services.reminders.hours
+    clock = services.clock
     attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
     if content is None:  # renewed, claimed or unlinked since it was queued
-        if await repo.claim(row.id, attempt, services.clock.now()) == "claimed":
-            await repo.finish(row.id, attempt, "skipped", services.clock.now(), error="nothing_due")
+        await _shielded(_skip(services, row, attempt))
         report.skipped += 1
         return True
     text = replies_cards.reminder_text(content)
     markup = keyboard(replies_cards.reminder_buttons())
-    limiter = bot.rate_limiter if isinstance(getattr(bot, "rate_limiter", None), BotRateLimiter) else None
     for tries in range(1, MAX_429_IN_A_ROW + 1):
-        if limiter is not None:
-            await limiter.reserve(row.user_id, bulk=True)
         attempt = f"{_BOOT}:{row.id}:{row.attempts + tries}"
-        now = services.clock.now()
-        if not hours.allows(now):
+        if not hours.allows(clock.now()):
             return False
-        claimed = await repo.claim(row.id, attempt, now)
+        claimed = await _shielded(repo.claim(row.id, attempt, clock.now()), give_back=(repo, row.id, attempt, clock))
         if claimed != "claimed":
             report.skipped += 1
             return True
+        try:
+            if limiter is not None:
+                await limiter.reserve(row.user_id, bulk=True)
+        except asyncio.CancelledError:
+            await repo.retry_later(row.id, attempt, clock.now(), "interrupted")
+            raise
+        if not hours.allows(clock.now()):
+            await repo.retry_later(row.id, attempt, clock.now(), "hours")
+            return False
         outcome = asyncio.ensure_future(
             _attempt(services, bot, row, attempt, row.attempts + tries, text, markup, limiter)
         )
         try:
             result = await asyncio.shield(outcome)
         except asyncio.CancelledError:
-            # Shutting down: let the one request in flight finish and be recorded first.
+            # Shutting down: let the request in flight finish and be recorded first.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(outcome, timeout=15)
             raise
@@ -194,9 +295,7 @@ async def _send_row(
             return True
         if result == "429":
             report.rate_limited += 1
-            if limiter is not None:
-                await limiter.wait_pause()
-            continue
+            continue  # the limiter holds this chat (or everyone) for exactly retry_after
         if result == "blocked":
             report.blocked += 1
         elif result == "failed":
@@ -207,6 +306,31 @@ async def _send_row(
     # Still flooded: leave the row for a later round.
     report.retried += 1
     return True
+
+
+async def _skip(services: Services, row: OutboxRow, attempt: str) -> None:
+    repo = services.reminders.repo
+    if await repo.claim(row.id, attempt, services.clock.now()) == "claimed":
+        await repo.finish(row.id, attempt, "skipped", services.clock.now(), error="nothing_due")
+
+
+async def _shielded(
+    work: Coroutine[Any, Any, Any], give_back: tuple[Any, int, str, Any] | None = None
+) -> Any:
+    """Run a database step to its end even if the round is cancelled meanwhile: a claim whose
+    commit went through must not be lost with the cancelled coroutine that awaited it (the row
+    would stay 'sending' though nothing was sent). With ``give_back``, a claim that succeeded
+    as the round was being cancelled is given back ('pending') before the cancellation goes on."""
+    step = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            result = await step
+            if give_back is not None and result == "claimed":
+                repo, row_id, attempt, clock = give_back
+                await repo.retry_later(row_id, attempt, clock.now(), "interrupted")
+        raise
 
 
 async def _attempt(
@@ -228,12 +352,10 @@ async def _attempt(
             row.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **kwargs
         )
     except RetryAfter as exc:
-        seconds = retry_after_seconds(exc)
-        if limiter is not None:
-            limiter.pause_for(seconds)
+        # The limiter has already recorded the pause (BotRateLimiter.retry_after).
         await repo.retry_later(row.id, attempt, clock.now(), "429")
         if limiter is None:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(retry_after_seconds(exc))
         return "429"
     except Forbidden:
         await repo.finish(row.id, attempt, "blocked", clock.now(), error="403")

@@ -503,6 +503,60 @@ async def test_global_limit(limited_emu: BotApiEmulator, flood_clock: FloodClock
     assert len([m for m in emu.sent if m.method == "sendMessage"]) == 31
 
 
+async def test_the_global_limit_counts_any_sliding_second_not_calendar_seconds(
+    limited_emu: BotApiEmulator, flood_clock: FloodClock
+) -> None:
+    """20 messages at x.6 and 10 at y.1 are 30 within one sliding second although no calendar
+    second holds more than 20: a 31st at y.2 is refused. Once the 20 are a full second old,
+    there is room again. The counters say what the server saw."""
+    emu = limited_emu
+    for chat in range(1, 33):
+        emu.user(chat)
+    flood_clock.now = 1000.6
+    async with make_bot(emu) as bot:
+        for chat in range(1, 21):
+            await bot.send_message(chat, "a")
+        flood_clock.now = 1001.1
+        for chat in range(21, 31):
+            await bot.send_message(chat, "b")
+        flood_clock.now = 1001.2
+        with pytest.raises(RetryAfter):
+            await bot.send_message(31, "c")
+        flood_clock.now = 1001.6  # the 20 from 1000.6 have left the window (t - 1, t]
+        await bot.send_message(31, "c")
+        await bot.send_message(32, "d")
+    stats = emu.stats
+    assert (stats.sends, stats.flood_429, stats.injected_429) == (32, 1, 0)
+    assert stats.max_per_sliding_second == 30
+    assert [r.at for r in emu.rejected] == [1001.2]
+
+
+async def test_network_delay_and_requests_in_flight() -> None:
+    """With a round trip configured, a request is counted (and stamped) half a round trip
+    after it left, and its answer comes back the other half later; requests overlap, and the
+    emulator records how many were in flight at once. Lower bounds only."""
+    limits = EmulatorLimits(global_per_second=None, per_chat_interval=None, network_delay=0.2)
+    async with BotApiEmulator(token=TOKEN, limits=limits) as emu:
+        for chat in range(1, 6):
+            emu.user(chat)
+        loop = asyncio.get_running_loop()
+        async with make_bot(emu) as bot:
+            before = loop.time()
+            await asyncio.gather(*(bot.send_message(chat, "x") for chat in range(1, 6)))
+            after = loop.time()
+        assert len(emu.sent) == 5
+        assert all(m.timestamp >= before + 0.1 - 1e-3 for m in emu.sent)
+        assert after >= min(m.timestamp for m in emu.sent) + 0.1 - 1e-3
+        assert emu.stats.max_in_flight >= 2 and emu.stats.in_flight == 0
+        assert emu.stats.requests >= 5
+
+
+def test_limits_default_to_telegram_counted_exactly() -> None:
+    limits = EmulatorLimits()
+    assert (limits.global_per_second, limits.per_chat_interval, limits.tolerance) == (30, 1.0, 0.0)
+    assert (limits.network_delay, limits.network_jitter) == (0.0, 0.0)
+
+
 async def test_rejected_sends_do_not_count(flood_clock: FloodClock) -> None:
     limits = EmulatorLimits(global_per_second=None, per_chat_interval=0.2, tolerance=0.0)
     async with BotApiEmulator(token=TOKEN, limits=limits, monotonic=flood_clock) as emu:

@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "summaries": "bench.bench_summaries",
     "reminders": "bench.bench_reminders",
     "limits": "bench.bench_limits",
+    "uploads": "bench.bench_uploads",
 }
 
 

@@ -100,20 +100,15 @@ def limit_figures(emulator: Any, methods: frozenset[str] = frozenset({"sendMessa
 
 
 def ensure_concurrent_updates(application: Any, count: int) -> str:
-    """Let the application handle several updates at once if bot/app.py does not already.
+    """A label naming the application's update processor for the report.
 
-    PTB handles updates one at a time by default; then every reply waits for the previous one's
-    round trip, and a 60 ms network caps replies near 1 / 60 ms whatever the limiter allows.
-    If the application's update processor is already concurrent (bot/app.py's choice), it is
-    kept; otherwise the benchmark installs PTB's SimpleUpdateProcessor(count) before start-up.
-    Returns a label for the report."""
-    from telegram.ext import SimpleUpdateProcessor
-
+    bot/app.py handles different people's updates concurrently (bot/updates.py); a serial
+    processor would cap replies near 1 / round trip whatever the limiter allows, so the
+    benchmark refuses to measure one rather than patch it. ``count`` is the least it expects."""
     current = application.update_processor
-    if current.max_concurrent_updates > 1:
-        return f"{type(current).__name__}({current.max_concurrent_updates}) from bot/app.py"
-    application._update_processor = SimpleUpdateProcessor(count)  # noqa: SLF001 - bench only
-    return f"SimpleUpdateProcessor({count}) set by the benchmark"
+    if current.max_concurrent_updates < count:
+        raise RuntimeError(f"bot/app.py handles {current.max_concurrent_updates} updates at once; expected {count}")
+    return f"{type(current).__name__}({current.max_concurrent_updates}) from bot/app.py"
 
 
 @asynccontextmanager

@@ -56,6 +56,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import Application
 
 from bot import replies_cards
+from bot.logsafety import describe_exception
 from bot.cardservice import ReminderContent
 from bot.context import BotContext
 from bot.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
@@ -383,8 +384,8 @@ async def _tick(context: BotContext) -> None:
         await run_reminder_round(context.services, context.bot)
     except InvalidToken:
         log.error("reminder round stopped: the bot token is refused")
-    except Exception:
-        log.exception("reminder round failed; the next tick resumes from the outbox")
+    except Exception as exc:
+        log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(exc))
 
 
 def register(application: Application) -> None:

@@ -37,6 +37,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import replies_summary
+from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.summary import SummaryKind
 from bot.summary_service import WEEKLY_WEEKDAY, SummaryPackage
@@ -149,7 +150,7 @@ class _Round:
             try:
                 package = await self.package(kind, recipient.unit_code, day)
             except Exception as exc:  # a broken unit must not stop the others
-                log.exception("summary for unit %s could not be built", recipient.unit_code)
+                log.error("summary for unit %s could not be built: %s", recipient.unit_code, describe_exception(exc))
                 self.report.errors.append(type(exc).__name__)
                 return
             now = self.services.clock.now()
@@ -188,7 +189,7 @@ class _Round:
             self.report.failed += 1
             return False
         except Exception as exc:
-            log.exception("summary part %d to member %d failed", part, r.member_id)
+            log.error("summary part %d to member %d failed: %s", part, r.member_id, describe_exception(exc))
             await self.repo.part_uncertain(r.member_id, kind, day, part, type(exc).__name__, self.services.clock.now())
             self.report.uncertain += 1
             return False
@@ -251,8 +252,8 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _logged_round(services: Services, bot: Bot) -> None:
     try:
         await run_summary_round(services, bot)
-    except Exception:  # keep the job alive; the next tick tries again
-        log.exception("summary round failed")
+    except Exception as exc:  # keep the job alive; the next tick tries again
+        log.error("summary round failed: %s", describe_exception(exc))
 
 
 def register(application: Application) -> None:

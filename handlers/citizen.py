@@ -20,7 +20,6 @@ from telegram.ext import (
 
 from bot import replies, textparse
 from bot.context import BotContext
-from bot.numbers import parse_bounded_int
 from bot.dialogue import (
     Answer,
     Ask,
@@ -211,28 +210,12 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 # --- buttons --------------------------------------------------------------------------------
 
 
-# q1|scheme|members|months|income|group|yyyymmdd: the numeric slots and their widest values.
-_DRAFT_NUMBER_SLOTS = {2: 9, 3: 9, 4: 12, 6: 8}
-
-
-def _draft_numbers_ok(data: str) -> bool:
-    """Are the numeric slots of a cost-draft payload empty or plain bounded ASCII numbers?
-    (`CostDraft.decode` reads them with int(), which accepts other scripts' digits and turns
-    20 digits into a date() overflow.)"""
-    parts = data.split("|")
-    return all(
-        not parts[i] or parse_bounded_int(parts[i], max_digits=width) is not None
-        for i, width in _DRAFT_NUMBER_SLOTS.items()
-        if i < len(parts)
-    )
-
-
 async def on_draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
     data = query.data or ""
-    draft = CostDraft.decode(data) if _draft_numbers_ok(data) else None
+    draft = CostDraft.decode(data)
     if draft is None:
         await context.bot.send_message(query.from_user.id, replies.EXPIRED_BUTTON, reply_markup=menu_keyboard())
         return

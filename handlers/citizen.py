@@ -169,11 +169,19 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = message.text
     today = context.services.today()
     question = textparse.parse_question(text, today)
+    pending = (context.user_data or {}).get(PENDING_KEY)
+    if pending and pending.get("asking") == "members" and question.children:
+        # "3 người lớn, 2 trẻ em" typed as the answer to "mấy người?": keep the period and
+        # date already given, and ask about the children like the free-text question does
+        previous = CostDraft.decode(pending.get("draft", ""))
+        if previous is not None:
+            question = question.model_copy(
+                update={"months": question.months or previous.months, "on": question.on or previous.on}
+            )
     outcome = dialogue(context).respond(question, today)
     if outcome is not None:
         await send_outcome(update, context, outcome)
         return
-    pending = (context.user_data or {}).get(PENDING_KEY)
     if pending:
         previous = CostDraft.decode(pending.get("draft", ""))
         field = pending.get("asking")

@@ -390,7 +390,7 @@ def answer_text(answer: Answer) -> str:
             "và mức hỗ trợ thay đổi: đóng từ ngày đó thì số tiền khác."
         )
     if answer.expired is not None:
-        body += f"\nThẻ cũ hết hạn ngày {day(answer.expired)}: số tiền tính theo ngày bạn đóng."
+        body += "\nThẻ cũ đã hết hạn: số tiền tính theo ngày bạn đóng, không theo ngày thẻ hết hạn."
     body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
     text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
     free = isinstance(quote, SupportedQuote) and quote.free

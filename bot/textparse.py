@@ -916,7 +916,7 @@ _AGE_T_RE = re.compile(
     _A,
 )
 # "sinh năm 2000", "sn 1970": a birth year, neither money nor the pricing date.
-_BIRTH_YEAR_RE = re.compile(r"\b(?:sinh nam|sinh|sn|nam sinh)\s(?:nam\s)?(?:19|20)\d\d(?!\d|[.,]\d)", _A)
+_BIRTH_YEAR_RE = re.compile(r"\b(?:sinh nam|sinh|sn|nam sinh)\s(?:nam\s)?(?:19\d\d|20\d\d|2100)(?!\d|[.,]\d)", _A)
 # A date said to be when a card expired is not the payment date (DOMAIN §3: the amount is
 # fixed on the payment date).
 _EXPIRY_BEFORE_RE = re.compile(

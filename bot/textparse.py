@@ -111,14 +111,14 @@ def _clip(text: object) -> str:
     if not isinstance(text, str):
         return ""
     clipped = text[:MAX_INPUT_CHARS]
-    if len(text) > MAX_INPUT_CHARS and _NUMBER_CHAR_RE.match(text, MAX_INPUT_CHARS):
-        # a number cut at the boundary is not the number the person typed: drop its head
-        clipped = _TRAILING_NUMBER_RE.sub("", clipped)
+    if len(text) > MAX_INPUT_CHARS and not text[MAX_INPUT_CHARS].isspace():
+        # a word or number cut at the boundary ("2t" of "2tr", "12" of "1234") is not what
+        # the person typed: drop its head
+        clipped = _TRAILING_TOKEN_RE.sub("", clipped)
     return clipped
 
 
-_NUMBER_CHAR_RE = re.compile(r"[\d.,]", re.ASCII)
-_TRAILING_NUMBER_RE = re.compile(r"[\d.,]+$", re.ASCII)
+_TRAILING_TOKEN_RE = re.compile(r"\S+$")
 
 
 def _strip_char(ch: str) -> str:

@@ -7,6 +7,7 @@ basis of every figure, a next step as buttons.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -382,7 +383,7 @@ def answer_text(answer: Answer) -> str:
     # A group's caveat (a time-limited or unconfirmed support) goes with every answer for it.
     caveat = None if isinstance(quote, HouseholdQuote) else quote.group_caveat
     if caveat:
-        body += f"\n⚠️ {esc(caveat)}"
+        body += f"\n⚠️ {_tidy(caveat)}"
     if answer.upcoming is not None:
         starts, lowest = answer.upcoming
         body += (
@@ -395,6 +396,14 @@ def answer_text(answer: Answer) -> str:
     text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
     free = isinstance(quote, SupportedQuote) and quote.free
     return text if free else f"{text}\n{PAY_WHERE}"
+
+
+_PERCENT_SPACE_RE = re.compile(r"(\d) %")
+
+
+def _tidy(text: str) -> str:
+    """A rate-file text escaped, with percentages written one way ("100%", as format_pct)."""
+    return _PERCENT_SPACE_RE.sub(r"\1%", esc(text))
 
 
 def computed_for(answer: Answer) -> str:
@@ -502,7 +511,7 @@ def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
     lines.append(f"<b>Bạn đóng: {format_vnd(q.person_pays)}</b>")
     basis = f"Hỗ trợ theo {esc(q.support_source)}; lương cơ sở theo {esc(q.base_salary_source)}."
     if q.group_note and q.group_note != q.group_caveat:  # the caveat line says it already
-        basis += f" Lưu ý: {esc(q.group_note)}"
+        basis += f" Lưu ý: {_tidy(q.group_note)}"
     lines.append(basis)
     if q.cofunded and campaign_name:
         lines.append(f"Phần hỗ trợ thêm thuộc {esc(campaign_name)}.")

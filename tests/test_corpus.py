@@ -113,6 +113,7 @@ def test_corpus_question(item: dict[str, Any]) -> None:
         assert isinstance(outcome, (Answer, OffTopic)), text
         if isinstance(outcome, Answer):
             assert isinstance(outcome.quote, SupportedQuote) and outcome.quote.free
+            assert "Đóng tại" not in text, text  # nothing to pay at an agent
         assert not AMOUNT.search(text), text
 
 
@@ -151,6 +152,11 @@ def _check_answer(item: dict[str, Any], outcome: object, text: str) -> None:
     draft, quote = outcome.draft, outcome.quote
     lines = text.splitlines()
     assert lines[0].startswith("Tính cho: "), text
+    # what was computed is said once: no header repeating the "Tính cho" line
+    assert not [line for line in lines[1:] if line.startswith(("BHYT ·", "BHYT hộ gia đình ·", "BHXH tự nguyện ·"))], text
+    assert f"Tính theo quy định ngày {outcome.on.strftime('%d/%m/%Y')}" in text
+    # one name per group in one reply, percentages written one way
+    assert "Đối tượng khác" not in text and not re.search(r"\d %", text), text
     if "on" in item:
         assert outcome.on == date.fromisoformat(item["on"])
         assert date.fromisoformat(item["on"]).strftime("%d/%m/%Y") in lines[0]

@@ -193,6 +193,7 @@ def test_the_longest_draft_fits_in_a_button() -> None:
     day = date(2026, 11, 23)
     for draft in (
         CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=20, months=12, on=day, covered=19),
+        CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=19, months=12, on=day, covered=19, start=20),
         CostDraft(scheme=Scheme.BHYT_SUPPORTED, months=12, group="nan_nhan_mua_ban_nguoi",
                   on=day, area="bariavungtau"),
         CostDraft(scheme=Scheme.BHXH_VOLUNTARY, months=12, income=50_600_000,
@@ -205,3 +206,21 @@ def test_the_longest_draft_fits_in_a_button() -> None:
         scheme=Scheme.BHYT_HOUSEHOLD, members=3, months=12, on=date(2026, 11, 23)
     )
     assert CostDraft.decode("q1|s||3||dtts_vung_thoat_kho|20241105||AG-2024") is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "q1|h|" + "9" * 20 + "|12|||20261123",  # 20 digits
+        "q1|h|3|12|||" + "9" * 20,  # a 20-digit date
+        "q1|h|٣|12|||20261123",  # Arabic-Indic digit three
+        "q1|h|3|１２|||20261123",  # full-width digits
+        "q1|v|||²000000|khac|20261123",  # a superscript digit
+        "q1|h|3|12|||20261123|2||" + "9" * 20,  # a 20-digit ladder start
+        "q1|h|3|12|||2026113",  # a 7-digit date
+        "q1|h|-3|12|||20261123",
+        "q1|h|3|12|||20261323",  # month 13
+    ],
+)
+def test_a_forged_payload_decodes_to_none_and_never_raises(payload: str) -> None:
+    assert CostDraft.decode(payload) is None

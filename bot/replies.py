@@ -195,6 +195,8 @@ LABELS = Labels()
 
 
 def _covered_note(draft: CostDraft) -> str:
+    if draft.start and draft.start > 1:
+        return f" (tính tiếp từ người thứ {draft.start} của hộ)"
     return f" ({draft.covered} người đã có thẻ khác không tính)" if draft.covered else ""
 
 

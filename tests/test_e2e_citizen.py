@@ -253,6 +253,7 @@ async def test_members_with_household_cards_bought_this_year_continue_the_ladder
     (answer,) = await user.replies()
     assert "Tổng: 1.502.820 đ" in answer.plain_text  # 819.720 + 683.100
     assert "Người thứ 3: 819.720 đ" in answer.plain_text
+    assert "tính tiếp từ người thứ 3 của hộ" in answer.plain_text
     await user.press("Tính như hộ mới")
     (fresh,) = await user.replies()
     assert "Tổng: 2.322.540 đ" in fresh.plain_text  # 1.366.200 + 956.340

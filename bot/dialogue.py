@@ -9,7 +9,7 @@ button carries the whole question: old buttons keep working after a restart or a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Literal
@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot import textparse
+from bot.numbers import parse_bounded_int
 from bot.campaigns import CampaignBook
 from bot.engine import (
     HouseholdQuote,
@@ -62,13 +63,16 @@ class CostDraft(BaseModel):
     covered: int | None = None
     # where the person lives (a `textparse.place_key`); None: not said
     area: str | None = None
+    # household ladder position of the first member priced: 3 when two members already
+    # joined as a household this financial year (DOMAIN §3.2); None: a new household
+    start: int | None = None
 
     def with_(self, **changes: object) -> CostDraft:
         return self.model_copy(update=changes)
 
     def encode(self) -> str:
         """Compact form for button payloads:
-        q1|scheme|members|months|income|group|yyyymmdd[|covered|area] (< 64 bytes)."""
+        q1|scheme|members|months|income|group|yyyymmdd[|covered|area[|start]] (< 64 bytes)."""
         parts = [
             DRAFT_PREFIX,
             self.scheme.value if self.scheme else "",
@@ -78,8 +82,10 @@ class CostDraft(BaseModel):
             self.group or "",
             self.on.strftime("%Y%m%d") if self.on else "",
         ]
-        if self.covered is not None or self.area is not None:
+        if self.covered is not None or self.area is not None or self.start is not None:
             parts += [_num(self.covered), self.area or ""]
+        if self.start is not None:
+            parts.append(_num(self.start))
         return "|".join(parts)
 
     @classmethod
@@ -89,26 +95,45 @@ class CostDraft(BaseModel):
         Payloads of the older 7-part form (before covered members and area) still decode, so
         buttons sent before an upgrade keep working.
         """
-        parts = data.split("|")
-        if len(parts) not in (7, 9) or parts[0] != DRAFT_PREFIX:
+        if not isinstance(data, str) or len(data.encode("utf-8", "replace")) > MAX_PAYLOAD_BYTES:
             return None
-        covered, area = parts[7:] if len(parts) == 9 else ("", "")
+        parts = data.split("|")
+        if len(parts) not in (7, 9, 10) or parts[0] != DRAFT_PREFIX:
+            return None
+        covered, area = parts[7:9] if len(parts) >= 9 else ("", "")
+        start = parts[9] if len(parts) == 10 else ""
         _, scheme, members, months, income, group, on = parts[:7]
         if area and not _AREA_RE.fullmatch(area):
+            return None
+        numbers = {
+            "members": _field_int(members, 9), "months": _field_int(months, 9),
+            "income": _field_int(income, 12), "covered": _field_int(covered, 9),
+            "start": _field_int(start, 3),
+        }
+        if any(value is False for value in numbers.values()):
+            return None
+        day = _field_int(on, 8)
+        if day is False or (on and len(on) != 8):
             return None
         try:
             return cls(
                 scheme=Scheme(scheme) if scheme else None,
-                members=int(members) if members else None,
-                months=int(months) if months else None,
-                income=int(income) if income else None,
                 group=group or None,
-                on=date(int(on[:4]), int(on[4:6]), int(on[6:])) if on else None,
-                covered=int(covered) if covered else None,
+                on=date(day // 10000, day // 100 % 100, day % 100) if isinstance(day, int) else None,
                 area=area or None,
+                **numbers,
             )
         except (ValueError, ValidationError):
             return None
+
+
+def _field_int(text: str, max_digits: int) -> int | None | Literal[False]:
+    """An empty slot is None; a number is ASCII digits only, bounded (`parse_bounded_int`);
+    anything else is False (the whole payload is refused)."""
+    if not text:
+        return None
+    value = parse_bounded_int(text, max_digits=max_digits)
+    return False if value is None else value
 
 
 def _num(value: int | None) -> str:
@@ -158,7 +183,9 @@ class Ask:
     """A value is missing (or was refused, or the text held something unused): ask, with
     choices. `reason` says why when it is not simply a missing value: "unused" (the text
     held `unused` items), "children" (children named: are they covered?), "ethnic" (free or
-    70 % depends on the commune)."""
+    70 % depends on the commune), "household_cards" (members already hold household cards:
+    bought this financial year or not?), "free_child" (a child under 6 named with a parent),
+    "long_period" (voluntary BHXH paid once for years: not computed yet)."""
 
     field: Field
     draft: CostDraft
@@ -187,6 +214,9 @@ class Answer:
     campaign_name: str | None = None
     hint: CampaignHint | None = None
     area_label: str | None = None  # the campaign area the co-funded figure is for
+    # voluntary BHXH close to the next rate row: (its first day, its lowest income)
+    upcoming: tuple[date, int] | None = None
+    expired: date | None = None  # when the person's card expired (said in the question)
 
 
 @dataclass(frozen=True)
@@ -198,10 +228,12 @@ class OffTopic:
 
 @dataclass(frozen=True)
 class Stop:
-    """Nothing can be computed (e.g. no rates for that date); say why."""
+    """Nothing can be computed (e.g. no rates for that date); say why. `known_until` is set
+    when the date is too far ahead: the tables only know rules already decided."""
 
     draft: CostDraft
     refused: Refused
+    known_until: date | None = None
 
 
 Outcome = Ask | Answer | Stop
@@ -250,6 +282,11 @@ def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDr
     return None
 
 
+# Rates are quoted at most this far ahead of today: later rules are not decided yet.
+KNOWN_DAYS_AHEAD = 366
+# A voluntary-BHXH answer warns when the next rate row starts within this many days.
+CHANGE_WARNING_DAYS = 60
+
 # An ethnic-minority person's BHYT support depends on the commune: these are the choices.
 ETHNIC_BHYT_GROUPS = ("dtts_vung_kho", "dtts_vung_thoat_kho")
 
@@ -279,10 +316,24 @@ class CostDialogue:
             rates = self.rates.at(on)
         except Refused as refused:
             return Stop(draft, refused)
+        if question.lowest_income and draft.scheme == Scheme.BHXH_VOLUNTARY and draft.income is None:
+            draft = draft.with_(income=rates.min_income)
         if question.unused:
             restart = CostDraft(scheme=draft.scheme, on=draft.on)
             choices = [Choice(self.labels.confirm, draft), Choice(self.labels.restart, restart)]
             return Ask("confirm", draft, choices, reason="unused", unused=question.unused)
+        if question.free_child_adult and draft.scheme == Scheme.BHYT_HOUSEHOLD:
+            adult = draft.with_(covered=None)
+            choices = [Choice(self.labels.members(1), adult), Choice(self.labels.restart, CostDraft(scheme=draft.scheme, on=draft.on))]
+            return Ask("confirm", adult, choices, reason="free_child")
+        if question.household_cards and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.covered and draft.members:
+            continued = draft.with_(start=draft.covered + 1)
+            fresh = draft.with_(covered=None)
+            choices = [
+                Choice(self.labels.continue_ladder(draft.covered + 1), continued),
+                Choice(self.labels.new_household, fresh),
+            ]
+            return Ask("confirm", draft, choices, reason="household_cards")
         if question.children and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.members:
             adults = max(draft.members - question.children, 0)
             choices = [Choice(self.labels.members_all(draft.members), draft)]
@@ -290,16 +341,21 @@ class CostDialogue:
                 only_adults = draft.with_(members=adults, covered=(draft.covered or 0) + question.children)
                 choices.insert(0, Choice(self.labels.adults_only(adults), only_adults))
             return Ask("members", draft, choices, reason="children", children=question.children)
-        if question.ethnic and draft.scheme == Scheme.BHYT_SUPPORTED and draft.group is None:
+        if question.ethnic and draft.scheme == Scheme.BHYT_SUPPORTED:
             groups = rates.bhyt_support.groups
+            named = draft.group
+            draft = draft.with_(group=None)
             choices = [
                 Choice(label, draft.with_(group=key))
                 for key, label in self.labels.bhyt_groups(rates)
-                if key in ETHNIC_BHYT_GROUPS and key in groups
+                if (key in ETHNIC_BHYT_GROUPS or key == named) and key in groups
             ]
             choices.append(Choice(self.labels.none_of_these, CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, on=draft.on)))
             return Ask("group", draft, choices, reason="ethnic")
-        return self.advance(draft, today)
+        outcome = self.advance(draft, today)
+        if isinstance(outcome, Answer) and question.expired is not None:
+            outcome = replace(outcome, expired=question.expired)
+        return outcome
 
     def advance(self, draft: CostDraft, today: date) -> Outcome:
         on = draft.on or today
@@ -307,7 +363,14 @@ class CostDialogue:
             self.rates.at(on)
         except Refused as refused:
             return Stop(draft, refused)
+        known_until = date.fromordinal(today.toordinal() + KNOWN_DAYS_AHEAD)
+        if on > known_until:
+            # the tables hold rules already decided; nobody knows the rates that far ahead
+            return Stop(draft, Refused(RefusalReason.NO_RATES, "too far ahead", on=on), known_until)
         draft = self._free_card_needs_no_period(draft, on)
+        group_refusal = self._group_unavailable(draft, on)
+        if group_refusal is not None:
+            return self._refusal(draft, on, group_refusal)
         early = self._out_of_range(draft, on)
         if early is not None:
             return self._refusal(draft, on, early)
@@ -321,6 +384,21 @@ class CostDialogue:
 
     def ask(self, name: Field, draft: CostDraft, on: date, refused: Refused | None = None) -> Ask:
         return Ask(name, draft, self._choices(name, draft, on, refused), refused)
+
+    def _group_unavailable(self, draft: CostDraft, on: date) -> Refused | None:
+        """A group not in the rate book on that date is said first, before asking the rest."""
+        if draft.group is None or draft.scheme not in (Scheme.BHYT_SUPPORTED, Scheme.BHXH_VOLUNTARY):
+            return None
+        rates = self.rates.at(on)
+        table = rates.bhyt_support.groups if draft.scheme == Scheme.BHYT_SUPPORTED else rates.bhxh_voluntary.support
+        if draft.group in table:
+            return None
+        if draft.scheme == Scheme.BHYT_SUPPORTED and draft.group in self.rates.support_group_keys:
+            since = self.rates.support_group_available_from(draft.group, on)
+            return Refused(RefusalReason.GROUP_NOT_AVAILABLE, draft.group, on=on, available_from=since)
+        if draft.scheme == Scheme.BHXH_VOLUNTARY and draft.group in self.rates.voluntary_group_keys:
+            return Refused(RefusalReason.GROUP_NOT_AVAILABLE, draft.group, on=on)
+        return Refused(RefusalReason.UNKNOWN_GROUP, draft.group, on=on)
 
     def _free_card_needs_no_period(self, draft: CostDraft, on: date) -> CostDraft:
         """A free card (poor households, children under 6...) costs nothing for any period."""
@@ -356,7 +434,10 @@ class CostDialogue:
         assert draft.months is not None
         if draft.scheme == Scheme.BHYT_HOUSEHOLD:
             assert draft.members is not None
-            quote = quote_bhyt_household(self.rates, on, members=draft.members, months=draft.months)
+            quote = quote_bhyt_household(
+                self.rates, on, members=draft.members, months=draft.months,
+                first_position=draft.start or 1,
+            )
             return Answer(draft, on, quote)
         if draft.scheme == Scheme.BHYT_SUPPORTED:
             assert draft.group is not None
@@ -383,7 +464,15 @@ class CostDialogue:
         quote = quote_bhxh_voluntary(
             self.rates, on, income=draft.income, group=draft.group, months=draft.months
         )
-        return Answer(draft, on, quote)
+        return Answer(draft, on, quote, upcoming=self._upcoming_voluntary(on))
+
+    def _upcoming_voluntary(self, on: date) -> tuple[date, int] | None:
+        """The next voluntary-BHXH row when it starts within `CHANGE_WARNING_DAYS` of `on`
+        (its first day and lowest income), read from the rate book, never hard-coded."""
+        for row in self.rates.bhxh_voluntary:
+            if on < row.effective_from <= date.fromordinal(on.toordinal() + CHANGE_WARNING_DAYS):
+                return row.effective_from, row.poverty_line
+        return None
 
     def _refusal(self, draft: CostDraft, on: date, refused: Refused) -> Outcome:
         """Out of range: drop the offending value and ask again, saying the limit."""
@@ -391,7 +480,13 @@ class CostDialogue:
         if reason == RefusalReason.MEMBERS_RANGE:
             return self.ask("members", draft.with_(members=None), on, refused)
         if reason == RefusalReason.MONTHS_NOT_ALLOWED:
-            return self.ask("months", draft.with_(months=None), on, refused)
+            ask = self.ask("months", draft.with_(months=None), on, refused)
+            longest = max(refused.allowed or (0,))
+            if draft.scheme == Scheme.BHXH_VOLUNTARY and (refused.value or 0) > longest:
+                # paying once for several years exists in law, but its discount is not in
+                # the tables: say so rather than "not allowed"
+                ask = replace(ask, reason="long_period")
+            return ask
         if reason in (RefusalReason.INCOME_BELOW_MIN, RefusalReason.INCOME_ABOVE_MAX):
             return self.ask("income", draft.with_(income=None), on, refused)
         if reason in (RefusalReason.UNKNOWN_GROUP, RefusalReason.GROUP_NOT_AVAILABLE):
@@ -442,7 +537,9 @@ class DialogueLabels:
     confirm: str
     restart: str
     none_of_these: str
+    new_household: str
 
+    def continue_ladder(self, position: int) -> str: ...
     def members_all(self, n: int) -> str: ...
     def adults_only(self, n: int) -> str: ...
 

@@ -202,13 +202,28 @@ def _voluntary_group(book: RateBook, rates: RatesInForce, group: str) -> Group:
 # --------------------------------------------------------------------------- BHYT household
 
 
-def quote_bhyt_household(book: RateBook, on: date, members: int, months: int) -> HouseholdQuote:
-    """Household card cost: each member's ladder step, rounded per month, times the months."""
+def quote_bhyt_household(
+    book: RateBook, on: date, members: int, months: int, *, first_position: int = 1
+) -> HouseholdQuote:
+    """Household card cost: each member's ladder step, rounded per month, times the months.
+
+    `first_position` is the ladder position of the first member priced: 3 when two members
+    already joined as a household in the same financial year (DOMAIN §3.2), so the new ones
+    pay the 3rd and 4th steps. The positions together stay within the household maximum.
+    """
     rates = book.at(on)
     household = rates.bhyt_household
     _check_months(months, household.allowed_months)
     _check_members(members, household.max_members)
-    lines = tuple(_household_line(rates, index, months) for index in range(1, members + 1))
+    if isinstance(first_position, bool) or not isinstance(first_position, int):
+        raise TypeError(f"first_position must be int, not {type(first_position).__name__}")
+    if first_position < 1:
+        raise ValueError(f"first_position must be at least 1, got {first_position}")
+    _check_members(first_position + members - 1, household.max_members)
+    lines = tuple(
+        _household_line(rates, index, months)
+        for index in range(first_position, first_position + members)
+    )
     return HouseholdQuote(
         on=on,
         members=members,

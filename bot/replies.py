@@ -7,6 +7,7 @@ basis of every figure, a next step as buttons.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -140,6 +141,10 @@ class Labels:
     confirm = "✅ Đúng, tính như vậy"
     restart = "✏️ Hỏi lại từ đầu"
     none_of_these = "Không thuộc các nhóm này"
+    new_household = "Tính như hộ mới"
+
+    def continue_ladder(self, position: int) -> str:
+        return f"Họ mua thẻ hộ trong năm nay: tính từ người thứ {position}"
 
     def members_all(self, n: int) -> str:
         return f"Tính cả {n} người"
@@ -190,6 +195,8 @@ LABELS = Labels()
 
 
 def _covered_note(draft: CostDraft) -> str:
+    if draft.start and draft.start > 1:
+        return f" (tính tiếp từ người thứ {draft.start} của hộ)"
     return f" ({draft.covered} người đã có thẻ khác không tính)" if draft.covered else ""
 
 
@@ -234,7 +241,9 @@ def ask_text(ask: Ask, rates: RatesInForce) -> str:
     lines: list[str] = []
     if ask.reason == "unused":
         return _unused_text(ask)
-    if ask.refused is not None:
+    if ask.reason in ASK_TEXTS:
+        return f"Mình hiểu: <b>{draft_heading(ask.draft)}</b>.\n{ASK_TEXTS[ask.reason](ask)}"
+    if ask.refused is not None and ask.reason != "long_period":
         lines.append(refusal_text(ask.refused, rates))
     elif ask.reason in ("children", "ethnic"):
         heading = draft_heading(ask.draft, ethnic=ask.reason == "ethnic")
@@ -245,6 +254,25 @@ def ask_text(ask: Ask, rates: RatesInForce) -> str:
             lines.append(f"<b>{heading}</b>")
     lines.append(_question(ask, rates))
     return "\n".join(lines)
+
+
+def _household_cards_text(ask: Ask) -> str:
+    covered = ask.draft.covered or 0
+    return (
+        f"{covered} người kia đã có thẻ BHYT hộ gia đình. Nếu họ mua thẻ trong năm tài chính này, "
+        f"người mua thêm được tính tiếp từ người thứ {covered + 1} (đóng ít hơn); nếu không, "
+        "tính như hộ mới. Họ mua thẻ khi nào?"
+    )
+
+
+def _free_child_text(ask: Ask) -> str:
+    return (
+        "Cháu dưới 6 tuổi được cấp thẻ BHYT <b>miễn phí</b>, không tính vào hộ. "
+        "Mình tính cho bạn (1 người) nhé?"
+    )
+
+
+ASK_TEXTS = {"household_cards": _household_cards_text, "free_child": _free_child_text}
 
 
 # A hostile message can hold hundreds of stray numbers: name a few, the reply stays short.
@@ -290,6 +318,11 @@ def _question(ask: Ask, rates: RatesInForce) -> str:
         )
     if field == "members":
         return "Hộ gia đình có mấy người cùng tham gia? (nhiều hơn 6 người thì gõ số)"
+    if field == "months" and ask.reason == "long_period":
+        return (
+            "Đóng một lần cho nhiều năm (tối đa 5 năm, có giảm trừ) bot chưa tính được. "
+            "Bạn chọn kỳ đóng bot tính được:"
+        )
     if field == "months":
         if draft.scheme == Scheme.BHXH_VOLUNTARY:
             return "Bạn muốn đóng theo phương thức nào?"
@@ -325,8 +358,10 @@ def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> str:
         allowed = ", ".join(str(m) for m in (refused.allowed or ()))
         return f"Chỉ đóng được theo các kỳ: {allowed} tháng."
     if reason == RefusalReason.GROUP_NOT_AVAILABLE:
-        since = f" từ ngày {day(refused.available_from)}" if refused.available_from else ""
-        return f"Nhóm này chỉ được hỗ trợ{since}. Bạn chọn nhóm khác nhé."
+        if refused.available_from:
+            return f"Nhóm này chỉ được hỗ trợ từ ngày {day(refused.available_from)}. Bạn chọn nhóm khác nhé."
+        asked = f" vào ngày {day(refused.on)}" if refused.on else ""
+        return f"Nhóm này không được hỗ trợ{asked}. Bạn chọn nhóm khác nhé."
     if reason == RefusalReason.UNKNOWN_GROUP:
         return "Mình chưa rõ bạn thuộc nhóm nào."
     if reason == RefusalReason.NO_RATES:
@@ -350,9 +385,27 @@ def answer_text(answer: Answer) -> str:
     # A group's caveat (a time-limited or unconfirmed support) goes with every answer for it.
     caveat = None if isinstance(quote, HouseholdQuote) else quote.group_caveat
     if caveat:
-        body += f"\n⚠️ {esc(caveat)}"
+        body += f"\n⚠️ {_tidy(caveat)}"
+    if answer.upcoming is not None:
+        starts, lowest = answer.upcoming
+        body += (
+            f"\n⚠️ Từ ngày {day(starts)}, mức thu nhập thấp nhất là {format_vnd(lowest)} "
+            "và mức hỗ trợ thay đổi: đóng từ ngày đó thì số tiền khác."
+        )
+    if answer.expired is not None:
+        body += "\nThẻ cũ đã hết hạn: số tiền tính theo ngày bạn đóng, không theo ngày thẻ hết hạn."
     body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
-    return f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>\n{PAY_WHERE}"
+    text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
+    free = isinstance(quote, SupportedQuote) and quote.free
+    return text if free else f"{text}\n{PAY_WHERE}"
+
+
+_PERCENT_SPACE_RE = re.compile(r"(\d) %")
+
+
+def _tidy(text: str) -> str:
+    """A rate-file text escaped, with percentages written one way ("100%", as format_pct)."""
+    return _PERCENT_SPACE_RE.sub(r"\1%", esc(text))
 
 
 def computed_for(answer: Answer) -> str:
@@ -389,12 +442,20 @@ OFF_TOPIC_TEXTS = {
         "Bạn hỏi trực tiếp công ty bảo hiểm hoặc tư vấn viên của công ty đó nhé."
     ),
     "bat_buoc": (
-        "Bot không tính <b>BHXH bắt buộc</b>: khoản này do nơi làm việc đóng theo tiền lương. "
-        "Bạn hỏi bộ phận nhân sự nơi làm việc hoặc cơ quan BHXH cấp huyện nhé."
+        "Bot không tính <b>BHXH, BHYT bắt buộc</b>: khoản này do nơi làm việc đóng theo tiền lương. "
+        "Bạn hỏi bộ phận nhân sự nơi làm việc hoặc BHXH cơ sở (BHXH xã, phường) nhé."
     ),
     "xe": (
         "Bot không tính <b>bảo hiểm xe máy, ô tô</b>. "
         "Bạn hỏi đại lý hoặc công ty bảo hiểm bán loại bảo hiểm đó nhé."
+    ),
+    "tai_nan": (
+        "Bot không tính <b>bảo hiểm tai nạn, thân thể học sinh</b> (bảo hiểm thương mại, tự "
+        "nguyện). Bạn hỏi nhà trường hoặc công ty bảo hiểm nhé."
+    ),
+    "o_dau": (
+        "Bạn mua hoặc gia hạn thẻ BHYT tại đại lý thu của xã, phường, bưu điện, hoặc trên "
+        "ứng dụng VssID. Học sinh, sinh viên mua ở trường."
     ),
     "that_nghiep": (
         "Bot không tính <b>bảo hiểm thất nghiệp</b>: khoản này đóng cùng BHXH bắt buộc ở nơi "
@@ -413,7 +474,7 @@ def off_topic_text(off: OffTopic) -> str:
 
 
 def _household(q: HouseholdQuote) -> str:
-    lines = [f"<b>BHYT hộ gia đình · {q.members} người · {q.months} tháng</b>"]
+    lines: list[str] = []
     shown = q.lines if q.members <= 6 else q.lines[:5]
     for line in shown:
         share = "" if line.index == 1 else f" ({format_pct(line.ladder_percent)})"
@@ -422,7 +483,7 @@ def _household(q: HouseholdQuote) -> str:
         rest = q.lines[5:]
         each = rest[0]
         lines.append(
-            f"- Người thứ 6 đến {q.members}: {format_vnd(each.amount)} × {len(rest)} người "
+            f"- Người thứ {each.index} đến {rest[-1].index}: {format_vnd(each.amount)} × {len(rest)} người "
             f"({format_pct(each.ladder_percent)})"
         )
     lines.append(f"<b>Tổng: {format_vnd(q.total)}</b>")
@@ -438,13 +499,11 @@ def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
     label = esc(q.group_label)
     if q.free:
         return (
-            f"<b>BHYT · {label}</b>\n"
             "Nhóm này được ngân sách Nhà nước <b>cấp thẻ miễn phí</b> (hỗ trợ 100%): "
             "bạn không phải đóng. Liên hệ UBND xã hoặc trưởng thôn, ấp để được lập danh sách.\n"
             f"Căn cứ: {esc(q.support_source)}."
         )
     lines = [
-        f"<b>BHYT · {label} · {q.months} tháng</b>",
         f"- Mức đóng đầy đủ: {format_vnd(q.total)} "
         f"({format_pct(q.rate_percent)} × {format_vnd(q.base_salary)} × {q.months} tháng)",
         f"- Ngân sách Nhà nước hỗ trợ {format_pct(q.support_percent)}: −{format_vnd(q.budget)}",
@@ -453,8 +512,8 @@ def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
         lines.append(f"- {esc(funder.name)} hỗ trợ: −{format_vnd(funder.amount)}")
     lines.append(f"<b>Bạn đóng: {format_vnd(q.person_pays)}</b>")
     basis = f"Hỗ trợ theo {esc(q.support_source)}; lương cơ sở theo {esc(q.base_salary_source)}."
-    if q.group_note:
-        basis += f" Lưu ý: {esc(q.group_note)}"
+    if q.group_note and q.group_note != q.group_caveat:  # the caveat line says it already
+        basis += f" Lưu ý: {_tidy(q.group_note)}"
     lines.append(basis)
     if q.cofunded and campaign_name:
         lines.append(f"Phần hỗ trợ thêm thuộc {esc(campaign_name)}.")
@@ -462,11 +521,9 @@ def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
 
 
 def _voluntary(q: VoluntaryQuote) -> str:
-    mode = "hằng tháng" if q.months == 1 else f"đóng {q.months} tháng một lần"
     lines = [
-        f"<b>BHXH tự nguyện · thu nhập chọn {format_vnd(q.income)} · {mode}</b>",
         f"- Mức đóng {format_pct(q.rate_percent)}: {format_vnd(q.monthly_gross)}/tháng",
-        f"- Nhà nước hỗ trợ ({esc(q.group_label)}, {format_pct(q.support_percent)}): "
+        f"- Nhà nước hỗ trợ ({esc(BHXH_GROUP_SHORT.get(q.group, q.group_label))}, {format_pct(q.support_percent)}): "
         f"−{format_vnd(q.monthly_support)}/tháng",
         f"<b>Bạn đóng: {format_vnd(q.monthly_net)}/tháng</b>",
     ]
@@ -483,6 +540,12 @@ def _voluntary(q: VoluntaryQuote) -> str:
 
 
 def stop_text(stop: Stop) -> str:
+    if stop.known_until is not None:
+        asked = f" ngày {day(stop.refused.on)}" if stop.refused.on else ""
+        return (
+            f"Bot chưa biết mức đóng cho{asked}: bảng mức đóng chỉ có các quy định đã ban hành. "
+            f"Bot tính được đến ngày {day(stop.known_until)}."
+        )
     return refusal_text(stop.refused)
 
 

@@ -88,6 +88,14 @@ class Question(BaseModel):
     topic: str | None = None
     # an ethnic group was named; for BHYT the commune decides free vs 70 %: ask
     ethnic: bool = False
+    # the members already covered hold *household* cards (their ladder position matters)
+    household_cards: bool = False
+    # "con em 2 tuổi với em": the child's card is free, one adult buys (members=1, covered=1)
+    free_child_adult: bool = False
+    # "mức thấp nhất": the lowest income on the date asked about
+    lowest_income: bool = False
+    # when a card expired (not the payment date; the question is priced on today)
+    expired: date | None = None
     # what was found but not used, as short Vietnamese fragments for the reply
     unused: tuple[str, ...] = ()
 
@@ -102,7 +110,15 @@ def _clip(text: object) -> str:
     """The part of the input we look at; tolerate non-str so callers can never make us raise."""
     if not isinstance(text, str):
         return ""
-    return text[:MAX_INPUT_CHARS]
+    clipped = text[:MAX_INPUT_CHARS]
+    if len(text) > MAX_INPUT_CHARS and not text[MAX_INPUT_CHARS].isspace():
+        # a word or number cut at the boundary ("2t" of "2tr", "12" of "1234") is not what
+        # the person typed: drop its head
+        clipped = _TRAILING_TOKEN_RE.sub("", clipped)
+    return clipped
+
+
+_TRAILING_TOKEN_RE = re.compile(r"\S+$")
 
 
 def _strip_char(ch: str) -> str:
@@ -298,6 +314,31 @@ _PART_OF_YEAR_RE = re.compile(
     r"\b(?P<part>dau|cuoi) nam (?P<y>\d{4}|nay|ngoai|truoc|sau|toi)\b", _A
 )
 _RELATIVE_YEARS = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}
+# "ngày mai", "tuần sau", "tháng sau", "sang năm": dates relative to today. "Năm ngoái" alone
+# names no day (reported as unused). Not "3 tháng sau" (a count of months) nor "sáu tháng".
+_RELATIVE_DATE_RE = re.compile(
+    r"\b(?P<tomorrow>ngay mai|sang mai|mai)\b"
+    r"|(?<!\d )(?<!\d)\b(?P<week>tuan (?:sau|toi))\b"
+    r"|(?<!\d )(?<!\d)\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)"
+    r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d)"
+    r"|\b(?P<past>nam ngoai|nam truoc|nam roi)\b",
+    _A,
+)
+# "năm 2027", "từ 2027", "từ năm 2027": a year (never money, never months).
+_YEAR_NUMBER_RE = re.compile(r"\b(?:tu nam|nam|tu)\s(?P<y>19\d\d|20\d\d|2100)(?!\d|[.,]\d)", _A)
+
+
+def _relative_date(m: re.Match[str], today: date | None) -> date | None:
+    """The date a relative phrase means on `today`; None when it names no day."""
+    if today is None or m.group("past"):
+        return None
+    if m.group("tomorrow"):
+        return date.fromordinal(today.toordinal() + 1)
+    if m.group("week"):
+        return date.fromordinal(today.toordinal() + 7)
+    if m.group("month"):
+        return date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    return date(today.year + 1, 1, 1)
 
 
 def _year(word: str, today: date | None) -> int | None:
@@ -345,6 +386,13 @@ def _date_candidates(norm: str, today: date | None) -> list[tuple[int, int, date
     for m in _PART_OF_YEAR_RE.finditer(norm):
         year = _year(m.group("y"), today)
         add(m, _safe_date(year, 1 if m.group("part") == "dau" else 12, 1))
+    for m in _RELATIVE_DATE_RE.finditer(norm):
+        add(m, _relative_date(m, today))
+    for m in _YEAR_NUMBER_RE.finditer(norm):
+        year = int(m.group("y"))
+        # a later year prices on its first day; this year or a past one names no day: asked
+        ahead = today is not None and year > today.year
+        add(m, date(year, 1, 1) if ahead else None)
     found.sort()
     return found
 
@@ -610,7 +658,7 @@ _ETHNIC_NAMES = (
 )
 # Not "dong bao" alone (đồng bào): it is also "đóng bao [nhiêu]", how much to pay.
 _ETHNIC = (
-    rf"\bdtts\b|\bdan toc\b|\b(?:nguoi|dan|dong bao|toc|bao) (?:dan toc )?(?:{_ETHNIC_NAMES})\b"
+    rf"\bdtts\b|\bdan toc\b(?! kinh\b)|\b(?:nguoi|dan|dong bao|toc|bao) (?:dan toc )?(?:{_ETHNIC_NAMES})\b"
 )
 _LEFT_HARDSHIP = (
     r"\bthoat kho\b|\bthoat khoi (?:vung |xa )?(?:dac biet )?kho\b"
@@ -666,7 +714,7 @@ _BHXH_GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dtts", _ETHNIC_RE),
     ("khac", _re(
         r"\bnguoi dan\b(?! toc)|\bbinh thuong\b|\bdoi tuong khac\b|\bkhac\b"
-        r"|\bkhong thuoc\b|\bthong thuong\b"
+        r"|\bkhong thuoc\b|\bthong thuong\b|\bdan toc kinh\b|\bnguoi kinh\b"
     )),
 )
 
@@ -842,6 +890,55 @@ _GRADE_RE = re.compile(r"\blop \d{1,2}\b|\b(?:sinh vien|sv) nam (?:\d|thu \d)\b"
 _ONCE_RE = re.compile(r"(?<![\d.,])(?:1|mot) lan\b", _A)
 _UNDER_SIX_RE = re.compile(r"\bduoi (?:6|sau)(?: tuoi)?\b", _A)
 
+# A group said *not* to apply ("ko phải hộ cận nghèo", "hết hộ cận nghèo", "không phải dân
+# tộc"): never applied. Filler words between the negation and the group are allowed.
+_NEGATED_GROUP_RE = re.compile(
+    r"\b(?:khong phai|khong thuoc|khong la|khong con|chua phai|het|khong co|ra khoi)\s"
+    r"(?:(?:la|ho|nguoi|dien|doi tuong|gia dinh|thuoc|nha|dan|o|song o|con|em|minh)\s){0,3}"
+    r"(?P<group>can ngheo|hcn|ngheo|sinh vien|hoc sinh|hssv|hs|sv|dan toc(?: thieu so)?|dtts"
+    r"|thieu so|xa dao|dac khu|hai dao|bao tro xa hoi|btxh|dan quan|y te thon"
+    r"|nong lam ngu(?: diem)?(?: nghiep)?|(?:nong|lam|ngu|diem) nghiep|huu tri xa hoi"
+    rf"|{_ETHNIC_NAMES})\b",
+    _A,
+)
+# "chồng em là người dân tộc, em thì không": whose group is it? Asked, never guessed.
+_NEGATION_UNCLEAR_RE = re.compile(
+    r"\b(?:em|toi|minh|tui|con|vo|chong|anh|chi|me|bo)\s(?:thi|lai)\s(?:khong|chua)\b", _A
+)
+# "3 người lớn", "hai người lớn": adults counted separately from the children named.
+_GROWNUPS_RE = re.compile(
+    rf"(?:{_COUNT_DIGITS}\s?|{_COUNT_WORD}\s)(?:nguoi|ng) lon\b", _A
+)
+# "em 25t", "tôi 40t": an age, not 25 months.
+_AGE_T_RE = re.compile(
+    r"\b(?:em|toi|minh|tui|anh|chi|co|chu|bac|ong|ba|me|bo|vo|chong|nguoi|nam nay)\s"
+    r"(?P<age>\d{1,3})\s?t\b",
+    _A,
+)
+# "sinh năm 2000", "sn 1970": a birth year, neither money nor the pricing date.
+_BIRTH_YEAR_RE = re.compile(r"\b(?:sinh nam|sinh|sn|nam sinh)\s(?:nam\s)?(?:19\d\d|20\d\d|2100)(?!\d|[.,]\d)", _A)
+# A date said to be when a card expired is not the payment date (DOMAIN §3: the amount is
+# fixed on the payment date).
+_EXPIRY_BEFORE_RE = re.compile(
+    r"\b(?:het han|het hieu luc|the het|bhyt het|dut|qua han)\b"
+    r"(?:\s(?:tu|vao|ngay|thang|luc|hoi|roi|tu ngay|tu thang|nam|la))*\s*$",
+    _A,
+)
+# Members who already have a *household* card: the ladder may continue from them.
+_HOUSEHOLD_CARD_RE = re.compile(r"\bho gia dinh\b|\bhgd\b|\btheo ho\b", _A)
+# "mức thấp nhất": the lowest income of the date asked about.
+_LOWEST_INCOME_RE = re.compile(r"\b(?:muc )?(?:thap nhat|toi thieu|it nhat|nho nhat)\b", _A)
+# "con em 2 tuổi với em": a second person besides the free-card child.
+_WITH_ADULT_RE = re.compile(
+    r"\b(?:voi|va|cung|ca)\s(?:em|toi|minh|tui|me|bo|vo|chong|anh|chi|me no|bo no)\b", _A
+)
+# Places that do not say where the person lives now: "không ở", "quê", "trước ở".
+_NOT_LIVING_RE = re.compile(
+    r"\b(?:khong|chua|que|truoc|truoc day|tung|da tung|cu|goc|xuat than)\b"
+    r"(?:\s(?:phai|con|song|o|tai|nha|quan|la|day|nguoi|o tai|huong))*\s*$",
+    _A,
+)
+
 # Insurance the bot does not quote.
 _OFF_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("nhan_tho", _re(
@@ -857,6 +954,18 @@ _OFF_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\btnds\b|\bxe may\b|\bo to\b|\boto\b"
     )),
     ("that_nghiep", _re(r"\bthat nghiep\b|\bbhtn\b")),
+)
+# Questions that are not a cost question even when "bhyt" is named: accident insurance sold
+# at school, compulsory BHYT paid by the employer, where to buy a card.
+_STRONG_OFF_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("tai_nan", _re(r"\b(?:bao hiem|bh) (?:tai nan|than the)\b|\btai nan hoc sinh\b")),
+    ("bat_buoc", _re(
+        r"\b(?:bhyt|bh yt|bao hiem y te) bat buoc\b|\bcong ty (?:dong|tra) (?:bhyt|bao hiem y te)\b"
+    )),
+    ("o_dau", _re(
+        r"\bmua (?:the )?(?:bhyt|bao hiem y te|bh yt|bao hiem)? ?(?:o|tai) dau\b"
+        r"|\b(?:o|tai) dau (?:mua|ban|dong|lam)\b|\bmua (?:the )?(?:bhyt|bao hiem) cho nao\b"
+    )),
 )
 _OFF_TOPIC_LABELS = {
     "nhan_tho": "bảo hiểm nhân thọ", "bat_buoc": "BHXH bắt buộc", "xe": "bảo hiểm xe",
@@ -967,18 +1076,61 @@ def _covered_clause(plain: str) -> tuple[int, _Span, bool] | None:
     return None
 
 
+# A named BHYT group an ethnic-minority person may beat (free or 70 % by commune): asked.
+_ETHNIC_OR_LOWER = frozenset({"hoc_sinh", "can_ngheo", "nong_lam_ngu_diem", "y_te_thon"})
+_AMBIGUOUS_TOWNS = frozenset({"tanchau", "chomoi", "phutan"})
+
+
+def _living_area(text: str) -> tuple[str | None, list[_Span]]:
+    """Where the person lives now, and the spans of every place named.
+
+    A negated or former place ("không ở", "quê", "trước ở") never counts; of two provinces the
+    later one counts; a town whose name exists in several provinces counts only through its
+    province (named with it or not at all).
+    """
+    spans: list[_Span] = []
+    provinces: list[str] = []
+    towns: list[str] = []
+    for m in _PLACE_RE.finditer(text):
+        spans.append(m.span())
+        head = text[max(0, m.start() - 24):m.start("place")]
+        if _NOT_LIVING_RE.search(head):
+            continue
+        key = _place_from(m.group("place"))
+        (towns if key in _PLACE_PARENT else provinces).append(key)
+    if provinces:
+        return provinces[-1], spans
+    towns = [t for t in towns if t not in _AMBIGUOUS_TOWNS]
+    return (towns[-1] if towns else None), spans
+
+
 def _parse(text: str, today: date | None) -> Question:
     norm = _prepare(text)
     reading = _Reading()
-    dates = _date_candidates(norm, today)
+    if isinstance(text, str) and len(text) > MAX_INPUT_CHARS:
+        reading.unused.append(f"phần sau {MAX_INPUT_CHARS} ký tự đầu")
+    # a birth year or an age is neither money, a count of months nor the pricing date
+    personal = [m.span() for m in _BIRTH_YEAR_RE.finditer(norm)]
+    personal += [m.span("age") for m in _AGE_T_RE.finditer(norm)]
+    norm_dates = _blank(norm, personal)
+    dates = _date_candidates(norm_dates, today)
     on: date | None = None
+    expired: date | None = None
     for start, end, value in dates:
-        if on is None and value is not None:
+        if _EXPIRY_BEFORE_RE.search(norm_dates[max(0, start - 30):start]):
+            # when the card expired, not when the person pays: priced on the payment date
+            expired = expired or value
+            reading.use((start, end))
+        elif on is None and value is not None:
             on = value
             reading.use((start, end))
         else:
             reading.unused.append(norm[start:end].strip())
-    plain = _blank(norm, [(s, e) for s, e, _ in dates])
+    plain = _blank(norm_dates, [(s, e) for s, e, _ in dates])
+    negated_ms = list(_NEGATED_GROUP_RE.finditer(plain))
+    negated_words = " ".join(m.group("group") for m in negated_ms)
+    plain = _blank(plain, [m.span() for m in negated_ms])
+    unclear_negation = _NEGATION_UNCLEAR_RE.search(plain)
 
     # clauses about who is insured, read first and blanked so their numbers and group words
     # ("2 người có thẻ hộ nghèo rồi") are not read as the household size or the group
@@ -987,23 +1139,32 @@ def _parse(text: str, today: date | None) -> Question:
     if covered_found is not None:
         clauses.append(covered_found[1])
     # "ông bà với vợ chồng tôi": every couple named counts (two people each, or as many as said)
-    adults_ms = list(_ADULTS_RE.finditer(plain))
+    adults_ms = list(_GROWNUPS_RE.finditer(plain))
     adults = None
     for adults_m in adults_ms:
+        adults = (adults or 0) + (_count_value(adults_m.group("digits"), adults_m.group("word")) or 0)
+        clauses.append(adults_m.span())
+    couples = list(_ADULTS_RE.finditer(_blank(plain, clauses)))
+    for adults_m in couples:
         adults = (adults or 0) + (int(adults_m.group("digits")) if adults_m.group("digits") else 2)
         clauses.append(adults_m.span())
+    adults_ms += couples
     kids_m = _KIDS_RE.search(_blank(plain, clauses))
     kids = _count_value(kids_m.group("digits"), kids_m.group("word")) if kids_m else None
     if kids_m is not None:
         clauses.append(kids_m.span())
     age_m = _AGE_RE.search(plain)
-    place_m = _PLACE_RE.search(_blank(plain, clauses))
-    area = _place_from(place_m.group("place")) if place_m else None
-    if place_m is not None:
-        clauses.append(place_m.span())
-        reading.use(place_m.span())
+    area, place_spans = _living_area(_blank(plain, clauses))
+    for span in place_spans:
+        clauses.append(span)
+        reading.use(span)
     rest = _blank(plain, clauses)
     words = _words(rest)
+    strong_off_topic = _first_key(words, _STRONG_OFF_TOPICS)
+    if strong_off_topic == "o_dau" and _DIGITS_RE.search(rest):
+        strong_off_topic = None  # "bé 2 tuổi mua bhyt ở đâu": a cost question after all
+    if strong_off_topic is not None:
+        return Question(intent=Intent.OFF_TOPIC, topic=strong_off_topic)
 
     amount_found = _amount_match(rest)
     members_found = _members_match(rest)
@@ -1021,6 +1182,20 @@ def _parse(text: str, today: date | None) -> Question:
     intent = _insurance_intent(words, amount_found is not None, members, household_clause)
     if free_child and intent in (None, Intent.BHYT_HOUSEHOLD, Intent.BHYT_SUPPORTED):
         intent = Intent.BHYT_SUPPORTED
+        if _WITH_ADULT_RE.search(words):
+            # "con em 2 tuổi với em": the child's card is free, the parent buys as a household
+            months_found = _months_match(rest, allow_monthly=False)
+            reading.use(age_m.span() if age_m else None)
+            if months_found is not None:
+                reading.use(months_found[1])
+            for m in _DIGITS_RE.finditer(plain):
+                if not reading.covers(m.span()):
+                    reading.unused.append(m.group(0))
+            return Question(
+                intent=Intent.BHYT_HOUSEHOLD, members=1, covered=1, free_child_adult=True,
+                months=months_found[0] if months_found else None, on=on,
+                unused=tuple(dict.fromkeys(reading.unused)),
+            )
     if intent is None:
         return Question(intent=_chat_intent(norm, words), on=on)
     if off_topic is not None:
@@ -1038,10 +1213,19 @@ def _parse(text: str, today: date | None) -> Question:
     ethnic = _ETHNIC_RE.search(words) is not None
     covered: int | None = None
     children: int | None = None
+    lowest_income = False
+    household_cards = False
+    ethnic_with_group = False
     if voluntary:
         group = _first_key(words, _BHXH_GROUPS)
+        if group is None and negated_ms:
+            group = "khac"  # "ko phải dân tộc": none of the supported groups was said
+        for m in list(_AGE_T_RE.finditer(norm)) + list(_AGE_RE.finditer(plain)) + list(_BIRTH_YEAR_RE.finditer(norm)):
+            reading.use(m.span())  # an age does not change a voluntary-BHXH amount
         if amount_found is not None:
             reading.use(amount_found[1])
+        elif _LOWEST_INCOME_RE.search(words):
+            lowest_income = True
         for key, pattern in _BHYT_FREE_BEFORE_AREA + _BHYT_AFTER_AREA:
             if key in _BHYT_ONLY_GROUPS and not key.startswith("dtts") and pattern.search(words):
                 reading.unused.append(_BHYT_ONLY_LABELS.get(key, "nhóm của BHYT"))
@@ -1055,6 +1239,14 @@ def _parse(text: str, today: date | None) -> Question:
         if group == "tre_em_duoi_6":
             for m in _UNDER_SIX_RE.finditer(plain):
                 reading.use(m.span())
+    negated_again = negated_words and group is not None and (
+        _first_key(negated_words, _BHXH_GROUPS) == group if voluntary
+        else _bhyt_group(negated_words) == group
+    )
+    if unclear_negation is not None or negated_again:
+        # whose group is negated is not clear: the group is asked, never applied
+        reading.unused.append("… thì không" if unclear_negation else "không phải")
+        group, ethnic = None, False
     if not voluntary and _ISLAND_RE.search(words):
         reading.unused.append("xã đảo, đặc khu")  # a voluntary-BHXH group only
     if intent == Intent.BHYT_HOUSEHOLD:
@@ -1070,11 +1262,13 @@ def _parse(text: str, today: date | None) -> Question:
             children = kids
         if covered_found is not None:
             count, span, _ = covered_found
+            covered_household = _HOUSEHOLD_CARD_RE.search(plain[span[0]:span[1]]) is not None
             before = rest[: members_found[1][0]] if members_found else ""
             total_phrase = _HOUSEHOLD_TOTAL_RE.search(before) is not None or _REST_RE.search(words)
             if members is None or (total_phrase and count < members):
                 reading.use(span)
                 covered = count
+                household_cards = covered_household
                 members = None if members is None else members - count
                 if members is not None and members_found is not None:
                     # "... mua cho 3 người còn lại": a restatement of the rest, consistent
@@ -1093,6 +1287,9 @@ def _parse(text: str, today: date | None) -> Question:
     for m in _DIGITS_RE.finditer(plain):
         if not reading.covers(m.span()):
             reading.unused.append(m.group(0))
+    if ethnic and group in _ETHNIC_OR_LOWER:
+        # "sinh viên người dân tộc": in a difficult area the card is free, so it is asked
+        ethnic_with_group = True
     return Question(
         intent=intent,
         members=members if intent == Intent.BHYT_HOUSEHOLD else None,
@@ -1104,7 +1301,10 @@ def _parse(text: str, today: date | None) -> Question:
         children=children,
         adults=adults if children else None,
         area=area,
-        ethnic=ethnic and group is None and intent == Intent.BHYT_SUPPORTED,
+        ethnic=ethnic and (group is None or ethnic_with_group) and intent == Intent.BHYT_SUPPORTED,
+        household_cards=household_cards,
+        lowest_income=lowest_income,
+        expired=expired,
         unused=tuple(dict.fromkeys(reading.unused)),
     )
 

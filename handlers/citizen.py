@@ -20,7 +20,6 @@ from telegram.ext import (
 
 from bot import replies, textparse
 from bot.context import BotContext
-from bot.numbers import parse_bounded_int
 from bot.dialogue import (
     Answer,
     Ask,
@@ -170,11 +169,19 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = message.text
     today = context.services.today()
     question = textparse.parse_question(text, today)
+    pending = (context.user_data or {}).get(PENDING_KEY)
+    if pending and pending.get("asking") == "members" and question.children:
+        # "3 người lớn, 2 trẻ em" typed as the answer to "mấy người?": keep the period and
+        # date already given, and ask about the children like the free-text question does
+        previous = CostDraft.decode(pending.get("draft", ""))
+        if previous is not None:
+            question = question.model_copy(
+                update={"months": question.months or previous.months, "on": question.on or previous.on}
+            )
     outcome = dialogue(context).respond(question, today)
     if outcome is not None:
         await send_outcome(update, context, outcome)
         return
-    pending = (context.user_data or {}).get(PENDING_KEY)
     if pending:
         previous = CostDraft.decode(pending.get("draft", ""))
         field = pending.get("asking")
@@ -211,28 +218,12 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 # --- buttons --------------------------------------------------------------------------------
 
 
-# q1|scheme|members|months|income|group|yyyymmdd: the numeric slots and their widest values.
-_DRAFT_NUMBER_SLOTS = {2: 9, 3: 9, 4: 12, 6: 8}
-
-
-def _draft_numbers_ok(data: str) -> bool:
-    """Are the numeric slots of a cost-draft payload empty or plain bounded ASCII numbers?
-    (`CostDraft.decode` reads them with int(), which accepts other scripts' digits and turns
-    20 digits into a date() overflow.)"""
-    parts = data.split("|")
-    return all(
-        not parts[i] or parse_bounded_int(parts[i], max_digits=width) is not None
-        for i, width in _DRAFT_NUMBER_SLOTS.items()
-        if i < len(parts)
-    )
-
-
 async def on_draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer()
     data = query.data or ""
-    draft = CostDraft.decode(data) if _draft_numbers_ok(data) else None
+    draft = CostDraft.decode(data)
     if draft is None:
         await context.bot.send_message(query.from_user.id, replies.EXPIRED_BUTTON, reply_markup=menu_keyboard())
         return

@@ -18,7 +18,7 @@ import pytest
 
 from bot import replies, textparse
 from bot.campaigns import CampaignBook
-from bot.dialogue import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme
+from bot.dialogue import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme, Stop
 from bot.engine import HouseholdQuote, SupportedQuote, VoluntaryQuote
 from bot.money import format_vnd
 from bot.rates import RateBook
@@ -53,6 +53,8 @@ def respond(item: dict[str, Any]) -> tuple[object, str]:
         return outcome, _plain(replies.ask_text(outcome, RATES.at(outcome.draft.on or today)))
     if isinstance(outcome, OffTopic):
         return outcome, _plain(replies.off_topic_text(outcome))
+    if isinstance(outcome, Stop):
+        return outcome, _plain(replies.stop_text(outcome))
     return outcome, ""
 
 
@@ -63,6 +65,9 @@ def test_the_corpus_is_large_and_covers_every_family() -> None:
         "household", "household_covered", "household_children", "dates", "money_spoken",
         "group_ethnic", "group_island", "group_state_supported", "group_typo", "free_card",
         "off_topic", "unused_clause", "campaign", "group_new_2025",
+        # the independent review's reproductions
+        "negation", "adults_children", "relative_dates", "expiry_vs_payment", "year_not_income",
+        "area_negation", "covered_household_cards", "second_person", "five_years", "rate_change",
     }
     assert len({item["text"] + item["today"] for item in CORPUS}) == len(CORPUS)
 
@@ -91,12 +96,55 @@ def test_corpus_question(item: dict[str, Any]) -> None:
         assert "Tổng" not in text and "Bạn đóng" not in text and "/tháng" not in text, text
         if outcome.draft.income is None:
             assert not AMOUNT.search(text), text
+    elif expect == "ask_field":
+        # a follow-up question (or a refusal with its limit): never a cost figure
+        assert isinstance(outcome, Ask), text
+        assert outcome.field == item["field"], (outcome.field, text)
+        assert "Tổng" not in text and "Bạn đóng" not in text, text
+        if "scheme" in item:
+            assert outcome.draft.scheme == Scheme(item["scheme"]) and outcome.draft.group is None
+        if "on" in item:
+            assert outcome.draft.on == date.fromisoformat(item["on"])
+    elif expect == "stop":
+        assert isinstance(outcome, Stop), text
+        assert not AMOUNT.search(text), text
     else:
         assert expect == "no_figure"
         assert isinstance(outcome, (Answer, OffTopic)), text
         if isinstance(outcome, Answer):
             assert isinstance(outcome.quote, SupportedQuote) and outcome.quote.free
+            assert "Đóng tại" not in text, text  # nothing to pay at an agent
         assert not AMOUNT.search(text), text
+
+
+    if item.get("buttons"):
+        assert isinstance(outcome, Ask), text
+        _check_buttons(item, outcome)
+
+
+def _check_buttons(item: dict[str, Any], ask: Ask) -> None:
+    """Every button the review checked leads to the right figure (or the right next question):
+    an ask whose buttons both give a wrong figure is as bad as a wrong answer."""
+    today = date.fromisoformat(item["today"])
+    labels = [choice.label for choice in ask.choices]
+    for expected in item["buttons"]:
+        (choice,) = [c for c in ask.choices if c.label == expected["label"]] or [None]
+        assert choice is not None, (expected["label"], labels)
+        # the button carries the whole question: decode it as a press would
+        draft = CostDraft.decode(choice.draft.encode())
+        assert draft == choice.draft
+        outcome = DIALOGUE.advance(draft, today)
+        if "field" in expected:
+            assert isinstance(outcome, Ask) and outcome.field == expected["field"], outcome
+            continue
+        assert isinstance(outcome, Answer), (expected, outcome)
+        quote = outcome.quote
+        if "total" in expected:
+            assert isinstance(quote, HouseholdQuote) and quote.total == expected["total"], quote
+        elif "person" in expected:
+            assert isinstance(quote, SupportedQuote) and quote.person_pays == expected["person"], quote
+        else:
+            assert isinstance(quote, VoluntaryQuote) and quote.monthly_net == expected["monthly_net"], quote
 
 
 def _check_answer(item: dict[str, Any], outcome: object, text: str) -> None:
@@ -104,6 +152,11 @@ def _check_answer(item: dict[str, Any], outcome: object, text: str) -> None:
     draft, quote = outcome.draft, outcome.quote
     lines = text.splitlines()
     assert lines[0].startswith("Tính cho: "), text
+    # what was computed is said once: no header repeating the "Tính cho" line
+    assert not [line for line in lines[1:] if line.startswith(("BHYT ·", "BHYT hộ gia đình ·", "BHXH tự nguyện ·"))], text
+    assert f"Tính theo quy định ngày {outcome.on.strftime('%d/%m/%Y')}" in text
+    # one name per group in one reply, percentages written one way
+    assert "Đối tượng khác" not in text and not re.search(r"\d %", text), text
     if "on" in item:
         assert outcome.on == date.fromisoformat(item["on"])
         assert date.fromisoformat(item["on"]).strftime("%d/%m/%Y") in lines[0]
@@ -140,6 +193,7 @@ def test_the_longest_draft_fits_in_a_button() -> None:
     day = date(2026, 11, 23)
     for draft in (
         CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=20, months=12, on=day, covered=19),
+        CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, members=19, months=12, on=day, covered=19, start=20),
         CostDraft(scheme=Scheme.BHYT_SUPPORTED, months=12, group="nan_nhan_mua_ban_nguoi",
                   on=day, area="bariavungtau"),
         CostDraft(scheme=Scheme.BHXH_VOLUNTARY, months=12, income=50_600_000,
@@ -152,3 +206,21 @@ def test_the_longest_draft_fits_in_a_button() -> None:
         scheme=Scheme.BHYT_HOUSEHOLD, members=3, months=12, on=date(2026, 11, 23)
     )
     assert CostDraft.decode("q1|s||3||dtts_vung_thoat_kho|20241105||AG-2024") is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "q1|h|" + "9" * 20 + "|12|||20261123",  # 20 digits
+        "q1|h|3|12|||" + "9" * 20,  # a 20-digit date
+        "q1|h|٣|12|||20261123",  # Arabic-Indic digit three
+        "q1|h|3|１２|||20261123",  # full-width digits
+        "q1|v|||²000000|khac|20261123",  # a superscript digit
+        "q1|h|3|12|||20261123|2||" + "9" * 20,  # a 20-digit ladder start
+        "q1|h|3|12|||2026113",  # a 7-digit date
+        "q1|h|-3|12|||20261123",
+        "q1|h|3|12|||20261323",  # month 13
+    ],
+)
+def test_a_forged_payload_decodes_to_none_and_never_raises(payload: str) -> None:
+    assert CostDraft.decode(payload) is None

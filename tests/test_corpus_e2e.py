@@ -43,7 +43,8 @@ async def test_corpus_question_end_to_end(
     if required and required not in RATES.at(on).bhyt_support.groups and required not in RATES.at(on).bhxh_voluntary.support:
         pytest.skip(f"rate book has no group {required!r} on that date yet")
     clock.set(datetime.combine(date.fromisoformat(item["today"]), time(10, 0), tzinfo=TZ))
-    reply = await emulator.user(next(_users), first_name="Hoa").ask(item["text"])
+    user = emulator.user(next(_users), first_name="Hoa")
+    reply = await user.ask(item["text"])
     text = reply.plain_text
     for phrase in item.get("says", []):
         assert phrase in text, text
@@ -65,7 +66,22 @@ async def test_corpus_question_end_to_end(
         assert "Mình hiểu" in text or "nhóm nào" in text, text
         assert "Tổng" not in text and "Bạn đóng" not in text
         assert reply.button_texts
-    elif expect == "no_figure":
+    elif expect == "ask_field":
+        assert "Tổng" not in text and "Bạn đóng" not in text, text
+        assert reply.button_texts
+    elif expect in ("no_figure", "stop"):
         assert not AMOUNT.search(text), text
     else:
         assert text.startswith("Tính cho: "), text
+    for expected in item.get("buttons", [])[:1]:
+        # the first button the review checked, pressed as the person would
+        await user.press(expected["label"])
+        (after,) = await user.replies()
+        if "total" in expected:
+            assert f"Tổng: {format_vnd(expected['total'])}" in after.plain_text, after.plain_text
+        elif "person" in expected:
+            assert f"Bạn đóng: {format_vnd(expected['person'])}" in after.plain_text, after.plain_text
+        elif "monthly_net" in expected:
+            assert f"Bạn đóng: {format_vnd(expected['monthly_net'])}/tháng" in after.plain_text, after.plain_text
+        else:
+            assert "Tổng" not in after.plain_text and "Bạn đóng" not in after.plain_text

@@ -103,3 +103,82 @@ def test_the_valid_questions_themselves_get_a_figure(base: tuple[str, str, int |
     _, question, _ = base
     outcome = DIALOGUE.respond(textparse.parse_question(question, TODAY), TODAY)
     assert isinstance(outcome, Answer), (question, outcome)
+
+
+# --- the review's families, generalised -----------------------------------------------------
+
+NEGATED_GROUP = st.builds(
+    lambda neg, words_key: (f"{neg} {words_key[0]}", words_key[1]),
+    st.sampled_from(["ko phải", "không phải", "không thuộc", "hết", "không còn là"]),
+    st.sampled_from([
+        ("hộ cận nghèo", {"can_ngheo"}), ("hộ nghèo", {"ngheo"}), ("sinh viên", {"hoc_sinh"}),
+        ("học sinh", {"hoc_sinh"}), ("dân tộc", {"dtts", "dtts_vung_kho", "dtts_vung_thoat_kho"}),
+        ("người dân tộc thiểu số", {"dtts", "dtts_vung_kho", "dtts_vung_thoat_kho"}),
+    ]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BASE, NEGATED_GROUP, st.booleans())
+def test_a_negated_group_is_never_applied(
+    base: tuple[str, str, int | None], negated: tuple[str, set[str]], before: bool
+) -> None:
+    """"ko phải hộ cận nghèo, bhyt ...": the negated group never prices the answer, nor any
+    button of the ask (unless the base question itself names that group positively)."""
+    _, question, _ = base
+    words, keys = negated
+    text = f"{words}, {question}" if before else f"{question}, {words}"
+    outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
+    named = {textparse.parse_bhyt_group(question), textparse.parse_bhxh_group(question)}
+    if named & keys:
+        return  # the same group said and unsaid: covered by the unclear-negation corpus cases
+    if isinstance(outcome, Answer):
+        assert outcome.draft.group not in keys, (text, outcome.draft)
+    else:
+        assert isinstance(outcome, Ask), (text, outcome)
+        assert outcome.draft.group not in keys, (text, outcome.draft)
+
+
+RELATIVE = st.sampled_from([
+    ("ngày mai", date(2026, 11, 24)), ("mai", date(2026, 11, 24)), ("tuần sau", date(2026, 11, 30)),
+    ("tháng sau", date(2026, 12, 1)), ("sang năm", date(2027, 1, 1)), ("năm sau", date(2027, 1, 1)),
+    ("từ năm sau", date(2027, 1, 1)), ("năm ngoái", None),
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BASE, RELATIVE, st.booleans())
+def test_a_relative_date_is_used_or_asked(
+    base: tuple[str, str, int | None], relative: tuple[str, date | None], before: bool
+) -> None:
+    """A relative date word is never dropped: the answer is for that day (from the injected
+    today, 23/11/2026), or the bot asks. "Năm ngoái" names no day: always asked."""
+    _, question, _ = base
+    words, day = relative
+    text = f"{words} {question}" if before else f"{question} {words}"
+    outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
+    if isinstance(outcome, Answer):
+        assert day is not None and outcome.on == day, (text, outcome.on)
+    else:
+        assert isinstance(outcome, Ask), (text, outcome)
+        assert day is None or outcome.draft.on in (day, None), (text, outcome.draft)
+        if day is None:
+            assert outcome.reason == "unused", (text, outcome)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(VOLUNTARY, st.integers(1900, 2100), st.sampled_from(["năm {y}", "sinh năm {y}", "từ {y}", "từ năm {y}"]), st.booleans())
+def test_a_year_is_never_an_income_nor_months(
+    base: tuple[str, str, int | None], year: int, form: str, before: bool
+) -> None:
+    """"năm 2027", "sinh năm 1970": a year is a year (a later one the pricing date, a past one
+    or a birth year never the income, the months or the date of a figure)."""
+    _, question, _ = base
+    words = form.format(y=year)
+    text = f"{words}, {question}" if before else f"{question}, {words}"
+    parsed = textparse.parse_question(text, TODAY)
+    assert parsed.income != year and parsed.months != year, (text, parsed)
+    assert parsed.income is None or parsed.income >= 1_000_000, (text, parsed)
+    if parsed.on is not None:
+        assert not form.startswith("sinh") and year > TODAY.year, (text, parsed)
+        assert parsed.on == date(year, 1, 1)

@@ -221,6 +221,44 @@ async def test_children_in_the_household_are_asked_about(harness: BotHarness, em
     assert "3 người đã có thẻ khác không tính" in answer.plain_text
 
 
+async def test_adults_and_children_typed_as_the_members_answer_are_added(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    """Review #2: "3 người lớn 2 trẻ em" is 5 people of whom 3 adults (never 3 of whom 2
+    children), also when typed as the answer to "mấy người?"; both buttons give the right sum."""
+    user = new_user(emulator)
+    ask = await user.ask("bhyt hộ gia đình 12 tháng")
+    assert "mấy người" in ask.plain_text
+    await user.say("3 người lớn, 2 trẻ em")
+    (ask,) = await user.replies()
+    assert "Mình hiểu: BHYT hộ gia đình · 5 người · 12 tháng." in ask.plain_text
+    assert ask.button_texts == ["Chỉ tính 3 người lớn", "Tính cả 5 người"]
+    await user.press("Chỉ tính 3 người lớn")
+    (answer,) = await user.replies()
+    assert "Tổng: 3.142.260 đ" in answer.plain_text  # 1.366.200 + 956.340 + 819.720
+    again = await new_user(emulator).ask("3 người lớn 2 trẻ em mua bảo hiểm y tế 12 tháng")
+    assert again.button_texts == ["Chỉ tính 3 người lớn", "Tính cả 5 người"]
+
+
+async def test_members_with_household_cards_bought_this_year_continue_the_ladder(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    """Review #7: two members already hold household cards; the bot cannot know when they
+    bought them, so it asks; "this year" prices the new ones as the 3rd and 4th member."""
+    user = new_user(emulator)
+    ask = await user.ask(
+        "nhà 4 người, 2 người đã có thẻ bhyt hộ gia đình rồi, mua thêm cho 2 người còn lại 12 tháng"
+    )
+    assert "Tổng" not in ask.plain_text and "người thứ 3" in ask.plain_text
+    assert ask.button_texts == ["Họ mua thẻ hộ trong năm nay: tính từ người thứ 3", "Tính như hộ mới"]
+    await user.press("Họ mua thẻ hộ trong năm nay: tính từ người thứ 3")
+    (answer,) = await user.replies()
+    assert "Tổng: 1.502.820 đ" in answer.plain_text  # 819.720 + 683.100
+    assert "Người thứ 3: 819.720 đ" in answer.plain_text
+    assert "tính tiếp từ người thứ 3 của hộ" in answer.plain_text
+    await user.press("Tính như hộ mới")
+    (fresh,) = await user.replies()
+    assert "Tổng: 2.322.540 đ" in fresh.plain_text  # 1.366.200 + 956.340
+
+
 async def test_household_follow_up_asks_for_the_period_with_buttons(harness: BotHarness, emulator: BotApiEmulator) -> None:
     user = new_user(emulator)
     ask = await user.ask("bhyt ho gia dinh 3 nguoi")

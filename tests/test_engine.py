@@ -95,6 +95,31 @@ def test_example_3_household_of_6_6_months_2026(book: RateBook) -> None:
     assert quote.total == 2_459_160
 
 
+def test_household_ladder_can_start_after_members_who_joined_this_year(book: RateBook) -> None:
+    """DOMAIN §3.2: two members already joined as a household this financial year, so the two
+    new ones pay the 3rd and 4th steps (60 %, 50 % of 113.850 đ a month)."""
+    quote = quote_bhyt_household(book, D_2026, members=2, months=12, first_position=3)
+    assert [line.index for line in quote.lines] == [3, 4]
+    assert [line.amount for line in quote.lines] == [819_720, 683_100]
+    assert quote.total == 1_502_820
+    assert quote.members == 2
+    # from the 5th member on the step stays at 40 %: 45.540 đ a month
+    fifth = quote_bhyt_household(book, D_2026, members=2, months=12, first_position=5)
+    assert fifth.total == 1_092_960
+    # the default is a new household
+    assert quote_bhyt_household(book, D_2026, members=2, months=12).total == 2_322_540
+
+
+def test_household_ladder_start_is_checked(book: RateBook) -> None:
+    with pytest.raises(Refused) as info:
+        quote_bhyt_household(book, D_2026, members=2, months=12, first_position=20)
+    assert info.value.reason == RefusalReason.MEMBERS_RANGE
+    with pytest.raises(ValueError):
+        quote_bhyt_household(book, D_2026, members=2, months=12, first_position=0)
+    with pytest.raises(TypeError):
+        quote_bhyt_household(book, D_2026, members=2, months=12, first_position=True)
+
+
 def test_example_4_campaign_cofunding_seed_000(book: RateBook) -> None:
     (campaign,) = CampaignBook.load().active_on(D_2024)
     rule = campaign.cofunding_for(Scheme.BHYT_SUPPORTED, "dtts_vung_thoat_kho", 3)

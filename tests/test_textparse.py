@@ -496,3 +496,151 @@ def test_teencode() -> None:
 )
 def test_place_key(text: str, key: str | None) -> None:
     assert place_key(text) == key
+
+
+# --- the review's findings (issue 11 follow-up) ----------------------------------------------
+
+REVIEW_DAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "group"),
+    [
+        ("ko phải hộ cận nghèo mua bhyt 12 tháng", H, None),
+        ("nhà em hết hộ cận nghèo rồi, mua bhyt 1 người 12 tháng", H, None),
+        ("không phải sinh viên, mua bhyt 12 tháng 1 người", H, None),
+        ("ko phải dân tộc, đóng bhxh tự nguyện 2tr hằng tháng", V, "khac"),
+        ("dân tộc Kinh đóng bhxh tự nguyện 2tr hằng tháng", V, "khac"),
+        ("em dân tộc kinh, bhxh tn 3tr 1 tháng", V, "khac"),
+        ("không phải hộ nghèo, là hộ cận nghèo, bhyt 12 tháng", S, "can_ngheo"),
+    ],
+)
+def test_a_negated_group_is_never_the_group(text: str, intent: Intent, group: str | None) -> None:
+    q = parse_question(text, REVIEW_DAY)
+    assert (q.intent, q.group, q.unused) == (intent, group, ())
+
+
+def test_an_unclear_negation_drops_the_group_and_is_reported() -> None:
+    q = parse_question("chồng em là người dân tộc, em thì không, đóng bhxh tự nguyện 2tr hằng tháng cho em", REVIEW_DAY)
+    assert q.group is None and q.unused and q.income == 2_000_000
+
+
+def test_adults_and_children_are_added() -> None:
+    q = parse_question("3 người lớn 2 trẻ em mua bảo hiểm y tế 12 tháng", REVIEW_DAY)
+    assert (q.intent, q.members, q.adults, q.children, q.months) == (H, 5, 3, 2, 12)
+    q = parse_question("2 vợ chồng với 3 đứa nhỏ mua bhyt 12 tháng", REVIEW_DAY)
+    assert (q.members, q.adults, q.children) == (5, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "on"),
+    [
+        ("ngày mai đóng bhxh tự nguyện 1tr5 hằng tháng hộ nghèo", date(2026, 12, 31), date(2027, 1, 1)),
+        ("tháng sau mới mua bhyt 1 người 12 tháng", date(2026, 6, 20), date(2026, 7, 1)),
+        ("tháng sau mua bhyt 1 người 12 tháng", date(2026, 12, 5), date(2027, 1, 1)),
+        ("tuần sau mua bhyt 1 người 12 tháng", date(2026, 11, 23), date(2026, 11, 30)),
+        ("sang năm mua bhyt 1 người 12 tháng", date(2026, 11, 23), date(2027, 1, 1)),
+        ("từ năm sau mua bhyt 1 người 12 tháng", date(2026, 11, 23), date(2027, 1, 1)),
+        ("năm 2027 đóng bhxh tự nguyện 2 triệu hằng tháng", date(2026, 11, 23), date(2027, 1, 1)),
+        ("từ 2027 đóng bhxh tự nguyện 2 triệu hằng tháng", date(2026, 11, 23), date(2027, 1, 1)),
+    ],
+)
+def test_relative_dates_and_later_years_price_on_their_day(text: str, today: date, on: date) -> None:
+    q = parse_question(text, today)
+    assert q.on == on and q.unused == ()
+    assert q.income is None or q.income >= 1_500_000
+
+
+def test_a_past_year_or_last_year_is_reported_not_used() -> None:
+    assert parse_question("năm ngoái mua bhyt 1 người 12 tháng", REVIEW_DAY).unused
+    q = parse_question("năm 2025 đóng bhxh tự nguyện 2 triệu hằng tháng", REVIEW_DAY)
+    assert q.on is None and q.income == 2_000_000 and q.unused
+
+
+def test_three_months_later_is_a_count_not_next_month() -> None:
+    assert parse_question("bhyt 1 người 6 tháng", REVIEW_DAY).on is None
+    assert parse_question("bhyt hộ gia đình 1 người sáu tháng", REVIEW_DAY).months == 6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em sinh năm 2000 đóng bhxh tự nguyện 2 triệu hằng tháng",
+        "sinh năm 1970 đóng bhxh tự nguyện 2 triệu hằng tháng",
+        "em 25t đóng bhxh tự nguyện 2 triệu hằng tháng",
+        "tôi 45 tuổi đóng bhxh tự nguyện 2 triệu hằng tháng",
+    ],
+)
+def test_a_birth_year_or_an_age_is_neither_income_nor_months(text: str) -> None:
+    q = parse_question(text, REVIEW_DAY)
+    assert (q.income, q.months, q.on, q.unused) == (2_000_000, 1, None, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "expired", "members"),
+    [
+        ("thẻ bhyt hết hạn tháng 5/2026 giờ mua lại 1 người 12 tháng", date(2026, 5, 1), 1),
+        ("thẻ hết hạn từ 15/3/2026, nay gia hạn bhyt 2 người 12 tháng", date(2026, 3, 15), 2),
+    ],
+)
+def test_a_card_expiry_date_is_not_the_payment_date(text: str, expired: date, members: int) -> None:
+    q = parse_question(text, REVIEW_DAY)
+    assert (q.on, q.expired, q.members, q.unused) == (None, expired, members, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "area"),
+    [
+        ("người dtts xã thoát khó không ở An Giang bhyt 3 thang", None),
+        ("bhyt dtts xã thoát khó 3 tháng quê An Giang, đang ở Cần Thơ", "cantho"),
+        ("bhyt dtts xã thoát khó 3 tháng trước ở An Giang giờ chuyển lên Bình Dương", "binhduong"),
+        ("bhyt dtts xã thoát khó 3 tháng ở Tân Châu, Tây Ninh", "tayninh"),
+        ("bhyt dtts xã thoát khó 3 tháng ở Chợ Mới Bắc Kạn", "backan"),
+        ("bhyt dtts xã thoát khó 3 tháng ở Tân Châu", None),
+        ("bhyt dtts xã thoát khó 3 tháng ở Long Xuyên", "longxuyen"),
+        ("bhyt dtts xã thoát khó 3 tháng ở Tân Châu, An Giang", "angiang"),
+    ],
+)
+def test_the_area_is_where_the_person_lives_now(text: str, area: str | None) -> None:
+    assert parse_question(text, date(2024, 11, 5)).area == area
+
+
+def test_members_with_household_cards_are_marked() -> None:
+    q = parse_question(
+        "nhà 4 người, 2 người đã có thẻ bhyt hộ gia đình rồi, mua thêm cho 2 người còn lại 12 tháng", REVIEW_DAY
+    )
+    assert (q.members, q.covered, q.household_cards) == (2, 2, True)
+    q = parse_question("nhà 4 người, 2 người có thẻ hộ nghèo rồi, mua cho 2 người còn lại 12 tháng", REVIEW_DAY)
+    assert (q.members, q.covered, q.household_cards) == (2, 2, False)
+
+
+def test_a_free_child_with_a_parent_keeps_the_parent() -> None:
+    q = parse_question("con em 2 tuổi với em mua bhyt 12 tháng", REVIEW_DAY)
+    assert (q.intent, q.members, q.months, q.free_child_adult) == (H, 1, 12, True)
+    assert parse_question("con em 2 tuổi mua bhyt bn", REVIEW_DAY).group == "tre_em_duoi_6"
+
+
+def test_a_student_of_an_ethnic_minority_is_asked() -> None:
+    q = parse_question("sinh viên người dân tộc mua bhyt 1 năm", REVIEW_DAY)
+    assert (q.intent, q.group, q.ethnic) == (S, "hoc_sinh", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("bảo hiểm tai nạn học sinh", "tai_nan"),
+        ("bảo hiểm thân thể học sinh", "tai_nan"),
+        ("bhyt bắt buộc công ty đóng mấy phần trăm", "bat_buoc"),
+        ("ko bít mua bhyt ở đâu", "o_dau"),
+    ],
+)
+def test_questions_that_are_not_a_cost(text: str, topic: str) -> None:
+    q = parse_question(text, REVIEW_DAY)
+    assert (q.intent, q.topic) == (Intent.OFF_TOPIC, topic)
+
+
+def test_a_word_cut_at_the_length_limit_is_dropped_and_reported() -> None:
+    head = "bhxh tự nguyện hộ nghèo hằng tháng "
+    text = head + "." * (MAX_INPUT_CHARS - len(head) - 2) + " 2tr"
+    q = parse_question(text, REVIEW_DAY)
+    assert q.income is None and q.months == 1 and q.unused

@@ -291,6 +291,178 @@ for text, months in (("bhyt nạn nhân mua bán người 12 tháng", 12), ("bhy
               requires_group="nan_nhan_mua_ban_nguoi", says=["12 tháng kể từ khi được xác định là nạn nhân"])
 
 
+# --- 15-23: the independent review's reproductions (issue 11 follow-up) -----------------------
+DEC = "2026-12-01"  # base 2.530.000 đ; the 2027 voluntary row starts in 31 days
+# §3.4 from 2027-01-01: 22 % x 2.200.000 = 484.000 đ; support 50 / 40 / 30 / 20 %.
+GROSS_MIN_2027 = 484_000
+SUPPORT_2027 = {"ngheo": 242_000, "can_ngheo": 193_600, "dtts": 145_200, "khac": 96_800}
+BASE[DEC] = 2_530_000
+
+
+def button(label: str, **expected: Any) -> dict[str, Any]:
+    """What pressing the offered button labelled `label` must lead to: a household "total",
+    a supported "person" share, a voluntary "monthly_net", or "field" (the next question)."""
+    return {"label": label, **expected}
+
+
+# 15. a negated group is never applied
+for text, n, m in (
+    ("ko phải hộ cận nghèo mua bhyt 1 người 12 tháng", 1, 12),
+    ("nhà em hết hộ cận nghèo rồi, mua bhyt 1 người 12 tháng", 1, 12),
+    ("không phải sinh viên, mua bhyt 12 tháng 1 người", 1, 12),
+    ("không thuộc hộ nghèo, mua bhyt hộ gia đình 2 người 12 tháng", 2, 12),
+    ("ko phai hs, bhyt 1 nguoi 6 thang", 1, 6),
+    ("không còn là hộ cận nghèo nữa, bhyt 3 người 12 tháng", 3, 12),
+):
+    household("negation", text, NEW, n, m)
+add("negation", "ko phải hộ cận nghèo mua bhyt 12 tháng", NEW, "ask_field", field="members",
+    scheme="h", says_not=["cận nghèo"])
+for text, income, months, today in (
+    ("ko phải dân tộc, đóng bhxh tự nguyện 2tr hằng tháng", 2_000_000, 1, NEW),
+    ("ko phải dân tộc, đóng bhxh tự nguyện 2tr hằng tháng", 2_000_000, 1, DEC),
+    ("dân tộc Kinh đóng bhxh tự nguyện 2tr hằng tháng", 2_000_000, 1, NEW),
+    ("em dân tộc kinh, bhxh tn 3tr 1 tháng", 3_000_000, 1, NEW),
+    ("tôi không phải người Tày, bhxh tự nguyện 2tr hằng tháng", 2_000_000, 1, NEW),
+    ("không còn là hộ cận nghèo, đóng bhxh tn 3tr 12 tháng", 3_000_000, 12, NEW),
+    ("người kinh, bhxh tự nguyện 3 triệu 6 tháng", 3_000_000, 6, NEW),
+):
+    voluntary("negation", text, today, income, "khac", months, VOLUNTARY_SUPPORT_NEW)
+# whose group is negated is unclear: asked, and confirming asks the group (never dtts)
+add("negation", "chồng em là người dân tộc, em thì không, đóng bhxh tự nguyện 2tr hằng tháng cho em",
+    NEW, "ask", says=["Mình hiểu", "thì không"], says_not=["dân tộc thiểu số"],
+    buttons=[button("✅ Đúng, tính như vậy", field="group")])
+add("negation", "vợ tôi hộ nghèo, tôi thì không, bhxh tn 2tr hằng tháng", NEW, "ask",
+    says=["Mình hiểu"], says_not=["Hộ nghèo"], buttons=[button("✅ Đúng, tính như vậy", field="group")])
+
+# 16. adults and children are added, never read as "3 of whom 2 children"
+for text, adults, kids, m, adults_total, all_total in (
+    # 3 adults 12 months: (113.850 + 79.695 + 68.310) x 12; 5: + 56.925 + 45.540
+    ("3 người lớn 2 trẻ em mua bảo hiểm y tế 12 tháng", 3, 2, 12, 3_142_260, 4_371_840),
+    ("nhà có 3 người lớn, 2 đứa con, mua bhyt 12 tháng", 3, 2, 12, 3_142_260, 4_371_840),
+    ("bhyt 3 ng lớn 2 trẻ 12 tháng", 3, 2, 12, 3_142_260, 4_371_840),
+    # 4 adults: 318.780 x 12; 6 people: + 2 x 45.540
+    ("4 người lớn và 2 cháu nhỏ mua bhyt 12 tháng", 4, 2, 12, 3_825_360, 4_918_320),
+    # 2 adults 6 months: 193.545 x 6; 3: + 68.310 x 6
+    ("hai người lớn với 1 bé bhyt 6 tháng", 2, 1, 6, 1_161_270, 1_571_130),
+):
+    add("adults_children", text, NEW, "ask", says=["Mình hiểu", f"{adults + kids} người", f"{kids} cháu"],
+        buttons=[button(f"Chỉ tính {adults} người lớn", total=adults_total),
+                 button(f"Tính cả {adults + kids} người", total=all_total)])
+
+# 17. relative dates are used (relative to today) or asked about
+household("relative_dates", "tháng sau mới mua bhyt 1 người 12 tháng", "2026-06-20", 1, 12,
+          base=2_530_000, on="2026-07-01")
+household("relative_dates", "mai mua bhyt 1 người 6 tháng", "2026-06-30", 1, 6,
+          base=2_530_000, on="2026-07-01")
+household("relative_dates", "ngày mai em mua bhyt hộ gia đình 2 người 12 tháng", "2026-06-30", 2, 12,
+          base=2_530_000, on="2026-07-01")
+household("relative_dates", "tuần sau mua bhyt hộ gia đình 2 người 12 tháng", NEW, 2, 12,
+          on="2026-11-30")
+household("relative_dates", "sang năm mua bhyt 1 người 12 tháng", NEW, 1, 12, on="2027-01-01")
+household("relative_dates", "từ năm sau mua bhyt 3 người 12 tháng", NEW, 3, 12, on="2027-01-01")
+household("relative_dates", "năm sau mua bhyt hộ gia đình 1 người 3 tháng", "2025-12-15", 1, 3,
+          base=2_340_000, on="2026-01-01")
+# 31/12/2026 + 1 day = 01/01/2027: 1.500.000 is below the new minimum of 2.200.000
+add("relative_dates", "ngày mai đóng bhxh tự nguyện 1tr5 hằng tháng hộ nghèo", "2026-12-31", "ask_field",
+    field="income", on="2027-01-01", says=["2.200.000 đ"],
+    buttons=[button("Tính với 2.200.000 đ", monthly_net=GROSS_MIN_2027 - SUPPORT_2027["ngheo"])])
+add("relative_dates", "năm ngoái mua bhyt 1 người 12 tháng hết bao nhiêu", NEW, "ask",
+    says=["Mình hiểu", "chưa dùng"])
+
+# 18. a card's expiry date is not the payment date: priced on today
+for text, n in (("thẻ bhyt hết hạn tháng 5/2026 giờ mua lại 1 người 12 tháng", 1),
+                ("thẻ hết hạn từ 15/3/2026, nay gia hạn bhyt 2 người 12 tháng", 2),
+                ("bhyt hết hạn ngày 1/10/2026, mua lại hộ gia đình 3 người 12 tháng", 3),
+                ("the bhyt het han 30/6/2026 gio mua lai 1 nguoi 12 thang", 1)):
+    household("expiry_vs_payment", text, NEW, n, 12)
+    corpus[-1]["says"] = ["hết hạn", "23/11/2026"]
+
+# 19. a year is a year, an age is an age: never an income nor months
+add("year_not_income", "năm 2027 đóng bhxh tự nguyện mức thấp nhất bao nhiêu", NEW, "ask_field",
+    field="group", on="2027-01-01", says=["2.200.000 đ"], says_not=["2.027"],
+    buttons=[button("Người dân khác", field="months")])
+add("year_not_income", "năm 2027 đóng bhxh tự nguyện mức thấp nhất hằng tháng bao nhiêu", NEW, "ask_field",
+    field="group", on="2027-01-01", says=["2.200.000 đ"], says_not=["2.027"],
+    buttons=[button("Người dân khác", monthly_net=GROSS_MIN_2027 - SUPPORT_2027["khac"]),
+             button("Hộ nghèo", monthly_net=GROSS_MIN_2027 - SUPPORT_2027["ngheo"])])
+for text in ("năm 2027 đóng bhxh tự nguyện 2 triệu hằng tháng", "từ 2027 đóng bhxh tự nguyện 2 triệu hằng tháng",
+             "từ năm 2027 em đóng bhxh tn 2tr hằng tháng"):
+    add("year_not_income", text, NEW, "ask_field", field="income", on="2027-01-01",
+        says=["2.200.000 đ"], says_not=["2.027"])
+for text, income, group, months in (
+    ("em sinh năm 2000 đóng bhxh tự nguyện 2 triệu hằng tháng, người dân bình thường", 2_000_000, "khac", 1),
+    ("sinh năm 1970 đóng bhxh tự nguyện 2 triệu hằng tháng hộ nghèo", 2_000_000, "ngheo", 1),
+    ("em 25t đóng bhxh tự nguyện 2 triệu hằng tháng, hộ cận nghèo", 2_000_000, "can_ngheo", 1),
+    ("tôi 45 tuổi đóng bhxh tn 3tr 12 tháng người dân bình thường", 3_000_000, "khac", 12),
+    ("sn 1985, bhxh tự nguyện 3 triệu 6 tháng hộ cận nghèo", 3_000_000, "can_ngheo", 6),
+):
+    voluntary("year_not_income", text, NEW, income, group, months, VOLUNTARY_SUPPORT_NEW)
+add("year_not_income", "em sinh năm 2000 đóng bhxh tự nguyện 2 triệu hằng tháng", NEW, "ask_field",
+    field="group", says_not=["2.000 đ"])
+
+# 20. co-funding only where the person lives now (seed 000: Tỉnh An Giang)
+for text in ("người dtts xã thoát khó không ở An Giang bhyt 3 thang",
+             "bhyt dtts xã thoát khó 3 tháng quê An Giang, đang ở Cần Thơ",
+             "bhyt dtts xã thoát khó 3 tháng trước ở An Giang giờ chuyển lên Bình Dương",
+             "bhyt dtts xã thoát khó 3 tháng ở Tân Châu, Tây Ninh",
+             "bhyt dtts xã thoát khó 3 tháng ở Chợ Mới Bắc Kạn",
+             "bhyt dtts thoát khó 3 tháng ở Tân Châu",
+             "bhyt dtts thoát khó 3 tháng, quê ở Long Xuyên"):
+    supported("area_negation", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3,
+              says_not=["Bạn đóng: 20.000 đ", "· ở Tỉnh An Giang"])
+for text in ("bhyt dtts thoát khó 3 tháng ở Tân Châu, An Giang",
+             "bhyt dtts thoát khó 3 tháng, quê Cần Thơ, giờ ở An Giang"):
+    supported("area_negation", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3, person_override=20_000,
+              says=["· ở Tỉnh An Giang"])
+
+# 21. members who already hold household cards: the ladder position is asked
+add("covered_household_cards",
+    "nhà 4 người, 2 người đã có thẻ bhyt hộ gia đình rồi, mua thêm cho 2 người còn lại 12 tháng",
+    NEW, "ask", says=["Mình hiểu", "người thứ 3"],
+    # 3rd + 4th: (68.310 + 56.925) x 12; a new household: (113.850 + 79.695) x 12
+    buttons=[button("Họ mua thẻ hộ trong năm nay: tính từ người thứ 3", total=1_502_820),
+             button("Tính như hộ mới", total=2_322_540)])
+add("covered_household_cards",
+    "nhà 5 người, 3 người có thẻ hộ gia đình rồi, mua cho 2 người còn lại 6 tháng",
+    NEW, "ask", says=["Mình hiểu", "người thứ 4"],
+    # 4th + 5th: (56.925 + 45.540) x 6; a new household: (113.850 + 79.695) x 6
+    buttons=[button("Họ mua thẻ hộ trong năm nay: tính từ người thứ 4", total=614_790),
+             button("Tính như hộ mới", total=1_161_270)])
+
+# 22. a second person or group is never dropped
+add("second_person", "con em 2 tuổi với em mua bhyt 12 tháng", NEW, "ask",
+    says=["Mình hiểu", "miễn phí", "1 người"], buttons=[button("1 người", total=1_366_200)])
+add("second_person", "bé 3 tuổi và mẹ nó mua bhyt 6 tháng", NEW, "ask",
+    says=["Mình hiểu", "miễn phí"], buttons=[button("1 người", total=683_100)])
+add("second_person", "sinh viên người dân tộc mua bhyt 1 năm", NEW, "ask",
+    says=["Mình hiểu", "miễn phí"],
+    # 1.366.200 x 50 % and x 30 %
+    buttons=[button("Học sinh, sinh viên (50%)", person=683_100),
+             button("DTTS ở xã ra khỏi vùng khó khăn (70%)", person=409_860),
+             button("DTTS vùng khó khăn (miễn phí)", person=0)])
+
+# 23. paying once for several years: said not computable yet, the usual periods offered
+add("five_years", "đóng 2 triệu bhxh tự nguyện 5 năm 1 lần", NEW, "ask_field", field="months",
+    says=["chưa tính được"], says_not=["Chỉ đóng được"], buttons=[button("12 tháng", field="group")])
+add("five_years", "đóng 2 triệu bhxh tự nguyện 5 năm 1 lần, hộ nghèo", NEW, "ask_field", field="months",
+    says=["chưa tính được"],
+    buttons=[button("12 tháng", monthly_net=440_000 - VOLUNTARY_SUPPORT_NEW["ngheo"])])
+
+# 24. the answer warns before the next voluntary-BHXH rates start
+voluntary("rate_change", "bhxh tự nguyện 2tr người dân bình thường hằng tháng", DEC, 2_000_000, "khac", 1,
+          VOLUNTARY_SUPPORT_NEW, says=["01/01/2027", "2.200.000 đ"])
+voluntary("rate_change", "bhxh tự nguyện 2tr người dân bình thường hằng tháng", "2026-09-15", 2_000_000,
+          "khac", 1, VOLUNTARY_SUPPORT_NEW, says_not=["01/01/2027"])
+
+# 25. other review findings
+add("off_topic", "bảo hiểm tai nạn học sinh", NEW, "no_figure", says=["không tính"])
+add("off_topic", "bảo hiểm thân thể học sinh bao nhiêu", NEW, "no_figure", says=["không tính"])
+add("off_topic", "bhyt bắt buộc công ty đóng mấy phần trăm", NEW, "no_figure", says=["không tính"])
+add("off_topic", "ko bít mua bhyt ở đâu", NEW, "no_figure", says=["VssID"], says_not=["mấy người"])
+add("dates", "bhyt hộ gia đình 2 người 12 tháng 1/1/2099", NEW, "stop", says=["chưa biết"])
+add("group_new_2025", "1/3/2025 dân quân thường trực bhyt", "2025-03-01", "ask_field", field="group",
+    says=["01/07/2025"], says_not=["bao lâu"])
+
 def main() -> None:
     for number, item in enumerate(corpus, start=1):
         item["id"] = f"{item['family']}-{number:03d}"

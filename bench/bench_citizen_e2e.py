@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.emulator import BotApiEmulator, SentMessage
+from bot.devtools.telegram_emulator import BotApiEmulator, SentMessage
 
 from bench.bench_engine import PHRASES
 from bench.common import (

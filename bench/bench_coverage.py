@@ -19,8 +19,8 @@ from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
-from bot.app import build_services
-from bot.clock import ManualClock
+from handlers.telegram.app import build_services
+from bot.domain.clock import ManualClock
 from bot.settings import Settings
 
 

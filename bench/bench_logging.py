@@ -13,8 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bench.common import bot_on_emulator, peak_rss_mib, report, timed
-from bot.app import SERVICES_KEY
-from bot.roles import Role
+from handlers.telegram.app import SERVICES_KEY
+from bot.domain.roles import Role
 from bot.services import Services
 from storage.members import CLI_ACTOR
 from storage.teams import RosterRecord, TeamRecord

@@ -32,7 +32,7 @@ CITIZEN = 500_001
 
 _CHILD = """
 import sys, time
-from bot.cardimport import CardFileError, parse_card_file
+from bot.imports.cards import CardFileError, parse_card_file
 data = open(sys.argv[1], "rb").read()
 start = time.perf_counter()
 try:
@@ -75,7 +75,7 @@ def _files() -> list[tuple[str, Callable[[], bytes], str]]:
 
 
 def parse_in_subprocesses() -> None:
-    from bot.cardimport import CHAT_MAX_ROWS, MAX_ROWS
+    from bot.imports.cards import CHAT_MAX_ROWS, MAX_ROWS
 
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:

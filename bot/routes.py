@@ -9,7 +9,7 @@ the gate is the first line, not the only one.
 
 from __future__ import annotations
 
-from bot.roles import CAN_EXPORT, CAN_INVITE, CAN_LOG, CAN_VOID, Role
+from bot.domain.roles import CAN_EXPORT, CAN_INVITE, CAN_LOG, CAN_VOID, Role
 
 EVERYONE: frozenset[Role] = frozenset(Role)
 MEMBERS: frozenset[Role] = frozenset({Role.AGENT, Role.TEAM_LEADER, Role.OFFICIAL, Role.ADMIN})

@@ -55,12 +55,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot import replies_cards
+from bot.chat.texts import cards as replies_cards
 from bot.logsafety import describe_exception
-from bot.cardservice import ReminderContent
-from bot.context import BotContext
-from bot.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
-from bot.reminders import backoff
+from bot.services.cards import ReminderContent
+from handlers.telegram.context import BotContext
+from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
+from bot.domain.reminders import backoff
 from bot.services import Services
 from storage.reminders import OutboxRow
 

@@ -36,11 +36,11 @@ from telegram import Bot
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import replies_summary
+from bot.chat.texts import summaries as replies_summary
 from bot.logsafety import describe_exception
 from bot.services import Services
-from bot.summary import SummaryKind
-from bot.summary_service import WEEKLY_WEEKDAY, SummaryPackage
+from bot.domain.summary import SummaryKind
+from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
 from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class SummaryRoundReport:
 def _policy(bot: Bot) -> tuple[Any, bool]:
     """rate_limit_args for bulk sends, and whether the limiter spaces sends per chat."""
     try:
-        from bot.ratelimit import BotRateLimiter, SendPolicy
+        from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy
     except ImportError:  # pragma: no cover - the limiter module is part of the project
         return None, False
     limiter = getattr(bot, "rate_limiter", None)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from storage.db import Database
 from storage.members import AuditActor, insert_member, record_event
 

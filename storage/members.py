@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.roles import Member, Role
+from bot.domain.roles import Member, Role
 from storage.db import Database
 
 _COLUMNS = "id, channel, user_id, full_name, role, unit_code, active"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from bot.reminders import Cadence, SelectionWindow
+from bot.domain.reminders import Cadence, SelectionWindow
 from storage.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.db import Database
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.roles import Member, Role
+from bot.domain.roles import Member, Role
 from storage.db import Database
 from storage.members import CLI_ACTOR, _COLUMNS as MEMBER_COLUMNS, _member, insert_member, record_event
 

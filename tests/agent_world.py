@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.roles import Role
+from bot.domain.roles import Role
 from bot.services import Services
 from storage.members import CLI_ACTOR
 from storage.targets import Baseline, Target

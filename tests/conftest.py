@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import SERVICES_KEY, build_application, running
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatorLimits
+from handlers.telegram.app import SERVICES_KEY, build_application, running
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from bot.services import Services
 from bot.settings import Settings
 

@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from telegram.ext import Application
 
-from bot.cards import Card
-from bot.emulator import BotApiEmulator
-from bot.ratelimit import BotRateLimiter
+from bot.domain.cards import Card
+from bot.devtools.telegram_emulator import BotApiEmulator
+from handlers.telegram.ratelimit import BotRateLimiter
 from bot.settings import Settings
 from storage.cards import CardRepository
 
@@ -28,7 +28,7 @@ FAST_EMULATOR = {"global_per_second": 600, "per_chat_interval": 0.05}
 
 
 def install_limiter(application: Application, settings: Settings) -> None:
-    """Make sure the bot uses bot.ratelimit.BotRateLimiter (a no-op once bot.app installs it)."""
+    """Make sure the bot uses handlers.telegram.ratelimit.BotRateLimiter (a no-op once handlers.telegram.app installs it)."""
     if not isinstance(application.bot.rate_limiter, BotRateLimiter):
         application.bot._rate_limiter = BotRateLimiter.from_settings(settings)  # noqa: SLF001
 

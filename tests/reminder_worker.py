@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 from bot.settings import Settings
 from scheduler.reminders import run_reminder_round
 from tests.reminder_support import FAST_LIMITS, install_limiter

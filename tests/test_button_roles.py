@@ -12,10 +12,10 @@ import asyncio
 
 import pytest
 
-from bot import replies
-from bot.dialogue import CostDraft, Scheme
-from bot.emulator import BotApiEmulator, EmulatedUser, SentMessage
-from bot.roles import Role
+from bot.chat.texts import cost as replies
+from bot.chat.cost import CostDraft, Scheme
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
+from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix
 from storage.members import CLI_ACTOR
 from tests.agent_world import AN, LEADER, OFFICIAL_A, World, seed_world

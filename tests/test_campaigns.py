@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import CampaignBook, CampaignsError, Scheme
+from bot.domain.campaigns import CampaignBook, CampaignsError, Scheme
 
 
 def test_the_seed_004_competition_runs_with_its_rule_only_in_its_dates() -> None:

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot.campaigns import CampaignBook
-from bot.cardimport import (
+from bot.domain.campaigns import CampaignBook
+from bot.imports.cards import (
     CHAT_MAX_ROWS,
     MAX_ROWS,
     CardFileError,
@@ -28,12 +28,12 @@ from bot.cardimport import (
     parse_card_file,
     parse_day,
 )
-from bot.cards import Card
-from bot.cardservice import CardService
+from bot.domain.cards import Card
+from bot.services.cards import CardService
 from bot.cli import main as cli_main
-from bot.clock import ManualClock
-from bot.rates import RateBook
-from bot.replies_cards import file_error_text, import_report_text
+from bot.domain.clock import ManualClock
+from bot.domain.rates import RateBook
+from bot.chat.texts.cards import file_error_text, import_report_text
 from storage.cards import CardRepository
 from storage.db import Database
 from storage.users import UserRepository
@@ -551,7 +551,7 @@ def test_implausible_dates_are_flagged_not_accepted() -> None:
     ]
     assert [c.bhxh_code for _, c in parsed.rows] == ["8423000003", "8423000004", "8423000005"]
     assert parsed.rows[0][1].birth_date is None
-    from bot.replies_cards import problem_text
+    from bot.chat.texts.cards import problem_text
 
     assert "không thể là hạn thẻ BHYT (31/12/9999)" in problem_text(parsed.problems[0])
 

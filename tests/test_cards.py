@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.campaigns import CampaignBook
-from bot.cards import Card, CardState, add_months, card_status, household_renewal_cost, support_group
-from bot.cardservice import salutation_for
-from bot.engine import Refused
-from bot.rates import RateBook
-from bot.replies_cards import consequence_text, cost_text, status_text
+from bot.domain.campaigns import CampaignBook
+from bot.domain.cards import Card, CardState, add_months, card_status, household_renewal_cost, support_group
+from bot.services.cards import salutation_for
+from bot.domain.engine import Refused
+from bot.domain.rates import RateBook
+from bot.chat.texts.cards import consequence_text, cost_text, status_text
 
 ON = date(2026, 11, 23)
 

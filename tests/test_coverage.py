@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.access import AccessService
-from bot.clock import ManualClock
-from bot.coverage import (
+from bot.services.access import AccessService
+from bot.domain.clock import ManualClock
+from bot.domain.coverage import (
     BaselineFigure,
     Measure,
     TargetSpec,
@@ -25,9 +25,9 @@ from bot.coverage import (
     planned_rates,
     rounded_pct,
 )
-from bot.orgimport import import_units, sample_bytes
-from bot.organisation import OrganisationService
-from bot.roles import Role
+from bot.imports.organisation import import_units, sample_bytes
+from bot.services.organisation import OrganisationService
+from bot.domain.roles import Role
 from storage.db import Database
 from storage.enrolments import EnrolmentRepository, NewEnrolment, StatusActor
 from storage.invites import InviteRepository

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.demo import run_demo
+from bot.devtools.demo.session import run_demo
 
 
 async def test_scripted_demo_prints_a_cost_conversation() -> None:

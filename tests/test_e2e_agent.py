@@ -13,9 +13,9 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatedUser
-from bot.monthly_report import HEADER_ROW, TOTAL_LABEL
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
+from bot.reports.monthly_xlsx import HEADER_ROW, TOTAL_LABEL
 from tests.agent_world import (
     AN,
     BINH,
@@ -367,7 +367,7 @@ async def test_citizen_gets_a_polite_refusal(harness: BotHarness, emulator: BotA
 async def test_demo_lets_a_newcomer_log_as_the_sample_agent() -> None:
     from datetime import date
 
-    from bot.demo import run_demo
+    from bot.devtools.demo.session import run_demo
 
     out = io.StringIO()
     lines = [":ghi", "/ghi bhyt Nguyễn Văn An 8423001234 12 tháng", "#1", "/toi", "/bangxephang"]
@@ -471,8 +471,8 @@ async def test_xuat_builds_the_workbook_off_the_event_loop(
     where it ran."""
     import asyncio
 
-    import handlers.agent
-    from bot.monthly_report import build_workbook
+    import handlers.telegram.agent
+    from bot.reports.monthly_xlsx import build_workbook
 
     ran_on_loop: list[bool] = []
 
@@ -484,7 +484,7 @@ async def test_xuat_builds_the_workbook_off_the_event_loop(
             ran_on_loop.append(False)
         return build_workbook(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(handlers.agent, "build_workbook", recording_build)
+    monkeypatch.setattr(handlers.telegram.agent, "build_workbook", recording_build)
     await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
     sent = await speak_as(emulator, LEADER).ask("/xuat 11/2026")
     assert sent.method == "sendDocument"

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator
 from telegram import BotCommandScopeChat
 
 from tests.conftest import ADMIN_ID, TZ, BotHarness

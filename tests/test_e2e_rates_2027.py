@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator
 
 from tests.conftest import TZ, BotHarness
 

@@ -13,15 +13,15 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatedUser, SentMessage
-from bot.enrolment import parse_line
-from bot.enrolment_service import Logged
-from bot.orgimport import import_units
-from bot.roles import Role
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
+from bot.domain.enrolment import parse_line
+from bot.services.enrolment import Logged
+from bot.imports.organisation import import_units
+from bot.domain.roles import Role
 from bot.services import Services
-from bot.summary_chart import CHART_WIDTH_PX
-from bot.summary_workbook import SHEET_BHYT, SHEET_MONTHLY
+from bot.reports.summary_chart import CHART_WIDTH_PX
+from bot.reports.summary_xlsx import SHEET_BHYT, SHEET_MONTHLY
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 from storage.summaries import KIND_DAILY, Recipient
@@ -263,7 +263,7 @@ async def test_on_demand_reports_and_refusals(bot: BotHarness, emulator: BotApiE
 async def test_the_demo_gives_an_official_the_summary_chart_and_workbook_at_once() -> None:
     from datetime import date
 
-    from bot.demo import run_demo
+    from bot.devtools.demo.session import run_demo
 
     out = io.StringIO()
     assert await run_demo(on=date(2026, 11, 23), out=out, lines=[":tomtat", ":tomtat xa"]) == 0
@@ -312,7 +312,7 @@ async def test_charts_and_workbooks_are_built_off_the_event_loop(
     in worker threads on plain values. The real builders run; the test records where."""
     import asyncio
 
-    import bot.summary_service as service_module
+    import bot.services.summaries as service_module
 
     where: list[tuple[str, bool]] = []
 

@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.emulator import (
+from bot.devtools.telegram_emulator import (
     BotApiEmulator,
     Button,
     EmulatorLimits,

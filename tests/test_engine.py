@@ -11,16 +11,16 @@ from decimal import Decimal
 
 import pytest
 
-from bot.campaigns import CampaignBook, CoFunding, Funder, Scheme
-from bot.engine import (
+from bot.domain.campaigns import CampaignBook, CoFunding, Funder, Scheme
+from bot.domain.engine import (
     RefusalReason,
     Refused,
     quote_bhxh_voluntary,
     quote_bhyt_household,
     quote_bhyt_supported,
 )
-from bot.money import format_number, format_pct, format_vnd, percent_of, round_vnd
-from bot.rates import RateBook
+from bot.domain.money import format_number, format_pct, format_vnd, percent_of, round_vnd
+from bot.domain.rates import RateBook
 
 D_2024 = date(2024, 11, 5)
 D_2026 = date(2026, 11, 23)

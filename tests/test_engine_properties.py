@@ -8,8 +8,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.campaigns import CoFunding, Funder, Scheme
-from bot.engine import (
+from bot.domain.campaigns import CoFunding, Funder, Scheme
+from bot.domain.engine import (
     HouseholdQuote,
     RefusalReason,
     Refused,
@@ -19,7 +19,7 @@ from bot.engine import (
     quote_bhyt_household,
     quote_bhyt_supported,
 )
-from bot.rates import RateBook
+from bot.domain.rates import RateBook
 
 BOOK = RateBook.load()
 FIRST = BOOK.first_date

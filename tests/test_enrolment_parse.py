@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot.campaigns import CampaignBook
-from bot.engine import RefusalReason, Refused
-from bot.enrolment import (
+from bot.domain.campaigns import CampaignBook
+from bot.domain.engine import RefusalReason, Refused
+from bot.domain.enrolment import (
     EnrolmentDraft,
     ExistingPeriod,
     InputError,
@@ -28,7 +28,7 @@ from bot.enrolment import (
     validate_name,
     validate_reason,
 )
-from bot.rates import RateBook
+from bot.domain.rates import RateBook
 
 ON = date(2026, 11, 23)
 
@@ -275,7 +275,7 @@ def test_typed_answers_in_the_guided_flow() -> None:
      "bảo hiểm y tế mấy tiền"],
 )
 def test_greetings_and_cost_questions_are_not_names(text: str) -> None:
-    from bot.enrolment import is_not_a_name
+    from bot.domain.enrolment import is_not_a_name
 
     assert is_not_a_name(text)
 
@@ -286,7 +286,7 @@ def test_greetings_and_cost_questions_are_not_names(text: str) -> None:
      "Anh Dũng", "", "😀😀", "x" * 10_000],
 )
 def test_names_with_chat_words_stay_names(text: str) -> None:
-    from bot.enrolment import is_not_a_name
+    from bot.domain.enrolment import is_not_a_name
 
     assert not is_not_a_name(text)
 
@@ -295,7 +295,7 @@ def test_a_draft_expires_after_the_timeout() -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.enrolment import DRAFT_TIMEOUT, draft_expired
+    from bot.domain.enrolment import DRAFT_TIMEOUT, draft_expired
 
     saved = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     assert not draft_expired(saved.isoformat(), saved + DRAFT_TIMEOUT)

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from bot import replies
-from bot.app import SERVICES_KEY, build_application, running
-from bot.clock import ManualClock
-from bot.emulator import BotApiEmulator, EmulatedUser, EmulatorLimits
+from bot.chat.texts import cost as replies
+from handlers.telegram.app import SERVICES_KEY, build_application, running
+from bot.domain.clock import ManualClock
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits
 from bot.routes import BUTTON_ROLES, COMMAND_ROLES
 from bot.services import Services
 from bot.settings import Settings

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import invites
-from bot.access import AccessService
-from bot.clock import ManualClock
-from bot.orgimport import import_teams, import_units, sample_bytes
-from bot.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
-from bot.roles import Role
+from bot.domain import invites
+from bot.services.access import AccessService
+from bot.domain.clock import ManualClock
+from bot.imports.organisation import import_teams, import_units, sample_bytes
+from bot.services.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
+from bot.domain.roles import Role
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import CLI_ACTOR, MemberRepository

@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.app import build_services
+from handlers.telegram.app import build_services
 from bot.cli import main
-from bot.clock import ManualClock
-from bot.enrolment import parse_line
-from bot.enrolment_service import Logged
-from bot.monthly_report import COLUMNS, HEADER_ROW, TOTAL_LABEL, build_workbook, payment_mode, report_filename
+from bot.domain.clock import ManualClock
+from bot.domain.enrolment import parse_line
+from bot.services.enrolment import Logged
+from bot.reports.monthly_xlsx import COLUMNS, HEADER_ROW, TOTAL_LABEL, build_workbook, payment_mode, report_filename
 from bot.settings import Settings
 from storage.enrolments import ReportRow
 from tests.agent_world import AN, BINH, CUONG, seed_world

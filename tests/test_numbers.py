@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.numbers import SQLITE_MAX_INT, is_ascii_digits, parse_bounded_int, parse_id
+from bot.parsing.numbers import SQLITE_MAX_INT, is_ascii_digits, parse_bounded_int, parse_id
 
 
 def test_ascii_digits_within_bounds() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.cli import main as cli_main
-from bot.orgimport import (
+from bot.imports.organisation import (
     ImportFileError,
     header_key,
     import_targets,

@@ -17,8 +17,8 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.emulator import BotApiEmulator, EmulatorLimits
-from bot.ratelimit import BULK, FLOOD_CHATS, BotRateLimiter, SendPolicy, SlidingWindow
+from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+from handlers.telegram.ratelimit import BULK, FLOOD_CHATS, BotRateLimiter, SendPolicy, SlidingWindow
 
 TOKEN = "123456:TEST-token-for-the-rate-limiter"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import CampaignBook, CampaignsError, Scheme
-from bot.rates import RateBook, RatesError, RatesInForce, RefusalReason, Refused, describe_rates
+from bot.domain.campaigns import CampaignBook, CampaignsError, Scheme
+from bot.domain.rates import RateBook, RatesError, RatesInForce, RefusalReason, Refused, describe_rates
 
 
 @pytest.fixture(scope="module")

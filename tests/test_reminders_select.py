@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cards import Card
-from bot.reminders import (
+from bot.domain.cards import Card
+from bot.domain.reminders import (
     Cadence,
     DueReason,
     Hours,

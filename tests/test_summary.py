@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.coverage import BaselineFigure, CoverageRow, Measure, TargetSpec, UnitInput, compute_coverage
-from bot.emulator import validate_html
-from bot.summary import (
+from bot.domain.coverage import BaselineFigure, CoverageRow, Measure, TargetSpec, UnitInput, compute_coverage
+from bot.devtools.telegram_emulator import validate_html
+from bot.domain.summary import (
     MESSAGE_LIMIT,
     LeaderLine,
     ReminderFigures,
@@ -24,15 +24,15 @@ from bot.summary import (
     render_summary,
     short_name,
 )
-from bot.summary_service import parse_report_args, weekly_period
-from bot.tallies import CompetitionRow, SchemeCounts
+from bot.services.summaries import parse_report_args, weekly_period
+from bot.services.tallies import CompetitionRow, SchemeCounts
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
 DAY = date(2026, 11, 23)
 
 
 def seed_003_rows() -> list[CoverageRow]:
-    """The Càng Long tree of seed 003, straight from the packaged sample, through bot.coverage."""
+    """The Càng Long tree of seed 003, straight from the packaged sample, through bot.domain.coverage."""
     units = []
     with (SAMPLES / "units_cang_long.csv").open(encoding="utf-8") as handle:
         for r in csv.DictReader(handle):

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from PIL import Image
 
-from bot.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
-from bot.summary import SummaryData, SummaryKind, find_laggards, progress_of
-from bot.summary_chart import CHART_WIDTH_PX, COLOUR_LAGGARD, COLOUR_MET, MAX_BARS, chart_bars, render_chart
-from bot.tallies import SchemeCounts
+from bot.domain.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
+from bot.domain.summary import SummaryData, SummaryKind, find_laggards, progress_of
+from bot.reports.summary_chart import CHART_WIDTH_PX, COLOUR_LAGGARD, COLOUR_MET, MAX_BARS, chart_bars, render_chart
+from bot.services.tallies import SchemeCounts
 from tests.test_summary import DAY, seed_003_rows, summary_of
 
 
@@ -94,8 +94,8 @@ def test_dollar_signs_in_names_are_drawn_literally() -> None:
     left that area's officials without a summary. Every name is drawn as it is written."""
     from matplotlib.cbook import is_math_text
 
-    from bot.summary import short_name
-    from bot.summary_chart import literal
+    from bot.domain.summary import short_name
+    from bot.reports.summary_chart import literal
 
     names = ["Xã $x^{$ B", "Xã $\\alpha$ C", "Thôn 5$", "Ấp \\$ đô $$"]
     units = [UnitInput("D", "Huyện $x^{$ {$", None, "huyện")]

@@ -12,16 +12,16 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.app import build_services
-from bot.clock import ManualClock
-from bot.enrolment import parse_line
-from bot.enrolment_service import Logged
-from bot.orgimport import import_units
-from bot.roles import Role
+from handlers.telegram.app import build_services
+from bot.domain.clock import ManualClock
+from bot.domain.enrolment import parse_line
+from bot.services.enrolment import Logged
+from bot.imports.organisation import import_units
+from bot.domain.roles import Role
 from bot.services import Services
 from bot.settings import Settings
-from bot.summary import SummaryKind
-from bot.summary_workbook import (
+from bot.domain.summary import SummaryKind
+from bot.reports.summary_xlsx import (
     BHTN_HEADERS,
     BHYT_HEADERS,
     REMAINING_FORMAT,
@@ -226,7 +226,7 @@ def test_command_line_report_and_monthly_share_report(tmp_path: Path, monkeypatc
     import asyncio
 
     from bot.cli import main
-    from bot.clock import SystemClock
+    from bot.domain.clock import SystemClock
 
     db_path = tmp_path / "cli.sqlite3"
     monkeypatch.setenv("DATABASE_PATH", str(db_path))
@@ -286,11 +286,11 @@ INJECTIONS = ('=HYPERLINK("http://x.test","bấm")', "+1+1", "-2+3", "@SUM(A1:A2
 def test_names_that_look_like_formulas_stay_text() -> None:
     """Unit, agent and team names (and the copied Phụ lục 02) starting with = + - @ are written
     as text cells with every character kept: no cell of any sheet is a formula."""
-    from bot.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
-    from bot.monthly_report import build_workbook as build_monthly
-    from bot.summary import LeaderLine, TeamLine
-    from bot.summary_workbook import build_summary_workbook
-    from bot.tallies import CompetitionRow
+    from bot.domain.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
+    from bot.reports.monthly_xlsx import build_workbook as build_monthly
+    from bot.domain.summary import LeaderLine, TeamLine
+    from bot.reports.summary_xlsx import build_summary_workbook
+    from bot.services.tallies import CompetitionRow
     from storage.enrolments import ReportRow
     from tests.test_summary import summary_of
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from bot.tables import (
+from bot.imports.tables import (
     Format,
     Limits,
     Percent,

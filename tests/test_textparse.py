@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.textparse import (
+from bot.parsing.questions import (
     MAX_INPUT_CHARS,
     Intent,
     Question,

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from telegram import Update
 
-from bot.updates import PerPersonUpdateProcessor, person_key
+from handlers.telegram.updates import PerPersonUpdateProcessor, person_key
 
 _next_id = iter(range(1, 1_000_000))
 

@@ -1,4 +1,4 @@
-"""bot.xlsx_safe: text from lists and chats is written as text, never as a formula."""
+"""bot.reports.xlsx_safe: text from lists and chats is written as text, never as a formula."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import openpyxl
 import pytest
 
-from bot.xlsx_safe import safe_cell_value
+from bot.reports.xlsx_safe import safe_cell_value
 
 RISKY = ["=1+1", '=HYPERLINK("http://x.example")', "+84 912", "-2+3", "@SUM(A1)", "\t=1"]
 

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.devtools.zalo import (
     NoSuchButton,
     ZaloEmulator,

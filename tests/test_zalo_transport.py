@@ -21,7 +21,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 from bot.devtools.zalo import ZaloEmulator, ZaloLimits
 from handlers.zalo.errors import ErrorClass
 from handlers.zalo.events import SubmitInfo, TextMessage, ZnsReceipt, event_key, parse_event

@@ -39,7 +39,7 @@ from typing import Protocol
 
 import httpx
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 
 from .errors import Api, ErrorClass, classify
 

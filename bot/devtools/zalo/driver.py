@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 
 from .common import (
     JSON,

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 
 from .common import (
     JSON,

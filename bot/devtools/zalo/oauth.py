@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 
 from .common import (
     JSON,

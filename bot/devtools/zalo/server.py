@@ -65,7 +65,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot.clock import Clock, SystemClock
+from bot.domain.clock import Clock, SystemClock
 
 from .common import (
     HCM,

@@ -33,7 +33,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 
 from .common import (
     HCM,

@@ -1,0 +1,552 @@
+"""Vietnamese reply texts of the citizen conversation (HTML parse mode).
+
+Every piece of user-supplied text goes through `esc` before it is placed in a reply. Layout
+follows CONVERSATIONS.md: short lines for a phone, amounts as "1.366.200 đ", the date and legal
+basis of every figure, a next step as buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import escape
+
+from bot.chat.cost import Answer, Ask, CostDraft, OffTopic, Scheme, Stop
+from bot.domain.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, VoluntaryQuote
+from bot.domain.money import format_number, format_pct, format_vnd
+from bot.domain.rates import RatesInForce
+
+# (command, description) of the citizen conversation; bot/commands.py builds the menus.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Bắt đầu, mở menu"),
+    ("bhyt", "Tính tiền BHYT (hộ gia đình, nhóm được hỗ trợ)"),
+    ("bhxh", "Tính tiền BHXH tự nguyện"),
+    ("help", "Hướng dẫn và lưu ý an toàn"),
+]
+
+PAY_WHERE = "Đóng tại đại lý thu của xã, bưu điện, hoặc trên ứng dụng VssID."
+SAFETY = (
+    "🔒 Bot <b>không bao giờ</b> hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản ngân hàng. "
+    "Ai hỏi những thứ đó là kẻ lừa đảo."
+)
+INTERNAL_ERROR = "Xin lỗi, bot vừa gặp lỗi khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
+UNKNOWN_COMMAND = "Bot không có lệnh này. Bạn chọn một mục bên dưới hoặc gõ /help."
+PHOTO_WARNING = (
+    "Bot không cần ảnh thẻ hay giấy tờ, và bạn đừng gửi ảnh thẻ cho ai qua mạng. "
+    "Bạn chọn một mục bên dưới để tính tiền đóng."
+)
+NON_TEXT = "Bot chỉ đọc được tin nhắn chữ. Bạn chọn một mục bên dưới nhé."
+EXPIRED_BUTTON = "Nút này không còn dùng được. Bạn chọn lại từ menu nhé."
+
+MENU_BUTTONS: list[tuple[str, str]] = [
+    ("🏥 BHYT hộ gia đình", "m:hgd"),
+    ("👴 BHXH tự nguyện", "m:tn"),
+    ("🤝 BHYT được hỗ trợ", "m:bhyt"),
+    ("🪪 Thẻ BHYT của tôi", "rc:cards"),
+    ("❓ Hướng dẫn", "m:help"),
+]
+MY_CARDS_BUTTON = ("🪪 Thẻ của tôi", "rc:cards")
+
+# Short button labels; the rate file's full label is used in answers.
+BHYT_GROUP_SHORT = {
+    "can_ngheo": "Hộ cận nghèo",
+    "hoc_sinh": "Học sinh, sinh viên",
+    "nong_lam_ngu_diem": "Hộ nông, lâm, ngư, diêm nghiệp",
+    "dtts_vung_thoat_kho": "DTTS ở xã ra khỏi vùng khó khăn",
+    "y_te_thon": "Y tế thôn, cán bộ thôn, tổ",
+    "ngheo": "Hộ nghèo",
+    "dtts_vung_kho": "DTTS vùng khó khăn",
+    "tre_em_duoi_6": "Trẻ em dưới 6 tuổi",
+    "bao_tro_xa_hoi": "Bảo trợ xã hội",
+    "nan_nhan_mua_ban_nguoi": "Nạn nhân mua bán người",
+    "dan_quan": "Dân quân thường trực",
+    "nguoi_75_tuat": "Từ 75 tuổi, hưởng tuất",
+    "huu_tri_xa_hoi": "Hưởng hưu trí xã hội",
+}
+BHXH_GROUP_SHORT = {
+    "ngheo": "Hộ nghèo",
+    "xa_dao_dac_khu": "Sống ở xã đảo, đặc khu",
+    "can_ngheo": "Hộ cận nghèo",
+    "dtts": "Người dân tộc thiểu số",
+    "khac": "Người dân khác",
+}
+INCOME_SUGGESTIONS = (2_000_000, 3_000_000, 5_000_000, 10_000_000)
+
+
+def esc(text: object) -> str:
+    """Escape user-supplied text for Telegram's HTML parse mode."""
+    return escape(str(text), quote=False)
+
+
+def day(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def greeting(first_name: str) -> str:
+    name = esc(first_name.strip()[:64]) if first_name.strip() else "bạn"
+    return (
+        f"Chào {name}! Mình giúp bạn tính tiền đóng <b>BHYT hộ gia đình</b> và "
+        "<b>BHXH tự nguyện</b>, đúng đến từng đồng theo quy định hiện hành.\n"
+        "Bạn bấm một mục bên dưới, hoặc gõ tự nhiên, ví dụ:\n"
+        "• <i>bhyt hộ gia đình 3 người 12 tháng</i>\n"
+        "• <i>bhxh tự nguyện 2tr hằng tháng</i>"
+    )
+
+
+HELP_TEXT = (
+    "<b>Bot làm được gì</b>\n"
+    "• Tính tiền <b>BHYT hộ gia đình</b> cho 1–20 người, đóng 3, 6 hoặc 12 tháng "
+    "(người thứ 2, 3, 4 được giảm 30%, 40%, 50%; từ người thứ 5 giảm 60%).\n"
+    "• Tính tiền <b>BHYT được Nhà nước hỗ trợ</b>: hộ cận nghèo, học sinh sinh viên, "
+    "hộ nông lâm ngư diêm nghiệp, người dân tộc thiểu số...\n"
+    "• Tính tiền <b>BHXH tự nguyện</b> theo mức thu nhập bạn chọn, kèm mức hỗ trợ.\n"
+    "Gõ như khi nhắn tin, có dấu hay không dấu đều được: <i>bhyt 4 nguoi 6 thang</i>, "
+    "<i>bhxh tu nguyen 1,5 trieu ho can ngheo</i>, <i>bhyt hộ gia đình 3 người ngày 01/07/2026</i>.\n"
+    "Lệnh: /bhyt · /bhxh · /start (menu) · /help\n\n" + SAFETY
+)
+
+
+def unknown_text(text: str) -> str:
+    shown = text.strip().replace("\n", " ")
+    if len(shown) > 60:
+        shown = shown[:60] + "…"
+    echo = f" “{esc(shown)}”" if shown else ""
+    return (
+        f"Mình chưa hiểu{echo}. Bạn có thể gõ ví dụ <i>bhyt hộ gia đình 3 người</i> hoặc "
+        "<i>bhxh tự nguyện 2 triệu</i>, hoặc chọn một mục bên dưới."
+    )
+
+
+def unclear_answer(field: str) -> str:
+    hints = {
+        "members": "số người, ví dụ 3",
+        "months": "số tháng: 3, 6 hoặc 12",
+        "income": "mức thu nhập, ví dụ 2tr hoặc 1.500.000",
+        "group": "nhóm của bạn bằng nút bên dưới",
+        "scheme": "một mục bên dưới",
+        "confirm": "“đúng” để tính như trên, hoặc gõ lại câu hỏi",
+    }
+    return f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé."
+
+
+# --- choice labels (bot.dialogue.DialogueLabels) -------------------------------------------
+
+
+class Labels:
+    """Wording of the dialogue's choices."""
+
+    household = "Hộ gia đình"
+    voluntary = "BHXH tự nguyện"
+    other_amount = "Nhập mức khác"
+    confirm = "✅ Đúng, tính như vậy"
+    restart = "✏️ Hỏi lại từ đầu"
+    none_of_these = "Không thuộc các nhóm này"
+    new_household = "Tính như hộ mới"
+
+    def continue_ladder(self, position: int) -> str:
+        return f"Họ mua thẻ hộ trong năm nay: tính từ người thứ {position}"
+
+    def members_all(self, n: int) -> str:
+        return f"Tính cả {n} người"
+
+    def adults_only(self, n: int) -> str:
+        return f"Chỉ tính {n} người lớn"
+
+    def bhyt_groups(self, rates: RatesInForce) -> list[tuple[str, str]]:
+        result = []
+        for key, group in rates.bhyt_support.groups.items():
+            short = BHYT_GROUP_SHORT.get(key, group.label)
+            suffix = "miễn phí" if group.free else format_pct(group.percent)
+            result.append((key, f"{short} ({suffix})"))
+        return result
+
+    def bhxh_groups(self, rates: RatesInForce) -> list[tuple[str, str]]:
+        return [
+            (key, BHXH_GROUP_SHORT.get(key, group.label))
+            for key, group in rates.bhxh_voluntary.support.items()
+        ]
+
+    def members(self, n: int) -> str:
+        return f"{n} người"
+
+    def months(self, m: int) -> str:
+        return "Hằng tháng" if m == 1 else f"{m} tháng"
+
+    def amount(self, vnd: int) -> str:
+        return format_vnd(vnd)
+
+    def compute_with(self, vnd: int) -> str:
+        return f"Tính với {format_vnd(vnd)}"
+
+    def income_suggestions(self, rates: RatesInForce) -> list[int]:
+        low = rates.min_income
+        high = rates.max_income
+        return [low] + [a for a in INCOME_SUGGESTIONS if low < a <= high]
+
+    def allowed_months(self, rates: RatesInForce, voluntary: bool) -> list[int]:
+        row = rates.bhxh_voluntary if voluntary else rates.bhyt_household
+        return list(row.allowed_months)
+
+
+LABELS = Labels()
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def _covered_note(draft: CostDraft) -> str:
+    if draft.start and draft.start > 1:
+        return f" (tính tiếp từ người thứ {draft.start} của hộ)"
+    return f" ({draft.covered} người đã có thẻ khác không tính)" if draft.covered else ""
+
+
+def _period(draft: CostDraft) -> str | None:
+    if draft.months is None:
+        return None
+    if draft.scheme == Scheme.BHXH_VOLUNTARY and draft.months == 1:
+        return "hằng tháng"
+    return f"{draft.months} tháng"
+
+
+def draft_heading(draft: CostDraft, on: date | None = None, ethnic: bool = False) -> str:
+    """What is known so far, so a follow-up question is never out of context: who, how
+    many, how long, which date (`on`, else the date the person gave, if any)."""
+    parts: list[str] = []
+    if draft.scheme == Scheme.BHYT_HOUSEHOLD:
+        parts.append("BHYT hộ gia đình")
+        if draft.members:
+            parts.append(f"{draft.members} người{_covered_note(draft)}")
+    elif draft.scheme == Scheme.BHYT_SUPPORTED:
+        parts.append("BHYT")
+        if draft.group:
+            parts.append(BHYT_GROUP_SHORT.get(draft.group, draft.group))
+        elif ethnic:
+            parts.append("người dân tộc thiểu số")
+    elif draft.scheme == Scheme.BHXH_VOLUNTARY:
+        parts.append("BHXH tự nguyện")
+        if draft.income:
+            parts.append(f"thu nhập {format_vnd(draft.income)}")
+        if draft.group:
+            parts.append(BHXH_GROUP_SHORT.get(draft.group, draft.group))
+    period = _period(draft)
+    if period and parts:
+        parts.append(period)
+    when = on or draft.on
+    if when:
+        parts.append(f"ngày {day(when)}")
+    return " · ".join(parts)
+
+
+def ask_text(ask: Ask, rates: RatesInForce) -> str:
+    lines: list[str] = []
+    if ask.reason == "unused":
+        return _unused_text(ask)
+    if ask.reason in ASK_TEXTS:
+        return f"Mình hiểu: <b>{draft_heading(ask.draft)}</b>.\n{ASK_TEXTS[ask.reason](ask)}"
+    if ask.refused is not None and ask.reason != "long_period":
+        lines.append(refusal_text(ask.refused, rates))
+    elif ask.reason in ("children", "ethnic"):
+        heading = draft_heading(ask.draft, ethnic=ask.reason == "ethnic")
+        lines.append(f"Mình hiểu: <b>{heading}</b>.")
+    else:
+        heading = draft_heading(ask.draft)
+        if heading:
+            lines.append(f"<b>{heading}</b>")
+    lines.append(_question(ask, rates))
+    return "\n".join(lines)
+
+
+def _household_cards_text(ask: Ask) -> str:
+    covered = ask.draft.covered or 0
+    return (
+        f"{covered} người kia đã có thẻ BHYT hộ gia đình. Nếu họ mua thẻ trong năm tài chính này, "
+        f"người mua thêm được tính tiếp từ người thứ {covered + 1} (đóng ít hơn); nếu không, "
+        "tính như hộ mới. Họ mua thẻ khi nào?"
+    )
+
+
+def _free_child_text(ask: Ask) -> str:
+    return (
+        "Cháu dưới 6 tuổi được cấp thẻ BHYT <b>miễn phí</b>, không tính vào hộ. "
+        "Mình tính cho bạn (1 người) nhé?"
+    )
+
+
+ASK_TEXTS = {"household_cards": _household_cards_text, "free_child": _free_child_text}
+
+
+# A hostile message can hold hundreds of stray numbers: name a few, the reply stays short.
+MAX_UNUSED_SHOWN = 4
+
+
+def _unused_text(ask: Ask) -> str:
+    """Something in the question was not used: say what was understood, never a figure."""
+    heading = draft_heading(ask.draft)
+    shown = [f"“{esc(item[:30])}”" for item in ask.unused[:MAX_UNUSED_SHOWN]]
+    if len(ask.unused) > MAX_UNUSED_SHOWN:
+        shown.append("…")
+    unused = ", ".join(shown)
+    return (
+        f"Mình hiểu: <b>{heading}</b>.\n"
+        f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"
+        "Bạn muốn tính đúng như trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
+        f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+    )
+
+
+_EXAMPLES = {
+    Scheme.BHYT_HOUSEHOLD: "bhyt hộ gia đình 3 người 12 tháng",
+    Scheme.BHYT_SUPPORTED: "bhyt cận nghèo 12 tháng",
+    Scheme.BHXH_VOLUNTARY: "bhxh tự nguyện 2 triệu hộ nghèo hằng tháng",
+}
+
+
+def _question(ask: Ask, rates: RatesInForce) -> str:
+    field, draft = ask.field, ask.draft
+    if field == "scheme":
+        return "Bạn muốn tính BHYT cho ai?" if draft.scheme == Scheme.BHYT else "Bạn muốn tính khoản nào?"
+    if field == "members" and ask.reason == "children":
+        return (
+            f"Trong đó có {ask.children} cháu. Trẻ dưới 6 tuổi được cấp thẻ BHYT miễn phí, "
+            "học sinh, sinh viên mua BHYT học sinh ở trường: các cháu đó không tính vào hộ.\n"
+            "Bạn muốn tính thế nào?"
+        )
+    if field == "group" and ask.reason == "ethnic":
+        return (
+            "Người dân tộc thiểu số sống ở vùng khó khăn được cấp thẻ <b>miễn phí</b>; ở xã "
+            "đã ra khỏi vùng khó khăn được Nhà nước hỗ trợ 70%. Xã của bạn thuộc trường hợp nào?"
+        )
+    if field == "members":
+        return "Hộ gia đình có mấy người cùng tham gia? (nhiều hơn 6 người thì gõ số)"
+    if field == "months" and ask.reason == "long_period":
+        return (
+            "Đóng một lần cho nhiều năm (tối đa 5 năm, có giảm trừ) bot chưa tính được. "
+            "Bạn chọn kỳ đóng bot tính được:"
+        )
+    if field == "months":
+        if draft.scheme == Scheme.BHXH_VOLUNTARY:
+            return "Bạn muốn đóng theo phương thức nào?"
+        return "Bạn muốn đóng cho bao lâu?"
+    if field == "income":
+        if ask.refused is not None:
+            return "Tính với mức này, hay bạn nhập mức khác?"
+        return (
+            "Bạn chọn mức thu nhập làm căn cứ đóng mỗi tháng (từ "
+            f"{format_vnd(rates.min_income)} đến {format_vnd(rates.max_income)}). "
+            "Bấm nút hoặc gõ số, ví dụ <i>2tr</i>."
+        )
+    if draft.scheme == Scheme.BHXH_VOLUNTARY:
+        return "Bạn thuộc nhóm nào? (để tính mức Nhà nước hỗ trợ)"
+    return "Bạn thuộc nhóm nào?"
+
+
+def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> str:
+    reason = refused.reason
+    if reason == RefusalReason.INCOME_BELOW_MIN:
+        return (
+            f"Mức thu nhập chọn đóng thấp nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+            "(chuẩn nghèo khu vực nông thôn)."
+        )
+    if reason == RefusalReason.INCOME_ABOVE_MAX:
+        return (
+            f"Mức thu nhập chọn đóng cao nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+            "(20 lần lương cơ sở)."
+        )
+    if reason == RefusalReason.MEMBERS_RANGE:
+        return f"Mỗi lần tính được từ 1 đến {refused.limit or 20} người trong hộ."
+    if reason == RefusalReason.MONTHS_NOT_ALLOWED:
+        allowed = ", ".join(str(m) for m in (refused.allowed or ()))
+        return f"Chỉ đóng được theo các kỳ: {allowed} tháng."
+    if reason == RefusalReason.GROUP_NOT_AVAILABLE:
+        if refused.available_from:
+            return f"Nhóm này chỉ được hỗ trợ từ ngày {day(refused.available_from)}. Bạn chọn nhóm khác nhé."
+        asked = f" vào ngày {day(refused.on)}" if refused.on else ""
+        return f"Nhóm này không được hỗ trợ{asked}. Bạn chọn nhóm khác nhé."
+    if reason == RefusalReason.UNKNOWN_GROUP:
+        return "Mình chưa rõ bạn thuộc nhóm nào."
+    if reason == RefusalReason.NO_RATES:
+        first = f" từ ngày {day(refused.available_from)}" if refused.available_from else ""
+        asked = f" ngày {day(refused.on)}" if refused.on else ""
+        return f"Bot chưa có mức đóng cho{asked}; bot tính được{first} trở đi."
+    return "Không tính được với thông tin này. Bạn thử lại từ menu nhé."
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def answer_text(answer: Answer) -> str:
+    quote = answer.quote
+    if isinstance(quote, HouseholdQuote):
+        body = _household(quote)
+    elif isinstance(quote, SupportedQuote):
+        body = _supported(quote, answer.campaign_name)
+    else:
+        body = _voluntary(quote)
+    # A group's caveat (a time-limited or unconfirmed support) goes with every answer for it.
+    caveat = None if isinstance(quote, HouseholdQuote) else quote.group_caveat
+    if caveat:
+        body += f"\n⚠️ {_tidy(caveat)}"
+    if answer.upcoming is not None:
+        starts, lowest = answer.upcoming
+        body += (
+            f"\n⚠️ Từ ngày {day(starts)}, mức thu nhập thấp nhất là {format_vnd(lowest)} "
+            "và mức hỗ trợ thay đổi: đóng từ ngày đó thì số tiền khác."
+        )
+    if answer.expired is not None:
+        body += "\nThẻ cũ đã hết hạn: số tiền tính theo ngày bạn đóng, không theo ngày thẻ hết hạn."
+    body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
+    text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
+    free = isinstance(quote, SupportedQuote) and quote.free
+    return text if free else f"{text}\n{PAY_WHERE}"
+
+
+_PERCENT_SPACE_RE = re.compile(r"(\d) %")
+
+
+def _tidy(text: str) -> str:
+    """A rate-file text escaped, with percentages written one way ("100%", as format_pct)."""
+    return _PERCENT_SPACE_RE.sub(r"\1%", esc(text))
+
+
+def computed_for(answer: Answer) -> str:
+    """One line saying what the figure was computed for (who, how many, how long, which
+    date, where when a campaign's area applies), so a misreading is visible at a glance."""
+    draft = answer.draft
+    if isinstance(answer.quote, SupportedQuote) and answer.quote.free:
+        draft = draft.with_(months=None)  # a free card has no period to pay for
+    line = draft_heading(draft, on=answer.on)
+    if answer.area_label:
+        line += f" · ở {esc(answer.area_label)}"
+    return f"<i>Tính cho: {line}</i>"
+
+
+def _campaign_note(answer: Answer) -> str:
+    hint = answer.hint
+    if hint is None:
+        return ""
+    return (
+        f"\n📣 Nếu bạn sống ở <b>{esc(hint.area)}</b>: trong {esc(hint.campaign_name)}, "
+        f"bạn chỉ đóng <b>{format_vnd(hint.person_pays)}</b> (phần còn lại được hỗ trợ thêm). "
+        "Bấm nút bên dưới để tính lại."
+    )
+
+
+def campaign_area_button(answer: Answer) -> str | None:
+    """Label of the button that recomputes inside the campaign's area, if one applies."""
+    return None if answer.hint is None else f"📍 Tôi ở {answer.hint.area}"[:60]
+
+
+OFF_TOPIC_TEXTS = {
+    "nhan_tho": (
+        "Bot không tính <b>bảo hiểm nhân thọ</b> (bảo hiểm thương mại). "
+        "Bạn hỏi trực tiếp công ty bảo hiểm hoặc tư vấn viên của công ty đó nhé."
+    ),
+    "bat_buoc": (
+        "Bot không tính <b>BHXH, BHYT bắt buộc</b>: khoản này do nơi làm việc đóng theo tiền lương. "
+        "Bạn hỏi bộ phận nhân sự nơi làm việc hoặc BHXH cơ sở (BHXH xã, phường) nhé."
+    ),
+    "xe": (
+        "Bot không tính <b>bảo hiểm xe máy, ô tô</b>. "
+        "Bạn hỏi đại lý hoặc công ty bảo hiểm bán loại bảo hiểm đó nhé."
+    ),
+    "tai_nan": (
+        "Bot không tính <b>bảo hiểm tai nạn, thân thể học sinh</b> (bảo hiểm thương mại, tự "
+        "nguyện). Bạn hỏi nhà trường hoặc công ty bảo hiểm nhé."
+    ),
+    "o_dau": (
+        "Bạn mua hoặc gia hạn thẻ BHYT tại đại lý thu của xã, phường, bưu điện, hoặc trên "
+        "ứng dụng VssID. Học sinh, sinh viên mua ở trường."
+    ),
+    "that_nghiep": (
+        "Bot không tính <b>bảo hiểm thất nghiệp</b>: khoản này đóng cùng BHXH bắt buộc ở nơi "
+        "làm việc. Bạn hỏi cơ quan BHXH hoặc Trung tâm dịch vụ việc làm nhé."
+    ),
+}
+
+
+def off_topic_text(off: OffTopic) -> str:
+    """A clear "not this bot" for insurance it does not quote, and what it does quote."""
+    first = OFF_TOPIC_TEXTS.get(off.topic, "Bot không tính loại bảo hiểm này.")
+    return (
+        f"{first}\nBot tính được: <b>BHYT hộ gia đình</b>, <b>BHYT được Nhà nước hỗ trợ</b> "
+        "và <b>BHXH tự nguyện</b>. Bạn chọn một mục bên dưới."
+    )
+
+
+def _household(q: HouseholdQuote) -> str:
+    lines: list[str] = []
+    shown = q.lines if q.members <= 6 else q.lines[:5]
+    for line in shown:
+        share = "" if line.index == 1 else f" ({format_pct(line.ladder_percent)})"
+        lines.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
+    if q.members > 6:
+        rest = q.lines[5:]
+        each = rest[0]
+        lines.append(
+            f"- Người thứ {each.index} đến {rest[-1].index}: {format_vnd(each.amount)} × {len(rest)} người "
+            f"({format_pct(each.ladder_percent)})"
+        )
+    lines.append(f"<b>Tổng: {format_vnd(q.total)}</b>")
+    lines.append(
+        f"Mức đóng {format_pct(q.rate_percent)} lương cơ sở {format_vnd(q.base_salary)} "
+        f"({esc(q.base_salary_source)}, từ {day(q.base_salary_from)}); "
+        f"giảm trừ theo {esc(q.ladder_source)}."
+    )
+    return "\n".join(lines)
+
+
+def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
+    label = esc(q.group_label)
+    if q.free:
+        return (
+            "Nhóm này được ngân sách Nhà nước <b>cấp thẻ miễn phí</b> (hỗ trợ 100%): "
+            "bạn không phải đóng. Liên hệ UBND xã hoặc trưởng thôn, ấp để được lập danh sách.\n"
+            f"Căn cứ: {esc(q.support_source)}."
+        )
+    lines = [
+        f"- Mức đóng đầy đủ: {format_vnd(q.total)} "
+        f"({format_pct(q.rate_percent)} × {format_vnd(q.base_salary)} × {q.months} tháng)",
+        f"- Ngân sách Nhà nước hỗ trợ {format_pct(q.support_percent)}: −{format_vnd(q.budget)}",
+    ]
+    for funder in q.funders:
+        lines.append(f"- {esc(funder.name)} hỗ trợ: −{format_vnd(funder.amount)}")
+    lines.append(f"<b>Bạn đóng: {format_vnd(q.person_pays)}</b>")
+    basis = f"Hỗ trợ theo {esc(q.support_source)}; lương cơ sở theo {esc(q.base_salary_source)}."
+    if q.group_note and q.group_note != q.group_caveat:  # the caveat line says it already
+        basis += f" Lưu ý: {_tidy(q.group_note)}"
+    lines.append(basis)
+    if q.cofunded and campaign_name:
+        lines.append(f"Phần hỗ trợ thêm thuộc {esc(campaign_name)}.")
+    return "\n".join(lines)
+
+
+def _voluntary(q: VoluntaryQuote) -> str:
+    lines = [
+        f"- Mức đóng {format_pct(q.rate_percent)}: {format_vnd(q.monthly_gross)}/tháng",
+        f"- Nhà nước hỗ trợ ({esc(BHXH_GROUP_SHORT.get(q.group, q.group_label))}, {format_pct(q.support_percent)}): "
+        f"−{format_vnd(q.monthly_support)}/tháng",
+        f"<b>Bạn đóng: {format_vnd(q.monthly_net)}/tháng</b>",
+    ]
+    if q.months > 1:
+        lines.append(
+            f"<b>Mỗi lần đóng {q.months} tháng: {format_vnd(q.period_net)}</b> "
+            f"(đã trừ hỗ trợ {format_vnd(q.period_support)})"
+        )
+    lines.append(
+        f"Hỗ trợ theo {esc(q.support_source)}, tính trên {format_pct(q.rate_percent)} × chuẩn nghèo "
+        f"nông thôn, tối đa {format_number(q.max_support_months)} tháng."
+    )
+    return "\n".join(lines)
+
+
+def stop_text(stop: Stop) -> str:
+    if stop.known_until is not None:
+        asked = f" ngày {day(stop.refused.on)}" if stop.refused.on else ""
+        return (
+            f"Bot chưa biết mức đóng cho{asked}: bảng mức đóng chỉ có các quy định đã ban hành. "
+            f"Bot tính được đến ngày {day(stop.known_until)}."
+        )
+    return refusal_text(stop.refused)
+
+
+ANSWER_AGAIN = "🔁 Tính lại"

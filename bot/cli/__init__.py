@@ -1,0 +1,170 @@
+"""Command line: `bhxh-bot run | demo | rates | import | report`.
+
+Start-up problems an operator can fix (a missing setting, a broken rate file) end with one line
+on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from bot import logsafety
+from bot.domain.campaigns import CampaignsError
+from bot.domain.rates import RatesError
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def parse_day(text: str) -> date:
+    """DD/MM/YYYY as officials write dates (also accepts YYYY-MM-DD)."""
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"not a date (DD/MM/YYYY): {text!r}")
+
+
+# Libraries whose debug logs carry the bot token (request URLs) or message contents (phones in
+# shared contacts, lists): never below INFO, whatever LOG_LEVEL says.
+_LEAKY_LOGGERS = ("telegram", "httpx", "httpcore")
+_NOISY_LOGGERS = ("apscheduler", "aiohttp.access")
+
+
+def configure_logging(level: str) -> None:
+    """Plain logs without personal data or the token; LOG_LEVEL governs the bot's own code."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in _LEAKY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    for name in ("httpx", "httpcore", *_NOISY_LOGGERS):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # The database driver logs statements with their parameters at DEBUG; every library is
+    # held at its floor, and the root handlers mask whatever looks like a phone or a code.
+    logsafety.install()
+    logging.getLogger(__name__).debug("logging at %s; personal data masked in every record", level.upper())
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot for real: long polling against the configured Bot API server."""
+    from telegram import Update
+
+    from handlers.telegram.app import build_application
+
+    token = settings.require_token()
+    configure_logging(settings.log_level)
+    application = build_application(settings, token=token)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat with the bot in the terminal, offline, against the local emulator."""
+    from bot.devtools.demo.session import run_demo
+
+    # Quiet by default (the transcript is what a newcomer reads); LOG_LEVEL, when set, applies.
+    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
+    return asyncio.run(run_demo(script=args.script, on=args.date))
+
+
+def cmd_rates(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the rate tables in force on a date (default: today in the configured zone)."""
+    from bot.domain.clock import SystemClock
+    from bot.domain.rates import RateBook, describe_rates
+
+    book = RateBook.load(settings.rates_path)
+    on = args.date or SystemClock(settings.tz).now().date()
+    print(describe_rates(book.at(on)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bhxh-bot", description="BHXH/BHYT enrolment campaign chatbot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="chat with the bot offline, on sample data")
+    demo.add_argument("--script", type=Path, help="read messages from FILE (#n presses button n)")
+    demo.add_argument("--date", type=parse_day, help="pretend today is DD/MM/YYYY")
+    demo.set_defaults(func=cmd_demo)
+
+    rates = sub.add_parser("rates", help="print the rate tables in force on a date")
+    rates.add_argument("--date", type=parse_day, help="DD/MM/YYYY (default: today)")
+    rates.set_defaults(func=cmd_rates)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Feature modules add their sub-commands here (import, report, ...).
+def _register_report_monthly(sub: argparse._SubParsersAction) -> None:
+    from bot.cli.reports import register_cli  # light: the report itself imports lazily
+
+    register_cli(sub)
+
+
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_report_monthly]
+
+
+def _organisation_commands(sub: argparse._SubParsersAction) -> None:
+    """`import units|targets|teams FILE` (bot/orgimport.py, imported only when parsing)."""
+    from bot.imports.organisation import add_cli_commands
+
+    add_cli_commands(sub)
+
+
+EXTRA_COMMANDS.append(_organisation_commands)
+
+
+def _card_commands(sub: argparse._SubParsersAction) -> None:
+    """`import cards FILE` (bot/cards_cli.py, imported only when parsing)."""
+    from bot.cli.cards import add_cli_commands
+
+    add_cli_commands(sub)
+
+
+EXTRA_COMMANDS.append(_card_commands)
+
+
+def _summary_report_command(sub: argparse._SubParsersAction) -> None:
+    """`report --unit CODE [--from D --to D] --out FILE.xlsx` (bot/summary_cli.py), next to
+    `report monthly`; must come after the monthly registrar (it makes sub-commands optional)."""
+    from bot.cli.summaries import register_cli
+
+    register_cli(sub)
+
+
+EXTRA_COMMANDS.append(_summary_report_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(args, settings))
+    except (SettingsError, RatesError, CampaignsError) as exc:
+        print(f"bhxh-bot: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`bhxh-bot import cards FILE`: import a lapsed-card list (CSV or XLSX) from the command line.
+
+Prints the same Vietnamese report an official gets in the chat. Exit code 0 when every row
+was taken, 1 when some rows were refused (they are listed), 2 when the file cannot be read
+(one line on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def add_cli_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `import cards FILE` under the shared `import` command."""
+    from bot.imports.organisation import import_subparsers
+
+    kinds = import_subparsers(sub)
+    cards = kinds.add_parser("cards", help="danh sách thẻ BHYT hết hạn (CSV hoặc XLSX) của BHXH")
+    cards.add_argument("file", type=Path)
+    cards.set_defaults(func=cmd_import_cards)
+
+
+def _plain(text: str) -> str:
+    """The chat report without HTML markup, for a terminal."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
+
+
+def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.domain.campaigns import CampaignBook
+    from bot.imports.cards import MAX_FILE_BYTES, CardFileError, FileProblem, Severity
+    from bot.services.cards import CardService
+    from bot.domain.clock import SystemClock
+    from bot.domain.rates import RateBook
+    from bot.chat.texts.cards import file_error_text, import_report_text
+    from storage.cards import CardRepository
+    from storage.db import Database
+    from storage.users import UserRepository
+
+    path: Path = args.file
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # refuse before reading a huge file into memory
+            print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(FileProblem.TOO_LARGE))}", file=sys.stderr)
+            return 2
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"bhxh-bot: lỗi: không đọc được {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(settings.database_path)
+        await db.connect()
+        try:
+            service = CardService(
+                CardRepository(db), UserRepository(db), RateBook.load(settings.rates_path),
+                CampaignBook.load(settings.campaigns_path), SystemClock(settings.tz),
+            )
+            try:
+                result = await service.import_list(data, path.name, None, source=f"cli:{path.name}")
+            except CardFileError as exc:
+                print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(exc.problem, exc.missing, exc.limit))}", file=sys.stderr)
+                return 2
+            print(_plain(import_report_text(path.name, result)))
+            return 1 if any(p.severity is Severity.REJECTED for p in result.parsed.problems) else 0
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

@@ -1,0 +1,1 @@
+"""The CSV/XLSX lists officials exchange, read within bounded work."""

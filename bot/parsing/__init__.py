@@ -1,0 +1,1 @@
+"""Vietnamese as people type it: pure parsing of questions, numbers and dates."""

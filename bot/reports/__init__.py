@@ -1,0 +1,1 @@
+"""Files people read: the forms, workbooks and charts of the campaign plans."""

@@ -1,0 +1,62 @@
+"""Who is talking: citizen, agent, team leader, official or admin, and which units they see.
+
+Admins come from ADMIN_TELEGRAM_IDS and see every unit; a member sees their unit's subtree;
+everyone else is a citizen and sees no unit data at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.roles import Member, Role
+from storage.members import MemberRepository
+from storage.units import UnitRepository
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The sender of a message, resolved to a role and a scope."""
+
+    user_id: int
+    channel: str
+    role: Role
+    member: Member | None
+    scope_code: str | None  # None: admin without a unit = the whole tree
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class AccessService:
+    def __init__(
+        self, admin_ids: tuple[int, ...], members: MemberRepository, units: UnitRepository
+    ) -> None:
+        self.admin_ids = frozenset(admin_ids)
+        self.members = members
+        self.units = units
+
+    async def actor(self, user_id: int, channel: str = "telegram") -> Actor:
+        member = await self.members.by_user(user_id, channel)
+        if channel == "telegram" and user_id in self.admin_ids:
+            return Actor(user_id, channel, Role.ADMIN, member, member.unit_code if member else None)
+        if member is None:
+            return Actor(user_id, channel, Role.CITIZEN, None, None)
+        return Actor(user_id, channel, member.role, member, member.unit_code)
+
+    async def can_see(self, actor: Actor, unit_code: str) -> bool:
+        """Is the unit inside the actor's scope? Citizens see none; admins see all."""
+        if actor.role == Role.CITIZEN:
+            return False
+        if actor.is_admin and actor.scope_code is None:
+            return await self.units.get(unit_code) is not None
+        assert actor.scope_code is not None
+        return await self.units.in_scope(actor.scope_code, unit_code)
+
+    async def scope_codes(self, actor: Actor) -> list[str]:
+        """Every unit code the actor may see (empty for citizens)."""
+        if actor.role == Role.CITIZEN:
+            return []
+        if actor.scope_code is None:
+            return await self.units.all_codes()
+        return await self.units.subtree_codes(actor.scope_code)

@@ -1,0 +1,178 @@
+"""Application wiring: the one factory production, tests, the demo and benchmarks all use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.services.access import AccessService
+from bot.domain.campaigns import CampaignBook
+from bot.services.cards import build_card_services
+from bot.domain.clock import Clock, SystemClock
+from bot.chat.commands import commands_for
+from handlers.telegram.context import BotContext
+from bot.services.enrolment import build_enrolment_services
+from bot.services.organisation import OrganisationService
+from handlers.telegram.ratelimit import BotRateLimiter
+from bot.domain.rates import RateBook
+from bot.domain.roles import Role
+from bot.services import Services
+from bot.settings import Settings
+from bot.services.summaries import build_summary_service
+from handlers.telegram.updates import PerPersonUpdateProcessor
+from storage.db import Database
+from storage.invites import InviteRepository
+from storage.members import MemberRepository
+from storage.targets import FiguresRepository
+from storage.teams import TeamRepository
+from handlers.telegram.persistence import SQLitePersistence
+from storage.units import UnitRepository
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """Load the rate tables and campaigns (failing early and clearly) and open nothing yet."""
+    db = Database(settings.database_path)
+    units = UnitRepository(db)
+    members = MemberRepository(db)
+    the_clock = clock or SystemClock(settings.tz)
+    access = AccessService(settings.admin_telegram_ids, members, units)
+    teams = TeamRepository(db)
+    invites = InviteRepository(db)
+    figures = FiguresRepository(db)
+    organisation = OrganisationService(
+        clock=the_clock,
+        access=access,
+        units=units,
+        members=members,
+        teams=teams,
+        invites=invites,
+        figures=figures,
+        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+    )
+    rates = RateBook.load(settings.rates_path)
+    campaigns = CampaignBook.load(settings.campaigns_path)
+    tallies, enrolments = build_enrolment_services(
+        db, access, members, units, teams, rates, campaigns, the_clock
+    )
+    users = UserRepository(db)
+    cards, reminders = build_card_services(
+        db, users, units, members, rates, campaigns, the_clock, settings
+    )
+    summaries = build_summary_service(
+        db, the_clock, units, teams, access, tallies, organisation, enrolments, reminders
+    )
+    return Services(
+        settings=settings,
+        clock=the_clock,
+        db=db,
+        rates=rates,
+        campaigns=campaigns,
+        users=users,
+        units=units,
+        members=members,
+        access=access,
+        teams=teams,
+        invites=invites,
+        figures=figures,
+        organisation=organisation,
+        tallies=tallies,
+        enrolments=enrolments,
+        cards=cards,
+        reminders=reminders,
+        summaries=summaries,
+    )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    clock: Clock | None = None,
+    rate_limited: bool = True,
+) -> Application:
+    """Build the python-telegram-bot Application with every handler and job registered.
+
+    `rate_limited=False` is for benchmarks that measure the bot's own capacity; production,
+    tests and the demo always keep Telegram's limits.
+    """
+    from handlers.telegram import register_handlers  # handlers import bot.*, so import late
+    from scheduler import register_jobs
+
+    services = build_services(settings, clock)
+    base = settings.telegram_api_base_url
+    builder = ApplicationBuilder()
+    if rate_limited:
+        builder = builder.rate_limiter(BotRateLimiter.from_settings(settings))
+    application = (
+        builder
+        .token(token or settings.require_token())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .persistence(SQLitePersistence(services.db, settings.persistence_interval_seconds))
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        # Different people concurrently, each person in order (bot/updates.py): one admin's
+        # upload must not make every citizen wait. PTB's docs ask ConversationHandler users
+        # for sequential updates; its state is per chat and user, and per-person ordering is
+        # exactly that guarantee, so the /ghi conversation stays safe.
+        .concurrent_updates(PerPersonUpdateProcessor())
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = services
+    register_handlers(application)
+    register_jobs(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.db.connect()
+    citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
+    await application.bot.set_my_commands(citizen_menu)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.db.close()
+
+
+@asynccontextmanager
+async def running(application: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Start polling as `run_polling` does, without owning the event loop (tests, demo, bench).
+
+    Pending updates are never dropped: messages sent while the bot was down are answered.
+    """
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
+    try:
+        yield application
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

@@ -102,13 +102,13 @@ def limit_figures(emulator: Any, methods: frozenset[str] = frozenset({"sendMessa
 def ensure_concurrent_updates(application: Any, count: int) -> str:
     """A label naming the application's update processor for the report.
 
-    bot/app.py handles different people's updates concurrently (bot/updates.py); a serial
+    handlers/telegram/app.py handles different people's updates concurrently (handlers/telegram/updates.py); a serial
     processor would cap replies near 1 / round trip whatever the limiter allows, so the
     benchmark refuses to measure one rather than patch it. ``count`` is the least it expects."""
     current = application.update_processor
     if current.max_concurrent_updates < count:
-        raise RuntimeError(f"bot/app.py handles {current.max_concurrent_updates} updates at once; expected {count}")
-    return f"{type(current).__name__}({current.max_concurrent_updates}) from bot/app.py"
+        raise RuntimeError(f"handlers/telegram/app.py handles {current.max_concurrent_updates} updates at once; expected {count}")
+    return f"{type(current).__name__}({current.max_concurrent_updates}) from handlers/telegram/app.py"
 
 
 @asynccontextmanager

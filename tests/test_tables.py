@@ -1,4 +1,4 @@
-"""bot/tables.py: reading by content, NFC everywhere, cell values as openpyxl gives them."""
+"""bot/imports/tables.py: reading by content, NFC everywhere, cell values as openpyxl gives them."""
 
 from __future__ import annotations
 

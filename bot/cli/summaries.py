@@ -2,7 +2,7 @@
 officials' report (seed 003 coverage tables, competition, the month's Phụ lục 02) as a file,
 for an operator on the server.
 
-It shares `report` with `report monthly` (bot/report_cli.py): `report` takes these options
+It shares `report` with `report monthly` (bot/cli/reports.py): `report` takes these options
 itself and its sub-commands stay available. Mistakes an operator can fix (an unknown unit, bad
 dates, no database, an unwritable file) end with one line on stderr and exit code 1.
 """

@@ -993,7 +993,7 @@ def import_subparsers(sub: Any) -> Any:
 
 
 def add_cli_commands(sub: Any) -> None:
-    """Register `import units`, `import targets`, `import teams` (for bot/cli.py)."""
+    """Register `import units`, `import targets`, `import teams` (for bot/cli/__init__.py)."""
     kinds = import_subparsers(sub)
     units = kinds.add_parser("units", help="cây đơn vị (kèm dân số, LLLĐ, số liệu nền, chỉ tiêu)")
     units.add_argument("file", type=Path)

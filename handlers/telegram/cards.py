@@ -198,7 +198,7 @@ async def on_document(update: Update, context: BotContext) -> None:
 
     Lists over ``CHAT_MAX_ROWS`` rows are refused (the answer points to the command line);
     the service bounds the work before doing it and parses in a worker thread, and updates
-    of other people are handled concurrently (bot/updates.py), so nobody waits for an upload.
+    of other people are handled concurrently (handlers/telegram/updates.py), so nobody waits for an upload.
     """
     services = context.services
     message = update.effective_message

@@ -33,7 +33,7 @@ from bot.reports.xlsx_safe import safe_cell_value
 
 Buttons = list[list[tuple[str, str]]]
 
-# (command, description) for the Telegram menu; bot/commands.py picks them per role.
+# (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [
     ("hethan", "Xem hạn thẻ BHYT của gia đình và tiền gia hạn"),
     ("nhac", "Bật nhắc gia hạn thẻ BHYT"),

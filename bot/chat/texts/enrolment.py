@@ -29,7 +29,7 @@ from bot.services.tallies import (
 )
 from storage.enrolments import Enrolment
 
-# (command, description) for the Telegram menu; bot/commands.py picks them per role.
+# (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 AGENT_COMMANDS: list[tuple[str, str]] = [
     ("ghi", "Ghi người tham gia mới (BHYT, BHXH tự nguyện)"),
     ("huy", "Huỷ bản ghi vừa ghi nhầm (trong 24 giờ)"),

@@ -26,7 +26,7 @@ from bot.domain.roles import ROLE_LABELS, Role
 from storage.members import MemberDetail, MemberEvent
 from storage.units import Unit
 
-# (command, description) for the Telegram menu; bot/commands.py picks them per role.
+# (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 ORG_COMMANDS: list[tuple[str, str]] = [
     ("thamgia", "Tham gia bằng mã mời: /thamgia MÃ"),
     ("vaitro", "Vai trò và đơn vị của tôi"),

@@ -12,7 +12,7 @@ from html import escape
 from storage.summaries import SummaryPrefs
 from bot.domain.summary import SummaryData, SummaryKind
 
-# (command, description) for setMyCommands; bot/commands.py picks them per role.
+# (command, description) for setMyCommands; bot/chat/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [
     ("baocao", "Báo cáo tiến độ địa bàn: tin nhắn, biểu đồ, Excel"),
     ("tomtat", "Bật/tắt tin tổng hợp hằng ngày và hằng tuần"),

@@ -1,7 +1,7 @@
 """The agents' part of `bhxh-bot demo`: a few entries already logged on the sample trees, and
 `:ghi`, which makes the newcomer the sample agent and shows what to type.
 
-Registered in bot/demo.py (DEMO_SEEDERS, META_COMMANDS). The entries are logged through
+Registered in bot/devtools/demo/session.py (DEMO_SEEDERS, META_COMMANDS). The entries are logged through
 `EnrolmentService.log`, exactly as the chat does, by the sample roster's people (not by the
 demo personas), so /bangxephang and /nhom have something to show and the newcomer's own /ghi
 visibly moves them. Participants' names and codes are invented.

@@ -55,7 +55,7 @@ DEMO_SEEDERS: list[Seeder] = []
 MetaCommand = Callable[[Services, "DemoSession", str], Awaitable[str]]
 META_COMMANDS: dict[str, tuple[str, MetaCommand]] = {}
 
-# Organisation (bot/orgimport.py): the sample trees of seeds 003 and 001, the seed-002-shaped
+# Organisation (bot/imports/organisation.py): the sample trees of seeds 003 and 001, the seed-002-shaped
 # roster, and people to be: an admin, officials of the district and of one commune, a team
 # leader and an agent of Nhóm 1 in Xã Tân An, and a newcomer who can join with a /moi code.
 _ORG_PEOPLE = (
@@ -80,7 +80,7 @@ async def _seed_organisation(services: Services) -> None:
 DEMO_SEEDERS.append(_seed_organisation)
 
 
-# Lapsed cards (bot/cards_demo.py): the sample list, the citizen's household, a reminder round.
+# Lapsed cards (bot/devtools/demo/cards.py): the sample list, the citizen's household, a reminder round.
 async def _seed_cards(services: Services) -> None:
     from bot.devtools.demo.cards import seed_cards
 
@@ -104,7 +104,7 @@ META_COMMANDS["sdt"] = ("chia sẻ số điện thoại của bạn (nút 📱);
 META_COMMANDS["nhac"] = ("chạy ngay một lượt nhắc gia hạn thẻ và xem đã gửi gì", _meta_reminders)
 
 
-# Agents (bot/agent_demo.py): sample entries on the trees, and ":ghi" to log as the sample agent.
+# Agents (bot/devtools/demo/agents.py): sample entries on the trees, and ":ghi" to log as the sample agent.
 async def _seed_enrolments(services: Services) -> None:
     from bot.devtools.demo.agents import seed_enrolments
 
@@ -121,7 +121,7 @@ DEMO_SEEDERS.append(_seed_enrolments)
 META_COMMANDS["ghi"] = ("làm người vận động: ghi người tham gia, xem /toi, /bangxephang", _meta_agent)
 
 
-# Officials' summaries (bot/summary_demo.py): the evening summary, chart and workbook at once.
+# Officials' summaries (bot/devtools/demo/summaries.py): the evening summary, chart and workbook at once.
 async def _meta_summary(services: Services, session: DemoSession, args: str) -> str:
     from bot.devtools.demo.summaries import send_summary
 

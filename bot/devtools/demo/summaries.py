@@ -1,6 +1,6 @@
 """Demo of the officials' summaries: `:tomtat [huyen|xa]` in `bhxh-bot demo`.
 
-Registered in bot/demo.py (META_COMMANDS). The newcomer becomes an official of the sample
+Registered in bot/devtools/demo/session.py (META_COMMANDS). The newcomer becomes an official of the sample
 district (or of Xã Tân An) and receives at once what arrives every evening at SUMMARY_TIME:
 the summary message, the progress chart (PNG) and the workbook (XLSX), through the real
 `/baocao` command; the terminal shows the files by name and size.
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from bot.devtools.demo.session import DemoSession
     from bot.services import Services
 
-DEFAULT_PERSONA = "huyen"  # the official of Huyện Càng Long (bot/demo.py, organisation)
+DEFAULT_PERSONA = "huyen"  # the official of Huyện Càng Long (bot/devtools/demo/session.py, organisation)
 PERSONAS = ("huyen", "xa")
 WAIT_SECONDS = 60.0
 

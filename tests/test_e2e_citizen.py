@@ -192,7 +192,8 @@ async def test_unused_number_is_shown_and_asked_then_confirmed(harness: BotHarne
     user = new_user(emulator)
     ask = await user.ask("bhyt hộ gia đình 5 người 12 tháng 15")
     assert "Mình hiểu: BHYT hộ gia đình · 5 người · 12 tháng." in ask.plain_text
-    assert "“15”" in ask.plain_text and "Tổng" not in ask.plain_text
+    # the stray number is quoted with the person's words around it, never bare
+    assert "“tháng 15”" in ask.plain_text and "Tổng" not in ask.plain_text
     assert ask.button_texts == ["✅ Đúng, tính như vậy", "✏️ Hỏi lại từ đầu"]
     await user.press("✅ Đúng, tính như vậy")
     (answer,) = await user.replies()
@@ -420,7 +421,7 @@ async def test_each_role_sees_its_own_command_menu(harness: BotHarness, emulator
 async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emulator: BotApiEmulator) -> None:
     user = new_user(emulator)
     ask = await user.ask("bhyt ho gia dinh 2 nguoi 12 thang, ma 79")
-    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“79”" in ask.plain_text
+    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“ma 79”" in ask.plain_text
     answer = await user.ask("đúng rồi")
     assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
     assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 2 người · 12 tháng · ngày 23/11/2026")
@@ -429,5 +430,5 @@ async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emu
 async def test_a_message_full_of_stray_numbers_gets_a_short_question(harness: BotHarness, emulator: BotApiEmulator) -> None:
     reply = await new_user(emulator).ask("bhyt 3 người 12 tháng " + " ".join(str(n) for n in range(20, 120)))
     assert "Mình hiểu: BHYT hộ gia đình · 3 người · 12 tháng." in reply.plain_text
-    assert "“20”, “21”, “22”, “23”, …" in reply.plain_text
+    assert "“tháng 20”, “21”, “22”, “23”, …" in reply.plain_text
     assert len(reply.plain_text) < 600 and "Tổng" not in reply.plain_text

@@ -34,6 +34,7 @@ __all__ = [
     "parse_members",
     "parse_months",
     "parse_question",
+    "names_scheme",
     "place_key",
     "place_within",
 ]
@@ -442,11 +443,22 @@ def _first_date(norm: str, today: date | None = None) -> date | None:
     return None
 
 
-def _context(text: str, span: tuple[int, int], words: int = 2) -> str:
+def _context(text: str, span: tuple[int, int], words: int = 2, after_words: int | None = None) -> str:
     """A few words around a span, so a stray "2" is quoted as "ngoài ra 2 người"."""
-    before = text[: span[0]].split()[-words:] if words else []
-    after = text[span[1]:].split()[:words] if words else []
-    return " ".join(before + [text[span[0]:span[1]].strip()] + after)
+    before: list[str] = []
+    for word in reversed(text[: span[0]].split()[-words:] if words else []):
+        if any(ch.isdigit() for ch in word) or word[-1:] in ",.;:!?":
+            break  # another number is quoted on its own; a clause ends at punctuation
+        before.insert(0, word)
+    after: list[str] = []
+    after_words = words if after_words is None else after_words
+    for word in text[span[1]:].split()[:after_words] if after_words else []:
+        if any(ch.isdigit() for ch in word):
+            break
+        after.append(word)
+        if word[-1:] in ",.;:!?":
+            break
+    return " ".join(before + [text[span[0]:span[1]].strip()] + after).strip(" ,.;:!?")
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -534,6 +546,11 @@ _MEMBERS_RE = re.compile(
     rf"(?:{_COUNT_DIGITS}\s?|{_COUNT_WORD}\s){_PERSON_NOUN}",
     _A,
 )
+_HOUSEHOLD_COUNT_RE = re.compile(
+    r"\b(?:ca nha|nha|gia dinh|ca gia dinh|nha toi|nha minh|nha em)\s(?:co\s|gom\s)?(?P<digits>\d{1,2})\b"
+    r"(?!\s?(?:thang|th|t|nam|tuoi|tr|trieu|cu|k|nghin|ngan|quy|lan|dua|con|be|chau)\b)(?![.,/-]?\d)",
+    _A,
+)
 _ALONE_RE = re.compile(r"\b(?:mot minh|1 minh)\b", _A)
 
 
@@ -542,6 +559,9 @@ def _members_match(norm: str) -> tuple[int, tuple[int, int]] | None:
         value = _count_value(m.group("digits"), m.group("word"))
         if value:
             return value, m.span()
+    whole = _HOUSEHOLD_COUNT_RE.search(norm)
+    if whole:  # "cả nhà 5"
+        return int(whole.group("digits")), whole.span()
     alone = _ALONE_RE.search(norm)
     if alone:
         return 1, alone.span()
@@ -822,7 +842,7 @@ def parse_bhyt_group(text: str) -> str | None:
     commune, which the text does not say, so the caller must ask rather than guess.
     """
     try:
-        return _bhyt_group(_words(_prepare(text)))
+        return _bhyt_group(_words(_without_negated_groups(_prepare(text))))
     except Exception:  # noqa: BLE001
         return None
 
@@ -831,9 +851,14 @@ def parse_bhxh_group(text: str) -> str | None:
     """The voluntary-BHXH support group key ("ngheo", "xa_dao_dac_khu", "can_ngheo", "dtts",
     "khac"), or None."""
     try:
-        return _first_key(_words(_prepare(text)), _BHXH_GROUPS)
+        return _first_key(_words(_without_negated_groups(_prepare(text))), _BHXH_GROUPS)
     except Exception:  # noqa: BLE001
         return None
+
+
+def _without_negated_groups(norm: str) -> str:
+    """"k phải hộ nghèo" names no group: a negated group is blanked, never selected."""
+    return _blank(norm, [m.span() for m in _NEGATED_GROUP_RE.finditer(norm)])
 
 
 # --- what people type: teencode, typos, spoken numbers ----------------------------------------
@@ -1004,7 +1029,7 @@ _EXCEPT_RE = re.compile(
 _BESIDES_RE = re.compile(r"\b(?:ngoai ra|ngoai|con co|them|ben canh do|con)\b", _A)
 # "mua thêm cho 1 người nữa": a member joins a household that already has cards.
 _EXTRA_MEMBER_RE = re.compile(r"\bthem\b(?:\s(?:cho|vao|mua|\d{1,2}|mot|hai|ba|nguoi|ng|nua)){1,5}\b|\bnua\b", _A)
-_ADD_MEMBER_RE = re.compile(r"\b(?:mua|dong|cho|dang ky)\s(?:them|bo sung)\b|\b(?:\d{1,2}|mot|hai|ba) (?:nguoi|ng) nua\b", _A)
+_ADD_MEMBER_RE = re.compile(r"\b(?:mua|dong|cho|dang ky)\s(?:them|bo sung)\b|\b(?:\d{1,2}|mot|hai|ba) (?:nguoi|ng) nua\b(?!\s(?:nam|thang)\b)", _A)
 # "mua bhyt cho vợ": one person named.
 _ONE_PERSON_RE = re.compile(
     r"\bcho\s(?P<who>vo|chong|bo|me|ba|ong|con|chau|em|anh|chi)(?:\s(?:toi|em|minh|tui|anh|chi|no))?\b"
@@ -1347,11 +1372,12 @@ def _parse(text: str, today: date | None) -> Question:
 
     amount_found = _amount_match(rest)
     members_found = _members_match(rest)
-    under_six = _UNDER_SIX_CHILD_RE.search(rest)
-    if members_found is not None and under_six is not None and kids_m is None:
+    under_six = _UNDER_SIX_CHILD_RE.search(plain)
+    if members_found is not None and under_six is not None:
         # "3 người 12 tháng, con em dưới 6 tuổi": a household with a child whose card is free
-        kids_m = under_six
-        kids = _count_value(under_six.group("digits"), under_six.group("word")) or 1
+        if kids_m is None:
+            kids_m = under_six
+            kids = _count_value(under_six.group("digits"), under_six.group("word")) or 1
         rest = _blank(rest, [under_six.span()])
         words = _words(rest)
     members = members_found[0] if members_found else None
@@ -1473,6 +1499,8 @@ def _parse(text: str, today: date | None) -> Question:
         if kids_m is not None:
             reading.use(kids_m.span())
             children = kids
+            if under_six is not None and members_found is not None:
+                reading.use(under_six.span())
         if covered_found is not None:
             count, span, _ = covered_found
             covered_household = _HOUSEHOLD_CARD_RE.search(plain[span[0]:span[1]]) is not None
@@ -1524,7 +1552,7 @@ def _parse(text: str, today: date | None) -> Question:
         reading.unused.append("người đã có thẻ")
     for m in _DIGITS_RE.finditer(plain):
         if not reading.covers(m.span()):
-            reading.unused.append(_context(norm, m.span()))
+            reading.unused.append(_context(norm, m.span(), 2, 1))
     if ethnic and group in _ETHNIC_OR_LOWER:
         # "sinh viên người dân tộc": in a difficult area the card is free, so it is asked
         ethnic_with_group = True
@@ -1571,6 +1599,15 @@ def _raw_quote(text: object, fragment: str) -> str:
     except Exception:  # noqa: BLE001 - quoting never breaks a reply
         pass
     return fragment
+
+
+def names_scheme(text: str) -> bool:
+    """True when the text names BHYT or voluntary BHXH itself (a new question, not an answer)."""
+    try:
+        words = _words(_prepare(text))
+        return bool(_BHYT_RE.search(words) or _BHXH_VOLUNTARY_RE.search(words) or _BHXH_WEAK_RE.search(words))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def parse_question(text: str, today: date | None = None) -> Question:

@@ -443,7 +443,16 @@ def _first_date(norm: str, today: date | None = None) -> date | None:
     return None
 
 
-def _context(text: str, span: tuple[int, int], words: int = 2, after_words: int | None = None) -> str:
+_UNIT_WORDS_AFTER = frozenset(
+    {"nguoi", "ng", "thang", "th", "nam", "tuoi", "lan", "khau", "dua", "con", "be", "chau", "trieu",
+     "tr", "k", "nghin", "ngan", "quy", "tv", "thanh"}
+)
+
+
+def _context(
+    text: str, span: tuple[int, int], words: int = 2, after_words: int | None = None,
+    units_only: bool = False,
+) -> str:
     """A few words around a span, so a stray "2" is quoted as "ngoài ra 2 người"."""
     before: list[str] = []
     for word in reversed(text[: span[0]].split()[-words:] if words else []):
@@ -453,7 +462,7 @@ def _context(text: str, span: tuple[int, int], words: int = 2, after_words: int 
     after: list[str] = []
     after_words = words if after_words is None else after_words
     for word in text[span[1]:].split()[:after_words] if after_words else []:
-        if any(ch.isdigit() for ch in word):
+        if any(ch.isdigit() for ch in word) or (units_only and word.strip(",.;:!?") not in _UNIT_WORDS_AFTER):
             break
         after.append(word)
         if word[-1:] in ",.;:!?":
@@ -1552,7 +1561,7 @@ def _parse(text: str, today: date | None) -> Question:
         reading.unused.append("người đã có thẻ")
     for m in _DIGITS_RE.finditer(plain):
         if not reading.covers(m.span()):
-            reading.unused.append(_context(norm, m.span(), 2, 1))
+            reading.unused.append(_context(norm, m.span(), 2, 1, units_only=True))
     if ethnic and group in _ETHNIC_OR_LOWER:
         # "sinh viên người dân tộc": in a difficult area the card is free, so it is asked
         ethnic_with_group = True

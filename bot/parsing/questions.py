@@ -327,10 +327,10 @@ _RELATIVE_YEARS = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}
 _RELATIVE_DATE_RE = re.compile(
     r"\b(?P<tomorrow>ngay mai|sang mai|chieu mai|toi mai|trua mai)\b"
     # a bare "mai" is tomorrow only in a clear time position: "mai đóng", "mai tôi mua"
-    r"|(?<!ten )(?<!ten la )(?<!chi )(?<!co )(?<!hoa )(?<!anh )(?<!be )(?<!ba )(?<!ong )"
+    r"|(?<!\bten )(?<!\bten la )(?<!\bchi )(?<!\bco )(?<!\bhoa )(?<!\banh )(?<!\bbe )(?<!\bba )(?<!\bong )"
     r"\b(?P<tomorrow2>mai)\s(?=(?:dong|mua|nop|gia han|lam|di|toi|em|minh|tui|chung toi|moi|se|con|la)\b)"
     r"|(?<!\d )(?<!\d)\b(?P<week>tuan (?:sau|toi))\b"
-    r"|(?<!\d )(?<!\d)\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)"
+    r"|(?<!\d )(?<!\d)(?<!\bhang )(?<!\bmoi )(?<!\btheo )(?<!\btung )\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)(?!\s(?:tet|nua)\b)"
     r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d{1,2}\s?(?:thang|th|t|nguoi|ng|nam)\b)"
     r"|\b(?P<past>nam ngoai|nam truoc|nam roi)\b"
     # past or vague days: never silently today (reported as unused, so the bot asks)
@@ -350,8 +350,8 @@ _VAGUE_DAY_LABELS = {
 }
 # "mai" that is not clearly tomorrow (nor a name): asked, never assumed.
 _UNCLEAR_MAI_RE = re.compile(
-    r"(?<!ten )(?<!ten la )(?<!chi )(?<!co )(?<!hoa )(?<!anh )(?<!be )(?<!ba )(?<!ong )"
-    r"(?<!ngay )(?<!sang )(?<!chieu )(?<!toi )(?<!trua )\bmai\b",
+    r"(?<!\bten )(?<!\bten la )(?<!\bchi )(?<!\bco )(?<!\bhoa )(?<!\banh )(?<!\bbe )(?<!\bba )(?<!\bong )"
+    r"(?<!\bngay )(?<!\bsang )(?<!\bchieu )(?<!\btoi )(?<!\btrua )\bmai\b",
     _A,
 )
 # "1/1 năm sau", "năm sau 1/1": a day of next year.

@@ -1592,19 +1592,18 @@ def _raw_quote(text: object, fragment: str) -> str:
     if not isinstance(text, str) or not fragment or normalize(fragment) != fragment:
         return fragment
     try:
-        target = _words(fragment).split()
+        # compared without spaces: "800 k" of the parse is the "800k" the person typed
+        target = _words(fragment).replace(" ", "")
         raw = _clip(text).split()
-        keys = [_words(_prepare(word)) for word in raw]
+        keys = [_words(_prepare(word)).replace(" ", "") for word in raw]
         for i in range(len(raw)):
-            got: list[str] = []
+            got = ""
             for j in range(i, len(raw)):
-                got += keys[j].split()
-                if got[: len(target)] != target[: len(got)]:
+                got += keys[j]
+                if not target.startswith(got) or not keys[j]:
                     break
-                if len(got) >= len(target):
-                    if got == target:
-                        return " ".join(raw[i:j + 1]).strip(",.;:!?")
-                    break
+                if got == target:
+                    return " ".join(raw[i:j + 1]).strip(",.;:!?")
     except Exception:  # noqa: BLE001 - quoting never breaks a reply
         pass
     return fragment

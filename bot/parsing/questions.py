@@ -331,7 +331,8 @@ _RELATIVE_DATE_RE = re.compile(
     r"\b(?P<tomorrow2>mai)\s(?=(?:dong|mua|nop|gia han|lam|di|toi|em|minh|tui|chung toi|moi|se|con|la)\b)"
     r"|(?<!\d )(?<!\d)\b(?P<week>tuan (?:sau|toi))\b"
     r"|(?<!\d )(?<!\d)(?<!\bhang )(?<!\bmoi )(?<!\btheo )(?<!\btung )\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)(?!\s(?:tet|nua)\b)"
-    r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d{1,2}\s?(?:thang|th|t|nguoi|ng|nam)\b)"
+    # "sang năm 2 người 12 tháng": a count after it does not undo the year
+    r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d{4})"
     r"|\b(?P<past>nam ngoai|nam truoc|nam roi)\b"
     # past or vague days: never silently today (reported as unused, so the bot asks)
     r"|(?<!\d )(?<!\d)\b(?P<vague>hom qua|hom kia|hom truoc|tuan truoc|tuan roi|thang truoc|thang roi"

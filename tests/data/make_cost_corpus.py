@@ -514,6 +514,8 @@ for text in ("hôm qua mua bhyt 1 người 12 tháng", "hôm kia mua bhyt 1 ngư
              "cuối năm mua bhyt 1 người 12 tháng", "cuối tháng mua bhyt 1 người 12 tháng"):
     add("relative_dates", text, NEW, "ask", says=["Mình hiểu", "chưa dùng"])
 household("relative_dates", "năm sau 1/1 mua bhyt 1 người 12 tháng", NEW, 1, 12, on="2027-01-01")
+household("relative_dates", "bhyt hộ gia đình sang năm 2 người 12 tháng", NEW, 2, 12, on="2027-01-01")
+household("relative_dates", "bhyt hộ gia đình năm sau 3 người 6 tháng", NEW, 3, 6, on="2027-01-01")
 
 # 30. members named rather than counted
 household("members_named", "mua bhyt cho bố mẹ và tôi 12 tháng", NEW, 3, 12)

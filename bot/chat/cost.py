@@ -194,6 +194,8 @@ class Ask:
     reason: str | None = None
     unused: tuple[str, ...] = ()
     children: int | None = None
+    # a second question in the same message, answered after this one
+    second: str | None = None
 
 
 @dataclass(frozen=True)
@@ -368,7 +370,10 @@ class CostDialogue:
         if question.unused:
             restart = CostDraft(scheme=draft.scheme, on=draft.on)
             choices = [Choice(self.labels.confirm, draft), Choice(self.labels.restart, restart)]
-            return Ask("confirm", draft, choices, reason="unused", unused=question.unused)
+            return Ask(
+                "confirm", draft, choices, reason="unused", unused=question.unused,
+                second=question.second_question,
+            )
         if question.free_child_adult and draft.scheme == Scheme.BHYT_HOUSEHOLD:
             adult = draft.with_(covered=None)
             choices = [Choice(self.labels.members(1), adult), Choice(self.labels.restart, CostDraft(scheme=draft.scheme, on=draft.on))]

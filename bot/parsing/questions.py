@@ -102,6 +102,9 @@ class Question(BaseModel):
     lowest_income: bool = False
     # when a card expired (not the payment date; the question is priced on today)
     expired: date | None = None
+    # a second question in the same message ("..., còn hộ thường thì bao nhiêu"): answered
+    # one at a time, the reply says which part comes later
+    second_question: str | None = None
     # what was found but not used, as short Vietnamese fragments for the reply
     unused: tuple[str, ...] = ()
 
@@ -1424,14 +1427,17 @@ def _parse(text: str, today: date | None) -> Question:
         return Question(intent=_chat_intent(norm, words), on=on)
     if off_topic is not None:
         reading.unused.append(_OFF_TOPIC_LABELS[off_topic])
+    second_question: str | None = None
     second = _SECOND_QUESTION_RE.search(rest)
     if second is not None and _first_pos(_QUESTION_WORD_RE, rest[: second.start()]) is not None:
         # answered one at a time: the second part is quoted, so the bot asks
-        reading.unused.append(_context(norm, second.span(), 0))
+        second_question = _raw_quote(text, _context(norm, second.span(), 0))
+        reading.unused.append(second_question)
     bhyt_at = _first_pos(_BHYT_RE, words)
     voluntary_at = _first_pos(_BHXH_VOLUNTARY_RE, words)
     if bhyt_at is not None and voluntary_at is not None:
-        reading.unused.append("BHYT" if intent == Intent.BHXH_VOLUNTARY else "BHXH tự nguyện")
+        second_question = "BHYT" if intent == Intent.BHXH_VOLUNTARY else "BHXH tự nguyện"
+        reading.unused.append(second_question)
 
     voluntary = intent == Intent.BHXH_VOLUNTARY
     # a number is read once: the digits of "1tr5" are not also "5 tháng"
@@ -1583,6 +1589,7 @@ def _parse(text: str, today: date | None) -> Question:
         extra_member=extra_member,
         lowest_income=lowest_income,
         expired=expired,
+        second_question=second_question,
         unused=tuple(dict.fromkeys(_raw_quote(text, item) for item in reading.unused)),
     )
 

@@ -570,9 +570,9 @@ voluntary("corrections", "bhxh tự nguyện hộ nghèo 2 triệu ý là 3 tri�
 
 # 34. two questions in one message: one is never answered in silence for both
 add("two_questions", "bhyt hộ nghèo thì bao nhiêu, còn hộ thường thì bao nhiêu", NEW, "ask",
-    says=["Mình hiểu", "còn hộ thường thì bao nhiêu"])
+    says=["Mình hiểu", "mình trả lời phần trên trước", "“còn hộ thường thì bao nhiêu”"])
 add("two_questions", "bhyt hộ gia đình 2 người 12 tháng và bhxh tự nguyện 2 triệu 1 tháng", NEW, "ask",
-    says=["Mình hiểu", "BHXH tự nguyện"])
+    says=["Mình hiểu", "mình trả lời phần trên trước", "“BHXH tự nguyện”"])
 
 
 def main() -> None:

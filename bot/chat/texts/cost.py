@@ -300,6 +300,16 @@ def _unused_text(ask: Ask) -> str:
     if len(ask.unused) > MAX_UNUSED_SHOWN:
         shown.append("…")
     unused = ", ".join(shown)
+    if ask.second:
+        others = [f"“{esc(item[:30])}”" for item in ask.unused if item != ask.second][:MAX_UNUSED_SHOWN]
+        also = f"Câu hỏi còn có {', '.join(others)} mà mình chưa dùng khi tính.\n" if others else ""
+        return (
+            f"Mình hiểu: <b>{heading}</b>.\n"
+            f"Bạn hỏi hai phần: mình trả lời phần trên trước; phần “{esc(ask.second[:60])}” "
+            f"bạn hỏi lại sau nhé.\n{also}"
+            "Bạn muốn tính phần trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
+            f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+        )
     return (
         f"Mình hiểu: <b>{heading}</b>.\n"
         f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"

@@ -917,7 +917,7 @@ def _not_tomorrow(m: re.Match[str]) -> str:
     return word[:head] + "m" + "q" * (len(word) - head - 2) + "i"
 # Negations people type: "k phải", "hông phải", "đâu phải", "chẳng phải", "chả phải".
 _NEGATION_SPELLINGS_RE = re.compile(
-    r"(?<![a-z0-9])(?:k|kh|hong|hok|hem|dau|chang|cha|deo)\s(?=phai\b|thuoc\b|la\s(?:ho|nguoi|dan)\b)"
+    r"(?<![a-z0-9])(?:k|kh|hong|hok|hem|dau|chang|deo)\s(?=phai\b|thuoc\b|la\s(?:ho|nguoi|dan)\b)"
     r"|(?<![a-z0-9])(?:k|kh|hong)\s(?=co\s(?:ai|nguoi|the)\b|con\s(?:la|thuoc)\b)",
     _A,
 )

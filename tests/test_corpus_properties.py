@@ -234,3 +234,20 @@ def test_a_typed_answer_keeps_every_value_it_states(n: int, m: int, form: str) -
     draft = CostDraft(scheme=Scheme.BHYT_HOUSEHOLD)
     filled = apply_typed_answer(draft, "members", form.format(n=n, m=m), TODAY)
     assert filled is not None and filled.members == n and filled.months == m, (form, filled)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["hạn thẻ", "thẻ hạn tới", "thẻ còn hạn đến", "hạn đến", "hết hạn vào", "thẻ hết hạn"]),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 6, 30)),
+    st.sampled_from(["bhyt hộ gia đình 2 người 12 tháng", "bhyt cận nghèo 6 tháng"]),
+)
+def test_a_card_date_is_never_the_pricing_date(phrase: str, day: date, question: str) -> None:
+    """A card's validity or expiry date never prices the answer, and "Thẻ cũ đã hết hạn" is
+    said only for a date already past."""
+    text = f"{question}, {phrase} {day.day}/{day.month}/{day.year}"
+    outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
+    assert isinstance(outcome, Answer), (text, outcome)
+    assert outcome.on == TODAY, (text, outcome.on)
+    shown = replies.answer_text(outcome)
+    assert ("Thẻ cũ đã hết hạn" in shown) == (day < TODAY), (text, shown)

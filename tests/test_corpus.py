@@ -69,6 +69,9 @@ def test_the_corpus_is_large_and_covers_every_family() -> None:
         # the independent review's reproductions
         "negation", "adults_children", "relative_dates", "expiry_vs_payment", "year_not_income",
         "area_negation", "covered_household_cards", "second_person", "five_years", "rate_change",
+        # the second review's reproductions
+        "negation_typed", "name_not_date", "members_named", "period_numbers", "set_aside",
+        "corrections", "two_questions",
     }
     assert len({item["text"] + item["today"] for item in CORPUS}) == len(CORPUS)
 

@@ -192,7 +192,8 @@ async def test_unused_number_is_shown_and_asked_then_confirmed(harness: BotHarne
     user = new_user(emulator)
     ask = await user.ask("bhyt hộ gia đình 5 người 12 tháng 15")
     assert "Mình hiểu: BHYT hộ gia đình · 5 người · 12 tháng." in ask.plain_text
-    assert "“15”" in ask.plain_text and "Tổng" not in ask.plain_text
+    # the stray number is quoted with the person's words around it, never bare
+    assert "“tháng 15”" in ask.plain_text and "Tổng" not in ask.plain_text
     assert ask.button_texts == ["✅ Đúng, tính như vậy", "✏️ Hỏi lại từ đầu"]
     await user.press("✅ Đúng, tính như vậy")
     (answer,) = await user.replies()
@@ -420,7 +421,7 @@ async def test_each_role_sees_its_own_command_menu(harness: BotHarness, emulator
 async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emulator: BotApiEmulator) -> None:
     user = new_user(emulator)
     ask = await user.ask("bhyt ho gia dinh 2 nguoi 12 thang, ma 79")
-    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“79”" in ask.plain_text
+    assert "Mình hiểu: BHYT hộ gia đình · 2 người · 12 tháng." in ask.plain_text and "“ma 79”" in ask.plain_text
     answer = await user.ask("đúng rồi")
     assert "Tổng: 2.322.540 đ" in answer.plain_text  # 1.366.200 + 956.340
     assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 2 người · 12 tháng · ngày 23/11/2026")
@@ -429,5 +430,63 @@ async def test_a_typed_yes_confirms_what_was_understood(harness: BotHarness, emu
 async def test_a_message_full_of_stray_numbers_gets_a_short_question(harness: BotHarness, emulator: BotApiEmulator) -> None:
     reply = await new_user(emulator).ask("bhyt 3 người 12 tháng " + " ".join(str(n) for n in range(20, 120)))
     assert "Mình hiểu: BHYT hộ gia đình · 3 người · 12 tháng." in reply.plain_text
-    assert "“20”, “21”, “22”, “23”, …" in reply.plain_text
+    assert "“tháng 20”, “21”, “22”, “23”, …" in reply.plain_text
     assert len(reply.plain_text) < 600 and "Tổng" not in reply.plain_text
+
+
+async def test_a_typed_answer_fills_every_field_it_states(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    """Second review #7, #19: a typed answer to "mấy người?" never drops what else it says,
+    and "2 vợ chồng" / "cả nhà 5" keep the period already given."""
+    user = new_user(emulator)
+    ask = await user.ask("bhyt hộ gia đình")
+    assert "mấy người" in ask.plain_text
+    answer = await user.ask("3 người 6 tháng")
+    assert "Tổng: 1.571.130 đ" in answer.plain_text  # (113.850 + 79.695 + 68.310) x 6
+    assert answer.plain_text.startswith("Tính cho: BHYT hộ gia đình · 3 người · 6 tháng")
+    for typed, total in (("2 vợ chồng", "2.322.540 đ"), ("cả nhà 5", "4.371.840 đ")):
+        other = new_user(emulator)
+        ask = await other.ask("bhyt hộ gia đình 12 tháng")
+        assert "mấy người" in ask.plain_text
+        answer = await other.ask(typed)
+        assert f"Tổng: {total}" in answer.plain_text, (typed, answer.plain_text)
+        assert "12 tháng" in answer.plain_text
+
+
+async def test_a_typed_answer_with_a_date_uses_that_date(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    """"1tr5 từ 1/1/2027" typed as the income: the 2027 minimum applies (refused below it)."""
+    user = new_user(emulator)
+    ask = await user.ask("bhxh tự nguyện hộ nghèo 12 tháng")
+    assert "Bạn đóng" not in ask.plain_text
+    reply = await user.ask("1tr5 từ 1/1/2027")
+    assert "2.200.000 đ" in reply.plain_text and "Bạn đóng" not in reply.plain_text
+
+
+async def test_a_negated_group_or_a_negative_number_typed_is_never_selected(
+    harness: BotHarness, emulator: BotApiEmulator
+) -> None:
+    """"k phải hộ nghèo" typed to "nhóm nào?" never selects Hộ nghèo; "-3" is not 3."""
+    user = new_user(emulator)
+    ask = await user.ask("bhxh tự nguyện 2 triệu hằng tháng")
+    assert "nhóm nào" in ask.plain_text
+    await user.say("k phải hộ nghèo")
+    replies = await user.replies()
+    assert replies and all("Bạn đóng" not in r.plain_text for r in replies), [r.plain_text for r in replies]
+    other = new_user(emulator)
+    ask = await other.ask("bhyt hộ gia đình 2 người")
+    assert "bao lâu" in ask.plain_text
+    await other.say("-3")
+    replies = await other.replies()
+    assert replies and all("Tổng" not in r.plain_text for r in replies), [r.plain_text for r in replies]
+
+
+async def test_a_child_under_six_typed_with_the_count_is_asked_about(harness: BotHarness, emulator: BotApiEmulator) -> None:
+    """Second review #12: "3 người, 1 đứa dưới 6 tuổi" typed to "mấy người?" keeps the period
+    and asks; counting the two adults gives 1.366.200 + 956.340."""
+    user = new_user(emulator)
+    await user.ask("bhyt hộ gia đình 12 tháng")
+    await user.say("3 người, 1 đứa dưới 6 tuổi")
+    (ask,) = await user.replies()
+    assert ask.button_texts == ["Chỉ tính 2 người lớn", "Tính cả 3 người"]
+    await user.press("Chỉ tính 2 người lớn")
+    (answer,) = await user.replies()
+    assert "Tổng: 2.322.540 đ" in answer.plain_text

@@ -194,6 +194,8 @@ class Ask:
     reason: str | None = None
     unused: tuple[str, ...] = ()
     children: int | None = None
+    # a second question in the same message, answered after this one
+    second: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,8 +260,55 @@ def missing_field(draft: CostDraft) -> Field | None:
 _YES_RE = re.compile(r"(?:dung|dung roi|dung vay|ok|oke|okay|co|u|uh|vang|da|da dung|chinh xac|tinh di)")
 
 
-def apply_typed_answer(draft: CostDraft, field_name: Field, text: str) -> CostDraft | None:
-    """Fill the asked field from what the person typed instead of tapping; None if unclear."""
+_MINUS_RE = re.compile(r"^\s*[-\u2212\u2013]\s*\d")
+# A typed answer merges these fields of a full parse: (question attribute, draft attribute).
+_MERGED_FIELDS = ("members", "months", "income", "on")
+_SCHEME_PREFIX = {
+    Scheme.BHYT_HOUSEHOLD: "bhyt hộ gia đình ", Scheme.BHXH_VOLUNTARY: "bhxh tự nguyện ",
+    Scheme.BHYT_SUPPORTED: "bhyt ",
+}
+
+
+def apply_typed_answer(
+    draft: CostDraft, field_name: Field, text: str, today: date | None = None
+) -> CostDraft | None:
+    """Fill the asked field from what the person typed instead of tapping; None if unclear.
+
+    A typed answer that says more than the asked field ("3 người 6 tháng", "12 tháng nhưng
+    đóng từ 1/1/2027") is read as a whole question of the same scheme and every value it states
+    is merged, so nothing typed is dropped; a value contradicting one already given, or
+    anything the parse could not use, makes the answer unclear (the question is asked again).
+    A negative number ("-3") is never read as its digits.
+    """
+    if not isinstance(text, str) or _MINUS_RE.match(text):
+        return None
+    filled = _apply_one_field(draft, field_name, text)
+    if field_name in ("confirm", "group") or draft.scheme not in _SCHEME_PREFIX:
+        return filled
+    if textparse.parse_int_choice(text) is not None:
+        return filled  # a bare "3", "12 tháng": the asked field only
+    question = textparse.parse_question(_SCHEME_PREFIX[draft.scheme] + text, today)
+    if draft_from_question(question) is None or draft_from_question(question).scheme != draft.scheme:
+        return filled
+    if question.unused or question.children or question.covered:
+        return None
+    merged = filled or draft
+    stated = draft_from_question(question)
+    assert stated is not None
+    for name in _MERGED_FIELDS:
+        value = getattr(stated, name)
+        if value is None:
+            continue
+        current = getattr(merged, name)
+        if current is None or (name == field_name and filled is None):
+            merged = merged.with_(**{name: value})
+        elif current != value:
+            return None  # "3 người" typed after "4 người" was said: which one? asked again
+    return merged if merged != draft else filled
+
+
+def _apply_one_field(draft: CostDraft, field_name: Field, text: str) -> CostDraft | None:
+    """The asked field alone, from the typed text; None if unclear."""
     if field_name == "members":
         value = textparse.parse_members(text) or textparse.parse_int_choice(text)
         if value is None or value > MAX_MEMBERS_TYPED:
@@ -321,11 +370,23 @@ class CostDialogue:
         if question.unused:
             restart = CostDraft(scheme=draft.scheme, on=draft.on)
             choices = [Choice(self.labels.confirm, draft), Choice(self.labels.restart, restart)]
-            return Ask("confirm", draft, choices, reason="unused", unused=question.unused)
+            return Ask(
+                "confirm", draft, choices, reason="unused", unused=question.unused,
+                second=question.second_question,
+            )
         if question.free_child_adult and draft.scheme == Scheme.BHYT_HOUSEHOLD:
             adult = draft.with_(covered=None)
             choices = [Choice(self.labels.members(1), adult), Choice(self.labels.restart, CostDraft(scheme=draft.scheme, on=draft.on))]
             return Ask("confirm", adult, choices, reason="free_child")
+        if question.extra_member and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.members and not draft.covered:
+            # "mua thêm cho 1 người nữa": joining a household whose cards were bought this
+            # financial year continues its ladder; which position is asked, never assumed
+            choices = [
+                Choice(self.labels.extra_member(position), draft.with_(start=position))
+                for position in range(2, 6)
+            ]
+            choices.append(Choice(self.labels.new_household, draft))
+            return Ask("confirm", draft, choices, reason="extra_member")
         if question.household_cards and draft.scheme == Scheme.BHYT_HOUSEHOLD and draft.covered and draft.members:
             continued = draft.with_(start=draft.covered + 1)
             fresh = draft.with_(covered=None)
@@ -353,8 +414,13 @@ class CostDialogue:
             choices.append(Choice(self.labels.none_of_these, CostDraft(scheme=Scheme.BHYT_HOUSEHOLD, on=draft.on)))
             return Ask("group", draft, choices, reason="ethnic")
         outcome = self.advance(draft, today)
-        if isinstance(outcome, Answer) and question.expired is not None:
+        if isinstance(outcome, Answer) and question.expired is not None and draft.scheme != Scheme.BHXH_VOLUNTARY:
             outcome = replace(outcome, expired=question.expired)
+        if isinstance(outcome, Answer) and outcome.hint is not None and any(
+            textparse.place_within(outcome.hint.draft.area, place) or outcome.hint.draft.area == place
+            for place in question.not_areas
+        ):
+            outcome = replace(outcome, hint=None)  # "tôi không ở An Giang": no co-funding hint
         return outcome
 
     def advance(self, draft: CostDraft, today: date) -> Outcome:
@@ -540,6 +606,7 @@ class DialogueLabels:
     new_household: str
 
     def continue_ladder(self, position: int) -> str: ...
+    def extra_member(self, position: int) -> str: ...
     def members_all(self, n: int) -> str: ...
     def adults_only(self, n: int) -> str: ...
 

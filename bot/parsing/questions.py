@@ -34,6 +34,7 @@ __all__ = [
     "parse_members",
     "parse_months",
     "parse_question",
+    "names_scheme",
     "place_key",
     "place_within",
 ]
@@ -84,6 +85,8 @@ class Question(BaseModel):
     adults: int | None = None
     # where the person lives, as a place key ("angiang"), see `place_key`
     area: str | None = None
+    # places the person said they do not live in ("không ở An Giang"): no co-funding hint
+    not_areas: tuple[str, ...] = ()
     # OFF_TOPIC: which insurance ("nhan_tho", "bat_buoc", "xe", "that_nghiep")
     topic: str | None = None
     # an ethnic group was named; for BHYT the commune decides free vs 70 %: ask
@@ -92,10 +95,16 @@ class Question(BaseModel):
     household_cards: bool = False
     # "con em 2 tuổi với em": the child's card is free, one adult buys (members=1, covered=1)
     free_child_adult: bool = False
+    # "mua thêm cho 1 người nữa": members join a household that already has cards; the
+    # ladder position is asked
+    extra_member: bool = False
     # "mức thấp nhất": the lowest income on the date asked about
     lowest_income: bool = False
     # when a card expired (not the payment date; the question is priced on today)
     expired: date | None = None
+    # a second question in the same message ("..., còn hộ thường thì bao nhiêu"): answered
+    # one at a time, the reply says which part comes later
+    second_question: str | None = None
     # what was found but not used, as short Vietnamese fragments for the reply
     unused: tuple[str, ...] = ()
 
@@ -167,7 +176,9 @@ _AMOUNT_RE = re.compile(
         (?P<million>trieu|tr|cu){_NOT_LETTER}          # "2tr", "2 triệu", "2 củ"
         (?:
             \s?(?P<m_thou>\d{{1,3}})\s?(?:k|nghin|ngan){_NOT_LETTER}   # "2 triệu 500 nghìn"
-          | (?P<m_frac>\d{{1,3}})(?![\d])                # "1tr5", "2tr500"
+          # "1tr5", "2tr500"; but in "3tr12 tháng" / "2tr6 tháng" the digits are the months
+          | (?P<m_frac>(?:12|1|3|6)(?![\d])(?!\s?(?:thang|th|t|nam|quy|nguoi(?!\sdan)|ng){_NOT_LETTER})
+              |(?!(?:12|1|3|6)(?![\d]))\d{{1,3}}(?![\d])(?!\s?(?:nguoi(?!\sdan)|ng){_NOT_LETTER}))
           | \s(?P<m_frac2>\d(?![\d]|[.,/]\d)|\d{{3}}(?![\d]|[.,/]\d))  # "4 triệu 2", "2 triệu 500"
             (?!\s?(?:nguoi(?!\sdan)|ng|thang|th|t|nam|quy|khau|tv|thanh|tuoi|lan|dua|con|be|chau){_NOT_LETTER})
           | \s(?P<half>ruoi){_NOT_LETTER}                # "1 triệu rưỡi"
@@ -317,11 +328,40 @@ _RELATIVE_YEARS = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}
 # "ngày mai", "tuần sau", "tháng sau", "sang năm": dates relative to today. "Năm ngoái" alone
 # names no day (reported as unused). Not "3 tháng sau" (a count of months) nor "sáu tháng".
 _RELATIVE_DATE_RE = re.compile(
-    r"\b(?P<tomorrow>ngay mai|sang mai|mai)\b"
+    r"\b(?P<tomorrow>ngay mai|sang mai|chieu mai|toi mai|trua mai)\b"
+    # a bare "mai" is tomorrow only in a clear time position: "mai đóng", "mai tôi mua"
+    r"|(?<!\bten )(?<!\bten la )(?<!\bchi )(?<!\bco )(?<!\bhoa )(?<!\banh )(?<!\bbe )(?<!\bba )(?<!\bong )"
+    r"\b(?P<tomorrow2>mai)\s(?=(?:dong|mua|nop|gia han|lam|di|toi|em|minh|tui|chung toi|moi|se|con|la)\b)"
     r"|(?<!\d )(?<!\d)\b(?P<week>tuan (?:sau|toi))\b"
-    r"|(?<!\d )(?<!\d)\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)"
-    r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d)"
-    r"|\b(?P<past>nam ngoai|nam truoc|nam roi)\b",
+    r"|(?<!\d )(?<!\d)(?<!\bhang )(?<!\bmoi )(?<!\btheo )(?<!\btung )\b(?P<month>thang (?:sau|toi))\b(?!\s?\d)(?!\s(?:tet|nua)\b)"
+    # "sang năm 2 người 12 tháng": a count after it does not undo the year
+    r"|(?<!\d )\b(?P<year>(?:tu )?nam (?:sau|toi)|sang nam)\b(?!\s?\d{4})"
+    r"|\b(?P<past>nam ngoai|nam truoc|nam roi)\b"
+    # past or vague days: never silently today (reported as unused, so the bot asks)
+    r"|(?<!\d )(?<!\d)\b(?P<vague>hom qua|hom kia|hom truoc|tuan truoc|tuan roi|thang truoc|thang roi"
+    r"|sau tet|truoc tet|dip tet|thang gieng|cuoi nam|dau nam|giua nam|cuoi thang|dau thang|giua thang"
+    r"|dau thang sau|cuoi thang sau)\b(?!\s(?:nay|sau|toi|ngoai|truoc|\d))",
+    _A,
+)
+# How a vague day is quoted back (the person's words, with their diacritics).
+_VAGUE_DAY_LABELS = {
+    "hom qua": "hôm qua", "hom kia": "hôm kia", "hom truoc": "hôm trước", "tuan truoc": "tuần trước",
+    "tuan roi": "tuần rồi", "thang truoc": "tháng trước", "thang roi": "tháng rồi", "sau tet": "sau Tết",
+    "truoc tet": "trước Tết", "dip tet": "dịp Tết", "thang gieng": "tháng Giêng", "cuoi nam": "cuối năm",
+    "dau nam": "đầu năm", "giua nam": "giữa năm", "cuoi thang": "cuối tháng", "dau thang": "đầu tháng",
+    "giua thang": "giữa tháng", "dau thang sau": "đầu tháng sau", "cuoi thang sau": "cuối tháng sau",
+    "nam ngoai": "năm ngoái", "nam truoc": "năm trước", "nam roi": "năm rồi",
+}
+# "mai" that is not clearly tomorrow (nor a name): asked, never assumed.
+_UNCLEAR_MAI_RE = re.compile(
+    r"(?<!\bten )(?<!\bten la )(?<!\bchi )(?<!\bco )(?<!\bhoa )(?<!\banh )(?<!\bbe )(?<!\bba )(?<!\bong )"
+    r"(?<!\bngay )(?<!\bsang )(?<!\bchieu )(?<!\btoi )(?<!\btrua )\bmai\b",
+    _A,
+)
+# "1/1 năm sau", "năm sau 1/1": a day of next year.
+_NEXT_YEAR_DAY_RE = re.compile(
+    r"(?<![\d/.-])(?:ngay\s)?(?P<d>\d{1,2})/(?P<m>\d{1,2})(?![\d/])\s(?:nam sau|sang nam|nam toi)\b"
+    r"|\b(?:nam sau|sang nam|nam toi)\s(?:ngay\s|tu\s|tu ngay\s)?(?P<d2>\d{1,2})/(?P<m2>\d{1,2})(?![\d/])",
     _A,
 )
 # "năm 2027", "từ 2027", "từ năm 2027": a year (never money, never months).
@@ -330,9 +370,9 @@ _YEAR_NUMBER_RE = re.compile(r"\b(?:tu nam|nam|tu)\s(?P<y>19\d\d|20\d\d|2100)(?!
 
 def _relative_date(m: re.Match[str], today: date | None) -> date | None:
     """The date a relative phrase means on `today`; None when it names no day."""
-    if today is None or m.group("past"):
+    if today is None or m.group("past") or m.group("vague"):
         return None
-    if m.group("tomorrow"):
+    if m.group("tomorrow") or m.group("tomorrow2"):
         return date.fromordinal(today.toordinal() + 1)
     if m.group("week"):
         return date.fromordinal(today.toordinal() + 7)
@@ -375,6 +415,9 @@ def _date_candidates(norm: str, today: date | None) -> list[tuple[int, int, date
         if not any(s < end and start < e for s, e, _ in found):
             found.append((start, end, value))
 
+    for m in _NEXT_YEAR_DAY_RE.finditer(norm):
+        year = None if today is None else today.year + 1
+        add(m, _safe_date(year, int(m.group("m") or m.group("m2")), int(m.group("d") or m.group("d2"))))
     for m in _DATE_RE.finditer(norm):
         add(m, _date_from_match(m))
     for m in _VERBAL_DATE_RE.finditer(norm):
@@ -402,6 +445,33 @@ def _first_date(norm: str, today: date | None = None) -> date | None:
         if value is not None:
             return value
     return None
+
+
+_UNIT_WORDS_AFTER = frozenset(
+    {"nguoi", "ng", "thang", "th", "nam", "tuoi", "lan", "khau", "dua", "con", "be", "chau", "trieu",
+     "tr", "k", "nghin", "ngan", "quy", "tv", "thanh"}
+)
+
+
+def _context(
+    text: str, span: tuple[int, int], words: int = 2, after_words: int | None = None,
+    units_only: bool = False,
+) -> str:
+    """A few words around a span, so a stray "2" is quoted as "ngoài ra 2 người"."""
+    before: list[str] = []
+    for word in reversed(text[: span[0]].split()[-words:] if words else []):
+        if any(ch.isdigit() for ch in word) or word[-1:] in ",.;:!?":
+            break  # another number is quoted on its own; a clause ends at punctuation
+        before.insert(0, word)
+    after: list[str] = []
+    after_words = words if after_words is None else after_words
+    for word in text[span[1]:].split()[:after_words] if after_words else []:
+        if any(ch.isdigit() for ch in word) or (units_only and word.strip(",.;:!?") not in _UNIT_WORDS_AFTER):
+            break
+        after.append(word)
+        if word[-1:] in ",.;:!?":
+            break
+    return " ".join(before + [text[span[0]:span[1]].strip()] + after).strip(" ,.;:!?")
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -489,6 +559,11 @@ _MEMBERS_RE = re.compile(
     rf"(?:{_COUNT_DIGITS}\s?|{_COUNT_WORD}\s){_PERSON_NOUN}",
     _A,
 )
+_HOUSEHOLD_COUNT_RE = re.compile(
+    r"\b(?:ca nha|nha|gia dinh|ca gia dinh|nha toi|nha minh|nha em)\s(?:co\s|gom\s)?(?P<digits>\d{1,2})\b"
+    r"(?!\s?(?:thang|th|t|nam|tuoi|tr|trieu|cu|k|nghin|ngan|quy|lan|dua|con|be|chau)\b)(?![.,/-]?\d)",
+    _A,
+)
 _ALONE_RE = re.compile(r"\b(?:mot minh|1 minh)\b", _A)
 
 
@@ -497,6 +572,9 @@ def _members_match(norm: str) -> tuple[int, tuple[int, int]] | None:
         value = _count_value(m.group("digits"), m.group("word"))
         if value:
             return value, m.span()
+    whole = _HOUSEHOLD_COUNT_RE.search(norm)
+    if whole:  # "cả nhà 5"
+        return int(whole.group("digits")), whole.span()
     alone = _ALONE_RE.search(norm)
     if alone:
         return 1, alone.span()
@@ -541,6 +619,40 @@ _HALF_YEAR_RE = re.compile(r"\b(?:nua nam|1/2 nam|6 thang mot lan)\b", _A)
 _WHOLE_YEAR_RE = re.compile(r"\b(?:ca nam|hang nam|moi nam|theo nam|tron nam|mot nam)\b", _A)
 # Paying every month: only meaningful for voluntary BHXH (BHYT has no monthly mode).
 _MONTHLY_RE = re.compile(r"\b(?:hang|moi|theo|tung)\s(?:thang)\b", _A)
+
+# "1 năm rưỡi": a year and a half.
+_AND_A_HALF_RE = re.compile(
+    rf"(?:{_COUNT_DIGITS}\s?|{_PERIOD_COUNT_WORD}\s)nam ruoi\b|\bmot nam ruoi\b", _A
+)
+# A scheme or group named only to be set aside.
+_SET_ASIDE_RE = re.compile(
+    r"\b(?:dang |da |co |duoc |nhan |vua )?huong luong huu\b|\b(?:dang co|da co|nhan|lanh|an|dang nhan|dang lanh) luong huu\b"
+    r"|\bnghi huu\b|\bve huu\b"
+    r"|\bkhong (?:mua|hoi|phai|can|dong|tinh|lay)\s(?:the\s)?(?:bhyt|bh yt|bao hiem y te|bhxh|bao hiem xa hoi)"
+    r"(?:\s(?:ho gia dinh|hgd|hoc sinh|sinh vien|tu nguyen|tn))?\b"
+    r"|[^,.;!?]{1,40}\?\s?(?:khong|khong phai|ko)\s?[,.]"
+    r"|\bkhong co (?:ai|nguoi|chau|be|dua|con|tre)(?: nao)? (?:duoi|be hon) (?:6|sau)(?: tuoi)?\b",
+    _A,
+)
+# "con em dưới 6 tuổi" said with a member count: a household child whose card is free.
+_UNDER_SIX_CHILD_RE = re.compile(
+    rf"(?:(?:{_COUNT_DIGITS}\s?|{_COUNT_WORD}\s)(?:dua|con|chau|be|tre)(?:\s(?:nho|con))?\s"
+    r"|\b(?:con|be|chau|dua nho|dua)(?:\s(?:e|em|toi|minh|tui|nha|nho))?\s)(?:la\s|thi\s|moi\s)?"
+    r"(?:duoi|chua du|chua toi) (?:6|sau) tuoi\b",
+    _A,
+)
+# A bare year with "đồng" (usually "đóng", pay) after it is a year, not money.
+_YEAR_AS_MONEY_RE = re.compile(r"(?:19\d\d|20\d\d|2100)\s?(?:dong|d)?", _A)
+# "3 người à nhầm, 4 người", "ý là 3 triệu", "à quên, 6 tháng thôi", "không phải 12 tháng mà 6
+# tháng": a correction marker; a value said after it replaces the same kind of value before it.
+_CORRECTION_RE = re.compile(
+    r"\b(?:a nham|nham roi|nham|y la|y minh la|y em la|a quen|quen|sua lai|xin sua|dinh chinh)\b"
+    r"|\bkhong phai\b[^,.;]{1,30}?\bma\b",
+    _A,
+)
+
+# "-3 tháng", "-3": a negative count, not 3.
+_MINUS_RE = re.compile(r"(?:(?<=\s)|^)[-\u2212\u2013]\s?\d{1,3}(?![\d/.-])(?:\s?(?:thang|th|t|nguoi|ng|nam)\b)?", _A)
 
 _MAX_MONTHS = 120
 _MAX_YEARS = 10
@@ -743,7 +855,7 @@ def parse_bhyt_group(text: str) -> str | None:
     commune, which the text does not say, so the caller must ask rather than guess.
     """
     try:
-        return _bhyt_group(_words(_prepare(text)))
+        return _bhyt_group(_words(_without_negated_groups(_prepare(text))))
     except Exception:  # noqa: BLE001
         return None
 
@@ -752,9 +864,14 @@ def parse_bhxh_group(text: str) -> str | None:
     """The voluntary-BHXH support group key ("ngheo", "xa_dao_dac_khu", "can_ngheo", "dtts",
     "khac"), or None."""
     try:
-        return _first_key(_words(_prepare(text)), _BHXH_GROUPS)
+        return _first_key(_words(_without_negated_groups(_prepare(text))), _BHXH_GROUPS)
     except Exception:  # noqa: BLE001
         return None
+
+
+def _without_negated_groups(norm: str) -> str:
+    """"k phải hộ nghèo" names no group: a negated group is blanked, never selected."""
+    return _blank(norm, [m.span() for m in _NEGATED_GROUP_RE.finditer(norm)])
 
 
 # --- what people type: teencode, typos, spoken numbers ----------------------------------------
@@ -785,9 +902,33 @@ _WORD_TAIL_RE = re.compile(
 )
 
 
+# Before diacritics are dropped: "mãi" (forever) and a capitalised "Mai" inside a sentence (a
+# name, "Hoa Mai") are never "mai" (tomorrow). Both become a word no date pattern reads.
+_RAW_NOT_TOMORROW_RE = re.compile(
+    "\\b[mM](?:\u00e3|\u00c3|a\u0303|A\u0303)[iI]\\b"  # "mãi", composed or not
+    "|(?<=[^\\s.!?\u2026])\\s{1,2}Mai\\b"  # "chị Mai", "Hoa Mai": a name
+)
+
+
+def _not_tomorrow(m: re.Match[str]) -> str:
+    """Same length (the input cap stays where it was), a word no date pattern reads."""
+    word = m.group(0)
+    head = len(word) - len(word.lstrip())
+    return word[:head] + "m" + "q" * (len(word) - head - 2) + "i"
+# Negations people type: "k phải", "hông phải", "đâu phải", "chẳng phải", "chả phải".
+_NEGATION_SPELLINGS_RE = re.compile(
+    r"(?<![a-z0-9])(?:k|kh|hong|hok|hem|dau|chang|deo)\s(?=phai\b|thuoc\b|la\s(?:ho|nguoi|dan)\b)"
+    r"|(?<![a-z0-9])(?:k|kh|hong)\s(?=co\s(?:ai|nguoi|the)\b|con\s(?:la|thuoc)\b)",
+    _A,
+)
+
+
 def _prepare(text: object) -> str:
     """`normalize`, then undo teencode/typos and write spoken amounts with digits."""
+    if isinstance(text, str):
+        text = _RAW_NOT_TOMORROW_RE.sub(_not_tomorrow, text)
     norm = normalize(text)  # type: ignore[arg-type]
+    norm = _NEGATION_SPELLINGS_RE.sub("khong ", norm)
     norm = _TEENCODE_RE.sub(lambda m: _TEENCODE[m.group(0)], norm)
     norm = _SPACED_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", "."), norm)
     norm = _WORD_MONEY_RE.sub(
@@ -858,7 +999,7 @@ def place_key(text: str) -> str | None:
 
 # "2 người có thẻ hộ nghèo rồi", "1 đứa đã có bhyt học sinh": members already covered.
 _COVERED_RE = re.compile(
-    rf"(?:{_COUNT_DIGITS}|\b(?P<word>{_NUMBER_WORD}))\s?"
+    rf"(?:{_COUNT_DIGITS}|\b(?P<word>{_NUMBER_WORD})|(?<![a-z] )\b(?P<one>toi|minh|tui|vo toi|chong toi|vo em|chong em))\s?"
     r"(?:nguoi|ng|dua|chau|be|thanh vien|tv|dua con|con)?\s?(?:thi |do |la )?"
     r"(?P<already>(?:da |duoc |dang |van )?)(?:co|huong|duoc cap|cap|dong) (?:the|bhyt|bao hiem|bh)\b"
     r"(?P<tail>[a-z ]{0,40}?)(?:\b(?P<roi>roi|r)\b|(?=[,.;:!?]|$|\s(?:mua|con lai|thi|nen|gio|muon|can mua|dong|tinh)\b))",
@@ -875,7 +1016,37 @@ _HOUSEHOLD_TOTAL_RE = re.compile(
 )
 _REST_RE = re.compile(r"\bcon lai\b|\bnhung nguoi kia\b|\bso con lai\b", _A)
 _ADULTS_RE = re.compile(
-    r"(?:(?<![\d.,])(?P<digits>\d)\s?|\b(?P<word>hai)\s)?\b(?:vo chong|ong ba|bo me|ba me|cha me)\b",
+    r"(?:(?<![\d.,])(?P<digits>\d)\s?|\b(?P<word>hai)\s)?\b(?:(?P<four>ong ba noi ngoai|ong ba ca noi lan ngoai)"
+    r"|vo chong|ong ba|bo me|ba me|cha me)\b"
+    # "bố mẹ và tôi": the person asking is one more
+    r"(?P<me>\s(?:va|voi|cung)\s(?:toi|em|minh|tui|con)\b(?!\s(?:\d{1,2}|mot|hai|ba|bon|nam)\s?(?:con|dua|chau|be|nguoi|ng)\b))?",
+    _A,
+)
+_ONE_SUBJECTS = frozenset({"toi", "minh", "tui", "vo", "chong"})
+# Two questions in one message: "..., còn hộ thường thì bao nhiêu".
+_SECOND_QUESTION_RE = re.compile(
+    r"\b(?:con|va|con neu|the con|neu la)\s[a-z ]{1,30}?\b(?:thi|la)\s(?:bao nhieu|bn|sao|the nao|nhieu)\b", _A
+)
+# "vợ và 2 con": one adult named with the children.
+_ONE_ADULT_RE = re.compile(
+    r"\b(?:vo|chong|bo|me|ba|ong)(?:\s(?:toi|em|minh|tui))?\s(?:va|voi|cung)\s(?=(?:\d|mot|hai|ba|bon|nam)\s?(?:dua|con|chau|be|tre))", _A
+)
+# "3 người và tôi": one more than counted.
+_AND_ME_RE = re.compile(r"^\s*,?\s*(?:va|voi|cung|them|cong)\s(?:toi|em|minh|tui)\b(?!\s(?:\d{1,2}|mot|hai|ba|bon|nam)\s?(?:con|dua|chau|be|nguoi|ng)\b)", _A)
+# "cả nhà 4 người trừ tôi", "trừ 2 người": left out of the count.
+_EXCEPT_RE = re.compile(
+    r"\b(?:tru|khong tinh|khong ke|bot)\s(?:ra\s)?(?:(?P<digits>\d{1,2})\s?(?:nguoi|ng)\b|(?P<one>toi|em|minh|tui|anh|chi|vo|chong|bo|me|ong|ba)\b)",
+    _A,
+)
+# "ngoài ra 2 người có thẻ công ty": people besides the members counted.
+_BESIDES_RE = re.compile(r"\b(?:ngoai ra|ngoai|con co|them|ben canh do|con)\b", _A)
+# "mua thêm cho 1 người nữa": a member joins a household that already has cards.
+_EXTRA_MEMBER_RE = re.compile(r"\bthem\b(?:\s(?:cho|vao|mua|\d{1,2}|mot|hai|ba|nguoi|ng|nua)){1,5}\b|\bnua\b", _A)
+_ADD_MEMBER_RE = re.compile(r"\b(?:mua|dong|cho|dang ky)\s(?:them|bo sung)\b|\b(?:\d{1,2}|mot|hai|ba) (?:nguoi|ng) nua\b(?!\s(?:nam|thang)\b)", _A)
+# "mua bhyt cho vợ": one person named.
+_ONE_PERSON_RE = re.compile(
+    r"\bcho\s(?P<who>vo|chong|bo|me|ba|ong|con|chau|em|anh|chi)(?:\s(?:toi|em|minh|tui|anh|chi|no))?\b"
+    r"(?!\s(?:va|voi|cung|ca|chong|vo|me|ba|\d|mot|hai)\b)",
     _A,
 )
 _KIDS_RE = re.compile(
@@ -893,12 +1064,16 @@ _UNDER_SIX_RE = re.compile(r"\bduoi (?:6|sau)(?: tuoi)?\b", _A)
 # A group said *not* to apply ("ko phải hộ cận nghèo", "hết hộ cận nghèo", "không phải dân
 # tộc"): never applied. Filler words between the negation and the group are allowed.
 _NEGATED_GROUP_RE = re.compile(
-    r"\b(?:khong phai|khong thuoc|khong la|khong con|chua phai|het|khong co|ra khoi)\s"
+    r"\b(?:khong phai|khong thuoc|khong la|khong con|chua phai|het|khong co|ra khoi|thoat"
+    r"|chua duoc cong nhan|chua duoc xet|chua duoc cong nhan la|khong duoc cong nhan"
+    # a former group: "trước là hộ nghèo", "trước đây là hộ nghèo (giờ thì không)"
+    r"|truoc la|truoc day la|truoc day|hoi truoc la|nam ngoai la)\s"
     r"(?:(?:la|ho|nguoi|dien|doi tuong|gia dinh|thuoc|nha|dan|o|song o|con|em|minh)\s){0,3}"
     r"(?P<group>can ngheo|hcn|ngheo|sinh vien|hoc sinh|hssv|hs|sv|dan toc(?: thieu so)?|dtts"
     r"|thieu so|xa dao|dac khu|hai dao|bao tro xa hoi|btxh|dan quan|y te thon"
     r"|nong lam ngu(?: diem)?(?: nghiep)?|(?:nong|lam|ngu|diem) nghiep|huu tri xa hoi"
-    rf"|{_ETHNIC_NAMES})\b",
+    rf"|{_ETHNIC_NAMES})\b"
+    r"|\b(?P<group2>dan quan)(?: tu ve)? khong thuong truc\b",
     _A,
 )
 # "chồng em là người dân tộc, em thì không": whose group is it? Asked, never guessed.
@@ -920,8 +1095,9 @@ _BIRTH_YEAR_RE = re.compile(r"\b(?:sinh nam|sinh|sn|nam sinh)\s(?:nam\s)?(?:19\d
 # A date said to be when a card expired is not the payment date (DOMAIN §3: the amount is
 # fixed on the payment date).
 _EXPIRY_BEFORE_RE = re.compile(
-    r"\b(?:het han|het hieu luc|the het|bhyt het|dut|qua han)\b"
-    r"(?:\s(?:tu|vao|ngay|thang|luc|hoi|roi|tu ngay|tu thang|nam|la))*\s*$",
+    r"\b(?:het han|het hieu luc|the het|bhyt het|dut|qua han|han the|han bhyt|the han|the con han"
+    r"|con han|han su dung|han den|han toi|hieu luc den|hieu luc toi|co gia tri den|gia tri den)\b"
+    r"(?:\s(?:tu|vao|ngay|thang|luc|hoi|roi|tu ngay|tu thang|nam|la|den|toi|het|cua the|dung))*\s*[:=]?\s*$",
     _A,
 )
 # Members who already have a *household* card: the ladder may continue from them.
@@ -1001,6 +1177,7 @@ _BHYT_ONLY_LABELS = {
     "bao_tro_xa_hoi": "bảo trợ xã hội", "dan_quan": "dân quân",
 }
 _BUY_RE = _re(r"mua|dong|the|bao nhieu|het")
+_QUESTION_WORD_RE = _re(r"\b(?:bao nhieu|bn|het bao nhieu|the nao|sao)\b")
 _HELP_RE = _re(r"\b(?:help|giup|tro giup|huong dan|cach dung|menu)\b")
 _QUESTION_MARKS_RE = re.compile(r"[?\s]+")
 _GREETING_RE = _re(r"\b(?:xin chao|chao|hello|helo|hi|hey|alo|a lo|allo)\b")
@@ -1067,7 +1244,7 @@ def _covered_clause(plain: str) -> tuple[int, _Span, bool] | None:
     """Members said to have a card already: (count, span, explicit). Explicit means the
     clause is unmistakable ("đã có thẻ", "... rồi", or names the card's group)."""
     for m in _COVERED_RE.finditer(plain):
-        count = _count_value(m.group("digits"), m.group("word"))
+        count = _count_value(m.group("digits"), m.group("word")) or (1 if m.group("one") else None)
         if not count:
             continue
         explicit = bool(m.group("already").strip() or m.group("roi") or _CARD_KIND_RE.search(m.group("tail")))
@@ -1081,7 +1258,31 @@ _ETHNIC_OR_LOWER = frozenset({"hoc_sinh", "can_ngheo", "nong_lam_ngu_diem", "y_t
 _AMBIGUOUS_TOWNS = frozenset({"tanchau", "chomoi", "phutan"})
 
 
-def _living_area(text: str) -> tuple[str | None, list[_Span]]:
+def _apply_corrections(plain: str) -> str | None:
+    """The text with values superseded by a correction blanked, or None without a correction.
+
+    For members, months and money: when one is said both before and after the last correction
+    marker, the earlier one is blanked (the later one is what the person meant).
+    """
+    markers = list(_CORRECTION_RE.finditer(plain))
+    if not markers:
+        return None
+    cut = markers[-1].end()
+    head, spans = plain[:markers[-1].start()], [markers[-1].span()]
+    tail = _blank(plain, [(0, cut)])
+    for finder in (_members_match, lambda t: _months_match(t, allow_monthly=True), _amount_match):
+        later = finder(tail)
+        if later is None:
+            continue
+        for m_earlier in range(3):  # blank every earlier one of the same kind
+            earlier = finder(_blank(head, spans))
+            if earlier is None:
+                break
+            spans.append(earlier[1])
+    return _blank(plain, spans)
+
+
+def _living_area(text: str) -> tuple[str | None, list[_Span], list[str]]:
     """Where the person lives now, and the spans of every place named.
 
     A negated or former place ("không ở", "quê", "trước ở") never counts; of two provinces the
@@ -1089,19 +1290,21 @@ def _living_area(text: str) -> tuple[str | None, list[_Span]]:
     province (named with it or not at all).
     """
     spans: list[_Span] = []
+    elsewhere: list[str] = []
     provinces: list[str] = []
     towns: list[str] = []
     for m in _PLACE_RE.finditer(text):
         spans.append(m.span())
         head = text[max(0, m.start() - 24):m.start("place")]
         if _NOT_LIVING_RE.search(head):
+            elsewhere.append(_place_from(m.group("place")))
             continue
         key = _place_from(m.group("place"))
         (towns if key in _PLACE_PARENT else provinces).append(key)
     if provinces:
-        return provinces[-1], spans
+        return provinces[-1], spans, elsewhere
     towns = [t for t in towns if t not in _AMBIGUOUS_TOWNS]
-    return (towns[-1] if towns else None), spans
+    return (towns[-1] if towns else None), spans, elsewhere
 
 
 def _parse(text: str, today: date | None) -> Question:
@@ -1125,12 +1328,24 @@ def _parse(text: str, today: date | None) -> Question:
             on = value
             reading.use((start, end))
         else:
-            reading.unused.append(norm[start:end].strip())
+            said = norm[start:end].strip()
+            reading.unused.append(_VAGUE_DAY_LABELS.get(said, said))
     plain = _blank(norm_dates, [(s, e) for s, e, _ in dates])
+    for m in _UNCLEAR_MAI_RE.finditer(plain):
+        reading.unused.append(_context(plain, m.span()))
     negated_ms = list(_NEGATED_GROUP_RE.finditer(plain))
-    negated_words = " ".join(m.group("group") for m in negated_ms)
+    negated_words = " ".join(m.group("group") or m.group("group2") for m in negated_ms)
     plain = _blank(plain, [m.span() for m in negated_ms])
     unclear_negation = _NEGATION_UNCLEAR_RE.search(plain)
+    # clauses that name a scheme or a group only to set it aside: "tôi đang hưởng lương hưu",
+    # "ko mua bhyt hộ gia đình", "bhyt học sinh? không, ...", "không có ai dưới 6 tuổi"
+    plain = _blank(plain, [m.span() for m in _SET_ASIDE_RE.finditer(plain)])
+    for minus_m in _MINUS_RE.finditer(plain):
+        reading.unused.append(_context(norm, minus_m.span(), 1))  # "-3 tháng": never 3
+    plain = _blank(plain, [m.span() for m in _MINUS_RE.finditer(plain)])
+    corrected = _apply_corrections(plain)
+    if corrected is not None:
+        plain = corrected
 
     # clauses about who is insured, read first and blanked so their numbers and group words
     # ("2 người có thẻ hộ nghèo rồi") are not read as the household size or the group
@@ -1146,7 +1361,9 @@ def _parse(text: str, today: date | None) -> Question:
         clauses.append(adults_m.span())
     couples = list(_ADULTS_RE.finditer(_blank(plain, clauses)))
     for adults_m in couples:
-        adults = (adults or 0) + (int(adults_m.group("digits")) if adults_m.group("digits") else 2)
+        pair = 4 if adults_m.group("four") else 2
+        adults = (adults or 0) + (int(adults_m.group("digits")) if adults_m.group("digits") else pair)
+        adults += 1 if adults_m.group("me") else 0
         clauses.append(adults_m.span())
     adults_ms += couples
     kids_m = _KIDS_RE.search(_blank(plain, clauses))
@@ -1154,7 +1371,7 @@ def _parse(text: str, today: date | None) -> Question:
     if kids_m is not None:
         clauses.append(kids_m.span())
     age_m = _AGE_RE.search(plain)
-    area, place_spans = _living_area(_blank(plain, clauses))
+    area, place_spans, not_areas = _living_area(_blank(plain, clauses))
     for span in place_spans:
         clauses.append(span)
         reading.use(span)
@@ -1168,8 +1385,18 @@ def _parse(text: str, today: date | None) -> Question:
 
     amount_found = _amount_match(rest)
     members_found = _members_match(rest)
+    under_six = _UNDER_SIX_CHILD_RE.search(plain)
+    if members_found is not None and under_six is not None:
+        # "3 người 12 tháng, con em dưới 6 tuổi": a household with a child whose card is free
+        if kids_m is None:
+            kids_m = under_six
+            kids = _count_value(under_six.group("digits"), under_six.group("word")) or 1
+        rest = _blank(rest, [under_six.span()])
+        words = _words(rest)
     members = members_found[0] if members_found else None
     household_clause = covered_found is not None or adults is not None or kids is not None
+    if amount_found is not None and _YEAR_AS_MONEY_RE.fullmatch(rest[amount_found[1][0]:amount_found[1][1]].strip()):
+        amount_found = None  # "bhxh tự nguyện 2026 đóng 1 tháng": a year, never an income
     off_topic = _first_key(words, _OFF_TOPICS)
     explicit = _BHYT_RE.search(words) or _BHXH_VOLUNTARY_RE.search(words)
     if off_topic is not None and not explicit:
@@ -1200,9 +1427,27 @@ def _parse(text: str, today: date | None) -> Question:
         return Question(intent=_chat_intent(norm, words), on=on)
     if off_topic is not None:
         reading.unused.append(_OFF_TOPIC_LABELS[off_topic])
+    second_question: str | None = None
+    second = _SECOND_QUESTION_RE.search(rest)
+    if second is not None and _first_pos(_QUESTION_WORD_RE, rest[: second.start()]) is not None:
+        # answered one at a time: the second part is quoted, so the bot asks
+        second_question = _raw_quote(text, _context(norm, second.span(), 0))
+        reading.unused.append(second_question)
+    bhyt_at = _first_pos(_BHYT_RE, words)
+    voluntary_at = _first_pos(_BHXH_VOLUNTARY_RE, words)
+    if bhyt_at is not None and voluntary_at is not None:
+        second_question = "BHYT" if intent == Intent.BHXH_VOLUNTARY else "BHXH tự nguyện"
+        reading.unused.append(second_question)
 
     voluntary = intent == Intent.BHXH_VOLUNTARY
-    months_found = _months_match(rest, allow_monthly=voluntary)
+    # a number is read once: the digits of "1tr5" are not also "5 tháng"
+    months_text = _blank(rest, [amount_found[1]]) if voluntary and amount_found else rest
+    months_found = _months_match(months_text, allow_monthly=voluntary)
+    half_m = _AND_A_HALF_RE.search(months_text)
+    if half_m is not None:
+        # "1 năm rưỡi" is 18 months (not an allowed period: refused with the allowed ones)
+        years = _count_value(half_m.group("digits"), half_m.group("word")) or 1
+        months_found = (years * 12 + 6, half_m.span())
     if months_found is not None:
         reading.use(months_found[1])
         for m in _ONCE_RE.finditer(rest):  # "đóng 1 lần 12 tháng": the payment mode
@@ -1215,6 +1460,7 @@ def _parse(text: str, today: date | None) -> Question:
     children: int | None = None
     lowest_income = False
     household_cards = False
+    extra_member = False
     ethnic_with_group = False
     if voluntary:
         group = _first_key(words, _BHXH_GROUPS)
@@ -1252,6 +1498,15 @@ def _parse(text: str, today: date | None) -> Question:
     if intent == Intent.BHYT_HOUSEHOLD:
         if members_found is not None:
             reading.use(members_found[1])
+            and_me = _AND_ME_RE.search(rest[members_found[1][1]:])
+            if and_me is not None and members is not None:
+                members += 1  # "anh chị em tôi 3 người và tôi"
+                reading.use((members_found[1][1], members_found[1][1] + and_me.end()))
+        if adults is None and kids is not None:
+            one = _ONE_ADULT_RE.search(plain)
+            if one is not None:  # "vợ và 2 con": one adult besides the children
+                adults = 1
+                adults_ms.append(one)
         if adults is not None:
             for adults_m in adults_ms:
                 reading.use(adults_m.span())
@@ -1260,12 +1515,26 @@ def _parse(text: str, today: date | None) -> Question:
         if kids_m is not None:
             reading.use(kids_m.span())
             children = kids
+            if under_six is not None and members_found is not None:
+                reading.use(under_six.span())
         if covered_found is not None:
             count, span, _ = covered_found
             covered_household = _HOUSEHOLD_CARD_RE.search(plain[span[0]:span[1]]) is not None
             before = rest[: members_found[1][0]] if members_found else ""
             total_phrase = _HOUSEHOLD_TOTAL_RE.search(before) is not None or _REST_RE.search(words)
-            if members is None or (total_phrase and count < members):
+            subject = plain[span[0]:span[1]].split()[:1]
+            if subject and subject[0] in _ONE_SUBJECTS and not _REST_RE.search(words):
+                total_phrase = False  # "4 người, vợ tôi đã có thẻ": of the 4 or besides? asked
+            between = (
+                rest[members_found[1][1]:span[0]] if members_found and members_found[1][1] <= span[0] else ""
+            )
+            if members_found is None and adults is not None and subject and subject[0] in _ONE_SUBJECTS:
+                # "tôi có thẻ công ty rồi, vợ và 2 con ...": the people named are the others
+                reading.use(span)
+            elif members is not None and _BESIDES_RE.search(between):
+                # "3 người 12 tháng, ngoài ra 2 người có thẻ công ty": besides the 3, not of them
+                reading.use(span)
+            elif members is None or (total_phrase and count < members):
                 reading.use(span)
                 covered = count
                 household_cards = covered_household
@@ -1279,6 +1548,19 @@ def _parse(text: str, today: date | None) -> Question:
             else:
                 reading.unused.append(f"{count} người đã có thẻ")
                 reading.use(span)  # reported as a clause, not again as a stray number
+        for except_m in _EXCEPT_RE.finditer(rest):
+            left_out = int(except_m.group("digits")) if except_m.group("digits") else 1
+            if members is not None and left_out < members:
+                members -= left_out  # "cả nhà 4 người trừ tôi"
+                reading.use(except_m.span())
+            else:
+                reading.unused.append(_context(rest, except_m.span(), 1))
+        if members is None and adults is None and kids is None:
+            one_m = _ONE_PERSON_RE.search(rest)
+            if one_m is not None:  # "mua bhyt cho vợ 12 tháng": one person
+                members = 1
+        if _ADD_MEMBER_RE.search(rest) and covered is None:
+            extra_member = True  # which ladder position? asked
     elif covered_found is not None:
         reading.unused.append(f"{covered_found[0]} người đã có thẻ")
         reading.use(covered_found[1])
@@ -1286,7 +1568,7 @@ def _parse(text: str, today: date | None) -> Question:
         reading.unused.append("người đã có thẻ")
     for m in _DIGITS_RE.finditer(plain):
         if not reading.covers(m.span()):
-            reading.unused.append(m.group(0))
+            reading.unused.append(_context(norm, m.span(), 2, 1, units_only=True))
     if ethnic and group in _ETHNIC_OR_LOWER:
         # "sinh viên người dân tộc": in a difficult area the card is free, so it is asked
         ethnic_with_group = True
@@ -1301,12 +1583,47 @@ def _parse(text: str, today: date | None) -> Question:
         children=children,
         adults=adults if children else None,
         area=area,
+        not_areas=tuple(not_areas),
         ethnic=ethnic and (group is None or ethnic_with_group) and intent == Intent.BHYT_SUPPORTED,
         household_cards=household_cards,
+        extra_member=extra_member,
         lowest_income=lowest_income,
         expired=expired,
-        unused=tuple(dict.fromkeys(reading.unused)),
+        second_question=second_question,
+        unused=tuple(dict.fromkeys(_raw_quote(text, item) for item in reading.unused)),
     )
+
+
+def _raw_quote(text: object, fragment: str) -> str:
+    """The person's own words (with their diacritics) for a normalised fragment, when the
+    fragment is a run of whole words of the text; otherwise the fragment as it is."""
+    if not isinstance(text, str) or not fragment or normalize(fragment) != fragment:
+        return fragment
+    try:
+        # compared without spaces: "800 k" of the parse is the "800k" the person typed
+        target = _words(fragment).replace(" ", "")
+        raw = _clip(text).split()
+        keys = [_words(_prepare(word)).replace(" ", "") for word in raw]
+        for i in range(len(raw)):
+            got = ""
+            for j in range(i, len(raw)):
+                got += keys[j]
+                if not target.startswith(got) or not keys[j]:
+                    break
+                if got == target:
+                    return " ".join(raw[i:j + 1]).strip(",.;:!?")
+    except Exception:  # noqa: BLE001 - quoting never breaks a reply
+        pass
+    return fragment
+
+
+def names_scheme(text: str) -> bool:
+    """True when the text names BHYT or voluntary BHXH itself (a new question, not an answer)."""
+    try:
+        words = _words(_prepare(text))
+        return bool(_BHYT_RE.search(words) or _BHXH_VOLUNTARY_RE.search(words) or _BHXH_WEAK_RE.search(words))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def parse_question(text: str, today: date | None = None) -> Question:

@@ -171,14 +171,22 @@ async def on_text(update: Update, context: BotContext) -> None:
     today = context.services.today()
     question = textparse.parse_question(text, today)
     pending = (context.user_data or {}).get(PENDING_KEY)
-    if pending and pending.get("asking") == "members" and question.children:
-        # "3 người lớn, 2 trẻ em" typed as the answer to "mấy người?": keep the period and
-        # date already given, and ask about the children like the free-text question does
-        previous = CostDraft.decode(pending.get("draft", ""))
-        if previous is not None:
-            question = question.model_copy(
-                update={"months": question.months or previous.months, "on": question.on or previous.on}
-            )
+    previous_draft = CostDraft.decode(pending.get("draft", "")) if pending else None
+    stated = draft_from_question(question)
+    if (
+        previous_draft is not None and stated is not None and stated.scheme == previous_draft.scheme
+        and not textparse.names_scheme(text)
+    ):
+        # "3 người lớn, 2 trẻ em", "2 vợ chồng", "cả nhà 5" typed as the answer to "mấy
+        # người?": keep the period, date and income already given (nothing typed is dropped)
+        question = question.model_copy(
+            update={
+                "months": question.months or previous_draft.months,
+                "on": question.on or previous_draft.on,
+                "income": question.income or previous_draft.income,
+                "group": question.group or previous_draft.group,
+            }
+        )
     outcome = dialogue(context).respond(question, today)
     if outcome is not None:
         await send_outcome(update, context, outcome)
@@ -187,7 +195,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         previous = CostDraft.decode(pending.get("draft", ""))
         field = pending.get("asking")
         if previous is not None and field:
-            filled = apply_typed_answer(previous, field, text)
+            filled = apply_typed_answer(previous, field, text, today)
             if filled is not None:
                 await advance(update, context, filled)
                 return

@@ -463,6 +463,118 @@ add("dates", "bhyt hộ gia đình 2 người 12 tháng 1/1/2099", NEW, "stop", 
 add("group_new_2025", "1/3/2025 dân quân thường trực bhyt", "2025-03-01", "ask_field", field="group",
     says=["01/07/2025"], says_not=["bao lâu"])
 
+
+# --- 26-40: the second independent review's reproductions ------------------------------------
+JUNE = "2026-06-30"  # base 2.340.000 đ (the 2.530.000 đ base starts tomorrow)
+BASE[JUNE] = 2_340_000
+CAMPAIGN_LATE = "2024-11-15"  # base 2.340.000 đ, seed 000 campaign AG-2024-11 running
+BASE[CAMPAIGN_LATE] = 2_340_000
+
+# 26. negations as typed: "k", "hông", "đâu phải", "chẳng phải", "chưa được công nhận", former
+for text in ("nhà k phải hộ nghèo k phải cận nghèo, bhxh tự nguyện 2tr 12 tháng",
+             "đâu phải hộ nghèo, bhxh tự nguyện 2tr 12 tháng",
+             "trước đây là hộ nghèo giờ thì không, bhxh tự nguyện 2tr 12 tháng"):
+    # 22 % x 2.000.000 - 66.000 = 374.000 a month
+    voluntary("negation_typed", text, DEC, 2_000_000, "khac", 12, VOLUNTARY_SUPPORT_NEW)
+# 2.200.000 - 66.000
+voluntary("negation_typed", "bhxh tự nguyện 10 triệu, hông phải hộ cận nghèo, 1 tháng", DEC, 10_000_000,
+          "khac", 1, VOLUNTARY_SUPPORT_NEW)
+for text in ("bhyt 1 người 12 tháng, trước là hộ nghèo nay thoát nghèo rồi",
+             "chẳng phải hộ cận nghèo, bhyt 1 người 12 tháng",
+             "chưa được công nhận hộ cận nghèo, bhyt 1 người 12 tháng",
+             "k phải hộ nghèo, mua bhyt 1 người 12 tháng"):
+    household("negation_typed", text, DEC, 1, 12)
+add("negation_typed", "bhyt dân quân không thường trực 12 tháng", NEW, "ask_field", field="members",
+    scheme="h", says_not=["miễn phí"])
+
+# 27. "Mai" is a name and "mãi" is "forever": never tomorrow (30/06: tomorrow has a new base)
+for text in ("em tên Mai, mua bhyt 1 người 12 tháng", "ở Hoa Mai mua bhyt 1 người 12 tháng",
+             "mãi không mua được, bhyt 1 người 12 tháng", "chị Mai hỏi bhyt 1 người 12 tháng"):
+    household("name_not_date", text, JUNE, 1, 12)  # 105.300 x 12, priced today
+household("name_not_date", "mai đóng bhyt 1 người 12 tháng", JUNE, 1, 12, base=2_530_000, on="2026-07-01")
+add("name_not_date", "bhyt 1 người 12 tháng mai", JUNE, "ask", says=["Mình hiểu", "mai"])
+
+# 28. a card's validity date is neither the payment date nor "expired"
+household("expiry_vs_payment", "bhyt hộ gia đình 2 người 12 tháng, hạn thẻ 15/7/2026", JUNE, 2, 12)
+corpus[-1].update(says=["còn hạn đến ngày 15/07/2026"], says_not=["Thẻ cũ đã hết hạn"])
+supported("expiry_vs_payment", "dtts ra khỏi vùng khó khăn bhyt 3 tháng ở An Giang, thẻ hạn tới 1/12/2024",
+          CAMPAIGN_LATE, "dtts_vung_thoat_kho", 70, 3, person_override=20_000,
+          says=["còn hạn đến ngày 01/12/2024"], says_not=["Thẻ cũ đã hết hạn"])
+household("expiry_vs_payment", "thẻ còn hạn đến 15/12/2026, bhyt 1 người 12 tháng", NEW, 1, 12)
+corpus[-1].update(says=["còn hạn đến ngày 15/12/2026"], says_not=["Thẻ cũ đã hết hạn"])
+household("expiry_vs_payment", "bhyt hết hạn vào 1/12/2026, mua 1 người 12 tháng", NEW, 1, 12)
+corpus[-1].update(says=["còn hạn đến ngày 01/12/2026"], says_not=["Thẻ cũ đã hết hạn"])
+voluntary("expiry_vs_payment", "bhxh tự nguyện 2tr hộ nghèo 12 tháng, thẻ hết hạn 1/10/2026", NEW,
+          2_000_000, "ngheo", 12, VOLUNTARY_SUPPORT_NEW, says_not=["hết hạn"])
+
+# 29. past and vague days are asked, never silently today; "năm sau 1/1" is next year's day
+for text in ("hôm qua mua bhyt 1 người 12 tháng", "hôm kia mua bhyt 1 người 12 tháng",
+             "tuần trước mua bhyt 1 người 12 tháng", "tháng trước mua bhyt 1 người 12 tháng",
+             "sau tết mua bhyt 1 người 12 tháng", "tháng giêng mua bhyt 1 người 12 tháng",
+             "cuối năm mua bhyt 1 người 12 tháng", "cuối tháng mua bhyt 1 người 12 tháng"):
+    add("relative_dates", text, NEW, "ask", says=["Mình hiểu", "chưa dùng"])
+household("relative_dates", "năm sau 1/1 mua bhyt 1 người 12 tháng", NEW, 1, 12, on="2027-01-01")
+household("relative_dates", "bhyt hộ gia đình sang năm 2 người 12 tháng", NEW, 2, 12, on="2027-01-01")
+household("relative_dates", "bhyt hộ gia đình năm sau 3 người 6 tháng", NEW, 3, 6, on="2027-01-01")
+
+# 30. members named rather than counted
+household("members_named", "mua bhyt cho bố mẹ và tôi 12 tháng", NEW, 3, 12)
+household("members_named", "mua bhyt ông bà nội ngoại 12 tháng", NEW, 4, 12)
+household("members_named", "bhyt anh chị em tôi 3 người và tôi 12 tháng", NEW, 4, 12)
+household("members_named", "nhà 4 người, tôi có thẻ công ty rồi, mua bhyt cho những người còn lại 12 tháng",
+          NEW, 3, 12, covered=1)
+household("members_named", "bhyt cả nhà 4 người trừ tôi 12 tháng", NEW, 3, 12)
+household("members_named", "bhyt hộ gia đình 3 người 12 tháng ngoài ra 2 người có thẻ công ty", NEW, 3, 12)
+household("members_named", "tôi đang hưởng lương hưu, mua bhyt cho vợ 12 tháng", NEW, 1, 12)
+add("members_named", "tôi có thẻ công ty rồi, vợ và 2 con mua bhyt hộ gia đình 12 tháng", NEW, "ask",
+    says=["Mình hiểu", "3 người", "2 cháu"],
+    buttons=[button("Chỉ tính 1 người lớn", total=1_366_200), button("Tính cả 3 người", total=3_142_260)])
+add("members_named", "bhyt hộ gia đình mua thêm cho 1 người nữa 12 tháng", NEW, "ask", says=["Mình hiểu"],
+    # the 2nd member: 79.695 x 12; a new household: 113.850 x 12
+    buttons=[button("Những người kia mua thẻ hộ trong năm nay: người thứ 2", total=956_340),
+             button("Tính như hộ mới", total=1_366_200)])
+
+# 31. periods and numbers read once
+add("period_numbers", "bhyt hộ gia đình 1 người 1 năm rưỡi", NEW, "ask_field", field="months",
+    says=["3, 6, 12 tháng"], says_not=["Tổng"])
+for text, income, months in (("bhxh tự nguyện 3tr12 tháng hộ nghèo", 3_000_000, 12),
+                             ("bhxh tự nguyện 2tr6 tháng hộ nghèo", 2_000_000, 6)):
+    voluntary("period_numbers", text, DEC, income, "ngheo", months, VOLUNTARY_SUPPORT_NEW)
+add("period_numbers", "bhxh tự nguyện 1tr5 thang 1 lan ho ngheo", DEC, "ask", says=["Mình hiểu", "1.500.000 đ"])
+for text in ("bhyt hộ gia đình 12 tháng -3 người", "bhyt hộ gia đình 2 người -3 tháng"):
+    add("period_numbers", text, NEW, "ask", says=["Mình hiểu", "-3"])
+add("period_numbers", "bhxh tự nguyện 2026 đóng 1 tháng", NEW, "ask", says=["Mình hiểu", "2026"],
+    says_not=["2.026"])
+
+# 32. a scheme or group set aside is not the question
+add("set_aside", "ko mua bhyt hộ gia đình, chỉ hỏi bhxh tự nguyện 2 triệu 1 tháng", NEW, "ask_field",
+    field="group", scheme="v")
+voluntary("set_aside", "ko mua bhyt hộ gia đình, chỉ hỏi bhxh tự nguyện 2 triệu 1 tháng, hộ nghèo", NEW,
+          2_000_000, "ngheo", 1, VOLUNTARY_SUPPORT_NEW)
+household("set_aside", "bhyt học sinh? không, tôi hỏi bhyt hộ gia đình 2 người 12 tháng", NEW, 2, 12)
+household("set_aside", "bhyt hộ gia đình 3 người 12 tháng, không có ai dưới 6 tuổi", NEW, 3, 12)
+add("set_aside", "bhyt hộ gia đình 3 ng 12 thang, con e duoi 6 tuoi", NEW, "ask",
+    says=["Mình hiểu", "3 người", "1 cháu"],
+    buttons=[button("Chỉ tính 2 người lớn", total=2_322_540), button("Tính cả 3 người", total=3_142_260)])
+for text in ("bhyt dtts thoát khó 3 tháng, tôi không ở An Giang",
+             "bhyt dtts thoát khó 3 tháng, không phải người An Giang"):
+    supported("set_aside", text, CAMPAIGN, "dtts_vung_thoat_kho", 70, 3,
+              says_not=["Nếu bạn sống ở", "20.000 đ"])
+
+# 33. corrections: the later value is the one meant
+household("corrections", "bhyt hộ gia đình 3 người à nhầm, 4 người 12 tháng", NEW, 4, 12)
+household("corrections", "bhyt hộ gia đình 2 người 12 tháng. À quên, 6 tháng thôi", NEW, 2, 6)
+household("corrections", "bhyt hộ gia đình 2 người không phải 12 tháng mà 6 tháng", NEW, 2, 6)
+voluntary("corrections", "bhxh tự nguyện hộ nghèo 2 triệu ý là 3 triệu 12 tháng", NEW, 3_000_000, "ngheo", 12,
+          VOLUNTARY_SUPPORT_NEW)
+
+# 34. two questions in one message: one is never answered in silence for both
+add("two_questions", "bhyt hộ nghèo thì bao nhiêu, còn hộ thường thì bao nhiêu", NEW, "ask",
+    says=["Mình hiểu", "mình trả lời phần trên trước", "“còn hộ thường thì bao nhiêu”"])
+add("two_questions", "bhyt hộ gia đình 2 người 12 tháng và bhxh tự nguyện 2 triệu 1 tháng", NEW, "ask",
+    says=["Mình hiểu", "mình trả lời phần trên trước", "“BHXH tự nguyện”"])
+
+
 def main() -> None:
     for number, item in enumerate(corpus, start=1):
         item["id"] = f"{item['family']}-{number:03d}"

@@ -146,6 +146,9 @@ class Labels:
     def continue_ladder(self, position: int) -> str:
         return f"Họ mua thẻ hộ trong năm nay: tính từ người thứ {position}"
 
+    def extra_member(self, position: int) -> str:
+        return f"Những người kia mua thẻ hộ trong năm nay: người thứ {position}"
+
     def members_all(self, n: int) -> str:
         return f"Tính cả {n} người"
 
@@ -272,7 +275,18 @@ def _free_child_text(ask: Ask) -> str:
     )
 
 
-ASK_TEXTS = {"household_cards": _household_cards_text, "free_child": _free_child_text}
+def _extra_member_text(ask: Ask) -> str:
+    return (
+        "Bạn mua thêm cho người vào hộ đã có thẻ BHYT hộ gia đình. Nếu những người kia mua thẻ "
+        "trong năm tài chính này, người mua thêm được tính tiếp theo thứ tự trong hộ (đóng ít hơn); "
+        "nếu không, tính như hộ mới. Người mua thêm là người thứ mấy của hộ?"
+    )
+
+
+ASK_TEXTS = {
+    "household_cards": _household_cards_text, "free_child": _free_child_text,
+    "extra_member": _extra_member_text,
+}
 
 
 # A hostile message can hold hundreds of stray numbers: name a few, the reply stays short.
@@ -286,6 +300,16 @@ def _unused_text(ask: Ask) -> str:
     if len(ask.unused) > MAX_UNUSED_SHOWN:
         shown.append("…")
     unused = ", ".join(shown)
+    if ask.second:
+        others = [f"“{esc(item[:30])}”" for item in ask.unused if item != ask.second][:MAX_UNUSED_SHOWN]
+        also = f"Câu hỏi còn có {', '.join(others)} mà mình chưa dùng khi tính.\n" if others else ""
+        return (
+            f"Mình hiểu: <b>{heading}</b>.\n"
+            f"Bạn hỏi hai phần: mình trả lời phần trên trước; phần “{esc(ask.second[:60])}” "
+            f"bạn hỏi lại sau nhé.\n{also}"
+            "Bạn muốn tính phần trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
+            f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+        )
     return (
         f"Mình hiểu: <b>{heading}</b>.\n"
         f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"
@@ -392,8 +416,15 @@ def answer_text(answer: Answer) -> str:
             f"\n⚠️ Từ ngày {day(starts)}, mức thu nhập thấp nhất là {format_vnd(lowest)} "
             "và mức hỗ trợ thay đổi: đóng từ ngày đó thì số tiền khác."
         )
-    if answer.expired is not None:
+    if answer.expired is not None and isinstance(quote, VoluntaryQuote):
+        pass  # a card's expiry says nothing about a voluntary-BHXH payment
+    elif answer.expired is not None and answer.expired < answer.on:
         body += "\nThẻ cũ đã hết hạn: số tiền tính theo ngày bạn đóng, không theo ngày thẻ hết hạn."
+    elif answer.expired is not None:
+        body += (
+            f"\nThẻ của bạn còn hạn đến ngày {day(answer.expired)}: nên gia hạn trước ngày đó để "
+            "thẻ không bị gián đoạn. Số tiền tính theo ngày bạn đóng."
+        )
     body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
     text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
     free = isinstance(quote, SupportedQuote) and quote.free

@@ -644,3 +644,11 @@ def test_a_word_cut_at_the_length_limit_is_dropped_and_reported() -> None:
     text = head + "." * (MAX_INPUT_CHARS - len(head) - 2) + " 2tr"
     q = parse_question(text, REVIEW_DAY)
     assert q.income is None and q.months == 1 and q.unused
+
+
+def test_a_count_of_people_with_a_buying_word_is_a_household_question() -> None:
+    # "mua", "đóng", "thẻ", "bao nhiêu", "hết" with a number of people and no scheme named:
+    # BHYT hộ gia đình (the answer's "Tính cho" line shows that reading); a bare count is not.
+    for text in ("3 người đóng 12 tháng", "4 nguoi mua the 6 thang", "2 người hết bao nhiêu"):
+        assert parse_question(text).intent == Intent.BHYT_HOUSEHOLD, text
+    assert parse_question("3 người").intent == Intent.UNKNOWN

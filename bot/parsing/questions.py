@@ -1176,7 +1176,7 @@ _BHYT_ONLY_LABELS = {
     "y_te_thon": "y tế thôn", "nong_lam_ngu_diem": "hộ nông, lâm, ngư, diêm nghiệp",
     "bao_tro_xa_hoi": "bảo trợ xã hội", "dan_quan": "dân quân",
 }
-_BUY_RE = _re(r"mua|dong|the|bao nhieu|het")
+_BUY_RE = _re(r"\b(?:mua|dong|the|bao nhieu|het)\b")
 _QUESTION_WORD_RE = _re(r"\b(?:bao nhieu|bn|het bao nhieu|the nao|sao)\b")
 _HELP_RE = _re(r"\b(?:help|giup|tro giup|huong dan|cach dung|menu)\b")
 _QUESTION_MARKS_RE = re.compile(r"[?\s]+")

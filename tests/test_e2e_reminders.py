@@ -418,3 +418,58 @@ async def test_a_cancelled_round_waits_for_every_request_in_flight_to_be_recorde
     await round_(bot)
     per_chat = reminders_per_chat(limited)
     assert set(per_chat) == set(everyone) and set(per_chat.values()) == {1}
+
+
+OVERLAPPING_CAMPAIGNS = """
+[[campaign]]
+code = "NHAC-2026"
+name = "Nhắc gia hạn thẻ BHYT hết hạn năm 2026"
+year = 2026
+start = 2026-10-01
+end = 2026-12-31
+lapsed_from = 2026-01-01
+lapsed_to = 2026-09-30
+
+[[campaign]]
+code = "NHAC-Q4"
+name = "Nhắc gia hạn quý 4"
+year = 2026
+start = 2026-10-01
+end = 2026-12-31
+lapsed_from = 2026-07-01
+lapsed_to = 2026-10-31
+"""
+
+
+async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
+    limited: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Two campaigns covering the same card on the same day (the reviewer's NHAC-2026 and
+    NHAC-Q4, card lapsed 18/09/2026): one reminder per person per REMINDER_INTERVAL_DAYS,
+    whatever the campaign, and the count per campaign still stops at REMINDER_MAX_COUNT."""
+    plan = tmp_path / "reminders.toml"
+    plan.write_text(OVERLAPPING_CAMPAIGNS, encoding="utf-8")
+    harness = BotHarness(
+        limited, tmp_path / "bot.sqlite3", ManualClock(EVENING), reminder_campaigns_path=plan, **FAST_LIMITS
+    )
+    await harness.start()
+    try:
+        everyone = people(1500, 5)
+        await link_people(harness.services.cards.repo, everyone, harness.clock.now())
+        register_chats(limited, everyone)
+        first = await round_(harness)
+        assert first.queued == 5 and first.sent == 5
+        assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+        # The next days, inside the interval: nothing from either campaign.
+        for _ in range(6):
+            harness.clock.advance(timedelta(days=1))
+            assert (await round_(harness)).queued == 0
+        assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+        # A week later: one more each, not two.
+        harness.clock.advance(timedelta(days=1))
+        assert (await round_(harness)).sent == 5
+        assert reminders_per_chat(limited) == {user: 2 for user in everyone}
+        history = await harness.services.reminders.repo.history(everyone[0])
+        assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
+    finally:
+        await harness.stop()

@@ -80,6 +80,10 @@ def test_rates_on_2027_01_01_show_the_new_poverty_line_and_its_source(tmp_path: 
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "TELEGRAM_API_BASE_URL": "ftp:/x"}, "TELEGRAM_API_BASE_URL is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "REMINDER_INTERVAL_DAYS": "0"}, "REMINDER_INTERVAL_DAYS is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL is invalid"),
+        # Only ASCII digits are ids: Arabic-Indic digits are not read as 123, nor does a
+        # superscript two crash int().
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "١٢٣"}, "'١٢٣' is not a numeric Telegram user id"),
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "12,²"}, "'²' is not a numeric Telegram user id"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(

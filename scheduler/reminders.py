@@ -16,7 +16,8 @@ Sending one row: claim it ('sending' + attempt id, committed), take the rate lim
   ask for reminders with /nhac, which means they unblocked the bot);
 - 429 -> the row goes straight back to 'pending', its chat (or, when several chats are refused,
   every request) pauses for exactly retry_after (a deadline that nothing shortens), then the
-  same row is tried again;
+  same row is tried again; when retry_after is longer than the limiter waits in line
+  (``max_retry_after``, 2 min), the row is left for a later round, not before retry_after;
 - 400 (chat gone, bad request) -> 'failed', not retried;
 - timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
   (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
@@ -47,7 +48,7 @@ import logging
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -69,6 +70,7 @@ log = logging.getLogger(__name__)
 JOB_NAME = "lapsed-card-reminders"
 MAX_ATTEMPTS = 6  # transient failures before a row is given up as 'failed'
 MAX_429_IN_A_ROW = 5  # then the row waits for a later round
+LONGEST_429_WAIT = 120.0  # seconds a round waits out a 429 for a row (without our limiter)
 BATCH = 50  # rows read (and their reminders composed) together
 BULK_POLICY = SendPolicy(bulk=True, reserved=True, max_retries=0)
 _BOOT = uuid.uuid4().hex[:8]  # names this process in attempt ids
@@ -353,10 +355,16 @@ async def _attempt(
             row.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **kwargs
         )
     except RetryAfter as exc:
-        # The limiter has already recorded the pause (BotRateLimiter.retry_after).
+        # The limiter has already recorded the pause (BotRateLimiter.retry_after), for the
+        # full time Telegram asked. A pause longer than a round waits in line leaves the row
+        # for a later round, not before retry_after on the injected clock either.
+        wait = retry_after_seconds(exc)
+        if wait > (limiter.max_retry_after if limiter is not None else LONGEST_429_WAIT):
+            await repo.retry_later(row.id, attempt, clock.now() + timedelta(seconds=wait), "429")
+            return "retry"
         await repo.retry_later(row.id, attempt, clock.now(), "429")
         if limiter is None:
-            await asyncio.sleep(retry_after_seconds(exc))
+            await asyncio.sleep(wait)
         return "429"
     except Forbidden:
         await repo.finish(row.id, attempt, "blocked", clock.now(), error="403")

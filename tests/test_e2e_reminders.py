@@ -473,3 +473,33 @@ async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
         assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
     finally:
         await harness.stop()
+
+
+async def test_a_429_longer_than_a_round_waits_leaves_the_row_until_retry_after(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """Telegram asks one chat to wait 300 s (more than the limiter's 120 s in line): the round
+    sends the others and leaves that row; a round before the 300 s are over (on the injected
+    clock, and on the limiter's) does not try it; one after them sends it, once."""
+    everyone = people(1600, 6)
+    await link_people(bot.services.cards.repo, everyone, bot.clock.now())
+    register_chats(limited, everyone)
+    refused = everyone[0]
+    limited.fail_next("sendMessage", "429", chat_id=refused, retry_after=300)
+    first = await round_(bot)
+    assert first.sent == 5 and first.retried == 1
+    limiter = bot.application.bot.rate_limiter
+    assert limiter.chat_paused_for(refused) > 250  # the full 300 s, not 120
+    tried = lambda: limited.requests["sendMessage"]  # noqa: E731
+    before = tried()
+    bot.clock.advance(timedelta(seconds=290))
+    again = await round_(bot)
+    assert again.sent == 0 and tried() == before  # not retried before retry_after
+    assert await statuses(bot) == {"sent": 5, "pending": 1}
+    loop = asyncio.get_running_loop()
+    limiter.time_source = lambda: loop.time() + 301  # the limiter's clock past the pause too
+    bot.clock.advance(timedelta(seconds=11))
+    last = await round_(bot)
+    assert last.sent == 1 and tried() == before + 1
+    assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+    assert await statuses(bot) == {"sent": 6}

@@ -63,6 +63,7 @@ from handlers.telegram.context import BotContext
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
 from bot.domain.reminders import backoff
 from bot.services import Services
+from scheduler.rounds import rounds_of
 from storage.reminders import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -388,12 +389,29 @@ async def _attempt(
 
 
 async def _tick(context: BotContext) -> None:
+    """Run one round as a task the application cancels first when it stops (scheduler/rounds.py),
+    so a shutdown does not wait for the whole fan-out; the tick lasts as long as its round, so
+    ticks never stack."""
+    task = rounds_of(context.application).start(
+        context.application, run_reminder_round(context.services, context.bot), "reminder-round"
+    )
+    if task is None:  # the application is stopping
+        return
     try:
-        await run_reminder_round(context.services, context.bot)
-    except InvalidToken:
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if task.cancelled():
+        log.info("reminder round stopped for shutdown; the next start resumes from the outbox")
+        return
+    error = task.exception()
+    if isinstance(error, InvalidToken):
         log.error("reminder round stopped: the bot token is refused")
-    except Exception as exc:
-        log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(exc))
+    elif error is not None:
+        log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(error))
 
 
 def register(application: Application) -> None:

@@ -27,7 +27,9 @@ per-chat limit), the three sends to one chat are spaced by `chat_spacing` second
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,6 +43,7 @@ from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.domain.summary import SummaryKind
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
+from scheduler.rounds import rounds_of
 from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
@@ -162,7 +165,7 @@ class _Round:
             for part in range(done, PARTS):
                 if part > done and self.spacing:
                     await asyncio.sleep(self.spacing)
-                if not await self._send(recipient, kind, day, package, part):
+                if not await _to_the_end(self._send(recipient, kind, day, package, part)):
                     return
             self.report.completed += 1
 
@@ -196,6 +199,19 @@ class _Round:
         await self.repo.part_done(r.member_id, kind, day, part, self.services.clock.now())
         self.report.parts_sent += 1
         return True
+
+
+async def _to_the_end(step: Coroutine[Any, Any, bool]) -> bool:
+    """Run one part (mark, send, record) to its end even when the round is cancelled meanwhile
+    (shutting down): the part in flight is recorded, then the cancellation goes on, so a
+    stopped round leaves no part 'sending' and the next round resumes with the next part."""
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=15)
+        raise
 
 
 def kinds_due(day: date) -> list[str]:
@@ -238,14 +254,15 @@ async def run_summary_round(
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a round in the background unless one is running: the tick itself stays instant,
-    so APScheduler never skips or stacks ticks while a long fan-out goes on."""
+    so APScheduler never skips or stacks ticks while a long fan-out goes on. The round is a
+    task the application cancels first when it stops (scheduler/rounds.py)."""
     application = context.application
     services: Services = application.bot_data["services"]
     running = services.summaries.round_task
     if running is not None and not running.done():
         return
-    services.summaries.round_task = application.create_task(
-        _logged_round(services, application.bot), name="summary-round"
+    services.summaries.round_task = rounds_of(application).start(
+        application, _logged_round(services, application.bot), "summary-round"
     )
 
 

@@ -503,3 +503,45 @@ async def test_a_429_longer_than_a_round_waits_leaves_the_row_until_retry_after(
     assert last.sent == 1 and tried() == before + 1
     assert reminders_per_chat(limited) == {user: 1 for user in everyone}
     assert await statuses(bot) == {"sent": 6}
+
+
+async def test_stopping_the_bot_mid_fanout_cancels_the_round_and_a_restart_sends_the_rest_once(
+    tmp_path: Path,
+) -> None:
+    """A fan-out at Telegram's real limits (30/s, 1 s per chat), started by the scheduler's
+    tick, is running when the bot is stopped: the stop does not wait for the fan-out (PTB's
+    stop waits for running jobs; ours cancels the round first). Only requests already in
+    flight go out after the stop began (at most REMINDER_CONCURRENCY), nothing is left
+    'sending', and the restarted bot sends everyone else exactly once."""
+    emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits())
+    await emulator.start()
+    harness = BotHarness(emulator, tmp_path / "bot.sqlite3", ManualClock(EVENING))
+    await harness.start()
+    try:
+        everyone = people(1700, 240)
+        await link_people(harness.services.cards.repo, everyone, harness.clock.now())
+        register_chats(emulator, everyone)
+        (job,) = harness.application.job_queue.get_jobs_by_name(JOB_NAME)
+        job.job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
+        await emulator.wait_until(lambda: len(reminders_per_chat(emulator)) >= 30, timeout=60)
+        at_stop = len(reminders_per_chat(emulator))
+        await harness.stop()
+        after_stop = len(reminders_per_chat(emulator)) - at_stop
+        concurrency = harness.settings().reminder_concurrency
+        assert 0 <= after_stop <= concurrency
+        counts = await _outbox_counts(harness.db_path)
+        assert "sending" not in counts and sum(counts.values()) == len(everyone)
+        assert counts["sent"] == len(reminders_per_chat(emulator)) < len(everyone) - concurrency
+        # Restart: the rest, exactly once each.
+        await harness.start()
+        await round_(harness)
+        per_chat = reminders_per_chat(emulator)
+        assert set(per_chat) == set(everyone) and set(per_chat.values()) == {1}
+        assert await statuses(harness) == {"sent": len(everyone)}
+    finally:
+        await harness.stop()
+        await emulator.stop()
+
+
+async def _outbox_counts(path: Path) -> dict[str, int]:
+    return await asyncio.to_thread(_status_counts, path)

@@ -386,7 +386,7 @@ class ReminderRepository:
         windows: Sequence[SelectionWindow],
     ) -> ReminderCounts:
         """Figures per unit for the campaigns given; ``windows`` (one per campaign, as of
-        ``day_to``) define who is eligible."""
+        ``day_to``) define who is eligible (a card in several windows counts once)."""
         scope = json.dumps(sorted(set(scope_codes)))
         campaigns = json.dumps(list(campaign_codes))
         span = (day_from.isoformat(), day_to.isoformat())
@@ -396,20 +396,24 @@ class ReminderRepository:
             for unit, value in rows:
                 figures.setdefault(str(unit), {})[name] = int(value)  # type: ignore[call-overload]
 
-        for window in windows:
+        if windows:
+            # A card in the windows of several (overlapping) campaigns is one eligible card.
+            clauses: list[str] = []
+            params: list[object] = [scope]
+            for window in windows:
+                clauses.append("(c.valid_to BETWEEN ? AND ?) OR (? IS NOT NULL AND c.valid_to BETWEEN ? AND ?)")
+                expiring = window.expiring_until.isoformat() if window.expiring_until else None
+                params += [window.lapsed_from.isoformat(), window.lapsed_until.isoformat(),
+                           expiring, window.today.isoformat(), expiring]
             rows = await self.db.fetchall(
                 "SELECT c.unit_code, COUNT(*) FROM cards c"
                 " WHERE c.unit_code IN (SELECT value FROM json_each(?))"
-                " AND ((c.valid_to BETWEEN ? AND ?) OR (? IS NOT NULL AND c.valid_to BETWEEN ? AND ?))"
+                f" AND ({' OR '.join(clauses)})"
                 f" AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL} GROUP BY c.unit_code",
-                (scope, window.lapsed_from.isoformat(), window.lapsed_until.isoformat(),
-                 window.expiring_until.isoformat() if window.expiring_until else None,
-                 window.today.isoformat(),
-                 window.expiring_until.isoformat() if window.expiring_until else None),
+                params,
             )
             for unit, value in rows:
-                slot = figures.setdefault(unit, {})
-                slot["eligible"] = slot.get("eligible", 0) + value
+                figures.setdefault(unit, {})["eligible"] = value
         outbox = (
             "SELECT unit_code, COUNT(DISTINCT channel || ':' || user_id) FROM reminder_outbox"
             " WHERE campaign_code IN (SELECT value FROM json_each(?))"

@@ -471,6 +471,10 @@ async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
         assert reminders_per_chat(limited) == {user: 2 for user in everyone}
         history = await harness.services.reminders.repo.history(everyone[0])
         assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
+        # Officials' figures count each person and card once, whatever the overlap.
+        today = harness.clock.now().date()
+        stats = await harness.services.reminders.reminder_counts(["CL01"], today - timedelta(days=7), today)
+        assert stats.total.eligible == 5 and stats.total.reminded == 5
     finally:
         await harness.stop()
 

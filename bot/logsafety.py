@@ -70,7 +70,7 @@ class PersonalDataFilter(logging.Filter):
             message = f"{record.msg!s} {record.args!r}"
         record.msg = mask_personal_data(message)
         record.args = None
-        if record.exc_info and _is_token_refusal(record.exc_info[1]):
+        if record.exc_info and is_token_refusal(record.exc_info[1]):
             # PTB's InvalidToken quotes the token and its traceback says nothing an operator
             # needs: one line instead (the CLI then says which setting to check).
             record.msg = f"{record.msg} (InvalidToken: the bot token was refused)"
@@ -85,7 +85,7 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
-def _is_token_refusal(exc: BaseException | None) -> bool:
+def is_token_refusal(exc: BaseException | None) -> bool:
     """telegram.error.InvalidToken (by name: this module imports no library)."""
     return exc is not None and any(
         kind.__name__ == "InvalidToken" and kind.__module__.startswith("telegram") for kind in type(exc).__mro__

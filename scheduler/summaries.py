@@ -27,7 +27,6 @@ per-chat limit), the three sends to one chat are spaced by `chat_spacing` second
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -201,6 +200,22 @@ class _Round:
         return True
 
 
+async def _all_settled(tasks: list[asyncio.Task[None]]) -> None:
+    """Await every recipient's task. Cancelled (shutting down), wait until each has recorded
+    its part in flight before going on: a plain ``gather`` would end at the first cancelled
+    child and let the stop close the database under the others."""
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        for task in tasks:  # gather cancelled them already; a second cancel would cut
+            if not task.done() and not task.cancelling():  # a part in flight short
+                task.cancel()
+        pending = [task for task in tasks if not task.done()]
+        if pending:
+            await asyncio.wait(pending)
+        raise
+
+
 async def _to_the_end(step: Coroutine[Any, Any, bool]) -> bool:
     """Run one part (mark, send, record) to its end even when the round is cancelled meanwhile
     (shutting down): the part in flight is recorded, then the cancellation goes on, so a
@@ -209,8 +224,7 @@ async def _to_the_end(step: Coroutine[Any, Any, bool]) -> bool:
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, timeout=15)
+        await asyncio.wait({task}, timeout=15)  # never cancels the part itself
         raise
 
 
@@ -239,7 +253,7 @@ async def run_summary_round(
         for kind in kinds_due(day):
             due = await services.summaries.repo.due(kind, day)
             report.due += len(due)
-            await asyncio.gather(*(work.serve(r, kind, day) for r in due))
+            await _all_settled([asyncio.ensure_future(work.serve(r, kind, day)) for r in due])
         for task in work.packages.values():
             if not task.done():  # pragma: no cover - every serve awaited its package
                 task.cancel()

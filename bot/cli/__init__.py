@@ -178,6 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if logsafety.is_token_refusal(exc):  # PTB's InvalidToken quotes the token
+            print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
+            return EXIT_TOKEN_REFUSED
+        raise
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Sending one row: claim it ('sending' + attempt id, committed), take the rate lim
 - 429 -> the row goes straight back to 'pending', its chat (or, when several chats are refused,
   every request) pauses for exactly retry_after (a deadline that nothing shortens), then the
   same row is tried again; when retry_after is longer than the limiter waits in line
-  (``max_retry_after``, 2 min), the row is left for a later round, not before retry_after;
+  (``max_retry_after``, 2 min), the row is left for a later round, not before retry_after,
+  and when every send is paused that long the round stops and leaves the rest pending;
 - 400 (chat gone, bad request) -> 'failed', not retried;
 - timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
   (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
@@ -196,6 +197,11 @@ async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
         while not workers.stopped:
             if not reminders.hours.allows(clock.now()):
                 workers.outside_hours = True
+                break
+            if limiter is not None and limiter.paused_for > limiter.max_retry_after:
+                # Telegram paused the whole bot for longer than a round waits in line: the
+                # rows stay pending for a round after the pause.
+                log.warning("reminders: every send paused %.0f s; the rest waits for a later round", limiter.paused_for)
                 break
             batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
             if not batch:

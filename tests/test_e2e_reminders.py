@@ -549,3 +549,24 @@ async def test_stopping_the_bot_mid_fanout_cancels_the_round_and_a_restart_sends
 
 async def _outbox_counts(path: Path) -> dict[str, int]:
     return await asyncio.to_thread(_status_counts, path)
+
+
+async def test_a_pause_of_every_send_longer_than_a_round_waits_leaves_the_rows_pending(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """Telegram holds the whole bot for 300 s (a flood across chats): the round does not sit
+    in line for it; it sends nothing and leaves every row pending for a round after the pause,
+    which then sends each one once."""
+    everyone = people(1650, 4)
+    await link_people(bot.services.cards.repo, everyone, bot.clock.now())
+    register_chats(limited, everyone)
+    limiter = bot.application.bot.rate_limiter
+    limiter.pause_for(300)
+    report = await round_(bot)
+    assert report.queued == 4 and report.sent == 0 and limited.requests["sendMessage"] == 0
+    assert await statuses(bot) == {"pending": 4}
+    loop = asyncio.get_running_loop()
+    limiter.time_source = lambda: loop.time() + 301
+    bot.clock.advance(timedelta(seconds=301))
+    assert (await round_(bot)).sent == 4
+    assert reminders_per_chat(limited) == {user: 1 for user in everyone}

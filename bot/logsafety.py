@@ -7,7 +7,9 @@ Two lines of defence:
    httpx log request URLs (the token) and payloads (message texts), aiohttp's access log the
    token in the path. `quiet_third_party_loggers` sets them whatever LOG_LEVEL says.
 2. `PersonalDataFilter`, on the root handlers, masks whatever still looks like a phone number,
-   a BHXH code or a CCCD number in any record: message, arguments, exception and stack text.
+   a BHXH code or a CCCD number in any record: message, arguments, exception and stack text,
+   and anything shaped like a bot token (a library message quoting it, such as PTB's
+   "The token `...` was rejected"), as a last line of defence.
 
 Our own exceptions never embed raw input either, and the chat error handler logs the type of
 an exception and its stack, not its message (`describe_exception`).
@@ -25,6 +27,9 @@ MASK = "[đã ẩn]"
 # spaces, dots or dashes), and any run of 9 or more digits (BHXH codes have 10, CCCD 12;
 # Telegram user ids are not personal data in themselves but are masked too, harmlessly).
 _PHONE_SPACED_RE = re.compile(r"(?<![0-9])(?:\+?84|0)[0-9]{2,3}(?:[ .\-]?[0-9]){6,8}(?![0-9])", re.ASCII)
+# A bot token: the bot's numeric id, a colon, the secret (35 characters from @BotFather; any
+# 20 or more of that alphabet are masked, whole, before the digit rules see the id).
+_BOT_TOKEN_RE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_\-]{20,}", re.ASCII)
 _LONG_DIGITS_RE = re.compile(r"(?<![0-9])\+?[0-9]{9,}(?![0-9])", re.ASCII)
 
 # Loggers of libraries and the lowest level each may log at, whatever LOG_LEVEL says.
@@ -45,9 +50,10 @@ THIRD_PARTY_FLOORS: dict[str, int] = {
 
 
 def mask_personal_data(text: str) -> str:
-    """`text` with phone numbers, BHXH codes and CCCD numbers replaced by MASK."""
+    """`text` with bot tokens, phone numbers, BHXH codes and CCCD numbers replaced by MASK."""
     if not text:
         return text
+    text = _BOT_TOKEN_RE.sub(MASK, text)
     text = _PHONE_SPACED_RE.sub(MASK, text)
     return _LONG_DIGITS_RE.sub(MASK, text)
 
@@ -64,6 +70,12 @@ class PersonalDataFilter(logging.Filter):
             message = f"{record.msg!s} {record.args!r}"
         record.msg = mask_personal_data(message)
         record.args = None
+        if record.exc_info and is_token_refusal(record.exc_info[1]):
+            # PTB's InvalidToken quotes the token and its traceback says nothing an operator
+            # needs: one line instead (the CLI then says which setting to check).
+            record.msg = f"{record.msg} (InvalidToken: the bot token was refused)"
+            record.exc_info = None
+            record.exc_text = None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
@@ -71,6 +83,13 @@ class PersonalDataFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_personal_data(record.stack_info)
         return True
+
+
+def is_token_refusal(exc: BaseException | None) -> bool:
+    """telegram.error.InvalidToken (by name: this module imports no library)."""
+    return exc is not None and any(
+        kind.__name__ == "InvalidToken" and kind.__module__.startswith("telegram") for kind in type(exc).__mro__
+    )
 
 
 def quiet_third_party_loggers() -> None:

@@ -103,10 +103,12 @@ class Settings(BaseSettings):
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
+        """Ids separated by commas, semicolons or spaces; ASCII digits only ("١٢٣" or "²" are
+        refused with the usual one-line error, not read as 123 or crashed on)."""
         if isinstance(value, str):
             parts = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
             for part in parts:
-                if not part.isdigit():
+                if not (part.isascii() and part.isdigit()):
                     raise ValueError(f"{part!r} is not a numeric Telegram user id")
             return tuple(int(p) for p in parts)
         return value

@@ -16,7 +16,9 @@ Sending one row: claim it ('sending' + attempt id, committed), take the rate lim
   ask for reminders with /nhac, which means they unblocked the bot);
 - 429 -> the row goes straight back to 'pending', its chat (or, when several chats are refused,
   every request) pauses for exactly retry_after (a deadline that nothing shortens), then the
-  same row is tried again;
+  same row is tried again; when retry_after is longer than the limiter waits in line
+  (``max_retry_after``, 2 min), the row is left for a later round, not before retry_after,
+  and when every send is paused that long the round stops and leaves the rest pending;
 - 400 (chat gone, bad request) -> 'failed', not retried;
 - timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
   (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
@@ -47,7 +49,7 @@ import logging
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -62,6 +64,7 @@ from handlers.telegram.context import BotContext
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
 from bot.domain.reminders import backoff
 from bot.services import Services
+from scheduler.rounds import rounds_of
 from storage.reminders import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ log = logging.getLogger(__name__)
 JOB_NAME = "lapsed-card-reminders"
 MAX_ATTEMPTS = 6  # transient failures before a row is given up as 'failed'
 MAX_429_IN_A_ROW = 5  # then the row waits for a later round
+LONGEST_429_WAIT = 120.0  # seconds a round waits out a 429 for a row (without our limiter)
 BATCH = 50  # rows read (and their reminders composed) together
 BULK_POLICY = SendPolicy(bulk=True, reserved=True, max_retries=0)
 _BOOT = uuid.uuid4().hex[:8]  # names this process in attempt ids
@@ -193,6 +197,11 @@ async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
         while not workers.stopped:
             if not reminders.hours.allows(clock.now()):
                 workers.outside_hours = True
+                break
+            if limiter is not None and limiter.paused_for > limiter.max_retry_after:
+                # Telegram paused the whole bot for longer than a round waits in line: the
+                # rows stay pending for a round after the pause.
+                log.warning("reminders: every send paused %.0f s; the rest waits for a later round", limiter.paused_for)
                 break
             batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
             if not batch:
@@ -353,10 +362,16 @@ async def _attempt(
             row.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **kwargs
         )
     except RetryAfter as exc:
-        # The limiter has already recorded the pause (BotRateLimiter.retry_after).
+        # The limiter has already recorded the pause (BotRateLimiter.retry_after), for the
+        # full time Telegram asked. A pause longer than a round waits in line leaves the row
+        # for a later round, not before retry_after on the injected clock either.
+        wait = retry_after_seconds(exc)
+        if wait > (limiter.max_retry_after if limiter is not None else LONGEST_429_WAIT):
+            await repo.retry_later(row.id, attempt, clock.now() + timedelta(seconds=wait), "429")
+            return "retry"
         await repo.retry_later(row.id, attempt, clock.now(), "429")
         if limiter is None:
-            await asyncio.sleep(retry_after_seconds(exc))
+            await asyncio.sleep(wait)
         return "429"
     except Forbidden:
         await repo.finish(row.id, attempt, "blocked", clock.now(), error="403")
@@ -380,12 +395,29 @@ async def _attempt(
 
 
 async def _tick(context: BotContext) -> None:
+    """Run one round as a task the application cancels first when it stops (scheduler/rounds.py),
+    so a shutdown does not wait for the whole fan-out; the tick lasts as long as its round, so
+    ticks never stack."""
+    task = rounds_of(context.application).start(
+        context.application, run_reminder_round(context.services, context.bot), "reminder-round"
+    )
+    if task is None:  # the application is stopping
+        return
     try:
-        await run_reminder_round(context.services, context.bot)
-    except InvalidToken:
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if task.cancelled():
+        log.info("reminder round stopped for shutdown; the next start resumes from the outbox")
+        return
+    error = task.exception()
+    if isinstance(error, InvalidToken):
         log.error("reminder round stopped: the bot token is refused")
-    except Exception as exc:
-        log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(exc))
+    elif error is not None:
+        log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(error))
 
 
 def register(application: Application) -> None:

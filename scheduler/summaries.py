@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,6 +42,7 @@ from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.domain.summary import SummaryKind
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
+from scheduler.rounds import rounds_of
 from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
@@ -162,7 +164,7 @@ class _Round:
             for part in range(done, PARTS):
                 if part > done and self.spacing:
                     await asyncio.sleep(self.spacing)
-                if not await self._send(recipient, kind, day, package, part):
+                if not await _to_the_end(self._send(recipient, kind, day, package, part)):
                     return
             self.report.completed += 1
 
@@ -198,6 +200,34 @@ class _Round:
         return True
 
 
+async def _all_settled(tasks: list[asyncio.Task[None]]) -> None:
+    """Await every recipient's task. Cancelled (shutting down), wait until each has recorded
+    its part in flight before going on: a plain ``gather`` would end at the first cancelled
+    child and let the stop close the database under the others."""
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        for task in tasks:  # gather cancelled them already; a second cancel would cut
+            if not task.done() and not task.cancelling():  # a part in flight short
+                task.cancel()
+        pending = [task for task in tasks if not task.done()]
+        if pending:
+            await asyncio.wait(pending)
+        raise
+
+
+async def _to_the_end(step: Coroutine[Any, Any, bool]) -> bool:
+    """Run one part (mark, send, record) to its end even when the round is cancelled meanwhile
+    (shutting down): the part in flight is recorded, then the cancellation goes on, so a
+    stopped round leaves no part 'sending' and the next round resumes with the next part."""
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task}, timeout=15)  # never cancels the part itself
+        raise
+
+
 def kinds_due(day: date) -> list[str]:
     """The daily summary every day; the weekly digest on Mondays too."""
     return [KIND_DAILY, KIND_WEEKLY] if day.weekday() == WEEKLY_WEEKDAY else [KIND_DAILY]
@@ -223,7 +253,7 @@ async def run_summary_round(
         for kind in kinds_due(day):
             due = await services.summaries.repo.due(kind, day)
             report.due += len(due)
-            await asyncio.gather(*(work.serve(r, kind, day) for r in due))
+            await _all_settled([asyncio.ensure_future(work.serve(r, kind, day)) for r in due])
         for task in work.packages.values():
             if not task.done():  # pragma: no cover - every serve awaited its package
                 task.cancel()
@@ -238,14 +268,15 @@ async def run_summary_round(
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a round in the background unless one is running: the tick itself stays instant,
-    so APScheduler never skips or stacks ticks while a long fan-out goes on."""
+    so APScheduler never skips or stacks ticks while a long fan-out goes on. The round is a
+    task the application cancels first when it stops (scheduler/rounds.py)."""
     application = context.application
     services: Services = application.bot_data["services"]
     running = services.summaries.round_task
     if running is not None and not running.done():
         return
-    services.summaries.round_task = application.create_task(
-        _logged_round(services, application.bot), name="summary-round"
+    services.summaries.round_task = rounds_of(application).start(
+        application, _logged_round(services, application.bot), "summary-round"
     )
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import aiosqlite
+
 from bot.domain.reminders import Cadence, SelectionWindow
 from storage.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.db import Database
@@ -174,14 +176,37 @@ class ReminderRepository:
     async def queue_due(
         self, campaign_code: str, window: SelectionWindow, cadence: Cadence, now: datetime
     ) -> int:
+        """Queue one campaign's due people (``queue_due_all`` with that campaign alone)."""
+        return await self.queue_due_all([(campaign_code, window)], cadence, now)
+
+    async def queue_due_all(
+        self, campaigns: Sequence[tuple[str, SelectionWindow]], cadence: Cadence, now: datetime
+    ) -> int:
         """Queue one reminder for every linked person now due; returns how many were queued.
 
-        The SQL states the rules of ``bot.reminders.card_reason`` and ``is_person_due`` (a
-        test checks they agree): a person is due when a linked card lapsed in the window or
-        expires soon, is neither renewed nor claimed, the person neither opted out nor blocked
-        the bot, nothing is queued for them, they had fewer than ``max_count`` reminders and
-        the last was at least ``interval_days`` ago.
+        The SQL states the rules of ``bot.domain.reminders.card_reason`` and ``is_person_due``
+        (a test checks they agree): a person is due in a campaign when a linked card lapsed in
+        its window or expires soon, is neither renewed nor claimed, the person neither opted
+        out nor blocked the bot, they had fewer than ``max_count`` reminders of that campaign,
+        and - whatever the campaign - nothing is queued or going out to them and their last
+        reminder was at least ``interval_days`` ago.
+
+        Campaigns may overlap (a card lapsed in September is in a yearly campaign and in a
+        Q4 push): the interval and the open-row check are per person across campaigns, and the
+        campaigns are queued in order in one transaction, each seeing the rows the previous one
+        queued, so one round queues at most one reminder per person (the first campaign of
+        reminders.toml that covers them).
         """
+        queued = 0
+        async with self.db.transaction() as conn:
+            for campaign_code, window in campaigns:
+                queued += await self._queue_one(conn, campaign_code, window, cadence, now)
+        return queued
+
+    @staticmethod
+    async def _queue_one(
+        conn: aiosqlite.Connection, campaign_code: str, window: SelectionWindow, cadence: Cadence, now: datetime
+    ) -> int:
         today = window.today
         last_allowed = date.fromordinal(max(1, today.toordinal() - cadence.interval_days)).isoformat()
         params = {
@@ -194,36 +219,40 @@ class ReminderRepository:
             "last_allowed": last_allowed,
             "now": _local(now),
         }
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, unit_code,"
-                " queued_at, queued_on)"
-                " SELECT :campaign, d.channel, d.user_id, COALESCE(h.rows_all, 0) + 1, d.unit_code,"
-                " :now, :today"
-                " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code"
-                "       FROM card_links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
-                "       WHERE ((c.valid_to BETWEEN :lf AND :lu)"
-                "              OR (:eu IS NOT NULL AND c.valid_to BETWEEN :today AND :eu))"
-                f"        AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL}"
-                "       GROUP BY l.channel, l.user_id) d"
-                " LEFT JOIN (SELECT channel, user_id, COUNT(*) AS rows_all,"
-                "            SUM(status IN ('sent', 'failed')) AS counted,"
-                "            MAX(CASE WHEN status = 'sent' THEN done_on END) AS last_on,"
-                "            SUM(status IN ('pending', 'sending')) AS open_rows"
-                "            FROM reminder_outbox WHERE campaign_code = :campaign"
-                "            GROUP BY channel, user_id) h"
-                "   ON h.channel = d.channel AND h.user_id = d.user_id"
-                " WHERE COALESCE(h.open_rows, 0) = 0"
-                "   AND COALESCE(h.counted, 0) < :max"
-                "   AND (h.last_on IS NULL OR h.last_on <= :last_allowed)"
-                "   AND NOT EXISTS (SELECT 1 FROM reminder_prefs p WHERE p.channel = d.channel"
-                "                   AND p.user_id = d.user_id AND p.opted_out = 1)"
-                "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
-                "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
-                " ON CONFLICT(campaign_code, channel, user_id, seq) DO NOTHING",
-                params,
-            )
-            return cur.rowcount
+        cur = await conn.execute(
+            "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, unit_code,"
+            " queued_at, queued_on)"
+            " SELECT :campaign, d.channel, d.user_id, COALESCE(h.rows_all, 0) + 1, d.unit_code,"
+            " :now, :today"
+            " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code"
+            "       FROM card_links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+            "       WHERE ((c.valid_to BETWEEN :lf AND :lu)"
+            "              OR (:eu IS NOT NULL AND c.valid_to BETWEEN :today AND :eu))"
+            f"        AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL}"
+            "       GROUP BY l.channel, l.user_id) d"
+            # Per campaign: the n-th reminder of this campaign, and the maximum count.
+            " LEFT JOIN (SELECT channel, user_id, COUNT(*) AS rows_all,"
+            "            SUM(status IN ('sent', 'failed')) AS counted"
+            "            FROM reminder_outbox WHERE campaign_code = :campaign"
+            "            GROUP BY channel, user_id) h"
+            "   ON h.channel = d.channel AND h.user_id = d.user_id"
+            # Per person, whatever the campaign: the interval and the open row.
+            " LEFT JOIN (SELECT channel, user_id,"
+            "            MAX(CASE WHEN status = 'sent' THEN done_on END) AS last_on,"
+            "            SUM(status IN ('pending', 'sending')) AS open_rows"
+            "            FROM reminder_outbox GROUP BY channel, user_id) p"
+            "   ON p.channel = d.channel AND p.user_id = d.user_id"
+            " WHERE COALESCE(p.open_rows, 0) = 0"
+            "   AND COALESCE(h.counted, 0) < :max"
+            "   AND (p.last_on IS NULL OR p.last_on <= :last_allowed)"
+            "   AND NOT EXISTS (SELECT 1 FROM reminder_prefs r WHERE r.channel = d.channel"
+            "                   AND r.user_id = d.user_id AND r.opted_out = 1)"
+            "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
+            "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
+            " ON CONFLICT(campaign_code, channel, user_id, seq) DO NOTHING",
+            params,
+        )
+        return int(cur.rowcount)
 
     # ----------------------------------------------------------------- sending
 
@@ -357,7 +386,7 @@ class ReminderRepository:
         windows: Sequence[SelectionWindow],
     ) -> ReminderCounts:
         """Figures per unit for the campaigns given; ``windows`` (one per campaign, as of
-        ``day_to``) define who is eligible."""
+        ``day_to``) define who is eligible (a card in several windows counts once)."""
         scope = json.dumps(sorted(set(scope_codes)))
         campaigns = json.dumps(list(campaign_codes))
         span = (day_from.isoformat(), day_to.isoformat())
@@ -367,20 +396,24 @@ class ReminderRepository:
             for unit, value in rows:
                 figures.setdefault(str(unit), {})[name] = int(value)  # type: ignore[call-overload]
 
-        for window in windows:
+        if windows:
+            # A card in the windows of several (overlapping) campaigns is one eligible card.
+            clauses: list[str] = []
+            params: list[object] = [scope]
+            for window in windows:
+                clauses.append("(c.valid_to BETWEEN ? AND ?) OR (? IS NOT NULL AND c.valid_to BETWEEN ? AND ?)")
+                expiring = window.expiring_until.isoformat() if window.expiring_until else None
+                params += [window.lapsed_from.isoformat(), window.lapsed_until.isoformat(),
+                           expiring, window.today.isoformat(), expiring]
             rows = await self.db.fetchall(
                 "SELECT c.unit_code, COUNT(*) FROM cards c"
                 " WHERE c.unit_code IN (SELECT value FROM json_each(?))"
-                " AND ((c.valid_to BETWEEN ? AND ?) OR (? IS NOT NULL AND c.valid_to BETWEEN ? AND ?))"
+                f" AND ({' OR '.join(clauses)})"
                 f" AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL} GROUP BY c.unit_code",
-                (scope, window.lapsed_from.isoformat(), window.lapsed_until.isoformat(),
-                 window.expiring_until.isoformat() if window.expiring_until else None,
-                 window.today.isoformat(),
-                 window.expiring_until.isoformat() if window.expiring_until else None),
+                params,
             )
             for unit, value in rows:
-                slot = figures.setdefault(unit, {})
-                slot["eligible"] = slot.get("eligible", 0) + value
+                figures.setdefault(unit, {})["eligible"] = value
         outbox = (
             "SELECT unit_code, COUNT(DISTINCT channel || ':' || user_id) FROM reminder_outbox"
             " WHERE campaign_code IN (SELECT value FROM json_each(?))"

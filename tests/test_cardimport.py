@@ -202,6 +202,29 @@ def test_parse_day() -> None:
             parse_day(bad)
 
 
+def test_digits_of_other_scripts_are_read_as_ascii_and_digit_like_signs_are_refused() -> None:
+    """A list exported in another locale (Arabic-Indic or full-width digits) names the same
+    codes and days: stored as ASCII. Superscripts and circled numbers are not digits."""
+    rows = [
+        HEADER,
+        "1,H1,An,٨٤٢٣٠٠٠٠٠١,,١٩٨٥,,,,CL01,,٤٦٢٨٣",  # Arabic-Indic code, birth year, serial
+        "2,H1,Bình,８４２３０００００２,,,,,,CL01,,１８/０９/２０２６",  # full-width code and date
+        "3,H1,Cúc,842300000²,,,,,,CL01,,18/09/2026",  # a superscript two: no code
+        "4,H1,Dũng,8423000004,,,,,,CL01,,①8/09/2026",  # a circled one: no date
+    ]
+    parsed = parse_card_file("\n".join(rows).encode(), "x.csv", today=date(2026, 11, 23))
+    cards = {card.bhxh_code: card for _, card in parsed.rows}
+    assert sorted(cards) == ["8423000001", "8423000002"]
+    assert all(code.isascii() for code in cards)
+    assert cards["8423000001"].valid_to == date(2026, 9, 18) and cards["8423000001"].birth_year == 1985
+    assert cards["8423000002"].valid_to == date(2026, 9, 18)
+    kinds = [(p.row, p.problem) for p in parsed.problems]
+    assert kinds == [(2, Problem.YEAR_ONLY), (4, Problem.BAD_CODE), (5, Problem.BAD_DATE)]
+    assert parse_day("٢٠٢٦-٠٩-١٨") == date(2026, 9, 18)
+    with pytest.raises(ValueError):
+        parse_day("18/09/２０²6")
+
+
 def test_row_flaws_are_reported_by_row_number() -> None:
     rows = [
         HEADER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -79,6 +80,10 @@ def test_rates_on_2027_01_01_show_the_new_poverty_line_and_its_source(tmp_path: 
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "TELEGRAM_API_BASE_URL": "ftp:/x"}, "TELEGRAM_API_BASE_URL is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "REMINDER_INTERVAL_DAYS": "0"}, "REMINDER_INTERVAL_DAYS is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL is invalid"),
+        # Only ASCII digits are ids: Arabic-Indic digits are not read as 123, nor does a
+        # superscript two crash int().
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "١٢٣"}, "'١٢٣' is not a numeric Telegram user id"),
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "12,²"}, "'²' is not a numeric Telegram user id"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
@@ -148,3 +153,25 @@ async def test_debug_logging_shows_neither_the_token_nor_message_contents(
         await bot.send_message(4242, "Số của bạn: 0912345678, mã 8423001234")
     assert TOKEN not in caplog.text
     assert "0912345678" not in caplog.text and "8423001234" not in caplog.text
+
+
+async def test_run_with_a_token_telegram_refuses_says_so_in_one_line_without_the_token(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """PTB's InvalidToken quotes the token; `run` says which setting to check instead: one
+    line, a non-zero exit, no traceback, the token's secret nowhere in the output."""
+    secret = "SECRETSECRETSECRETSECRET_x-9"
+    env = {
+        "TELEGRAM_BOT_TOKEN": f"222222:{secret}",
+        "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    result = await asyncio.to_thread(run_cli, "run", env=env, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert secret not in output and "SECRET" not in output
+    assert "Traceback" not in output
+    assert result.stderr.strip().splitlines()[-1] == (
+        "bhxh-bot: error: the bot token was refused by Telegram (TELEGRAM_BOT_TOKEN); check it with @BotFather"
+    )
+    assert emulator.requests["getMe"] >= 1  # it really asked Telegram

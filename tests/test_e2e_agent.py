@@ -490,3 +490,16 @@ async def test_xuat_builds_the_workbook_off_the_event_loop(
     assert sent.method == "sendDocument"
     assert openpyxl.load_workbook(io.BytesIO(sent.file_bytes or b"")).active.cell(HEADER_ROW + 1, 5).value == "Nguyễn Văn An"
     assert ran_on_loop == [False]
+
+
+async def test_unit_arguments_are_read_in_any_case(harness: BotHarness, emulator: BotApiEmulator, world: World) -> None:
+    """/bangxephang cl01 and /xuat 11/2026 cl01 name unit CL01, as /baocao cl01 does."""
+    await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
+    official = speak_as(emulator, OFFICIAL_A)
+    upper = (await official.ask("/bangxephang CL01")).plain_text
+    lower = (await official.ask("/bangxephang cl01")).plain_text
+    assert "Không tìm thấy đơn vị" not in upper and lower == upper
+    exported = await official.ask("/xuat 11/2026 cl01")
+    assert exported.method == "sendDocument" and "1 người tham gia" in exported.plain_text
+    # Still refused outside the scope, whatever the case.
+    assert "Không tìm thấy đơn vị" in (await speak_as(emulator, OFFICIAL_B).ask("/bangxephang cl01")).plain_text

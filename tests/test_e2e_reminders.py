@@ -418,3 +418,155 @@ async def test_a_cancelled_round_waits_for_every_request_in_flight_to_be_recorde
     await round_(bot)
     per_chat = reminders_per_chat(limited)
     assert set(per_chat) == set(everyone) and set(per_chat.values()) == {1}
+
+
+OVERLAPPING_CAMPAIGNS = """
+[[campaign]]
+code = "NHAC-2026"
+name = "Nhắc gia hạn thẻ BHYT hết hạn năm 2026"
+year = 2026
+start = 2026-10-01
+end = 2026-12-31
+lapsed_from = 2026-01-01
+lapsed_to = 2026-09-30
+
+[[campaign]]
+code = "NHAC-Q4"
+name = "Nhắc gia hạn quý 4"
+year = 2026
+start = 2026-10-01
+end = 2026-12-31
+lapsed_from = 2026-07-01
+lapsed_to = 2026-10-31
+"""
+
+
+async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
+    limited: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Two campaigns covering the same card on the same day (the reviewer's NHAC-2026 and
+    NHAC-Q4, card lapsed 18/09/2026): one reminder per person per REMINDER_INTERVAL_DAYS,
+    whatever the campaign, and the count per campaign still stops at REMINDER_MAX_COUNT."""
+    plan = tmp_path / "reminders.toml"
+    plan.write_text(OVERLAPPING_CAMPAIGNS, encoding="utf-8")
+    harness = BotHarness(
+        limited, tmp_path / "bot.sqlite3", ManualClock(EVENING), reminder_campaigns_path=plan, **FAST_LIMITS
+    )
+    await harness.start()
+    try:
+        everyone = people(1500, 5)
+        await link_people(harness.services.cards.repo, everyone, harness.clock.now())
+        register_chats(limited, everyone)
+        first = await round_(harness)
+        assert first.queued == 5 and first.sent == 5
+        assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+        # The next days, inside the interval: nothing from either campaign.
+        for _ in range(6):
+            harness.clock.advance(timedelta(days=1))
+            assert (await round_(harness)).queued == 0
+        assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+        # A week later: one more each, not two.
+        harness.clock.advance(timedelta(days=1))
+        assert (await round_(harness)).sent == 5
+        assert reminders_per_chat(limited) == {user: 2 for user in everyone}
+        history = await harness.services.reminders.repo.history(everyone[0])
+        assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
+        # Officials' figures count each person and card once, whatever the overlap.
+        today = harness.clock.now().date()
+        stats = await harness.services.reminders.reminder_counts(["CL01"], today - timedelta(days=7), today)
+        assert stats.total.eligible == 5 and stats.total.reminded == 5
+    finally:
+        await harness.stop()
+
+
+async def test_a_429_longer_than_a_round_waits_leaves_the_row_until_retry_after(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """Telegram asks one chat to wait 300 s (more than the limiter's 120 s in line): the round
+    sends the others and leaves that row; a round before the 300 s are over (on the injected
+    clock, and on the limiter's) does not try it; one after them sends it, once."""
+    everyone = people(1600, 6)
+    await link_people(bot.services.cards.repo, everyone, bot.clock.now())
+    register_chats(limited, everyone)
+    refused = everyone[0]
+    limited.fail_next("sendMessage", "429", chat_id=refused, retry_after=300)
+    first = await round_(bot)
+    assert first.sent == 5 and first.retried == 1
+    limiter = bot.application.bot.rate_limiter
+    assert limiter.chat_paused_for(refused) > 250  # the full 300 s, not 120
+    tried = lambda: limited.requests["sendMessage"]  # noqa: E731
+    before = tried()
+    bot.clock.advance(timedelta(seconds=290))
+    again = await round_(bot)
+    assert again.sent == 0 and tried() == before  # not retried before retry_after
+    assert await statuses(bot) == {"sent": 5, "pending": 1}
+    loop = asyncio.get_running_loop()
+    limiter.time_source = lambda: loop.time() + 301  # the limiter's clock past the pause too
+    bot.clock.advance(timedelta(seconds=11))
+    last = await round_(bot)
+    assert last.sent == 1 and tried() == before + 1
+    assert reminders_per_chat(limited) == {user: 1 for user in everyone}
+    assert await statuses(bot) == {"sent": 6}
+
+
+async def test_stopping_the_bot_mid_fanout_cancels_the_round_and_a_restart_sends_the_rest_once(
+    tmp_path: Path,
+) -> None:
+    """A fan-out at Telegram's real limits (30/s, 1 s per chat), started by the scheduler's
+    tick, is running when the bot is stopped: the stop does not wait for the fan-out (PTB's
+    stop waits for running jobs; ours cancels the round first). Only requests already in
+    flight go out after the stop began (at most REMINDER_CONCURRENCY), nothing is left
+    'sending', and the restarted bot sends everyone else exactly once."""
+    emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits())
+    await emulator.start()
+    harness = BotHarness(emulator, tmp_path / "bot.sqlite3", ManualClock(EVENING))
+    await harness.start()
+    try:
+        everyone = people(1700, 240)
+        await link_people(harness.services.cards.repo, everyone, harness.clock.now())
+        register_chats(emulator, everyone)
+        (job,) = harness.application.job_queue.get_jobs_by_name(JOB_NAME)
+        job.job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
+        await emulator.wait_until(lambda: len(reminders_per_chat(emulator)) >= 30, timeout=60)
+        at_stop = len(reminders_per_chat(emulator))
+        await harness.stop()
+        after_stop = len(reminders_per_chat(emulator)) - at_stop
+        concurrency = harness.settings().reminder_concurrency
+        assert 0 <= after_stop <= concurrency
+        counts = await _outbox_counts(harness.db_path)
+        assert "sending" not in counts and sum(counts.values()) == len(everyone)
+        assert counts["sent"] == len(reminders_per_chat(emulator)) < len(everyone) - concurrency
+        # Restart: the rest, exactly once each.
+        await harness.start()
+        await round_(harness)
+        per_chat = reminders_per_chat(emulator)
+        assert set(per_chat) == set(everyone) and set(per_chat.values()) == {1}
+        assert await statuses(harness) == {"sent": len(everyone)}
+    finally:
+        await harness.stop()
+        await emulator.stop()
+
+
+async def _outbox_counts(path: Path) -> dict[str, int]:
+    return await asyncio.to_thread(_status_counts, path)
+
+
+async def test_a_pause_of_every_send_longer_than_a_round_waits_leaves_the_rows_pending(
+    bot: BotHarness, limited: BotApiEmulator
+) -> None:
+    """Telegram holds the whole bot for 300 s (a flood across chats): the round does not sit
+    in line for it; it sends nothing and leaves every row pending for a round after the pause,
+    which then sends each one once."""
+    everyone = people(1650, 4)
+    await link_people(bot.services.cards.repo, everyone, bot.clock.now())
+    register_chats(limited, everyone)
+    limiter = bot.application.bot.rate_limiter
+    limiter.pause_for(300)
+    report = await round_(bot)
+    assert report.queued == 4 and report.sent == 0 and limited.requests["sendMessage"] == 0
+    assert await statuses(bot) == {"pending": 4}
+    loop = asyncio.get_running_loop()
+    limiter.time_source = lambda: loop.time() + 301
+    bot.clock.advance(timedelta(seconds=301))
+    assert (await round_(bot)).sent == 4
+    assert reminders_per_chat(limited) == {user: 1 for user in everyone}

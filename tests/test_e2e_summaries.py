@@ -5,6 +5,7 @@ decides depends only on the injected clock and the ledger."""
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -338,3 +339,45 @@ async def test_charts_and_workbooks_are_built_off_the_event_loop(
     assert all(len(outputs(emulator, p[0])) >= 3 for p in RECIPIENTS)
     assert {name for name, _ in where} == {"render_chart", "build_summary_workbook", "build_monthly_workbook"}
     assert [entry for entry in where if entry[1]] == []
+
+
+async def test_stopping_the_bot_mid_round_records_the_part_in_flight_and_a_restart_finishes(
+    bot: BotHarness, emulator: BotApiEmulator, clock: ManualClock
+) -> None:
+    """The bot is stopped while the evening round is sending (a chart held by the network):
+    the stop cancels the round instead of waiting for every summary; the part in flight is
+    recorded (here: no answer, so 'uncertain', never sent again), nothing is left 'sending',
+    and the restarted bot sends the remaining parts, none twice."""
+    users(emulator)
+    ids = [p[0] for p in RECIPIENTS]
+    emulator.fail_next("sendPhoto", "timeout", count=1, hold_seconds=1.0)
+
+    def held() -> int:
+        photos = sum(1 for m in emulator.sent if m.method == "sendPhoto")
+        refused = sum(1 for r in emulator.rejected if r.method == "sendPhoto")
+        return emulator.requests["sendPhoto"] - photos - refused
+
+    clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=TZ))
+    await emulator.wait_until(lambda: held() >= 1, timeout=30)
+    await bot.stop()
+    assert held() == 0  # the stop waited for the part in flight to be answered and recorded
+    at_stop = {i: [m.method for m in outputs(emulator, i)] for i in ids}
+    (held_chat,) = {r.chat_id for r in emulator.rejected if r.method == "sendPhoto"}
+    # The round was cut short: the others did not all get their workbook before the stop ended.
+    assert any(len(methods) < 3 for chat, methods in at_stop.items() if chat != held_chat)
+    with sqlite3.connect(f"file:{bot.db_path}?mode=ro", uri=True) as conn:
+        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM summary_runs GROUP BY status").fetchall())
+    assert "sending" not in statuses and statuses.get("uncertain", 0) == 0
+
+    await bot.start()
+    await emulator.wait_until(
+        lambda: all(outputs(emulator, i) and outputs(emulator, i)[-1].method == "sendDocument" for i in ids),
+        timeout=30,
+    )
+    await run_summary_round(bot.services, bot.application.bot)
+    for i in ids:
+        methods = [m.method for m in outputs(emulator, i)]
+        assert len(methods) == len(set(methods))  # no part twice
+        assert methods in (list(OUTPUTS), ["sendMessage", "sendDocument"])  # the held chart: uncertain
+    runs = await bot.services.summaries.repo.runs(clock.now().date(), KIND_DAILY)
+    assert sorted(r.status for r in runs) == ["sent"] * len(ids)

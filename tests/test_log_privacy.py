@@ -115,6 +115,24 @@ def test_the_filter_masks_messages_arguments_and_exceptions() -> None:
     assert mask_personal_data("1.366.200 đ, 12 tháng, 2026-11-23, member 42") == "1.366.200 đ, 12 tháng, 2026-11-23, member 42"
 
 
+def test_anything_shaped_like_a_bot_token_is_masked_and_a_refused_token_has_no_traceback() -> None:
+    secret = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    for token in (f"110201543:{secret}", f"22222:{secret[:20]}", f"1234567890:{secret}"):
+        masked = mask_personal_data(f"The token `{token}` was rejected by the server.")
+        assert masked == f"The token `{MASK}` was rejected by the server.", masked
+    assert mask_personal_data("at 12:30 on 23/11") == "at 12:30 on 23/11"  # times stay
+    from telegram.error import InvalidToken
+
+    record = logging.LogRecord("telegram.ext", logging.ERROR, __file__, 1, "Invalid token. Aborting.", None, None)
+    try:
+        raise InvalidToken(f"The token `222222:{secret}` was rejected by the server.")
+    except InvalidToken:
+        record.exc_info = sys.exc_info()
+    assert PersonalDataFilter().filter(record)
+    text = logging.Formatter("%(message)s").format(record)
+    assert text == "Invalid token. Aborting. (InvalidToken: the bot token was refused)"
+
+
 def test_error_descriptions_carry_no_exception_message() -> None:
     try:
         try:

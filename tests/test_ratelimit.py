@@ -290,3 +290,132 @@ async def test_a_send_held_up_by_a_paused_process_counts_from_when_it_left() -> 
     await asyncio.gather(*(_call(limiter, send(n), 100 + n) for n in range(11)))
     assert sorted(released, key=released.__getitem__) == list(range(11))
     assert released[10] >= stall_over[0] + limiter.window - 1e-3
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll a condition on the bot's side (the emulator's wait_until wakes on API calls)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not met"
+        await asyncio.sleep(0.005)
+
+
+async def test_a_429_on_a_chat_less_request_holds_only_that_method_not_other_chats() -> None:
+    """setMyCommands (the default menu) refused with retry_after=6: a citizen's reply is not
+    held by it (it arrives before the retried setMyCommands); a per-person menu's 429 holds
+    that person's chat (its scope), and answerCallbackQuery's only answerCallbackQuery."""
+    from telegram import BotCommand, BotCommandScopeChat
+
+    emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits(global_per_second=30, per_chat_interval=None))
+    await emulator.start()
+    limiter = BotRateLimiter(30)
+    bot = ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter)
+    try:
+        await bot.initialize()
+        citizen, member = emulator.user(701).id, emulator.user(702).id
+        emulator.fail_next("setMyCommands", "429", retry_after=6)
+        menu = asyncio.create_task(bot.set_my_commands([BotCommand("gia", "Hỏi mức đóng")]))
+        await _until(lambda: limiter.method_paused_for("setMyCommands") > 0)
+        assert limiter.paused_for == 0 and limiter.chat_paused_for(citizen) == 0
+        assert limiter.method_paused_for("setMyCommands") > 0
+        await bot.send_message(citizen, "Mức đóng BHYT hộ gia đình: 1.366.200 đ")
+        assert not menu.done()  # the reply went while the menu still waited its 6 s
+        assert await menu is True
+        assert emulator.requests["setMyCommands"] == 2  # retried once, after the pause
+        assert [m.chat_id for m in emulator.sent] == [citizen]
+
+        emulator.fail_next("setMyCommands", "429", retry_after=1)
+        scoped = [BotCommand("ghi", "Ghi nhận")]
+        personal = asyncio.create_task(bot.set_my_commands(scoped, scope=BotCommandScopeChat(member)))
+        await _until(lambda: limiter.chat_paused_for(member) > 0)
+        assert limiter.chat_paused_for(citizen) == 0 and limiter.method_paused_for("setMyCommands") == 0
+        assert await personal is True and emulator.requests["setMyCommands"] == 4
+    finally:
+        await bot.shutdown()
+        await emulator.stop()
+
+    limiter = BotRateLimiter(30)
+
+    async def refused() -> bool:
+        raise RetryAfter(timedelta(seconds=30))
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "answerCallbackQuery", {"callback_query_id": "1"}, 0)
+    assert limiter.method_paused_for("answerCallbackQuery") > 29
+    assert limiter.paused_for == 0 and limiter.chat_paused_for(5) == 0
+    assert limiter.method_paused_for("sendMessage") == 0
+
+
+async def test_bulk_sends_queued_behind_a_429_pause_keep_the_per_chat_interval() -> None:
+    """Four bulk sends to one chat, the first refused with retry_after=2: when the pause ends
+    they go a chat interval apart (fresh per-chat slots), so the emulator, counting Telegram's
+    per-chat limit, refuses none of them."""
+    emulator = BotApiEmulator(token=TOKEN, limits=EmulatorLimits(global_per_second=30, per_chat_interval=0.4))
+    await emulator.start()
+    bot = ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=BotRateLimiter(30, per_chat_interval=0.4))
+    try:
+        await bot.initialize()
+        chat = emulator.user(801).id
+        emulator.fail_next("sendMessage", "429", chat_id=chat, retry_after=2)
+        await asyncio.gather(*(bot.send_message(chat, f"tin {n}", rate_limit_args=BULK) for n in range(4)))
+        assert Counter(m.plain_text for m in emulator.sent) == {f"tin {n}": 1 for n in range(4)}
+        assert emulator.stats.injected_429 == 1
+        assert emulator.stats.flood_429 == 0  # no two sends to the chat within its interval
+        assert emulator.requests["sendMessage"] == 5
+    finally:
+        await bot.shutdown()
+        await emulator.stop()
+
+
+async def test_an_interactive_reply_keeps_a_bulk_reservation_of_its_chat() -> None:
+    """Bulk A goes, bulk B is booked one interval later; a reply to the same chat then goes at
+    once without moving B's booking back, so bulk C still comes an interval after B (lower
+    bounds only: a busy machine makes gaps longer)."""
+    limiter = BotRateLimiter(overall_per_second=1000, per_chat_interval=0.3)
+    loop = asyncio.get_running_loop()
+    marks: dict[str, float] = {}
+    order: list[str] = []
+
+    def send(label: str) -> Callable[[], Awaitable[bool]]:
+        async def callback() -> bool:
+            marks[label] = loop.time()
+            order.append(label)
+            return True
+
+        return callback
+
+    await _call(limiter, send("a"), 7, BULK)
+    b = asyncio.create_task(_call(limiter, send("b"), 7, BULK))
+    await asyncio.sleep(0)  # B books its slot and sleeps
+    await _call(limiter, send("reply"), 7)
+    await _call(limiter, send("c"), 7, BULK)
+    await b
+    assert order == ["a", "reply", "b", "c"]
+    assert marks["b"] - marks["a"] >= limiter.chat_spacing - 1e-3
+    assert marks["c"] - marks["b"] >= limiter.chat_spacing - 1e-3
+
+
+async def test_a_long_retry_after_is_honoured_in_full_and_not_retried_in_line() -> None:
+    """Telegram asks 300 s: the chat is held the full 300 s (not capped at 120 s) and the
+    request is handed back rather than retried early (injected clock)."""
+    clock = FakeTime()
+    limiter = BotRateLimiter(30, max_retry_after=120, clock=clock)
+    calls = 0
+
+    async def refused() -> bool:
+        nonlocal calls
+        calls += 1
+        raise RetryAfter(timedelta(seconds=300))
+
+    with pytest.raises(RetryAfter):
+        await _call(limiter, refused, 9)
+    assert calls == 1
+    assert limiter.chat_paused_for(9) == pytest.approx(300)
+    clock.now = 299.0
+    assert limiter.chat_paused_for(9) == pytest.approx(1)
+    clock.now = 300.0
+    assert limiter.chat_paused_for(9) == 0

@@ -20,6 +20,11 @@ from bot.domain.rates import RatesError
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
+EXIT_TOKEN_REFUSED = 3
+
+TOKEN_REFUSED = (
+    "the bot token was refused by Telegram (TELEGRAM_BOT_TOKEN); check it with @BotFather"
+)
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -57,15 +62,24 @@ def configure_logging(level: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot for real: long polling against the configured Bot API server."""
+    """Run the bot for real: long polling against the configured Bot API server.
+
+    A token Telegram refuses (401, at start-up or later) ends the run with one line on
+    stderr naming the setting, never a traceback: PTB's InvalidToken quotes the token.
+    """
     from telegram import Update
+    from telegram.error import InvalidToken
 
     from handlers.telegram.app import build_application
 
     token = settings.require_token()
     configure_logging(settings.log_level)
     application = build_application(settings, token=token)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
+        return EXIT_TOKEN_REFUSED
     return 0
 
 
@@ -164,6 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if logsafety.is_token_refusal(exc):  # PTB's InvalidToken quotes the token
+            print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
+            return EXIT_TOKEN_REFUSED
+        raise
 
 
 if __name__ == "__main__":

@@ -210,9 +210,12 @@ def is_person_due(
 ) -> bool:
     """Is a linked person owed a new reminder today?
 
-    ``counted``: reminders that count towards the maximum (sent, or given up as failed).
-    ``last_on``: day of the last reminder Telegram accepted.
-    ``open_row``: a reminder is already queued or going out.
+    ``counted``: reminders of this campaign that count towards the maximum (sent, or given up
+    as failed).
+    ``last_on``: day of the last reminder Telegram accepted, whatever the campaign.
+    ``open_row``: a reminder of any campaign is already queued or going out.
+    Campaigns may overlap; the interval is per person, so overlapping campaigns never send a
+    person more than one reminder per ``interval_days``.
     """
     if opted_out or blocked or open_row or not has_due_card:
         return False

@@ -18,6 +18,14 @@ What counts as a flaw (decided from the sample list's README):
 * not a flaw: phones with spaces, dots or +84 (normalised), and a missing phone (common;
   such people are linked through their household's code).
 
+Digits of other scripts (Arabic-Indic ``٠١٢٣``, full-width ``０１２３``, any Unicode decimal
+digit) in BHXH codes, card codes, dates and birth years are read as the ASCII digits they
+are (``ascii_digits``): a list exported by a tool set to another locale still names the same
+codes and days, so it is stored as ASCII and matches the same cards, links and reminders.
+Digit-like characters that are not decimal digits (superscripts ``²``, circled ``①``) are not
+digits: such a code or date is refused (BAD_CODE, BAD_DATE). Phones keep their stricter rule
+(ASCII digits only, else dropped with a warning; ``normalize_phone``).
+
 Dates are read from text, Excel dates, and Excel date serials (a column that lost its date
 format). Files are read by content through ``bot.tables``, which bounds the work before doing
 it. A file that cannot be read at all raises ``CardFileError`` and nothing is written.
@@ -26,6 +34,7 @@ it. A file that cannot be read at all raises ``CardFileError`` and nothing is wr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -229,8 +238,19 @@ class ImportCounts:
 # --------------------------------------------------------------------------- field parsing
 
 _PHONE_RE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$", re.ASCII)
-_CODE_RE = re.compile(r"^\d{10}$")
-_CARD_CODE_RE = re.compile(r"^[A-Z]{2}\d{13}$")
+_CODE_RE = re.compile(r"^\d{10}$", re.ASCII)
+_CARD_CODE_RE = re.compile(r"^[A-Z]{2}\d{13}$", re.ASCII)
+_YEAR_RE = re.compile(r"^\d{4}$", re.ASCII)
+_ISO_WITH_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d", re.ASCII)
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every Unicode decimal digit (category Nd: Arabic-Indic, full-width ...)
+    replaced by its ASCII digit, by ``unicodedata.decimal``; everything else unchanged
+    (superscripts and circled numbers are not decimal digits and stay, to be refused)."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
 
 
 def normalize_phone(raw: object) -> str | None:
@@ -262,7 +282,7 @@ def normalize_phone(raw: object) -> str | None:
 _DAY_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d")
 
 
-_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$", re.ASCII)
 
 
 def parse_day(raw: object) -> date | None:
@@ -281,12 +301,12 @@ def parse_day(raw: object) -> date | None:
         return raw
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return excel_serial_day(raw)
-    text = str(raw).strip()
+    text = ascii_digits(str(raw).strip())
     if not text:
         return None
     if _SERIAL_TEXT.match(text):
         return excel_serial_day(float(text))
-    text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    text = text.split(" ")[0] if _ISO_WITH_TIME_RE.match(text) else text
     for fmt in _DAY_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -323,13 +343,14 @@ def _text(raw: object) -> str | None:
 
 
 def _code(raw: object) -> str | None:
-    """A BHXH code cell: text, or a number that lost its leading zero."""
+    """A BHXH code cell: text (digits of any script read as ASCII), or a number that lost
+    its leading zero."""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw).zfill(10)
     text = _text(raw)
-    return text.replace(" ", "") if text else None
+    return ascii_digits(text.replace(" ", "")) if text else None
 
 
 def _sex(raw: object) -> str | None:
@@ -419,7 +440,8 @@ def _row_to_card(
 
     raw_birth = cells.get(Column.BIRTH)
     birth_text = _text(raw_birth)
-    if birth_text and re.fullmatch(r"\d{4}", birth_text):
+    birth_text = ascii_digits(birth_text) if birth_text else birth_text
+    if birth_text and _YEAR_RE.match(birth_text):
         year = int(birth_text)
         if BIRTHS_FROM.year <= year and (today is None or year <= today.year):
             values["birth_year"] = int(birth_text)

@@ -442,15 +442,15 @@ class ReminderService:
         return PayInfo(unit.name if unit else None, pay_points, tuple(agents[:3]))
 
     async def queue_round(self, now: datetime) -> int:
-        """Queue the people due today in every running campaign; returns how many."""
+        """Queue the people due today in the running campaigns, at most one reminder per
+        person whatever the campaigns (they may overlap); returns how many."""
         today = now.date()
-        queued = 0
         self._pay_cache.clear()
         running = self.plan.running_on(today)
         await self.repo.skip_pending_outside([c.code for c in running], now)
-        for campaign in running:
-            queued += await self.repo.queue_due(campaign.code, selection_window(campaign, today), self.cadence, now)
-        return queued
+        return await self.repo.queue_due_all(
+            [(campaign.code, selection_window(campaign, today)) for campaign in running], self.cadence, now
+        )
 
     # ----------------------------------------------------------------- counting
 

@@ -619,6 +619,15 @@ async def nhom(update: Update, context: BotContext) -> None:
     await _send(update, context, texts.team_results_text(results))
 
 
+async def _unit_arg(context: BotContext, raw: str) -> str:
+    """A unit code typed as an argument, in any case (``cl01`` is CL01), as /baocao reads it:
+    the code as typed when such a unit exists, else upper-cased."""
+    code = raw.strip()[:64]
+    if await context.services.units.get(code) is None:
+        return code.upper()
+    return code
+
+
 async def _scope(
     update: Update, context: BotContext, actor: Actor
 ) -> tuple[list[str] | None, str, str | None] | None:
@@ -627,7 +636,7 @@ async def _scope(
     services = context.services
     args = context.args or []
     if args:
-        code = args[0].strip()[:64]
+        code = await _unit_arg(context, args[0])
         if not await services.access.can_see(actor, code):
             await _send(update, context, texts.EXPORT_TEXTS["unit_not_found"])
             return None
@@ -699,7 +708,7 @@ async def xuat(update: Update, context: BotContext) -> None:
             await _send(update, context, texts.EXPORT_USAGE)
             return
         month = month.replace(year=year, month=number)
-    unit_code = args[1].strip()[:64] if len(args) > 1 else None
+    unit_code = await _unit_arg(context, args[1]) if len(args) > 1 else None
     report = await services.enrolments.monthly_report(actor, month, unit_code)
     if isinstance(report, NotAllowed):
         await _send(update, context, texts.EXPORT_TEXTS[report.key].format(month=f"{month.month:02d}/{month.year}"))

@@ -22,6 +22,14 @@ releases it early: PTB issue 5338, where ``AIORateLimiter``'s ``asyncio.Event`` 
 any finishing request) and the request is retried; messages to other chats keep going. A
 429 for a fifth chat while four pauses are in force (``FLOOD_CHATS``) means the bot as a whole
 is over Telegram's limit, not a stray message: then every request waits until the pause ends.
+The chat of a request is its ``chat_id``, or its ``scope``'s chat (setMyCommands for one
+person's menu). A request about no chat (answerCallbackQuery, the default setMyCommands) that
+gets a 429 pauses only further requests of that method, never everyone's replies. Telegram's
+``retry_after`` is honoured whatever its length: nothing goes to the paused chat before it; a
+pause longer than ``max_retry_after`` is not waited out in line (the RetryAfter goes to the
+caller, and the reminder job leaves its row for a later round) but still holds the chat.
+After a pause, waiting bulk sends take fresh per-chat slots, so they go out a chat interval
+apart, not all at once.
 
 Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
 ``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
@@ -152,7 +160,11 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         max_retries: int = 3,
         max_retry_after: float = 120.0,
         safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """``max_retry_after``: the longest RetryAfter waited out in line and retried; a longer
+        one still pauses its chat for the full time but is raised to the caller. ``clock``:
+        monotonic seconds (default: the event loop's), injectable for tests."""
         if overall_per_second <= 0 or per_chat_interval < 0 or group_per_minute < 1 or max_retries < 0:
             raise ValueError("rate limits must be positive")
         if not 0 <= safety_margin < 0.5:
@@ -179,6 +191,9 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._chat_paused: dict[int | str, float] = {}  # RetryAfter deadline per chat
         self._groups: dict[int | str, SlidingWindow] = {}
         self._paused_until = 0.0
+        self._method_paused: dict[str, float] = {}  # RetryAfter deadline of chat-less methods
+        #: Monotonic seconds (None: the event loop's clock); tests inject their own.
+        self.time_source = clock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotRateLimiter:
@@ -220,18 +235,26 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
     ) -> bool | JSONDict | list[JSONDict]:
         policy = _policy(rate_limit_args)
         retries = self.max_retries if policy.max_retries is None else policy.max_retries
-        chat = _chat_key(data.get("chat_id"))
+        chat = _chat_key(request_chat(data))
         reserved = policy.reserved
         attempt = 0
         while True:
+            if chat is None:
+                await self.wait_method_pause(endpoint)
             if not reserved:
                 await self.reserve(chat, policy.bulk)
             reserved = False  # a retry takes fresh slots
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                pause = min(retry_after_seconds(exc), self.max_retry_after)
-                self.retry_after(chat, pause)
+                pause = retry_after_seconds(exc)  # exactly what Telegram asked, however long
+                if chat is None:
+                    self.method_retry_after(endpoint, pause)
+                else:
+                    self.retry_after(chat, pause)
+                if pause > self.max_retry_after:
+                    log.warning("%s: rate limited for %.0f s, not retried in line", endpoint, pause)
+                    raise
                 if attempt >= retries:
                     if retries:  # callers that retry themselves (max_retries=0) log it
                         log.warning("%s: rate limited, giving up after %d retries", endpoint, retries)
@@ -273,6 +296,23 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             if len(self._chat_paused) > 1024:
                 self._chat_paused = {c: d for c, d in self._chat_paused.items() if d > now}
 
+    def method_retry_after(self, endpoint: str, seconds: float) -> None:
+        """Telegram refused a request about no chat (answerCallbackQuery, the default
+        setMyCommands) with RetryAfter(``seconds``): further requests of that method wait;
+        messages to chats do not (one such 429 says nothing about anyone's conversation)."""
+        until = self._clock() + max(0.0, seconds)
+        self._method_paused[endpoint] = max(self._method_paused.get(endpoint, 0.0), until)
+
+    def method_paused_for(self, endpoint: str) -> float:
+        """Seconds left before requests of ``endpoint`` (about no chat) may go (0: now)."""
+        deadline = max(self._paused_until, self._method_paused.get(endpoint, 0.0))
+        return max(0.0, deadline - self._clock())
+
+    async def wait_method_pause(self, endpoint: str) -> None:
+        """Return once no RetryAfter pause is in force for ``endpoint`` (a chat-less method)."""
+        while (delay := self._method_paused.get(endpoint, 0.0) - self._clock()) > 0:
+            await asyncio.sleep(delay)
+
     def pause_for(self, seconds: float) -> None:
         """Halt every request for ``seconds``; a pause only ever moves later."""
         self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
@@ -295,8 +335,9 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
 
     # --------------------------------------------------------------------- internals
 
-    @staticmethod
-    def _clock() -> float:
+    def _clock(self) -> float:
+        if self.time_source is not None:
+            return self.time_source()
         return asyncio.get_running_loop().time()
 
     def _pause_deadline(self, chat: int | str | None) -> float:
@@ -305,19 +346,23 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         return max(self._paused_until, self._chat_paused.get(chat, 0.0))
 
     async def _take_slots(self, chat: int | str, bulk: bool) -> None:
-        if isinstance(chat, int) and chat > 0:
-            if bulk and self.per_chat_interval > 0:
-                await self._chat_slot(chat)
-            else:
-                self._chat_last[chat] = self._clock()
-        else:
-            await self._group(chat).acquire()
         while True:
+            if isinstance(chat, int) and chat > 0:
+                if bulk and self.per_chat_interval > 0:
+                    await self._chat_slot(chat)
+                else:
+                    # An interactive reply goes now; a bulk send already booked for later
+                    # keeps its slot (and the ones after it count from it).
+                    now = self._clock()
+                    self._chat_last[chat] = max(self._chat_last.get(chat, now), now)
+            else:
+                await self._group(chat).acquire()
             await self._release_slot()
             if self._pause_deadline(chat) <= self._clock():
                 return
-            # A 429 came in while we waited for the slot: wait it out and take a fresh slot,
-            # so that the requests released when a pause ends are paced like any others.
+            # A 429 came in while we waited for the slots: wait it out and take fresh ones
+            # (the chat's too), so that the requests released when a pause ends are paced like
+            # any others: bulk sends to one chat a chat interval apart, not 35 ms.
             await self.wait_pause(chat)
 
     async def _release_slot(self) -> None:
@@ -410,6 +455,18 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         return period.total_seconds()
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def request_chat(data: dict[str, Any]) -> object:
+    """The chat a request is about: its ``chat_id``, else its ``scope``'s chat (setMyCommands
+    and deleteMyCommands for one person's menu carry it there); None for chat-less methods."""
+    chat = data.get("chat_id")
+    if chat is not None:
+        return chat
+    scope = data.get("scope")
+    if isinstance(scope, dict):
+        return scope.get("chat_id")
+    return getattr(scope, "chat_id", None)
 
 
 def _policy(args: SendPolicy | int | None) -> SendPolicy:

@@ -52,12 +52,12 @@ class Settings(BaseSettings):
     reminder_campaigns_path: Path | None = Field(
         default=None, description="Operator copy of reminders.toml; default: the packaged file"
     )
-    # Telegram flood limits the bot keeps to (bot/ratelimit.py): messages a second overall,
+    # Telegram flood limits the bot keeps to (handlers/telegram/ratelimit.py): messages a second overall,
     # and seconds between two bulk messages to one private chat.
     telegram_max_per_second: float = Field(default=30.0, gt=0, le=1000)
     telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     # Fraction kept below those limits so that network jitter never puts one message too many
-    # into a server-side second (bot/ratelimit.py): 0.04 sends at most 28.8 a second.
+    # into a server-side second (handlers/telegram/ratelimit.py): 0.04 sends at most 28.8 a second.
     telegram_safety_margin: float = Field(default=0.04, ge=0, lt=0.5)
     # Reminder requests in flight at once (scheduler/reminders.py): enough that a real
     # network's round trip does not cap the rate below the limit.

@@ -125,7 +125,7 @@ def _assert_429s_honoured(emulator: BotApiEmulator, injected: int) -> None:
     """Every 429 - the injected ones, and any that request jitter on a busy machine adds - was
     honoured: nothing more went to the refused chat until its retry_after had passed (the
     refused reminders themselves were sent again: the caller checks everyone got exactly one).
-    Other chats are not held by a stray 429 (bot/ratelimit.py): it costs only what it asks."""
+    Other chats are not held by a stray 429 (handlers/telegram/ratelimit.py): it costs only what it asks."""
     refusals = [r for r in emulator.rejected if r.error_code == 429]
     assert len(refusals) >= injected
     for refusal in refusals:

@@ -142,7 +142,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        # Different people concurrently, each person in order (bot/updates.py): one admin's
+        # Different people concurrently, each person in order (handlers/telegram/updates.py): one admin's
         # upload must not make every citizen wait. PTB's docs ask ConversationHandler users
         # for sequential updates; its state is per chat and user, and per-person ordering is
         # exactly that guarantee, so the /ghi conversation stays safe.

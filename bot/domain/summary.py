@@ -19,7 +19,7 @@ from html import escape, unescape
 
 from bot.domain.coverage import CoverageRow, Figure, Measure
 from bot.domain.money import format_number, format_pct
-from bot.services.tallies import CompetitionRow, CompetitionRules, SchemeCounts
+from bot.domain.tallies import CompetitionRow, CompetitionRules, SchemeCounts
 
 __all__ = [
     "MESSAGE_LIMIT",

@@ -1,32 +1,5 @@
-"""Chat handlers per role. Order matters: PTB tries handlers of one group in the order added,
-so role-specific commands and conversations come before the citizen's catch-all text handler."""
+"""The Telegram channel (python-telegram-bot): app (build_application, running), routing (the
+handlers in order), one module per feature, updates, ratelimit, persistence, context.
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
-from telegram.ext import Application
-
-from handlers.telegram import common
-from handlers.telegram import citizen
-from handlers.telegram import agent
-from handlers.telegram import admin
-from handlers.telegram import membership
-from handlers.telegram import official
-from handlers.telegram import cards
-
-# Feature modules register here, most specific first; `citizen` stays last (it answers anything).
-REGISTRARS: list[Callable[[Application], None]] = [
-    common.register,
-    agent.register,
-    membership.register,
-    admin.register,
-    official.register,
-    cards.register,
-    citizen.register,
-]
-
-
-def register_handlers(application: Application) -> None:
-    for register in REGISTRARS:
-        register(application)
+Importing the package imports nothing else, so `scheduler` can use `context` and `ratelimit`
+without pulling every handler in (and back into `scheduler`)."""

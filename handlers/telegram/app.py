@@ -124,7 +124,7 @@ def build_application(
     `rate_limited=False` is for benchmarks that measure the bot's own capacity; production,
     tests and the demo always keep Telegram's limits.
     """
-    from handlers.telegram import register_handlers  # handlers import bot.*, so import late
+    from handlers.telegram.routing import register_handlers  # the handlers import this module
     from scheduler import register_jobs
 
     services = build_services(settings, clock)

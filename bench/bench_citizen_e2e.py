@@ -18,14 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.devtools.telegram_emulator import BotApiEmulator, SentMessage
-
 from bench.bench_engine import PHRASES
 from bench.common import (
     BENCH_TOKEN,
     TELEGRAM_LIMIT,
-    bot_on_emulator,
     Instrument,
+    bot_on_emulator,
     limit_figures,
     peak_rss_mib,
     report,
@@ -33,6 +31,7 @@ from bench.common import (
     telegram_limits,
     timed,
 )
+from bot.devtools.telegram_emulator import BotApiEmulator, SentMessage
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 

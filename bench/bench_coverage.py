@@ -19,9 +19,9 @@ from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
-from handlers.telegram.app import build_services
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
+from handlers.telegram.app import build_services
 
 
 async def _best(name: str, query: Callable[[], Awaitable[Any]]) -> Any:

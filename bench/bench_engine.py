@@ -6,12 +6,12 @@ import itertools
 from datetime import date
 
 from bench.common import report, timed
-from bot.chat.texts import cost as replies
-from bot.parsing import questions as textparse
-from bot.domain.campaigns import CampaignBook
 from bot.chat.cost import Answer, CostDialogue, draft_from_question
+from bot.chat.texts import cost as replies
+from bot.domain.campaigns import CampaignBook
 from bot.domain.engine import quote_bhxh_voluntary, quote_bhyt_household, quote_bhyt_supported
 from bot.domain.rates import RateBook
+from bot.parsing import questions as textparse
 
 PHRASES = [
     "bhyt hộ gia đình 3 người 12 tháng",

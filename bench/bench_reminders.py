@@ -30,17 +30,17 @@ from bench.common import (
     BENCH_TOKEN,
     Instrument,
     limit_figures,
-     peak_rss_mib,
+    peak_rss_mib,
     report,
     start_bot_process,
     telegram_limits,
     timed,
 )
-from handlers.telegram.app import SERVICES_KEY, build_application
+from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.cards import Card
 from bot.domain.clock import ManualClock
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application
 from storage.cards import CardRepository
 from storage.db import Database
 

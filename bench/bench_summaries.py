@@ -23,15 +23,15 @@ from pathlib import Path
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
-from handlers.telegram.app import SERVICES_KEY, build_application, running
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+from bot.domain.clock import ManualClock
 from bot.domain.roles import Role
-from bot.services import Services
-from bot.settings import Settings
 from bot.domain.summary import SummaryKind, render_summary
 from bot.reports.summary_chart import render_chart
 from bot.reports.summary_xlsx import build_summary_workbook
+from bot.services import Services
+from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 

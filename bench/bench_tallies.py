@@ -22,12 +22,12 @@ from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, YEAR_START, build_province
-from handlers.telegram.app import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
 from bot.services.enrolment import Logged
-from bot.settings import Settings
 from bot.services.tallies import Period
+from bot.settings import Settings
+from handlers.telegram.app import build_services
 
 
 async def _measure_one(name: str, query: Callable[[], Awaitable[Any]]) -> None:

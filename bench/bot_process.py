@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import BENCH_TOKEN, ensure_concurrent_updates
-from handlers.telegram.app import SERVICES_KEY, build_application, running
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 from scheduler.reminders import run_reminder_round
 
 

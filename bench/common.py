@@ -126,10 +126,10 @@ async def bot_on_emulator(
     keeps or drops the bot-side limiter (Telegram's 30 messages a second). Yields (emulator,
     application).
     """
-    from handlers.telegram.app import build_application, running
-    from bot.domain.clock import ManualClock
     from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+    from bot.domain.clock import ManualClock
     from bot.settings import Settings
+    from handlers.telegram.app import build_application, running
 
     with tempfile.TemporaryDirectory() as tmp:
         emulator = BotApiEmulator(

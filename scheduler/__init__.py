@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from scheduler import summaries
-from scheduler import reminders
+from scheduler import reminders, summaries
 
 JOB_REGISTRARS: list[Callable[[Application], None]] = [summaries.register, reminders.register]
 

@@ -58,12 +58,12 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import Application
 
 from bot.chat.texts import cards as replies_cards
+from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
+from bot.services import Services
 from bot.services.cards import ReminderContent
 from handlers.telegram.context import BotContext
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
-from bot.domain.reminders import backoff
-from bot.services import Services
 from scheduler.rounds import rounds_of
 from storage.reminders import OutboxRow
 

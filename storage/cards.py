@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.imports.cards import Change, ImportCounts, merge_card
 from bot.domain.cards import Card
+from bot.imports.cards import Change, ImportCounts, merge_card
 from storage.db import Database
 
 _CHUNK = 500

@@ -8,10 +8,10 @@ The duplicate check and the insert also share one transaction (BEGIN IMMEDIATE, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-import json
 
 import aiosqlite
 

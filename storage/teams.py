@@ -8,7 +8,8 @@ from datetime import datetime
 
 from bot.domain.roles import Member, Role
 from storage.db import Database
-from storage.members import CLI_ACTOR, _COLUMNS as MEMBER_COLUMNS, _member, insert_member, record_event
+from storage.members import _COLUMNS as MEMBER_COLUMNS
+from storage.members import CLI_ACTOR, _member, insert_member, record_event
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class TeamRepository:
     async def team_of(self, member_id: int, month: str) -> Team | None:
         """The member's team in a month (the lowest team id if rosters list them twice)."""
         row = await self.db.fetchone(
-            f"SELECT t.id, t.code, t.name, t.unit_code FROM team_rosters r"
+            "SELECT t.id, t.code, t.name, t.unit_code FROM team_rosters r"
             " JOIN teams t ON t.id = r.team_id WHERE r.member_id = ? AND r.month = ?"
             " ORDER BY t.id LIMIT 1",
             (member_id, month),

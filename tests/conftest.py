@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.telegram.app import SERVICES_KEY, build_application, running
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+from bot.domain.clock import ManualClock
 from bot.services import Services
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TOKEN = "123456:TEST-token-for-the-local-emulator"

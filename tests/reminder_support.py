@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 from telegram.ext import Application
 
-from bot.domain.cards import Card
 from bot.devtools.telegram_emulator import BotApiEmulator
-from handlers.telegram.ratelimit import BotRateLimiter
+from bot.domain.cards import Card
 from bot.settings import Settings
+from handlers.telegram.ratelimit import BotRateLimiter
 from storage.cards import CardRepository
 
 LAPSED_ON = date(2026, 9, 18)  # inside the 2026 campaign window, less than 3 months before 23/11

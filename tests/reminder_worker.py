@@ -18,8 +18,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from handlers.telegram.app import SERVICES_KEY, build_application, running
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 from scheduler.reminders import run_reminder_round
 from tests.reminder_support import FAST_LIMITS, install_limiter
 

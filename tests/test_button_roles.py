@@ -12,8 +12,8 @@ import asyncio
 
 import pytest
 
-from bot.chat.texts import cost as replies
 from bot.chat.cost import CostDraft, Scheme
+from bot.chat.texts import cost as replies
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix

@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from bot.chat.texts.cards import file_error_text, import_report_text
+from bot.cli import main as cli_main
 from bot.domain.campaigns import CampaignBook
+from bot.domain.cards import Card
+from bot.domain.clock import ManualClock
+from bot.domain.rates import RateBook
 from bot.imports.cards import (
     CHAT_MAX_ROWS,
     MAX_ROWS,
@@ -28,12 +33,7 @@ from bot.imports.cards import (
     parse_card_file,
     parse_day,
 )
-from bot.domain.cards import Card
 from bot.services.cards import CardService
-from bot.cli import main as cli_main
-from bot.domain.clock import ManualClock
-from bot.domain.rates import RateBook
-from bot.chat.texts.cards import file_error_text, import_report_text
 from storage.cards import CardRepository
 from storage.db import Database
 from storage.users import UserRepository

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.chat.texts.cards import consequence_text, cost_text, status_text
 from bot.domain.campaigns import CampaignBook
 from bot.domain.cards import Card, CardState, add_months, card_status, household_renewal_cost, support_group
-from bot.services.cards import salutation_for
 from bot.domain.engine import Refused
 from bot.domain.rates import RateBook
-from bot.chat.texts.cards import consequence_text, cost_text, status_text
+from bot.services.cards import salutation_for
 
 ON = date(2026, 11, 23)
 

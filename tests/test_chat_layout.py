@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.chat.layout import FileLink, ImageTooLarge, OutMessage, layout, shorten, split_rich, utf16_len
 from bot.chat.model import TELEGRAM, ZALO_OA, Button, Capabilities, File, Reply
-from bot.chat.rich import Rich, b, i, paragraphs, t, to_plain
+from bot.chat.rich import Rich, b, i, paragraphs, t
 from bot.chat.texts.common import LAYOUT_TEXTS
 from bot.devtools.telegram_emulator import parse_html as telegram_parse_html
 from tests.test_chat_rich import check_html

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from telegram import Bot
 
 from bot.cli import configure_logging

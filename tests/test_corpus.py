@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from bot.chat.texts import cost as replies
-from bot.parsing import questions as textparse
-from bot.domain.campaigns import CampaignBook
 from bot.chat.cost import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme, Stop
+from bot.chat.texts import cost as replies
+from bot.domain.campaigns import CampaignBook
 from bot.domain.engine import HouseholdQuote, SupportedQuote, VoluntaryQuote
 from bot.domain.money import format_vnd
 from bot.domain.rates import RateBook
+from bot.parsing import questions as textparse
 
 CORPUS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "cost_corpus.json").read_text(encoding="utf-8")

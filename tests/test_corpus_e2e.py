@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator
+from bot.domain.clock import ManualClock
 from bot.domain.money import format_vnd
 from tests.conftest import TZ, BotHarness
 from tests.test_corpus import CORPUS, RATES

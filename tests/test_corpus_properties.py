@@ -10,11 +10,11 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.texts import cost as replies
-from bot.parsing import questions as textparse
-from bot.domain.campaigns import CampaignBook
 from bot.chat.cost import Answer, Ask, CostDialogue, Scheme
+from bot.chat.texts import cost as replies
+from bot.domain.campaigns import CampaignBook
 from bot.domain.rates import RateBook
+from bot.parsing import questions as textparse
 
 TODAY = date(2026, 11, 23)
 DIALOGUE = CostDialogue(RateBook.load(), CampaignBook.load(), replies.LABELS)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.access import AccessService
 from bot.domain.clock import ManualClock
 from bot.domain.coverage import (
     BaselineFigure,
@@ -25,9 +24,10 @@ from bot.domain.coverage import (
     planned_rates,
     rounded_pct,
 )
-from bot.imports.organisation import import_units, sample_bytes
-from bot.services.organisation import OrganisationService
 from bot.domain.roles import Role
+from bot.imports.organisation import import_units, sample_bytes
+from bot.services.access import AccessService
+from bot.services.organisation import OrganisationService
 from storage.db import Database
 from storage.enrolments import EnrolmentRepository, NewEnrolment, StatusActor
 from storage.invites import InviteRepository

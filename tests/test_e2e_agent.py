@@ -13,8 +13,8 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
+from bot.domain.clock import ManualClock
 from bot.reports.monthly_xlsx import HEADER_ROW, TOTAL_LABEL
 from tests.agent_world import (
     AN,

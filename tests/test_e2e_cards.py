@@ -12,9 +12,9 @@ from importlib import resources
 import openpyxl
 import pytest
 
-from bot.imports import tables
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
 from bot.domain.roles import Role
+from bot.imports import tables
 from bot.services import Services
 from storage.members import CLI_ACTOR
 from storage.units import UnitRecord

@@ -7,11 +7,10 @@ import re
 from datetime import datetime
 
 import pytest
-
-from bot.domain.clock import ManualClock
-from bot.devtools.telegram_emulator import BotApiEmulator
 from telegram import BotCommandScopeChat
 
+from bot.devtools.telegram_emulator import BotApiEmulator
+from bot.domain.clock import ManualClock
 from tests.conftest import ADMIN_ID, TZ, BotHarness
 
 pytestmark = pytest.mark.asyncio

@@ -10,9 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator
-
+from bot.domain.clock import ManualClock
 from tests.conftest import TZ, BotHarness
 
 pytestmark = pytest.mark.asyncio

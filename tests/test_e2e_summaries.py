@@ -14,15 +14,15 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
+from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
-from bot.services.enrolment import Logged
-from bot.imports.organisation import import_units
 from bot.domain.roles import Role
-from bot.services import Services
+from bot.imports.organisation import import_units
 from bot.reports.summary_chart import CHART_WIDTH_PX
 from bot.reports.summary_xlsx import SHEET_BHYT, SHEET_MONTHLY
+from bot.services import Services
+from bot.services.enrolment import Logged
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 from storage.summaries import KIND_DAILY, Recipient

@@ -19,17 +19,16 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.chat.texts import cost as replies
-from handlers.telegram.app import SERVICES_KEY, build_application, running
-from bot.domain.clock import ManualClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits
+from bot.domain.clock import ManualClock
 from bot.routes import BUTTON_ROLES, COMMAND_ROLES
 from bot.services import Services
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 from tests.agent_world import PEOPLE, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, TOKEN
 from tests.test_button_roles import answered

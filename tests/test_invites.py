@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.domain import invites
-from bot.services.access import AccessService
 from bot.domain.clock import ManualClock
-from bot.imports.organisation import import_teams, import_units, sample_bytes
-from bot.services.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
 from bot.domain.roles import Role
+from bot.imports.organisation import import_teams, import_units, sample_bytes
+from bot.services.access import AccessService
+from bot.services.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import CLI_ACTOR, MemberRepository

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.domain.clock import ManualClock
 from bot.cli import main as cli_main
+from bot.domain.clock import ManualClock
 from bot.imports.organisation import (
     ImportFileError,
     header_key,
@@ -31,8 +31,8 @@ from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
-from tests.conftest import DEFAULT_NOW
 from tests import hostile_files as hostile
+from tests.conftest import DEFAULT_NOW
 from tests.hostile_files import to_cp1258
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.coverage import BaselineFigure, CoverageRow, Measure, TargetSpec, UnitInput, compute_coverage
 from bot.devtools.telegram_emulator import validate_html
+from bot.domain.coverage import BaselineFigure, CoverageRow, Measure, TargetSpec, UnitInput, compute_coverage
 from bot.domain.summary import (
     MESSAGE_LIMIT,
     LeaderLine,

@@ -12,15 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from handlers.telegram.app import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
-from bot.services.enrolment import Logged
-from bot.imports.organisation import import_units
 from bot.domain.roles import Role
-from bot.services import Services
-from bot.settings import Settings
 from bot.domain.summary import SummaryKind
+from bot.imports.organisation import import_units
 from bot.reports.summary_xlsx import (
     BHTN_HEADERS,
     BHYT_HEADERS,
@@ -31,6 +27,10 @@ from bot.reports.summary_xlsx import (
     SHEET_MONTHLY,
     SHEET_SUMMARY,
 )
+from bot.services import Services
+from bot.services.enrolment import Logged
+from bot.settings import Settings
+from handlers.telegram.app import build_services
 from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID
 
@@ -287,8 +287,8 @@ def test_names_that_look_like_formulas_stay_text() -> None:
     """Unit, agent and team names (and the copied Phụ lục 02) starting with = + - @ are written
     as text cells with every character kept: no cell of any sheet is a formula."""
     from bot.domain.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
-    from bot.reports.monthly_xlsx import build_workbook as build_monthly
     from bot.domain.summary import LeaderLine, TeamLine
+    from bot.reports.monthly_xlsx import build_workbook as build_monthly
     from bot.reports.summary_xlsx import build_summary_workbook
     from bot.services.tallies import CompetitionRow
     from storage.enrolments import ReportRow

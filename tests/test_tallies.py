@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from handlers.telegram.app import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import EnrolmentDraft, InputError, Scheme, parse_line
-from bot.services.enrolment import DuplicateEntry, Logged, NotAllowed, Voided
 from bot.domain.roles import Member
 from bot.services import Services
-from bot.settings import Settings
+from bot.services.enrolment import DuplicateEntry, Logged, NotAllowed, Voided
 from bot.services.tallies import Period, SchemeCounts, rank_desc, share
+from bot.settings import Settings
+from handlers.telegram.app import build_services
 from tests.agent_world import AN, BINH, CUONG, DISTRICT, LEADER, OFFICIAL_A, OFFICIAL_B, World, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW
 

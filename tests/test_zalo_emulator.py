@@ -21,7 +21,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.domain.clock import ManualClock
 from bot.devtools.zalo import (
     NoSuchButton,
     ZaloEmulator,
@@ -30,6 +29,7 @@ from bot.devtools.zalo import (
     normalise_phone,
     pkce_challenge,
 )
+from bot.domain.clock import ManualClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APP_ID = "1846293017365428190"

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.domain.clock import ManualClock
 from bot.devtools.zalo import ZaloEmulator, ZaloLimits
+from bot.domain.clock import ManualClock
 from handlers.zalo.errors import ErrorClass
 from handlers.zalo.events import SubmitInfo, TextMessage, ZnsReceipt, event_key, parse_event
 from handlers.zalo.oa_client import OAClient, Sent, Uploaded

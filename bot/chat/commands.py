@@ -6,9 +6,9 @@ when their role changes, so nobody is shown commands they cannot use.
 
 from __future__ import annotations
 
+from bot.chat.texts import cards as replies_cards
 from bot.chat.texts import cost as replies
 from bot.chat.texts import enrolment as replies_agent
-from bot.chat.texts import cards as replies_cards
 from bot.chat.texts import organisation as replies_org
 from bot.chat.texts import summaries as replies_summary
 from bot.domain.roles import Role

@@ -16,13 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.parsing import questions as textparse
-from bot.parsing.numbers import parse_bounded_int
 from bot.domain.campaigns import CampaignBook
 from bot.domain.engine import (
     HouseholdQuote,
-    Refused,
     RefusalReason,
+    Refused,
     SupportedQuote,
     VoluntaryQuote,
     quote_bhxh_voluntary,
@@ -30,6 +28,8 @@ from bot.domain.engine import (
     quote_bhyt_supported,
 )
 from bot.domain.rates import RateBook
+from bot.parsing import questions as textparse
+from bot.parsing.numbers import parse_bounded_int
 
 
 class Scheme(StrEnum):

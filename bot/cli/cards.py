@@ -33,12 +33,12 @@ def _plain(text: str) -> str:
 
 
 def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat.texts.cards import file_error_text, import_report_text
     from bot.domain.campaigns import CampaignBook
-    from bot.imports.cards import MAX_FILE_BYTES, CardFileError, FileProblem, Severity
-    from bot.services.cards import CardService
     from bot.domain.clock import SystemClock
     from bot.domain.rates import RateBook
-    from bot.chat.texts.cards import file_error_text, import_report_text
+    from bot.imports.cards import MAX_FILE_BYTES, CardFileError, FileProblem, Severity
+    from bot.services.cards import CardService
     from storage.cards import CardRepository
     from storage.db import Database
     from storage.users import UserRepository

@@ -62,8 +62,8 @@ def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _monthly(settings: Settings, month: date, unit: str | None, out: Path, mask: bool) -> int:
-    from handlers.telegram.app import build_services
     from bot.reports.monthly_xlsx import build_workbook
+    from handlers.telegram.app import build_services
 
     services = build_services(settings)
     await services.db.connect()

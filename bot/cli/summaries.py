@@ -79,8 +79,8 @@ def cmd_report_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.telegram.app import build_services
     from bot.domain.summary import SummaryKind
+    from handlers.telegram.app import build_services
 
     services = build_services(settings)
     await services.db.connect()

@@ -18,9 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.parsing import questions as textparse
 from bot.domain.campaigns import Campaign, Scheme
-from bot.parsing.numbers import is_ascii_digits, parse_bounded_int
 from bot.domain.engine import (
     Refused,
     quote_bhxh_voluntary,
@@ -28,6 +26,8 @@ from bot.domain.engine import (
     quote_bhyt_supported,
 )
 from bot.domain.rates import RateBook
+from bot.parsing import questions as textparse
+from bot.parsing.numbers import is_ascii_digits, parse_bounded_int
 
 __all__ = [
     "BHYT_SCHEMES",

@@ -1109,9 +1109,9 @@ async def seed_demo_organisation(services: Any, people: Sequence[DemoMember]) ->
     People listed in the roster join the way real ones do: an invite for their roster entry,
     used with /thamgia's service, so the demo shows the same rows a real join writes.
     """
+    from bot.domain.roles import Role
     from bot.services.access import Actor
     from bot.services.organisation import InviteCreated
-    from bot.domain.roles import Role
     from storage.members import CLI_ACTOR
 
     reports = []

@@ -9,23 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.services.access import AccessService
 from bot.domain.campaigns import CampaignBook
 from bot.domain.clock import Clock
 from bot.domain.rates import RateBook
+from bot.services.access import AccessService
+from bot.services.cards import CardService, ReminderService
+from bot.services.enrolment import EnrolmentService
+from bot.services.organisation import OrganisationService
+from bot.services.summaries import SummaryService
+from bot.services.tallies import TallyService
 from bot.settings import Settings
 from storage.db import Database
-from bot.services.organisation import OrganisationService
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
 from storage.users import UserRepository
-from bot.services.enrolment import EnrolmentService
-from bot.services.tallies import TallyService
-from bot.services.cards import CardService, ReminderService
-from bot.services.summaries import SummaryService
 
 
 @dataclass

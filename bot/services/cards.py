@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from bot.services.access import Actor
 from bot.domain.campaigns import CampaignBook
+from bot.domain.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
+from bot.domain.clock import Clock
+from bot.domain.rates import RateBook
+from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
+from bot.domain.roles import Role
 from bot.imports.cards import (
     MAX_ROWS,
     Column,
@@ -26,11 +30,7 @@ from bot.imports.cards import (
     parse_card_file,
     restrict_to_scope,
 )
-from bot.domain.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
-from bot.domain.clock import Clock
-from bot.domain.rates import RateBook
-from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
-from bot.domain.roles import Role
+from bot.services.access import Actor
 from bot.settings import Settings
 from storage.cards import CardRepository, DoorRow, LinkedCard
 from storage.db import Database

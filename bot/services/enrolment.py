@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.services.access import AccessService, Actor
 from bot.domain.campaigns import Campaign, CampaignBook
 from bot.domain.clock import Clock
+from bot.domain.engine import Refused
 from bot.domain.enrolment import (
     EnrolmentDraft,
     ExistingPeriod,
@@ -27,11 +27,12 @@ from bot.domain.enrolment import (
     validate_months,
     validate_name,
 )
-from bot.domain.engine import Refused
 from bot.domain.privacy import mask_name
 from bot.domain.rates import RateBook
 from bot.domain.roles import CAN_EXPORT, CAN_LOG, CAN_VOID, Member, Role
+from bot.services.access import AccessService, Actor
 from bot.services.tallies import MyResults, Period, TallyService, month_key
+from storage.db import Database
 from storage.enrolments import (
     STATUS_VOIDED,
     STATUS_WITHDRAWN,
@@ -42,7 +43,6 @@ from storage.enrolments import (
     ReportRow,
     StatusActor,
 )
-from storage.db import Database
 from storage.members import MemberRepository
 from storage.tallies import TallyRepository
 from storage.teams import Team, TeamRepository

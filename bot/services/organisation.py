@@ -16,10 +16,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.domain import invites as invite_codes
-from bot.services.access import AccessService, Actor
 from bot.domain.clock import Clock
 from bot.domain.coverage import BaselineFigure, CoverageRow, TargetSpec, UnitInput, compute_coverage
 from bot.domain.roles import CAN_INVITE, Member, Role
+from bot.services.access import AccessService, Actor
 from storage.invites import InviteRepository
 from storage.members import AuditActor, MemberDetail, MemberRepository
 from storage.targets import FiguresRepository

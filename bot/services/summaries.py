@@ -20,13 +20,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.services.access import AccessService, Actor
 from bot.domain.clock import Clock
 from bot.domain.coverage import CoverageRow, Measure, UnitInput, compute_coverage
-from bot.services.enrolment import EnrolmentService, MonthlyReport
-from bot.logsafety import describe_exception
-from bot.services.organisation import OrganisationService, load_coverage_inputs
-from bot.reports.monthly_xlsx import build_workbook as build_monthly_workbook
 from bot.domain.privacy import mask_name
 from bot.domain.roles import Role
 from bot.domain.summary import (
@@ -40,12 +35,17 @@ from bot.domain.summary import (
     render_summary,
     short_name,
 )
+from bot.logsafety import describe_exception
+from bot.parsing.questions import normalize
+from bot.reports.monthly_xlsx import build_workbook as build_monthly_workbook
 from bot.reports.summary_chart import render_chart
 from bot.reports.summary_xlsx import build_summary_workbook, workbook_filename
+from bot.services.access import AccessService, Actor
+from bot.services.enrolment import EnrolmentService, MonthlyReport
+from bot.services.organisation import OrganisationService, load_coverage_inputs
 from bot.services.tallies import CompetitionRow, Period, SchemeCounts, TallyService
-from bot.parsing.questions import normalize
-from storage.summaries import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, SummaryRepository
 from storage.db import Database
+from storage.summaries import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, SummaryRepository
 from storage.teams import TeamRepository
 from storage.units import Unit, UnitRepository
 

@@ -9,9 +9,8 @@ returns plain results; the SQL is in `storage.tallies`, the wording in the reply
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 
 from bot.domain.campaigns import Campaign, CampaignBook
 from bot.domain.roles import Member

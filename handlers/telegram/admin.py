@@ -15,9 +15,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.chat.texts import organisation as texts
-from handlers.telegram.context import BotContext
 from bot.parsing.numbers import parse_bounded_int, parse_id
 from bot.services.organisation import MembersPage, MemberView, Refused, UnitsView
+from handlers.telegram.context import BotContext
 from handlers.telegram.membership import actor_of, reply, role_from_word
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")

@@ -36,9 +36,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.chat.texts import cost as replies
 from bot.chat.texts import enrolment as texts
-from bot.services.access import Actor
-from handlers.telegram.context import BotContext
 from bot.domain.coverage import Measure
+from bot.domain.engine import RefusalReason, Refused
 from bot.domain.enrolment import (
     DRAFT_TIMEOUT,
     MAX_LINE_CHARS,
@@ -56,13 +55,14 @@ from bot.domain.enrolment import (
     validate_months,
     validate_reason,
 )
-from bot.services.enrolment import DuplicateEntry, Logged, NotAllowed
-from bot.domain.engine import RefusalReason, Refused
+from bot.domain.roles import Role
 from bot.parsing.numbers import parse_bounded_int, parse_id
 from bot.reports.monthly_xlsx import build_workbook, report_filename
-from bot.domain.roles import Role
+from bot.services.access import Actor
+from bot.services.enrolment import DuplicateEntry, Logged, NotAllowed
 from bot.services.tallies import Period
 from handlers.telegram import citizen
+from handlers.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 

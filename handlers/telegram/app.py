@@ -11,27 +11,27 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.services.access import AccessService
-from bot.domain.campaigns import CampaignBook
-from bot.services.cards import build_card_services
-from bot.domain.clock import Clock, SystemClock
 from bot.chat.commands import commands_for
-from handlers.telegram.context import BotContext
-from bot.services.enrolment import build_enrolment_services
-from bot.services.organisation import OrganisationService
-from handlers.telegram.ratelimit import BotRateLimiter
+from bot.domain.campaigns import CampaignBook
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.rates import RateBook
 from bot.domain.roles import Role
 from bot.services import Services
-from bot.settings import Settings
+from bot.services.access import AccessService
+from bot.services.cards import build_card_services
+from bot.services.enrolment import build_enrolment_services
+from bot.services.organisation import OrganisationService
 from bot.services.summaries import build_summary_service
+from bot.settings import Settings
+from handlers.telegram.context import BotContext
+from handlers.telegram.persistence import SQLitePersistence
+from handlers.telegram.ratelimit import BotRateLimiter
 from handlers.telegram.updates import PerPersonUpdateProcessor
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
-from handlers.telegram.persistence import SQLitePersistence
 from storage.units import UnitRepository
 from storage.users import UserRepository
 

@@ -14,12 +14,12 @@ from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.chat.texts import cards as texts
-from bot.imports.cards import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FileProblem
-from bot.services.cards import LinkOutcome
-from handlers.telegram.context import BotContext
-from bot.parsing.numbers import parse_bounded_int
 from bot.domain.roles import Role
+from bot.imports.cards import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FileProblem
+from bot.parsing.numbers import parse_bounded_int
+from bot.services.cards import LinkOutcome
 from handlers.telegram import citizen
+from handlers.telegram.context import BotContext
 from scheduler.reminders import keyboard
 
 IMPORT_ROLES = {Role.ADMIN, Role.OFFICIAL}

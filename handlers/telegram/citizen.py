@@ -18,9 +18,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat.texts import cost as replies
-from bot.parsing import questions as textparse
-from handlers.telegram.context import BotContext
 from bot.chat.cost import (
     Answer,
     Ask,
@@ -34,6 +31,9 @@ from bot.chat.cost import (
     apply_typed_answer,
     draft_from_question,
 )
+from bot.chat.texts import cost as replies
+from bot.parsing import questions as textparse
+from handlers.telegram.context import BotContext
 
 PENDING_KEY = "cost"
 SHORT_LABEL = 14

@@ -9,12 +9,12 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
-from bot.chat.texts import cost as replies
 from bot.chat.commands import commands_for
-from bot.logsafety import describe_exception
-from handlers.telegram.context import BotContext
+from bot.chat.texts import cost as replies
 from bot.domain.roles import Role
+from bot.logsafety import describe_exception
 from bot.routes import BUTTON_NOT_ALLOWED, may_press
+from handlers.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.chat.texts import organisation as texts
-from bot.services.access import Actor
-from handlers.telegram.context import BotContext
-from bot.parsing.numbers import ID_MAX_DIGITS, parse_bounded_int
-from bot.services.organisation import InviteCreated, Reason, Refused, month_key
 from bot.domain.roles import Role
+from bot.parsing.numbers import ID_MAX_DIGITS, parse_bounded_int
 from bot.parsing.questions import normalize
+from bot.services.access import Actor
+from bot.services.organisation import InviteCreated, Reason, Refused, month_key
+from handlers.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.chat.texts import summaries as texts
-from bot.services.access import Actor
-from handlers.telegram.context import BotContext
-from bot.logsafety import describe_exception
 from bot.domain.roles import Role
-from bot.services.summaries import CAN_SUMMARY, RefusalKey, ReportArgs, SummaryRefusal, parse_report_args
+from bot.logsafety import describe_exception
 from bot.parsing.questions import normalize
+from bot.services.access import Actor
+from bot.services.summaries import CAN_SUMMARY, RefusalKey, ReportArgs, SummaryRefusal, parse_report_args
+from handlers.telegram.context import BotContext
 from scheduler.summaries import send_package
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,7 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import common
-from handlers.telegram import citizen
-from handlers.telegram import agent
-from handlers.telegram import admin
-from handlers.telegram import membership
-from handlers.telegram import official
-from handlers.telegram import cards
+from handlers.telegram import admin, agent, cards, citizen, common, membership, official
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [

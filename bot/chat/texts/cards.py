@@ -12,6 +12,11 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
+from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE, esc
+from bot.domain.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
+from bot.domain.money import format_pct, format_vnd
+from bot.domain.privacy import mask_code, mask_phone
+from bot.domain.reminders import Cadence, Hours
 from bot.imports.cards import (
     CHAT_MAX_ROWS,
     MAX_ROWS,
@@ -23,13 +28,8 @@ from bot.imports.cards import (
     RowProblem,
     Severity,
 )
-from bot.domain.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
-from bot.services.cards import CardView, DoorList, HouseholdView, ImportResult, MyCards, PayInfo, ReminderContent
-from bot.domain.money import format_pct, format_vnd
-from bot.domain.privacy import mask_code, mask_phone
-from bot.domain.reminders import Cadence, Hours
-from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE, esc
 from bot.reports.xlsx_safe import safe_cell_value
+from bot.services.cards import CardView, DoorList, HouseholdView, ImportResult, MyCards, PayInfo, ReminderContent
 
 Buttons = list[list[tuple[str, str]]]
 

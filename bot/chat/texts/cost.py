@@ -527,7 +527,6 @@ def _household(q: HouseholdQuote) -> str:
 
 
 def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
-    label = esc(q.group_label)
     if q.free:
         return (
             "Nhóm này được ngân sách Nhà nước <b>cấp thẻ miễn phí</b> (hỗ trợ 100%): "

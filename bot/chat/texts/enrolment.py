@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from bot.chat.texts.cost import BHXH_GROUP_SHORT, BHYT_GROUP_SHORT, day, esc
 from bot.domain.coverage import Figure, format_coverage_pct
 from bot.domain.enrolment import EnrolmentDraft, InputError, Priced, Scheme, Step
-from bot.services.enrolment import DuplicateEntry
 from bot.domain.money import format_pct, format_vnd
 from bot.domain.privacy import mask_name
 from bot.domain.rates import RatesInForce
-from bot.chat.texts.cost import BHXH_GROUP_SHORT, BHYT_GROUP_SHORT, day, esc
+from bot.services.enrolment import DuplicateEntry
 from bot.services.tallies import (
     AgentTally,
     CompetitionRow,

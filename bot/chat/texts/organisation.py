@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.chat.texts.cost import esc
 from bot.domain.coverage import CoverageRow, Figure, Measure, format_coverage_pct, format_remaining
 from bot.domain.money import format_number, format_pct
+from bot.domain.roles import ROLE_LABELS, Role
 from bot.services.organisation import (
     InviteCreated,
     Joined,
@@ -21,8 +23,6 @@ from bot.services.organisation import (
     Refused,
     UnitsView,
 )
-from bot.chat.texts.cost import esc
-from bot.domain.roles import ROLE_LABELS, Role
 from storage.members import MemberDetail, MemberEvent
 from storage.units import Unit
 

@@ -17,11 +17,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
-from handlers.telegram.app import SERVICES_KEY, build_application, running
-from bot.domain.clock import ManualClock, SystemClock
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits, SentMessage
+from bot.domain.clock import ManualClock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
+from handlers.telegram.app import SERVICES_KEY, build_application, running
 
 DEMO_TOKEN = "100000001:DEMO-token-for-the-offline-emulator"
 QUIET_SECONDS = 0.35

@@ -1,0 +1,134 @@
+"""What each layer may import, checked on every module's imports (function-level ones too).
+
+The rules are the map of docs/ARCHITECTURE.md: pure layers (domain, parsing, imports, reports)
+import no storage, channel or service; services never a channel; the conversations never
+storage or a channel; storage never a service or a conversation; the Zalo adapter never
+Telegram; nothing but the command line (its demo command), tests and benchmarks imports the
+development tools.
+
+`KNOWN` lists the imports that break a rule today: record types that still live in the SQLite
+repositories, and the unit importer that still loads through them. The rebuild removes them;
+the test fails on any new one, and also when one disappears without leaving this list, so the
+list can only shrink. (The Telegram adapter still wires storage itself in `app.py`; once one
+bootstrap builds the services, `storage` joins its banned list.)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "handlers", "scheduler", "storage")
+CHANNEL_LIBRARIES = ("telegram", "aiohttp")
+DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy")
+
+# layer -> what its modules must not import
+RULES: dict[str, tuple[str, ...]] = {
+    "bot.domain": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.imports",
+                   "bot.reports", "bot.devtools", *CHANNEL_LIBRARIES, *DRIVERS, "httpx"),
+    "bot.parsing": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+                    *CHANNEL_LIBRARIES, *DRIVERS),
+    "bot.imports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+                    *CHANNEL_LIBRARIES, *DRIVERS),
+    "bot.reports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+                    *CHANNEL_LIBRARIES, *DRIVERS),
+    "bot.services": ("handlers", "scheduler", "bot.chat", "bot.cli", "bot.devtools", *CHANNEL_LIBRARIES),
+    "bot.chat": ("storage", "handlers", "scheduler", "bot.cli", "bot.devtools", *CHANNEL_LIBRARIES, *DRIVERS),
+    "storage": ("bot.services", "bot.chat", "handlers", "scheduler", "bot.cli", "bot.devtools",
+                *CHANNEL_LIBRARIES),
+    "scheduler": ("bot.devtools", "bot.cli"),
+    "handlers.telegram": ("bot.devtools", "bot.cli", "handlers.zalo"),
+    "handlers.zalo": ("telegram", "handlers.telegram", "storage", "bot.devtools", "bot.cli", *DRIVERS),
+    "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.devtools",
+                     *CHANNEL_LIBRARIES, *DRIVERS),
+}
+# Only these may import the development tools (bot.devtools): the tools themselves and the CLI.
+DEVTOOLS_USERS = ("bot.devtools", "bot.cli")
+
+KNOWN: frozenset[tuple[str, str]] = frozenset({
+    # record types still defined by the SQLite repositories (to move to bot.domain)
+    ("bot.chat.texts.enrolment", "storage.enrolments"),
+    ("bot.chat.texts.organisation", "storage.members"),
+    ("bot.chat.texts.organisation", "storage.units"),
+    ("bot.chat.texts.summaries", "storage.summaries"),
+    ("bot.reports.monthly_xlsx", "storage.enrolments"),
+    # the unit/team importers still load through repositories and services (to split into
+    # reading rows here and loading in bot.services)
+    ("bot.imports.organisation", "storage.db"),
+    ("bot.imports.organisation", "storage.members"),
+    ("bot.imports.organisation", "storage.targets"),
+    ("bot.imports.organisation", "storage.teams"),
+    ("bot.imports.organisation", "storage.units"),
+    ("bot.imports.organisation", "bot.services.access"),
+    ("bot.imports.organisation", "bot.services.organisation"),
+})
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported(path: Path) -> set[str]:
+    """Every absolute module a file imports, anywhere in it (function-level too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(f"{prefix}.")
+
+
+def _violations() -> set[tuple[str, str]]:
+    broken: set[tuple[str, str]] = set()
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            module = _module_name(path)
+            imported = _imported(path)
+            for layer, banned in RULES.items():
+                if not _within(module, layer):
+                    continue
+                for name in imported:
+                    for prefix in banned:
+                        if _within(name, prefix):
+                            broken.add((module, _as_module(name, prefix)))
+            if not any(_within(module, user) for user in DEVTOOLS_USERS):
+                broken |= {(module, "bot.devtools") for name in imported if _within(name, "bot.devtools")}
+    return broken
+
+
+def _as_module(name: str, prefix: str) -> str:
+    """`from storage.units import Unit` is reported as storage.units, not storage.units.Unit."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if (ROOT / Path(*parts[:end])).with_suffix(".py").exists() or (ROOT / Path(*parts[:end])).is_dir():
+            return candidate
+    return prefix
+
+
+def test_no_layer_imports_what_it_must_not() -> None:
+    new = _violations() - KNOWN
+    assert not new, "layer rules broken (see docs/ARCHITECTURE.md): " + ", ".join(
+        f"{a} imports {b}" for a, b in sorted(new)
+    )
+
+
+def test_the_known_exceptions_only_shrink() -> None:
+    gone = KNOWN - _violations()
+    assert not gone, "no longer imported, remove from KNOWN: " + ", ".join(f"{a} -> {b}" for a, b in sorted(gone))
+
+
+def test_the_check_sees_a_broken_rule(tmp_path: Path) -> None:
+    module = tmp_path / "example.py"
+    module.write_text("from storage.units import Unit\n\ndef f():\n    import telegram\n", encoding="utf-8")
+    assert _imported(module) >= {"storage.units", "storage.units.Unit", "telegram"}

@@ -17,7 +17,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bench.common import BENCH_TOKEN, ensure_concurrent_updates
+from bench.common import BENCH_TOKEN, update_processor_label
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
 from handlers.telegram.app import SERVICES_KEY, build_application, running
@@ -34,7 +34,7 @@ async def main(mode: str, db_path: str, base_url: str, now: str) -> None:
     )
     clock = ManualClock(datetime.fromisoformat(now))
     application = build_application(settings, token=BENCH_TOKEN, clock=clock)
-    label = ensure_concurrent_updates(application, 64) if mode == "serve" else ""
+    label = update_processor_label(application, 64) if mode == "serve" else ""
     async with running(application, poll_timeout=1):
         if mode == "remind":
             report = await run_reminder_round(application.bot_data[SERVICES_KEY], application.bot)

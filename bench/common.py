@@ -99,7 +99,7 @@ def limit_figures(emulator: Any, methods: frozenset[str] = frozenset({"sendMessa
     }
 
 
-def ensure_concurrent_updates(application: Any, count: int) -> str:
+def update_processor_label(application: Any, count: int) -> str:
     """A label naming the application's update processor for the report.
 
     handlers/telegram/app.py handles different people's updates concurrently (handlers/telegram/updates.py); a serial
@@ -146,7 +146,7 @@ async def bot_on_emulator(
         clock = ManualClock(now.replace(tzinfo=settings.tz) if now.tzinfo is None else now)
         app = build_application(settings, token=BENCH_TOKEN, clock=clock, rate_limited=rate_limited)
         if concurrent_updates:
-            ensure_concurrent_updates(app, concurrent_updates)
+            update_processor_label(app, concurrent_updates)
         try:
             async with running(app, poll_timeout=1):
                 yield emulator, app

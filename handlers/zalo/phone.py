@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
+from bot.imports.cards import normalize_phone
+
 _MOBILE_PREFIXES = "35789"  # first digit of the subscriber part of a VN mobile number
 
 
 def normalise_phone(raw: object) -> str | None:
-    """`84xxxxxxxxx`, or None when `raw` is not a Vietnamese mobile number.
+    """`84xxxxxxxxx`, or None when `raw` is not a Vietnamese mobile number. Never raises.
 
-    Accepted: `0xxxxxxxxx`, `+84xxxxxxxxx`, `84xxxxxxxxx` and the bare 9-digit subscriber part,
-    with spaces, dots, dashes or parentheses anywhere. The subscriber part must start with 3, 5,
-    7, 8 or 9 (mobile ranges; landlines cannot receive ZNS). Never raises.
+    Reading is the lapsed-card lists' (`bot.imports.cards.normalize_phone`: `0…`, `+84…`,
+    `84…`, the bare subscriber part, separators anywhere, ASCII digits only), so a number
+    on a list and the same number submitted on Zalo always meet. The subscriber part must
+    start with 3, 5, 7, 8 or 9: landlines cannot receive ZNS.
     """
     if not isinstance(raw, str):
         return None
-    text = raw.strip()
-    for sep in (" ", ".", "-", "(", ")", "\u00a0"):
-        text = text.replace(sep, "")
-    if text.startswith("+"):
-        text = text[1:]
-        if not text.startswith("84"):
-            return None
-    if not text.isascii() or not text.isdigit():
+    try:
+        local = normalize_phone(raw.replace("\u00a0", " "))
+    except ValueError:
         return None
-    if len(text) == 11 and text.startswith("84"):
-        rest = text[2:]
-    elif len(text) == 10 and text.startswith("0"):
-        rest = text[1:]
-    elif len(text) == 9:
-        rest = text
-    else:
+    if local is None or len(local) != 10 or local[1] not in _MOBILE_PREFIXES:
         return None
-    if rest[0] not in _MOBILE_PREFIXES:
-        return None
-    return "84" + rest
+    return "84" + local[1:]
 
 
 __all__ = ["normalise_phone"]

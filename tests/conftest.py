@@ -106,3 +106,12 @@ async def harness(emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock) 
         yield bot
     finally:
         await bot.stop()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Any]:
+    """The conversation core without any channel (tests/flow_harness.py)."""
+    from tests.flow_harness import flow_world
+
+    async with flow_world(tmp_path / "flows.db", clock) as opened:
+        yield opened

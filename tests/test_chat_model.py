@@ -19,6 +19,7 @@ from bot.chat.model import (
     Delivered,
     DocumentIn,
     File,
+    ForeignContact,
     Incoming,
     Person,
     PhoneShared,
@@ -64,10 +65,16 @@ def _describe(event: Incoming) -> str:
             return f"press:{payload}"
         case PhoneShared(phone=phone):
             return f"phone:{phone}"
-        case DocumentIn(filename=name, content=content):
-            return f"doc:{name}:{len(content)}"
+        case DocumentIn(filename=name, size=size):
+            return f"doc:{name}:{size}"
+        case ForeignContact():
+            return "foreign-contact"
         case Unsupported(kind=kind):
             return f"unsupported:{kind}"
+
+
+async def _fetch_pk() -> bytes:
+    return b"PK"
 
 
 def test_incoming_events_are_frozen_and_matchable() -> None:
@@ -77,7 +84,8 @@ def test_incoming_events_are_frozen_and_matchable() -> None:
         Command(p, "giabhyt", ("3", "12")),
         Press(p, "q:h:3"),
         PhoneShared(p, "84901234567"),
-        DocumentIn(p, "ds.xlsx", b"PK"),
+        DocumentIn(p, "ds.xlsx", 2, _fetch_pk),
+        ForeignContact(p),
         Unsupported(p, "sticker"),
     ]
     assert [_describe(e) for e in events] == [
@@ -86,6 +94,7 @@ def test_incoming_events_are_frozen_and_matchable() -> None:
         "press:q:h:3",
         "phone:84901234567",
         "doc:ds.xlsx:2",
+        "foreign-contact",
         "unsupported:sticker",
     ]
     assert Command(p, "start").args == ()

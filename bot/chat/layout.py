@@ -60,6 +60,7 @@ class LayoutTexts:
     choose: str  # text of a message carrying buttons when the reply has no text
     file_link: str  # text of the message whose button downloads a refused file
     download_label: str  # label of that button
+    share_phone: str = "📱"  # label of the button that shares the person's verified phone
 
 
 @dataclass(frozen=True, slots=True)

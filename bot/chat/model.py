@@ -12,7 +12,8 @@ programming error caught where it is built, not a send that fails in production.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
 
 from bot.chat.rich import Rich
@@ -25,8 +26,14 @@ __all__ = [
     "Button",
     "Capabilities",
     "Command",
+    "Alert",
     "Delivered",
     "DocumentIn",
+    "ForeignContact",
+    "Menu",
+    "Out",
+    "Profile",
+    "SwapButtons",
     "File",
     "FileKind",
     "Incoming",
@@ -106,11 +113,22 @@ class PhoneShared:
 
 @dataclass(frozen=True, slots=True)
 class DocumentIn:
-    """A file the person sent (a CSV or XLSX list), already downloaded by the adapter."""
+    """A file the person sent (a CSV or XLSX list). `size` is what the channel announced (None
+    when it says nothing); `fetch` downloads the content. The flow decides whether to fetch
+    (role, size), so a citizen's video or an oversized file is never downloaded."""
 
     person: Person
     filename: str
-    content: bytes
+    size: int | None
+    fetch: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignContact:
+    """A contact card the person shared that the channel cannot prove is their own (Telegram:
+    contact.user_id differs from the sender). Never linked; the flow explains why."""
+
+    person: Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +139,17 @@ class Unsupported:
     kind: str
 
 
-Incoming: TypeAlias = Text | Command | Press | PhoneShared | DocumentIn | Unsupported
+Incoming: TypeAlias = Text | Command | Press | PhoneShared | ForeignContact | DocumentIn | Unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What the channel tells about the sender (names as they set them); kept for the agents'
+    lists and greetings, never trusted for roles."""
+
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +234,38 @@ class Reply:
     def flat_buttons(self) -> tuple[Button, ...]:
         """All buttons in reading order."""
         return tuple(button for row in self.buttons for button in row)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A short notice about the pressed button (Telegram shows it as a pop-up over the chat;
+    a channel without pop-ups sends it as a plain message). At most 200 characters."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip() or len(self.text) > 200:
+            raise ValueError("Alert.text must be 1-200 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class SwapButtons:
+    """Replace the buttons of the message whose button was pressed (e.g. "stop reminders"
+    becomes "resume"). Channels that cannot edit ignore it: the reply that goes with it says
+    what changed."""
+
+    buttons: Rows
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """The command menu the person should see from now on, as (command, description) pairs;
+    empty means the channel's default (citizen) menu. Sent only when the role changed."""
+
+    entries: tuple[tuple[str, str], ...]
+
+
+Out: TypeAlias = Reply | Alert | SwapButtons | Menu
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from handlers.telegram.updates import PerPersonUpdateProcessor
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
+from storage.sessions import IdentityRepository, SessionRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
@@ -124,6 +125,8 @@ def build_application(
     `rate_limited=False` is for benchmarks that measure the bot's own capacity; production,
     tests and the demo always keep Telegram's limits.
     """
+    from bot.chat.flows import build_conversations
+    from handlers.telegram.adapter import CONVERSATIONS_KEY
     from handlers.telegram.routing import register_handlers  # the handlers import this module
     from scheduler import register_jobs
 
@@ -150,6 +153,9 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
+    application.bot_data[CONVERSATIONS_KEY] = build_conversations(
+        services, SessionRepository(services.db), IdentityRepository(services.db)
+    )
     register_handlers(application)
     register_jobs(application)
     return application

@@ -14,4 +14,5 @@ LAYOUT_TEXTS = LayoutTexts(
     choose="Mời chọn:",
     file_link="Tệp {name}: bấm nút dưới đây để tải về (liên kết chỉ dùng được trong ít phút).",
     download_label="Tải {name}",
+    share_phone="📱 Chia sẻ số điện thoại",
 )

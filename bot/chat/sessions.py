@@ -1,0 +1,62 @@
+"""What a conversation remembers between two messages of one person, owned by the flows.
+
+A session is a small JSON object under a name ("cost": the question being asked, "ghi": the
+/ghi draft), stored by the storage engine, not in a channel library's memory: a restart, or
+another instance of the bot, continues the conversation where it was. Flows read and write
+their own names through `Session`, bound to the person of the turn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.chat.model import TELEGRAM, Person
+
+
+class SessionStore(Protocol):
+    """Sessions by (channel, user id, name); `put` replaces the whole value atomically."""
+
+    async def get(self, channel: str, user_id: int, name: str) -> dict[str, Any] | None: ...
+
+    async def put(self, channel: str, user_id: int, name: str, value: dict[str, Any], at: datetime) -> None: ...
+
+    async def delete(self, channel: str, user_id: int, name: str) -> None: ...
+
+
+class IdentityStore(Protocol):
+    """The integer user id of a person whose channel id is text (one per (channel, id))."""
+
+    async def user_id(self, channel: str, external_id: str, at: datetime) -> int: ...
+
+    async def external_id(self, channel: str, user_id: int) -> str | None: ...
+
+
+# Channels whose ids are already the integers the tables use (Telegram's user ids).
+NUMERIC_ID_CHANNELS: frozenset[str] = frozenset({TELEGRAM.name})
+
+
+async def resolve_user_id(identities: IdentityStore, person: Person, at: datetime) -> int:
+    """The integer id of `person` in the bot's tables: Telegram's own id, else an identity row."""
+    if person.channel in NUMERIC_ID_CHANNELS and person.id.isascii() and person.id.isdigit():
+        return int(person.id)
+    return await identities.user_id(person.channel, person.id, at)
+
+
+class Session:
+    """The sessions of one person, as the flows see them during one turn."""
+
+    def __init__(self, store: SessionStore, channel: str, user_id: int, now: datetime) -> None:
+        self._store = store
+        self._channel = channel
+        self._user_id = user_id
+        self._now = now
+
+    async def get(self, name: str) -> dict[str, Any] | None:
+        return await self._store.get(self._channel, self._user_id, name)
+
+    async def put(self, name: str, value: dict[str, Any]) -> None:
+        await self._store.put(self._channel, self._user_id, name, value, self._now)
+
+    async def clear(self, name: str) -> None:
+        await self._store.delete(self._channel, self._user_id, name)

@@ -7,6 +7,7 @@ from datetime import date
 
 from bench.common import report, timed
 from bot.chat.cost import Answer, CostDialogue, draft_from_question
+from bot.chat.rich import to_html
 from bot.chat.texts import cost as replies
 from bot.domain.campaigns import CampaignBook
 from bot.domain.engine import quote_bhxh_voluntary, quote_bhyt_household, quote_bhyt_supported
@@ -46,7 +47,7 @@ def run(n: int = 50_000) -> None:
             draft = draft_from_question(textparse.parse_question(PHRASES[i % len(PHRASES)]))
             outcome = dialogue.advance(draft, today)  # type: ignore[arg-type]
             assert isinstance(outcome, Answer)
-            replies.answer_text(outcome)
+            to_html(replies.answer_text(outcome))  # the message text Telegram is sent
     report("free text -> parsed, quoted, rendered (no I/O)", n=m, seconds=f"{t.seconds:.2f}", per_second=f"{m / t.seconds:,.0f}")
 
 

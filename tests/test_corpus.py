@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.chat.cost import Answer, Ask, CostDialogue, CostDraft, OffTopic, Scheme, Stop
+from bot.chat.rich import Rich
 from bot.chat.texts import cost as replies
 from bot.domain.campaigns import CampaignBook
 from bot.domain.engine import HouseholdQuote, SupportedQuote, VoluntaryQuote
@@ -29,14 +30,14 @@ CORPUS: list[dict[str, Any]] = json.loads(
 )
 # A figure in a reply: "94.770 đ", "1.366.200 đ".
 AMOUNT = re.compile(r"\d[\d.]* đ")
-TAGS = re.compile(r"<[^>]+>")
 
 RATES = RateBook.load()
 DIALOGUE = CostDialogue(RATES, CampaignBook.load(), replies.LABELS)
 
 
-def _plain(html: str) -> str:
-    return TAGS.sub("", html)
+def _plain(text: Rich) -> str:
+    """The reply as the person reads it (no markup)."""
+    return text.plain
 
 
 def _has_group(key: str, on: date) -> bool:

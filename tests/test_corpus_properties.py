@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.chat.cost import Answer, Ask, CostDialogue, Scheme
+from bot.chat.rich import to_html
 from bot.chat.texts import cost as replies
 from bot.domain.campaigns import CampaignBook
 from bot.domain.rates import RateBook
@@ -89,10 +90,10 @@ def test_an_unused_clause_never_gets_a_silent_figure(base: tuple[str, str, int |
     outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
     if isinstance(outcome, Answer):
         assert _reflects(kind, words, scheme_kind, members, outcome), (text, outcome.draft)
-        assert replies.answer_text(outcome).startswith("<i>Tính cho: ")
+        assert to_html(replies.answer_text(outcome)).startswith("<i>Tính cho: ")
     else:
         assert isinstance(outcome, Ask), (text, outcome)
-        shown = replies.ask_text(outcome, DIALOGUE.rates.at(outcome.draft.on or TODAY))
+        shown = replies.ask_text(outcome, DIALOGUE.rates.at(outcome.draft.on or TODAY)).plain
         assert "Mình hiểu" in shown or outcome.refused is not None or outcome.field == "group", (text, shown)
         assert "Tổng" not in shown and "Bạn đóng" not in shown
 
@@ -249,5 +250,5 @@ def test_a_card_date_is_never_the_pricing_date(phrase: str, day: date, question:
     outcome = DIALOGUE.respond(textparse.parse_question(text, TODAY), TODAY)
     assert isinstance(outcome, Answer), (text, outcome)
     assert outcome.on == TODAY, (text, outcome.on)
-    shown = replies.answer_text(outcome)
+    shown = replies.answer_text(outcome).plain
     assert ("Thẻ cũ đã hết hạn" in shown) == (day < TODAY), (text, shown)

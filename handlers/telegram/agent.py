@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.chat.rich import to_html
 from bot.chat.texts import cost as replies
 from bot.chat.texts import enrolment as texts
 from bot.domain.coverage import Measure
@@ -258,7 +259,7 @@ async def _advance(
     if step == Step.CONFIRM:
         quote = context.services.enrolments.quote(draft)
         if isinstance(quote, Refused):
-            notes.append(replies.refusal_text(quote))
+            notes.append(to_html(replies.refusal_text(quote)))
             back = _REFUSAL_STEP.get(quote.reason)
             if back is None:
                 _clear(context)
@@ -507,7 +508,7 @@ async def _confirm(update: Update, context: BotContext, draft: EnrolmentDraft) -
         await _replace_pressed(update, context, texts.duplicate_text(outcome))
         return ConversationHandler.END
     # Refused by the engine or no longer valid: back to the flow, with the reason.
-    note = replies.refusal_text(outcome) if isinstance(outcome, Refused) else texts.error_text(outcome)
+    note = to_html(replies.refusal_text(outcome)) if isinstance(outcome, Refused) else texts.error_text(outcome)
     return await _advance(update, context, draft, [note])
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import adapter, admin, agent, cards, citizen, common, membership, official
+from handlers.telegram import adapter, admin, agent, cards, common, membership, official
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
@@ -17,7 +17,6 @@ REGISTRARS: list[Callable[[Application], None]] = [
     admin.register,
     official.register,
     cards.register,
-    citizen.register,
     # The conversation core (bot/chat/router.py): every update no feature handler above took.
     # Feature handlers move into bot/chat/flows one by one and leave this list.
     adapter.register,

@@ -1,6 +1,8 @@
-"""Vietnamese reply texts of the citizen conversation (HTML parse mode).
+"""Vietnamese reply texts of the citizen conversation, as rich text written once for every channel.
 
-Every piece of user-supplied text goes through `esc` before it is placed in a reply. Layout
+Replies are `bot.chat.rich.Rich` values: every `str` placed in them is literal text (a typed
+question echoed back, a rate file's source, a campaign's area), so nothing needs escaping and
+nothing can inject markup; bold and italic are styles each channel renders its own way. Layout
 follows CONVERSATIONS.md: short lines for a phone, amounts as "1.366.200 đ", the date and legal
 basis of every figure, a next step as buttons.
 """
@@ -12,6 +14,7 @@ from datetime import date
 from html import escape
 
 from bot.chat.cost import Answer, Ask, CostDraft, OffTopic, Scheme, Stop
+from bot.chat.rich import Rich, b, i, lines, t
 from bot.domain.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, VoluntaryQuote
 from bot.domain.money import format_number, format_pct, format_vnd
 from bot.domain.rates import RatesInForce
@@ -25,18 +28,20 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 PAY_WHERE = "Đóng tại đại lý thu của xã, bưu điện, hoặc trên ứng dụng VssID."
-SAFETY = (
-    "🔒 Bot <b>không bao giờ</b> hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản ngân hàng. "
+SAFETY = t(
+    "🔒 Bot ", b("không bao giờ"), " hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản ngân hàng. "
     "Ai hỏi những thứ đó là kẻ lừa đảo."
 )
+# Plain text on purpose: the Telegram error handler (handlers/telegram/common.py) sends it
+# without markup, outside any conversation.
 INTERNAL_ERROR = "Xin lỗi, bot vừa gặp lỗi khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."
-UNKNOWN_COMMAND = "Bot không có lệnh này. Bạn chọn một mục bên dưới hoặc gõ /help."
-PHOTO_WARNING = (
+UNKNOWN_COMMAND = t("Bot không có lệnh này. Bạn chọn một mục bên dưới hoặc gõ /help.")
+PHOTO_WARNING = t(
     "Bot không cần ảnh thẻ hay giấy tờ, và bạn đừng gửi ảnh thẻ cho ai qua mạng. "
     "Bạn chọn một mục bên dưới để tính tiền đóng."
 )
-NON_TEXT = "Bot chỉ đọc được tin nhắn chữ. Bạn chọn một mục bên dưới nhé."
-EXPIRED_BUTTON = "Nút này không còn dùng được. Bạn chọn lại từ menu nhé."
+NON_TEXT = t("Bot chỉ đọc được tin nhắn chữ. Bạn chọn một mục bên dưới nhé.")
+EXPIRED_BUTTON = t("Nút này không còn dùng được. Bạn chọn lại từ menu nhé.")
 
 MENU_BUTTONS: list[tuple[str, str]] = [
     ("🏥 BHYT hộ gia đình", "m:hgd"),
@@ -74,7 +79,9 @@ INCOME_SUGGESTIONS = (2_000_000, 3_000_000, 5_000_000, 10_000_000)
 
 
 def esc(text: object) -> str:
-    """Escape user-supplied text for Telegram's HTML parse mode."""
+    """Escape text for Telegram's HTML parse mode. Not used by the texts of this module (they are
+    Rich); kept only for the reply modules still written as HTML (cards, enrolment,
+    organisation), and to be deleted once they are Rich too."""
     return escape(str(text), quote=False)
 
 
@@ -82,42 +89,45 @@ def day(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-def greeting(first_name: str) -> str:
-    name = esc(first_name.strip()[:64]) if first_name.strip() else "bạn"
-    return (
-        f"Chào {name}! Mình giúp bạn tính tiền đóng <b>BHYT hộ gia đình</b> và "
-        "<b>BHXH tự nguyện</b>, đúng đến từng đồng theo quy định hiện hành.\n"
+def greeting(first_name: str) -> Rich:
+    """The /start answer; `first_name` is what the person set on their channel (shown as typed)."""
+    name = first_name.strip()[:64] if first_name.strip() else "bạn"
+    return t(
+        f"Chào {name}! Mình giúp bạn tính tiền đóng ", b("BHYT hộ gia đình"), " và ",
+        b("BHXH tự nguyện"), ", đúng đến từng đồng theo quy định hiện hành.\n"
         "Bạn bấm một mục bên dưới, hoặc gõ tự nhiên, ví dụ:\n"
-        "• <i>bhyt hộ gia đình 3 người 12 tháng</i>\n"
-        "• <i>bhxh tự nguyện 2tr hằng tháng</i>"
+        "• ", i("bhyt hộ gia đình 3 người 12 tháng"), "\n"
+        "• ", i("bhxh tự nguyện 2tr hằng tháng"),
     )
 
 
-HELP_TEXT = (
-    "<b>Bot làm được gì</b>\n"
-    "• Tính tiền <b>BHYT hộ gia đình</b> cho 1–20 người, đóng 3, 6 hoặc 12 tháng "
+HELP_TEXT = t(
+    b("Bot làm được gì"), "\n"
+    "• Tính tiền ", b("BHYT hộ gia đình"), " cho 1–20 người, đóng 3, 6 hoặc 12 tháng "
     "(người thứ 2, 3, 4 được giảm 30%, 40%, 50%; từ người thứ 5 giảm 60%).\n"
-    "• Tính tiền <b>BHYT được Nhà nước hỗ trợ</b>: hộ cận nghèo, học sinh sinh viên, "
+    "• Tính tiền ", b("BHYT được Nhà nước hỗ trợ"), ": hộ cận nghèo, học sinh sinh viên, "
     "hộ nông lâm ngư diêm nghiệp, người dân tộc thiểu số...\n"
-    "• Tính tiền <b>BHXH tự nguyện</b> theo mức thu nhập bạn chọn, kèm mức hỗ trợ.\n"
-    "Gõ như khi nhắn tin, có dấu hay không dấu đều được: <i>bhyt 4 nguoi 6 thang</i>, "
-    "<i>bhxh tu nguyen 1,5 trieu ho can ngheo</i>, <i>bhyt hộ gia đình 3 người ngày 01/07/2026</i>.\n"
-    "Lệnh: /bhyt · /bhxh · /start (menu) · /help\n\n" + SAFETY
+    "• Tính tiền ", b("BHXH tự nguyện"), " theo mức thu nhập bạn chọn, kèm mức hỗ trợ.\n"
+    "Gõ như khi nhắn tin, có dấu hay không dấu đều được: ", i("bhyt 4 nguoi 6 thang"), ", ",
+    i("bhxh tu nguyen 1,5 trieu ho can ngheo"), ", ", i("bhyt hộ gia đình 3 người ngày 01/07/2026"), ".\n"
+    "Lệnh: /bhyt · /bhxh · /start (menu) · /help\n\n",
+    SAFETY,
 )
 
 
-def unknown_text(text: str) -> str:
+def unknown_text(text: str) -> Rich:
+    """Free text nobody understood: echoed back (shortened, on one line) with two examples."""
     shown = text.strip().replace("\n", " ")
     if len(shown) > 60:
         shown = shown[:60] + "…"
-    echo = f" “{esc(shown)}”" if shown else ""
-    return (
-        f"Mình chưa hiểu{echo}. Bạn có thể gõ ví dụ <i>bhyt hộ gia đình 3 người</i> hoặc "
-        "<i>bhxh tự nguyện 2 triệu</i>, hoặc chọn một mục bên dưới."
+    echo = f" “{shown}”" if shown else ""
+    return t(
+        f"Mình chưa hiểu{echo}. Bạn có thể gõ ví dụ ", i("bhyt hộ gia đình 3 người"), " hoặc ",
+        i("bhxh tự nguyện 2 triệu"), ", hoặc chọn một mục bên dưới.",
     )
 
 
-def unclear_answer(field: str) -> str:
+def unclear_answer(field: str) -> Rich:
     hints = {
         "members": "số người, ví dụ 3",
         "months": "số tháng: 3, 6 hoặc 12",
@@ -126,7 +136,7 @@ def unclear_answer(field: str) -> str:
         "scheme": "một mục bên dưới",
         "confirm": "“đúng” để tính như trên, hoặc gõ lại câu hỏi",
     }
-    return f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé."
+    return t(f"Mình chưa hiểu câu trả lời. Bạn gõ {hints.get(field, 'lại')}, hoặc bấm nút nhé.")
 
 
 # --- choice labels (bot.dialogue.DialogueLabels) -------------------------------------------
@@ -240,43 +250,44 @@ def draft_heading(draft: CostDraft, on: date | None = None, ethnic: bool = False
     return " · ".join(parts)
 
 
-def ask_text(ask: Ask, rates: RatesInForce) -> str:
-    lines: list[str] = []
+def ask_text(ask: Ask, rates: RatesInForce) -> Rich:
+    """A follow-up question, headed by what is known so far (or why the last answer was refused)."""
+    parts: list[Rich] = []
     if ask.reason == "unused":
         return _unused_text(ask)
     if ask.reason in ASK_TEXTS:
-        return f"Mình hiểu: <b>{draft_heading(ask.draft)}</b>.\n{ASK_TEXTS[ask.reason](ask)}"
+        return t("Mình hiểu: ", b(draft_heading(ask.draft)), ".\n", ASK_TEXTS[ask.reason](ask))
     if ask.refused is not None and ask.reason != "long_period":
-        lines.append(refusal_text(ask.refused, rates))
+        parts.append(refusal_text(ask.refused, rates))
     elif ask.reason in ("children", "ethnic"):
         heading = draft_heading(ask.draft, ethnic=ask.reason == "ethnic")
-        lines.append(f"Mình hiểu: <b>{heading}</b>.")
+        parts.append(t("Mình hiểu: ", b(heading), "."))
     else:
         heading = draft_heading(ask.draft)
         if heading:
-            lines.append(f"<b>{heading}</b>")
-    lines.append(_question(ask, rates))
-    return "\n".join(lines)
+            parts.append(b(heading))
+    parts.append(_question(ask, rates))
+    return lines(*parts)
 
 
-def _household_cards_text(ask: Ask) -> str:
+def _household_cards_text(ask: Ask) -> Rich:
     covered = ask.draft.covered or 0
-    return (
+    return t(
         f"{covered} người kia đã có thẻ BHYT hộ gia đình. Nếu họ mua thẻ trong năm tài chính này, "
         f"người mua thêm được tính tiếp từ người thứ {covered + 1} (đóng ít hơn); nếu không, "
         "tính như hộ mới. Họ mua thẻ khi nào?"
     )
 
 
-def _free_child_text(ask: Ask) -> str:
-    return (
-        "Cháu dưới 6 tuổi được cấp thẻ BHYT <b>miễn phí</b>, không tính vào hộ. "
+def _free_child_text(ask: Ask) -> Rich:
+    return t(
+        "Cháu dưới 6 tuổi được cấp thẻ BHYT ", b("miễn phí"), ", không tính vào hộ. "
         "Mình tính cho bạn (1 người) nhé?"
     )
 
 
-def _extra_member_text(ask: Ask) -> str:
-    return (
+def _extra_member_text(ask: Ask) -> Rich:
+    return t(
         "Bạn mua thêm cho người vào hộ đã có thẻ BHYT hộ gia đình. Nếu những người kia mua thẻ "
         "trong năm tài chính này, người mua thêm được tính tiếp theo thứ tự trong hộ (đóng ít hơn); "
         "nếu không, tính như hộ mới. Người mua thêm là người thứ mấy của hộ?"
@@ -293,28 +304,30 @@ ASK_TEXTS = {
 MAX_UNUSED_SHOWN = 4
 
 
-def _unused_text(ask: Ask) -> str:
-    """Something in the question was not used: say what was understood, never a figure."""
+def _unused_text(ask: Ask) -> Rich:
+    """Something in the question was not used: say what was understood, never a figure.
+    The unused words are echoed as the person typed them (shortened)."""
     heading = draft_heading(ask.draft)
-    shown = [f"“{esc(item[:30])}”" for item in ask.unused[:MAX_UNUSED_SHOWN]]
+    example = i(_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD]))
+    shown = [f"“{item[:30]}”" for item in ask.unused[:MAX_UNUSED_SHOWN]]
     if len(ask.unused) > MAX_UNUSED_SHOWN:
         shown.append("…")
     unused = ", ".join(shown)
     if ask.second:
-        others = [f"“{esc(item[:30])}”" for item in ask.unused if item != ask.second][:MAX_UNUSED_SHOWN]
+        others = [f"“{item[:30]}”" for item in ask.unused if item != ask.second][:MAX_UNUSED_SHOWN]
         also = f"Câu hỏi còn có {', '.join(others)} mà mình chưa dùng khi tính.\n" if others else ""
-        return (
-            f"Mình hiểu: <b>{heading}</b>.\n"
-            f"Bạn hỏi hai phần: mình trả lời phần trên trước; phần “{esc(ask.second[:60])}” "
+        return t(
+            "Mình hiểu: ", b(heading), ".\n"
+            f"Bạn hỏi hai phần: mình trả lời phần trên trước; phần “{ask.second[:60]}” "
             f"bạn hỏi lại sau nhé.\n{also}"
             "Bạn muốn tính phần trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
-            f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+            "ví dụ ", example, ".",
         )
-    return (
-        f"Mình hiểu: <b>{heading}</b>.\n"
+    return t(
+        "Mình hiểu: ", b(heading), ".\n"
         f"Nhưng câu hỏi còn có {unused} mà mình chưa dùng được khi tính.\n"
         "Bạn muốn tính đúng như trên không? Nếu chưa đúng, bạn gõ lại câu hỏi rõ hơn nhé, "
-        f"ví dụ <i>{_EXAMPLES.get(ask.draft.scheme, _EXAMPLES[Scheme.BHYT_HOUSEHOLD])}</i>."
+        "ví dụ ", example, ".",
     )
 
 
@@ -325,7 +338,11 @@ _EXAMPLES = {
 }
 
 
-def _question(ask: Ask, rates: RatesInForce) -> str:
+def _question(ask: Ask, rates: RatesInForce) -> Rich:
+    return t(_question_words(ask, rates))
+
+
+def _question_words(ask: Ask, rates: RatesInForce) -> str | Rich:
     field, draft = ask.field, ask.draft
     if field == "scheme":
         return "Bạn muốn tính BHYT cho ai?" if draft.scheme == Scheme.BHYT else "Bạn muốn tính khoản nào?"
@@ -336,8 +353,8 @@ def _question(ask: Ask, rates: RatesInForce) -> str:
             "Bạn muốn tính thế nào?"
         )
     if field == "group" and ask.reason == "ethnic":
-        return (
-            "Người dân tộc thiểu số sống ở vùng khó khăn được cấp thẻ <b>miễn phí</b>; ở xã "
+        return t(
+            "Người dân tộc thiểu số sống ở vùng khó khăn được cấp thẻ ", b("miễn phí"), "; ở xã "
             "đã ra khỏi vùng khó khăn được Nhà nước hỗ trợ 70%. Xã của bạn thuộc trường hợp nào?"
         )
     if field == "members":
@@ -354,26 +371,31 @@ def _question(ask: Ask, rates: RatesInForce) -> str:
     if field == "income":
         if ask.refused is not None:
             return "Tính với mức này, hay bạn nhập mức khác?"
-        return (
+        return t(
             "Bạn chọn mức thu nhập làm căn cứ đóng mỗi tháng (từ "
             f"{format_vnd(rates.min_income)} đến {format_vnd(rates.max_income)}). "
-            "Bấm nút hoặc gõ số, ví dụ <i>2tr</i>."
+            "Bấm nút hoặc gõ số, ví dụ ", i("2tr"), ".",
         )
     if draft.scheme == Scheme.BHXH_VOLUNTARY:
         return "Bạn thuộc nhóm nào? (để tính mức Nhà nước hỗ trợ)"
     return "Bạn thuộc nhóm nào?"
 
 
-def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> str:
+def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> Rich:
+    """Why the engine cannot compute this, and what can be computed instead."""
+    return t(_refusal_words(refused))
+
+
+def _refusal_words(refused: Refused) -> str | Rich:
     reason = refused.reason
     if reason == RefusalReason.INCOME_BELOW_MIN:
-        return (
-            f"Mức thu nhập chọn đóng thấp nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+        return t(
+            "Mức thu nhập chọn đóng thấp nhất là ", b(format_vnd(refused.limit or 0)), "/tháng "
             "(chuẩn nghèo khu vực nông thôn)."
         )
     if reason == RefusalReason.INCOME_ABOVE_MAX:
-        return (
-            f"Mức thu nhập chọn đóng cao nhất là <b>{format_vnd(refused.limit or 0)}</b>/tháng "
+        return t(
+            "Mức thu nhập chọn đóng cao nhất là ", b(format_vnd(refused.limit or 0)), "/tháng "
             "(20 lần lương cơ sở)."
         )
     if reason == RefusalReason.MEMBERS_RANGE:
@@ -398,7 +420,9 @@ def refusal_text(refused: Refused, rates: RatesInForce | None = None) -> str:
 # --- answers --------------------------------------------------------------------------------
 
 
-def answer_text(answer: Answer) -> str:
+def answer_text(answer: Answer) -> Rich:
+    """The figure: what it was computed for, the lines of the computation, its legal basis and
+    date, any caveat (a group's, a coming change, the card's expiry), and where to pay."""
     quote = answer.quote
     if isinstance(quote, HouseholdQuote):
         body = _household(quote)
@@ -412,7 +436,7 @@ def answer_text(answer: Answer) -> str:
         body += f"\n⚠️ {_tidy(caveat)}"
     if answer.upcoming is not None:
         starts, lowest = answer.upcoming
-        body += (
+        body += t(
             f"\n⚠️ Từ ngày {day(starts)}, mức thu nhập thấp nhất là {format_vnd(lowest)} "
             "và mức hỗ trợ thay đổi: đóng từ ngày đó thì số tiền khác."
         )
@@ -421,25 +445,24 @@ def answer_text(answer: Answer) -> str:
     elif answer.expired is not None and answer.expired < answer.on:
         body += "\nThẻ cũ đã hết hạn: số tiền tính theo ngày bạn đóng, không theo ngày thẻ hết hạn."
     elif answer.expired is not None:
-        body += (
+        body += t(
             f"\nThẻ của bạn còn hạn đến ngày {day(answer.expired)}: nên gia hạn trước ngày đó để "
             "thẻ không bị gián đoạn. Số tiền tính theo ngày bạn đóng."
         )
-    body = f"{computed_for(answer)}\n{body}{_campaign_note(answer)}"
-    text = f"{body}\n<i>Tính theo quy định ngày {day(answer.on)}.</i>"
+    text = lines(computed_for(answer), body + _campaign_note(answer), i(f"Tính theo quy định ngày {day(answer.on)}."))
     free = isinstance(quote, SupportedQuote) and quote.free
-    return text if free else f"{text}\n{PAY_WHERE}"
+    return text if free else lines(text, PAY_WHERE)
 
 
 _PERCENT_SPACE_RE = re.compile(r"(\d) %")
 
 
 def _tidy(text: str) -> str:
-    """A rate-file text escaped, with percentages written one way ("100%", as format_pct)."""
-    return _PERCENT_SPACE_RE.sub(r"\1%", esc(text))
+    """A rate-file text with percentages written one way ("100%", as format_pct)."""
+    return _PERCENT_SPACE_RE.sub(r"\1%", text)
 
 
-def computed_for(answer: Answer) -> str:
+def computed_for(answer: Answer) -> Rich:
     """One line saying what the figure was computed for (who, how many, how long, which
     date, where when a campaign's area applies), so a misreading is visible at a glance."""
     draft = answer.draft
@@ -447,17 +470,17 @@ def computed_for(answer: Answer) -> str:
         draft = draft.with_(months=None)  # a free card has no period to pay for
     line = draft_heading(draft, on=answer.on)
     if answer.area_label:
-        line += f" · ở {esc(answer.area_label)}"
-    return f"<i>Tính cho: {line}</i>"
+        line += f" · ở {answer.area_label}"
+    return i(f"Tính cho: {line}")
 
 
-def _campaign_note(answer: Answer) -> str:
+def _campaign_note(answer: Answer) -> Rich:
     hint = answer.hint
     if hint is None:
-        return ""
-    return (
-        f"\n📣 Nếu bạn sống ở <b>{esc(hint.area)}</b>: trong {esc(hint.campaign_name)}, "
-        f"bạn chỉ đóng <b>{format_vnd(hint.person_pays)}</b> (phần còn lại được hỗ trợ thêm). "
+        return t()
+    return t(
+        "\n📣 Nếu bạn sống ở ", b(hint.area), f": trong {hint.campaign_name}, "
+        "bạn chỉ đóng ", b(format_vnd(hint.person_pays)), " (phần còn lại được hỗ trợ thêm). "
         "Bấm nút bên dưới để tính lại."
     )
 
@@ -467,112 +490,115 @@ def campaign_area_button(answer: Answer) -> str | None:
     return None if answer.hint is None else f"📍 Tôi ở {answer.hint.area}"[:60]
 
 
-OFF_TOPIC_TEXTS = {
-    "nhan_tho": (
-        "Bot không tính <b>bảo hiểm nhân thọ</b> (bảo hiểm thương mại). "
+OFF_TOPIC_TEXTS: dict[str, Rich] = {
+    "nhan_tho": t(
+        "Bot không tính ", b("bảo hiểm nhân thọ"), " (bảo hiểm thương mại). "
         "Bạn hỏi trực tiếp công ty bảo hiểm hoặc tư vấn viên của công ty đó nhé."
     ),
-    "bat_buoc": (
-        "Bot không tính <b>BHXH, BHYT bắt buộc</b>: khoản này do nơi làm việc đóng theo tiền lương. "
+    "bat_buoc": t(
+        "Bot không tính ", b("BHXH, BHYT bắt buộc"), ": khoản này do nơi làm việc đóng theo tiền lương. "
         "Bạn hỏi bộ phận nhân sự nơi làm việc hoặc BHXH cơ sở (BHXH xã, phường) nhé."
     ),
-    "xe": (
-        "Bot không tính <b>bảo hiểm xe máy, ô tô</b>. "
+    "xe": t(
+        "Bot không tính ", b("bảo hiểm xe máy, ô tô"), ". "
         "Bạn hỏi đại lý hoặc công ty bảo hiểm bán loại bảo hiểm đó nhé."
     ),
-    "tai_nan": (
-        "Bot không tính <b>bảo hiểm tai nạn, thân thể học sinh</b> (bảo hiểm thương mại, tự "
+    "tai_nan": t(
+        "Bot không tính ", b("bảo hiểm tai nạn, thân thể học sinh"), " (bảo hiểm thương mại, tự "
         "nguyện). Bạn hỏi nhà trường hoặc công ty bảo hiểm nhé."
     ),
-    "o_dau": (
+    "o_dau": t(
         "Bạn mua hoặc gia hạn thẻ BHYT tại đại lý thu của xã, phường, bưu điện, hoặc trên "
         "ứng dụng VssID. Học sinh, sinh viên mua ở trường."
     ),
-    "that_nghiep": (
-        "Bot không tính <b>bảo hiểm thất nghiệp</b>: khoản này đóng cùng BHXH bắt buộc ở nơi "
+    "that_nghiep": t(
+        "Bot không tính ", b("bảo hiểm thất nghiệp"), ": khoản này đóng cùng BHXH bắt buộc ở nơi "
         "làm việc. Bạn hỏi cơ quan BHXH hoặc Trung tâm dịch vụ việc làm nhé."
     ),
 }
 
 
-def off_topic_text(off: OffTopic) -> str:
+def off_topic_text(off: OffTopic) -> Rich:
     """A clear "not this bot" for insurance it does not quote, and what it does quote."""
-    first = OFF_TOPIC_TEXTS.get(off.topic, "Bot không tính loại bảo hiểm này.")
-    return (
-        f"{first}\nBot tính được: <b>BHYT hộ gia đình</b>, <b>BHYT được Nhà nước hỗ trợ</b> "
-        "và <b>BHXH tự nguyện</b>. Bạn chọn một mục bên dưới."
+    first = OFF_TOPIC_TEXTS.get(off.topic, t("Bot không tính loại bảo hiểm này."))
+    return t(
+        first, "\nBot tính được: ", b("BHYT hộ gia đình"), ", ", b("BHYT được Nhà nước hỗ trợ"),
+        " và ", b("BHXH tự nguyện"), ". Bạn chọn một mục bên dưới.",
     )
 
 
-def _household(q: HouseholdQuote) -> str:
-    lines: list[str] = []
+def _household(q: HouseholdQuote) -> Rich:
+    rows: list[str | Rich] = []
     shown = q.lines if q.members <= 6 else q.lines[:5]
     for line in shown:
         share = "" if line.index == 1 else f" ({format_pct(line.ladder_percent)})"
-        lines.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
+        rows.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
     if q.members > 6:
         rest = q.lines[5:]
         each = rest[0]
-        lines.append(
+        rows.append(
             f"- Người thứ {each.index} đến {rest[-1].index}: {format_vnd(each.amount)} × {len(rest)} người "
             f"({format_pct(each.ladder_percent)})"
         )
-    lines.append(f"<b>Tổng: {format_vnd(q.total)}</b>")
-    lines.append(
+    rows.append(b(f"Tổng: {format_vnd(q.total)}"))
+    rows.append(
         f"Mức đóng {format_pct(q.rate_percent)} lương cơ sở {format_vnd(q.base_salary)} "
-        f"({esc(q.base_salary_source)}, từ {day(q.base_salary_from)}); "
-        f"giảm trừ theo {esc(q.ladder_source)}."
+        f"({q.base_salary_source}, từ {day(q.base_salary_from)}); "
+        f"giảm trừ theo {q.ladder_source}."
     )
-    return "\n".join(lines)
+    return lines(*rows)
 
 
-def _supported(q: SupportedQuote, campaign_name: str | None) -> str:
+def _supported(q: SupportedQuote, campaign_name: str | None) -> Rich:
     if q.free:
-        return (
-            "Nhóm này được ngân sách Nhà nước <b>cấp thẻ miễn phí</b> (hỗ trợ 100%): "
+        return t(
+            "Nhóm này được ngân sách Nhà nước ", b("cấp thẻ miễn phí"), " (hỗ trợ 100%): "
             "bạn không phải đóng. Liên hệ UBND xã hoặc trưởng thôn, ấp để được lập danh sách.\n"
-            f"Căn cứ: {esc(q.support_source)}."
+            f"Căn cứ: {q.support_source}."
         )
-    lines = [
+    rows: list[str | Rich] = [
         f"- Mức đóng đầy đủ: {format_vnd(q.total)} "
         f"({format_pct(q.rate_percent)} × {format_vnd(q.base_salary)} × {q.months} tháng)",
         f"- Ngân sách Nhà nước hỗ trợ {format_pct(q.support_percent)}: −{format_vnd(q.budget)}",
     ]
     for funder in q.funders:
-        lines.append(f"- {esc(funder.name)} hỗ trợ: −{format_vnd(funder.amount)}")
-    lines.append(f"<b>Bạn đóng: {format_vnd(q.person_pays)}</b>")
-    basis = f"Hỗ trợ theo {esc(q.support_source)}; lương cơ sở theo {esc(q.base_salary_source)}."
+        rows.append(f"- {funder.name} hỗ trợ: −{format_vnd(funder.amount)}")
+    rows.append(b(f"Bạn đóng: {format_vnd(q.person_pays)}"))
+    basis = f"Hỗ trợ theo {q.support_source}; lương cơ sở theo {q.base_salary_source}."
     if q.group_note and q.group_note != q.group_caveat:  # the caveat line says it already
         basis += f" Lưu ý: {_tidy(q.group_note)}"
-    lines.append(basis)
+    rows.append(basis)
     if q.cofunded and campaign_name:
-        lines.append(f"Phần hỗ trợ thêm thuộc {esc(campaign_name)}.")
-    return "\n".join(lines)
+        rows.append(f"Phần hỗ trợ thêm thuộc {campaign_name}.")
+    return lines(*rows)
 
 
-def _voluntary(q: VoluntaryQuote) -> str:
-    lines = [
+def _voluntary(q: VoluntaryQuote) -> Rich:
+    rows: list[str | Rich] = [
         f"- Mức đóng {format_pct(q.rate_percent)}: {format_vnd(q.monthly_gross)}/tháng",
-        f"- Nhà nước hỗ trợ ({esc(BHXH_GROUP_SHORT.get(q.group, q.group_label))}, {format_pct(q.support_percent)}): "
+        f"- Nhà nước hỗ trợ ({BHXH_GROUP_SHORT.get(q.group, q.group_label)}, {format_pct(q.support_percent)}): "
         f"−{format_vnd(q.monthly_support)}/tháng",
-        f"<b>Bạn đóng: {format_vnd(q.monthly_net)}/tháng</b>",
+        b(f"Bạn đóng: {format_vnd(q.monthly_net)}/tháng"),
     ]
     if q.months > 1:
-        lines.append(
-            f"<b>Mỗi lần đóng {q.months} tháng: {format_vnd(q.period_net)}</b> "
-            f"(đã trừ hỗ trợ {format_vnd(q.period_support)})"
+        rows.append(
+            t(
+                b(f"Mỗi lần đóng {q.months} tháng: {format_vnd(q.period_net)}"),
+                f" (đã trừ hỗ trợ {format_vnd(q.period_support)})",
+            )
         )
-    lines.append(
-        f"Hỗ trợ theo {esc(q.support_source)}, tính trên {format_pct(q.rate_percent)} × chuẩn nghèo "
+    rows.append(
+        f"Hỗ trợ theo {q.support_source}, tính trên {format_pct(q.rate_percent)} × chuẩn nghèo "
         f"nông thôn, tối đa {format_number(q.max_support_months)} tháng."
     )
-    return "\n".join(lines)
+    return lines(*rows)
 
 
-def stop_text(stop: Stop) -> str:
+def stop_text(stop: Stop) -> Rich:
+    """The dialogue cannot go on: no rates for the date asked, or a refusal no choice can fix."""
     if stop.known_until is not None:
         asked = f" ngày {day(stop.refused.on)}" if stop.refused.on else ""
-        return (
+        return t(
             f"Bot chưa biết mức đóng cho{asked}: bảng mức đóng chỉ có các quy định đã ban hành. "
             f"Bot tính được đến ngày {day(stop.known_until)}."
         )

@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import adapter, admin, agent, cards, citizen, common, membership, official
+from handlers.telegram import adapter, agent, cards, citizen, common, official
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
     common.register,
+    # Commands and button prefixes the flows in bot/chat/flows declare go to the core first.
+    adapter.register_declared,
     agent.register,
-    membership.register,
-    admin.register,
     official.register,
     cards.register,
     citizen.register,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import adapter, agent, cards, citizen, common, official
+from handlers.telegram import adapter, agent, cards, citizen, common
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
@@ -15,7 +15,6 @@ REGISTRARS: list[Callable[[Application], None]] = [
     # Commands and button prefixes the flows in bot/chat/flows declare go to the core first.
     adapter.register_declared,
     agent.register,
-    official.register,
     cards.register,
     citizen.register,
     # The conversation core (bot/chat/router.py): every update no feature handler above took.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat.flow import Flow
-from bot.chat.flows import admin, membership
+from bot.chat.flows import admin, membership, official
 from bot.chat.router import Conversations
 from bot.chat.sessions import IdentityStore, SessionStore
 
@@ -22,6 +22,7 @@ def all_flows() -> list[Flow]:
     return [
         membership.FLOW,
         admin.FLOW,
+        official.FLOW,
     ]
 
 

@@ -145,7 +145,7 @@ async def on_invite_button(turn: Turn) -> Sequence[Out]:
         unit = await services.units.get(unit_code)
         if people and unit is not None:
             base = f"{PREFIX}m|{parts[2]}|{unit_code}|{team_id or 0}"
-            buttons = [Button(p.full_name[:MAX_LABEL], payload=f"{base}|{p.id}") for p in people[:20]]
+            buttons = [Button(p.full_name[:MAX_LABEL].strip() or f"#{p.id}", payload=f"{base}|{p.id}") for p in people[:20]]
             buttons.append(Button(texts.BUTTON_NEW_PERSON, payload=f"{base}|0"))
             return answer(turn, texts.ask_person(unit), rows_of(buttons))
         member_id = 0

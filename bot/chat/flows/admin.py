@@ -70,6 +70,8 @@ def units_buttons(view: UnitsView) -> Rows:
 
 
 async def show_units(turn: Turn, unit_code: str | None) -> list[Out]:
+    """A unit of the actor's scope (their own, or the top level for an admin) with buttons;
+    outside the scope the same "not found" as a unit that does not exist."""
     view = await turn.services.organisation.units_view(turn.actor, unit_code)
     if isinstance(view, Refused):
         return answer(turn, texts.refusal(view))
@@ -82,6 +84,7 @@ async def units_command(turn: Turn) -> Sequence[Out]:
 
 
 async def on_unit_button(turn: Turn) -> Sequence[Out]:
+    """"dv|CODE" (empty: the top of the scope); a malformed code is a stale button."""
     unit_code = turn.payload.partition("|")[2]
     if unit_code and not is_code(unit_code):
         return answer(turn, texts.STALE_BUTTON)
@@ -121,6 +124,7 @@ def member_buttons(view: MemberView) -> Rows:
 
 
 async def show_members(turn: Turn, unit_code: str | None, page: int = 0) -> list[Out]:
+    """One page of members of a unit in scope (the whole scope when no unit is given)."""
     result = await turn.services.organisation.members_page(turn.actor, unit_code, page)
     if isinstance(result, Refused):
         return answer(turn, texts.refusal(result))
@@ -128,6 +132,7 @@ async def show_members(turn: Turn, unit_code: str | None, page: int = 0) -> list
 
 
 async def show_member(turn: Turn, member_id: int, updated: bool = False) -> list[Out]:
+    """A member's card with their last changes, and the actions the actor may take on them."""
     view = await turn.services.organisation.member_view(turn.actor, member_id)
     if isinstance(view, Refused):
         return answer(turn, texts.refusal(view))
@@ -195,6 +200,8 @@ async def _ask_deactivate(turn: Turn, member_id: int) -> list[Out]:
 
 
 async def on_member_button(turn: Turn) -> Sequence[Out]:
+    """"tv|p|CODE|PAGE", "tv|v|ID", "tv|r|ID|ROLE", "tv|x|ID", "tv|X|ID": every action is
+    checked again by the service; anything malformed is a stale button and changes nothing."""
     parts = turn.payload.split("|")
     action = parts[1] if len(parts) > 2 else ""
     if action == "p" and len(parts) == 4:
@@ -226,6 +233,7 @@ async def on_member_button(turn: Turn) -> Sequence[Out]:
 
 
 async def show_coverage(turn: Turn, unit_code: str | None) -> list[Out]:
+    """Coverage of a unit in scope and of its sub-units."""
     result = await turn.services.organisation.coverage(turn.actor, unit_code)
     if isinstance(result, Refused):
         return answer(turn, texts.refusal(result))
@@ -239,6 +247,7 @@ async def coverage_command(turn: Turn) -> Sequence[Out]:
 
 
 async def on_coverage_button(turn: Turn) -> Sequence[Out]:
+    """"bp|CODE"; a missing or malformed code is a stale button."""
     unit_code = turn.payload.partition("|")[2]
     if not is_code(unit_code):
         return answer(turn, texts.STALE_BUTTON)

@@ -1,8 +1,10 @@
 """Vietnamese texts of the organisation side: invites, joining, units, members, coverage.
 
-HTML parse mode: names of people and units come from imports and chat profiles, so every one
-goes through `esc`. Messages stay well under Telegram's 4096 characters: long lists are cut
-with a pointer to the command that shows more.
+Rich text (bot.chat.rich): names of people and units come from imports and chat profiles and
+are literal text by construction, so none can inject markup on any channel. Messages stay well
+under Telegram's 4096 characters: long lists are cut with a pointer to the command that shows
+more. Plain constants (refusals without styling) stay `str` so tests can compare them with the
+visible text; every reply is built with `t(...)` around them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.chat.texts.cost import esc
+from bot.chat.rich import Rich, b, code, i, lines, t
 from bot.domain.coverage import CoverageRow, Figure, Measure, format_coverage_pct, format_remaining
 from bot.domain.money import format_number, format_pct
 from bot.domain.roles import ROLE_LABELS, Role
@@ -26,7 +28,7 @@ from bot.services.organisation import (
 from storage.members import MemberDetail, MemberEvent
 from storage.units import Unit
 
-# (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
+# (command, description) for the command menus; bot/chat/commands.py picks them per role.
 ORG_COMMANDS: list[tuple[str, str]] = [
     ("thamgia", "Tham gia bằng mã mời: /thamgia MÃ"),
     ("vaitro", "Vai trò và đơn vị của tôi"),
@@ -64,16 +66,18 @@ BUTTON_CANCEL = "✖️ Huỷ"
 
 
 def role_label(role: Role | str) -> str:
+    """The Vietnamese name of a role; an unknown value is shown as it is (literal text)."""
     try:
         return ROLE_LABELS[Role(role)]
     except ValueError:
-        return esc(str(role))
+        return str(role)
 
 
-def unit_label(unit: Unit | None, code: str | None = None) -> str:
+def unit_label(unit: Unit | None, unit_code: str | None = None) -> str:
+    """"Name (CODE)", or the bare code when the unit is unknown."""
     if unit is None:
-        return esc(code or "")
-    return f"{esc(unit.name)} ({esc(unit.code)})"
+        return unit_code or ""
+    return f"{unit.name} ({unit.code})"
 
 
 def when(moment: datetime | str) -> str:
@@ -90,149 +94,154 @@ CITIZEN_REFUSAL = (
     "/thamgia MÃ. Muốn tính tiền đóng BHYT, BHXH tự nguyện, bạn bấm /start nhé."
 )
 
-
-def refusal(refused: Refused) -> str:
-    reason = refused.reason
-    detail = esc(refused.detail or "")
-    if reason == Reason.CITIZEN:
-        return CITIZEN_REFUSAL
-    if reason == Reason.NOT_ALLOWED:
-        return (
-            "Việc này chỉ cán bộ phụ trách hoặc quản trị viên làm được "
-            f"(bạn đang là {role_label(refused.detail or '')}). Cần giúp, bạn liên hệ cán bộ phụ trách."
-        )
-    if reason == Reason.UNIT_NOT_FOUND:
-        return (
-            f"Không tìm thấy đơn vị <b>{detail}</b> trong phạm vi của bạn. "
-            "Xem các đơn vị bạn quản lý: /donvi"
-        )
-    if reason == Reason.TEAM_NOT_FOUND:
-        return f"Không tìm thấy nhóm <b>{detail}</b> trong phạm vi của bạn. Xem nhóm của một đơn vị: /donvi MÃ"
-    if reason == Reason.MEMBER_NOT_FOUND:
-        return "Không tìm thấy thành viên này trong phạm vi của bạn. Xem danh sách: /thanhvien"
-    if reason == Reason.ROLE_TOO_HIGH:
-        return (
-            "Bạn chỉ mời hoặc giao được vai trò không cao hơn vai trò của mình: "
-            "người vận động (agent), tổ trưởng (totruong) hoặc cán bộ phụ trách (canbo)."
-        )
-    if reason == Reason.SELF:
-        return "Bạn không tự đổi vai trò hay tự ngừng hoạt động được. Nhờ quản trị viên làm việc này."
-    if reason == Reason.ALREADY_MEMBER:
-        role, _, unit = (refused.detail or "").partition("|")
-        return (
-            f"Bạn đã là {role_label(role)} của {esc(unit)} rồi, không cần mã mời nữa. "
-            "Muốn đổi vai trò hay đơn vị, bạn nhờ cán bộ phụ trách."
-        )
-    if reason == Reason.IS_ADMIN:
-        return "Bạn là quản trị viên nên không cần mã mời."
-    if reason == Reason.INVALID_CODE:
-        return INVALID_CODE
-    if reason == Reason.THROTTLED:
-        return (
-            "Bạn đã nhập sai mã nhiều lần. Để an toàn, bạn thử lại sau "
-            f"{refused.minutes or 60} phút nhé."
-        )
-    if reason == Reason.NO_UNITS:
-        return "Chưa có đơn vị nào. Quản trị viên nhập danh sách đơn vị bằng: bhxh-bot import units TỆP"
-    return "Không làm được việc này."
-
-
 INVALID_CODE = (
     "Mã mời không đúng, đã dùng hoặc đã hết hạn. Bạn kiểm tra lại mã "
     "(10 ký tự, ví dụ ABCDE-FGHJK) hoặc xin cán bộ phụ trách một mã mới."
 )
 
+
+def refusal(refused: Refused) -> Rich:
+    """Why the service refused, in words; what it names (a unit code typed) is literal text."""
+    reason = refused.reason
+    detail = refused.detail or ""
+    if reason == Reason.CITIZEN:
+        return t(CITIZEN_REFUSAL)
+    if reason == Reason.NOT_ALLOWED:
+        return t(
+            "Việc này chỉ cán bộ phụ trách hoặc quản trị viên làm được "
+            f"(bạn đang là {role_label(refused.detail or '')}). Cần giúp, bạn liên hệ cán bộ phụ trách."
+        )
+    if reason == Reason.UNIT_NOT_FOUND:
+        return t(
+            "Không tìm thấy đơn vị ", b(detail), " trong phạm vi của bạn. Xem các đơn vị bạn quản lý: /donvi"
+        )
+    if reason == Reason.TEAM_NOT_FOUND:
+        return t("Không tìm thấy nhóm ", b(detail), " trong phạm vi của bạn. Xem nhóm của một đơn vị: /donvi MÃ")
+    if reason == Reason.MEMBER_NOT_FOUND:
+        return t("Không tìm thấy thành viên này trong phạm vi của bạn. Xem danh sách: /thanhvien")
+    if reason == Reason.ROLE_TOO_HIGH:
+        return t(
+            "Bạn chỉ mời hoặc giao được vai trò không cao hơn vai trò của mình: "
+            "người vận động (agent), tổ trưởng (totruong) hoặc cán bộ phụ trách (canbo)."
+        )
+    if reason == Reason.SELF:
+        return t("Bạn không tự đổi vai trò hay tự ngừng hoạt động được. Nhờ quản trị viên làm việc này.")
+    if reason == Reason.ALREADY_MEMBER:
+        role, _, unit = detail.partition("|")
+        return t(
+            f"Bạn đã là {role_label(role)} của {unit} rồi, không cần mã mời nữa. "
+            "Muốn đổi vai trò hay đơn vị, bạn nhờ cán bộ phụ trách."
+        )
+    if reason == Reason.IS_ADMIN:
+        return t("Bạn là quản trị viên nên không cần mã mời.")
+    if reason == Reason.INVALID_CODE:
+        return t(INVALID_CODE)
+    if reason == Reason.THROTTLED:
+        return t(f"Bạn đã nhập sai mã nhiều lần. Để an toàn, bạn thử lại sau {refused.minutes or 60} phút nhé.")
+    if reason == Reason.NO_UNITS:
+        return t("Chưa có đơn vị nào. Quản trị viên nhập danh sách đơn vị bằng: bhxh-bot import units TỆP")
+    return t("Không làm được việc này.")
+
+
 # ---- invites and joining ---------------------------------------------------------------------
 
-INVITE_USAGE = (
-    "Tạo mã mời nhanh: <code>/moi VAI_TRÒ MÃ_ĐƠN_VỊ [MÃ_NHÓM]</code>\n"
-    "Vai trò: <code>agent</code> (người vận động), <code>totruong</code> (tổ trưởng), "
-    "<code>canbo</code> (cán bộ phụ trách).\n"
-    "Ví dụ: <code>/moi agent CL06</code> hoặc <code>/moi totruong CL06 CL06-NHOM1</code>"
+INVITE_USAGE = lines(
+    t("Tạo mã mời nhanh: ", code("/moi VAI_TRÒ MÃ_ĐƠN_VỊ [MÃ_NHÓM]")),
+    t(
+        "Vai trò: ", code("agent"), " (người vận động), ", code("totruong"), " (tổ trưởng), ",
+        code("canbo"), " (cán bộ phụ trách).",
+    ),
+    t("Ví dụ: ", code("/moi agent CL06"), " hoặc ", code("/moi totruong CL06 CL06-NHOM1")),
 )
 ASK_ROLE = "Mời người tham gia với vai trò nào?"
-JOIN_USAGE = (
-    "Gửi mã mời mà cán bộ phụ trách đưa cho bạn, ví dụ: <code>/thamgia ABCDE-FGHJK</code>\n"
-    "Chưa có mã? Bạn liên hệ cán bộ BHXH hoặc UBND xã nơi bạn được giao vận động."
+JOIN_USAGE = lines(
+    t("Gửi mã mời mà cán bộ phụ trách đưa cho bạn, ví dụ: ", code("/thamgia ABCDE-FGHJK")),
+    "Chưa có mã? Bạn liên hệ cán bộ BHXH hoặc UBND xã nơi bạn được giao vận động.",
 )
-BAD_INVITE_LINE = "Bot chưa hiểu lệnh. " + INVITE_USAGE
+BAD_INVITE_LINE = t("Bot chưa hiểu lệnh. ", INVITE_USAGE)
 
 
-def ask_unit(role: Role) -> str:
-    return (
-        f"Mời <b>{role_label(role)}</b> vào đơn vị nào?\n"
-        "Đơn vị cấp dưới không có trong nút: gõ <code>/moi VAI_TRÒ MÃ_ĐƠN_VỊ</code>."
+def ask_role() -> Rich:
+    """The first step of the guided /moi: which role, with the one-line way below it."""
+    return t(ASK_ROLE, "\n\n", INVITE_USAGE)
+
+
+def ask_unit(role: Role) -> Rich:
+    return lines(
+        t("Mời ", b(role_label(role)), " vào đơn vị nào?"),
+        t("Đơn vị cấp dưới không có trong nút: gõ ", code("/moi VAI_TRÒ MÃ_ĐƠN_VỊ"), "."),
     )
 
 
-def ask_team(role: Role, unit: Unit) -> str:
-    return f"Mời <b>{role_label(role)}</b> của {unit_label(unit)} vào nhóm nào?"
+def ask_team(role: Role, unit: Unit) -> Rich:
+    return t("Mời ", b(role_label(role)), f" của {unit_label(unit)} vào nhóm nào?")
 
 
-def ask_person(unit: Unit) -> str:
-    return (
+def ask_person(unit: Unit) -> Rich:
+    return t(
         f"Danh sách nhóm của {unit_label(unit)} đã có những người sau nhưng họ chưa kết nối bot. "
         "Mã mời này dành cho ai?"
     )
 
 
-def invite_created(invite: InviteCreated, hours: int) -> str:
-    lines = [
-        "🎟 <b>Mã mời</b> (dùng một lần):",
-        f"<code>{invite.code}</code>",
+def invite_created(invite: InviteCreated, hours: int) -> Rich:
+    parts: list[str | Rich] = [
+        t("🎟 ", b("Mã mời"), " (dùng một lần):"),
+        code(invite.code),
         f"Vai trò: {role_label(invite.role)} · {unit_label(invite.unit)}",
     ]
     if invite.team is not None:
-        lines.append(f"Nhóm: {esc(invite.team.name)} ({esc(invite.team.code)})")
+        parts.append(f"Nhóm: {invite.team.name} ({invite.team.code})")
     if invite.member_name:
-        lines.append(f"Dành cho: {esc(invite.member_name)}")
-    lines += [
+        parts.append(f"Dành cho: {invite.member_name}")
+    parts += [
         f"Hết hạn lúc {when(invite.expires_at)} ({hours} giờ).",
         "",
-        f"Người được mời mở bot và gửi: <code>/thamgia {invite.code}</code>",
+        t("Người được mời mở bot và gửi: ", code(f"/thamgia {invite.code}")),
         "Chỉ đưa mã cho đúng người (nhắn riêng hoặc đọc qua điện thoại); bot không bao giờ hỏi mật khẩu hay OTP.",
     ]
-    return "\n".join(lines)
+    return lines(*parts)
 
 
-def joined(result: Joined, name: str) -> str:
-    lines = [
-        f"🎉 Chào mừng {esc(name)}! Bạn đã là <b>{role_label(result.role)}</b> của {unit_label(result.unit)}."
-    ]
+def joined(result: Joined, name: str) -> Rich:
+    """The welcome after /thamgia; `name` as the channel gave it (no name: no name shown)."""
+    greeting = f"🎉 Chào mừng {name}! Bạn đã là " if name else "🎉 Chào mừng! Bạn đã là "
+    parts: list[str | Rich] = [t(greeting, b(role_label(result.role)), f" của {unit_label(result.unit)}.")]
     if result.team is not None:
-        lines.append(f"Nhóm tháng này: {esc(result.team.name)}.")
-    lines.append("")
-    lines.append(commands_for(result.role))
-    return "\n".join(lines)
+        parts.append(f"Nhóm tháng này: {result.team.name}.")
+    parts.append("")
+    parts.append(commands_for(result.role))
+    return lines(*parts)
 
 
 def commands_for(role: Role) -> str:
-    lines = ["Các lệnh của bạn:"]
+    """The commands of a role, as a short list under a welcome or /vaitro."""
+    out = ["Các lệnh của bạn:"]
     if role in (Role.AGENT, Role.TEAM_LEADER, Role.OFFICIAL, Role.ADMIN):
-        lines += [
+        out += [
             "/ghi ghi người tham gia mới · /huy huỷ bản ghi vừa ghi nhầm",
             "/toi kết quả của tôi · /nhom kết quả của nhóm · /bangxephang bảng xếp hạng",
         ]
     if role in (Role.TEAM_LEADER, Role.OFFICIAL, Role.ADMIN):
-        lines.append("/xuat 11/2026 xuất báo cáo tháng (Phụ lục 02)")
+        out.append("/xuat 11/2026 xuất báo cáo tháng (Phụ lục 02)")
     if role in (Role.OFFICIAL, Role.ADMIN):
-        lines.append("/moi tạo mã mời · /donvi đơn vị · /thanhvien thành viên · /baophu bao phủ")
-    lines.append("/vaitro xem lại vai trò của bạn")
-    return "\n".join(lines)
+        out.append("/moi tạo mã mời · /donvi đơn vị · /thanhvien thành viên · /baophu bao phủ")
+    out.append("/vaitro xem lại vai trò của bạn")
+    return "\n".join(out)
 
 
-def my_role(role: Role, unit: Unit | None, team_name: str | None, admin_scope_all: bool) -> str:
+def my_role(role: Role, unit: Unit | None, team_name: str | None, admin_scope_all: bool) -> Rich:
     if role == Role.CITIZEN:
-        return (
-            "Bạn đang dùng bot với tư cách người dân: tính tiền đóng BHYT, BHXH tự nguyện (/start).\n"
-            "Nếu bạn được giao vận động, hãy xin cán bộ phụ trách mã mời rồi gửi /thamgia MÃ."
+        return lines(
+            "Bạn đang dùng bot với tư cách người dân: tính tiền đóng BHYT, BHXH tự nguyện (/start).",
+            "Nếu bạn được giao vận động, hãy xin cán bộ phụ trách mã mời rồi gửi /thamgia MÃ.",
         )
     where = "toàn bộ các đơn vị" if admin_scope_all else unit_label(unit)
-    lines = [f"Bạn là <b>{role_label(role)}</b> · {where}."]
+    parts: list[str | Rich] = [t("Bạn là ", b(role_label(role)), f" · {where}.")]
     if team_name:
-        lines.append(f"Nhóm tháng này: {esc(team_name)}.")
-    lines += ["", commands_for(role)]
-    return "\n".join(lines)
+        parts.append(f"Nhóm tháng này: {team_name}.")
+    parts += ["", commands_for(role)]
+    return lines(*parts)
 
 
 # ---- units -----------------------------------------------------------------------------------
@@ -249,35 +258,40 @@ def _figures_line(unit: Unit) -> str:
     return " · ".join(parts)
 
 
-def units_view(view: UnitsView) -> str:
+def units_view(view: UnitsView) -> Rich:
+    out: list[str | Rich] = []
     if view.unit is None:
-        lines = [f"🏛 <b>Các đơn vị cấp cao nhất</b> ({len(view.children)}):"]
+        out.append(t("🏛 ", b("Các đơn vị cấp cao nhất"), f" ({len(view.children)}):"))
     else:
         unit = view.unit
-        crumbs = " › ".join(esc(u.name) for u in view.path)
-        lines = []
+        crumbs = " › ".join(u.name for u in view.path)
         if crumbs:
-            lines.append(f"<i>{crumbs}</i>")
-        head = f"🏛 <b>{esc(unit.name)}</b> ({esc(unit.code)})"
+            out.append(i(crumbs))
+        head = t("🏛 ", b(unit.name), f" ({unit.code})")
         if unit.level:
-            head += f" · {esc(unit.level)}"
-        lines.append(head)
+            head += f" · {unit.level}"
+        out.append(head)
         figures = _figures_line(unit)
         if figures:
-            lines.append(figures[0].upper() + figures[1:])
-        lines.append(f"Thành viên tại đơn vị: {view.members}")
+            out.append(figures[0].upper() + figures[1:])
+        out.append(f"Thành viên tại đơn vị: {view.members}")
         if view.teams:
-            lines.append("Nhóm: " + ", ".join(f"{esc(t.name)} ({esc(t.code)})" for t in view.teams[:10]))
+            out.append("Nhóm: " + ", ".join(f"{team.name} ({team.code})" for team in view.teams[:10]))
         if view.children:
-            lines.append(f"\nĐơn vị trực thuộc ({len(view.children)}):")
+            out.append(f"\nĐơn vị trực thuộc ({len(view.children)}):")
         else:
-            lines.append("Không có đơn vị trực thuộc.")
+            out.append("Không có đơn vị trực thuộc.")
     for line in view.children[:MAX_LIST_LINES]:
         extra = f" · {line.children} đơn vị con" if line.children else ""
-        lines.append(f"• {esc(line.unit.code)} {esc(line.unit.name)} · {line.members} thành viên{extra}")
+        out.append(f"• {line.unit.code} {line.unit.name} · {line.members} thành viên{extra}")
     if len(view.children) > MAX_LIST_LINES:
-        lines.append(f"… và {len(view.children) - MAX_LIST_LINES} đơn vị khác: gõ /donvi MÃ để xem.")
-    return "\n".join(lines)
+        out.append(f"… và {len(view.children) - MAX_LIST_LINES} đơn vị khác: gõ /donvi MÃ để xem.")
+    return lines(*out)
+
+
+def unit_command_usage(command: str) -> Rich:
+    """How to use a command that takes an optional unit code (/donvi, /thanhvien, /baophu)."""
+    return t("Cách dùng: ", code(f"/{command}"), " hoặc ", code(f"/{command} MÃ_ĐƠN_VỊ"))
 
 
 # ---- members ---------------------------------------------------------------------------------
@@ -286,18 +300,20 @@ def units_view(view: UnitsView) -> str:
 def _member_line(number: int, detail: MemberDetail) -> str:
     m = detail.member
     linked = "" if m.user_id is not None else " · chưa kết nối bot"
-    return f"{number}. #{m.id} {esc(m.full_name)} · {role_label(m.role)} · {esc(m.unit_code)}{linked}"
+    return f"{number}. #{m.id} {m.full_name} · {role_label(m.role)} · {m.unit_code}{linked}"
 
 
-def members_page(page: MembersPage) -> str:
+def members_page(page: MembersPage) -> Rich:
     where = unit_label(page.unit) if page.unit else "tất cả đơn vị"
     if page.total == 0:
-        return f"👥 Chưa có thành viên nào ở {where}. Mời người tham gia: /moi"
-    lines = [f"👥 <b>Thành viên</b> · {where} · {page.total} người · trang {page.page + 1}/{page.pages}"]
+        return t(f"👥 Chưa có thành viên nào ở {where}. Mời người tham gia: /moi")
+    out: list[str | Rich] = [
+        t("👥 ", b("Thành viên"), f" · {where} · {page.total} người · trang {page.page + 1}/{page.pages}")
+    ]
     start = page.page * 10
-    lines += [_member_line(start + i + 1, d) for i, d in enumerate(page.items)]
-    lines.append("\nBấm tên để xem, đổi vai trò, đổi đơn vị hoặc ngừng hoạt động.")
-    return "\n".join(lines)
+    out += [_member_line(start + n + 1, d) for n, d in enumerate(page.items)]
+    out.append("\nBấm tên để xem, đổi vai trò, đổi đơn vị hoặc ngừng hoạt động.")
+    return lines(*out)
 
 
 EVENT_LABELS = {
@@ -317,7 +333,7 @@ def _event_line(event: MemberEvent) -> str:
     if event.action == "role_changed":
         change = f": {role_label(event.old_value or '')} → {role_label(event.new_value or '')}"
     elif event.action == "unit_changed":
-        change = f": {esc(event.old_value)} → {esc(event.new_value)}"
+        change = f": {event.old_value} → {event.new_value}"
     who = ""
     if event.actor_member_id is not None:
         who = f" (bởi thành viên #{event.actor_member_id})"
@@ -326,52 +342,55 @@ def _event_line(event: MemberEvent) -> str:
     return f"• {when(event.at)} {label}{change}{who}"
 
 
-def member_view(view: MemberView, events: Sequence[MemberEvent]) -> str:
+def member_view(view: MemberView, events: Sequence[MemberEvent]) -> Rich:
     m = view.detail.member
-    lines = [
-        f"👤 <b>{esc(m.full_name)}</b> (#{m.id})",
+    out: list[str | Rich] = [
+        t("👤 ", b(m.full_name), f" (#{m.id})"),
         f"Vai trò: {role_label(m.role)}",
         f"Đơn vị: {unit_label(view.unit, m.unit_code)}",
     ]
     if view.detail.title:
-        lines.append(f"Chức danh: {esc(view.detail.title)}")
-    lines.append("Đã kết nối bot" if m.user_id is not None else "Chưa kết nối bot (mời bằng /moi)")
+        out.append(f"Chức danh: {view.detail.title}")
+    out.append("Đã kết nối bot" if m.user_id is not None else "Chưa kết nối bot (mời bằng /moi)")
     if events:
-        lines.append("Lịch sử:")
-        lines += [_event_line(e) for e in list(events)[-5:]]
+        out.append("Lịch sử:")
+        out += [_event_line(e) for e in list(events)[-5:]]
     if view.can_manage:
-        lines.append(f"\nĐổi đơn vị: <code>/suatv {m.id} MÃ_ĐƠN_VỊ</code>")
-    return "\n".join(lines)
+        out.append(t("\nĐổi đơn vị: ", code(f"/suatv {m.id} MÃ_ĐƠN_VỊ")))
+    return lines(*out)
 
 
 def role_button(role: Role) -> str:
     return f"Đổi thành {role_label(role)}"
 
 
-def confirm_deactivate(detail: MemberDetail) -> str:
+def confirm_deactivate(detail: MemberDetail) -> Rich:
     m = detail.member
-    return (
-        f"Ngừng hoạt động <b>{esc(m.full_name)}</b> (#{m.id}, {role_label(m.role)})? "
-        "Người này sẽ không ghi nhận được nữa; các bản ghi cũ vẫn giữ nguyên."
+    return t(
+        "Ngừng hoạt động ", b(m.full_name), f" (#{m.id}, {role_label(m.role)})? ",
+        "Người này sẽ không ghi nhận được nữa; các bản ghi cũ vẫn giữ nguyên.",
     )
 
 
-def deactivated(detail: MemberDetail) -> str:
-    return f"Đã ngừng hoạt động {esc(detail.member.full_name)} (#{detail.member.id}). Việc này được ghi lại."
+def deactivated(detail: MemberDetail) -> Rich:
+    return t(f"Đã ngừng hoạt động {detail.member.full_name} (#{detail.member.id}). Việc này được ghi lại.")
 
 
-def changed(view: MemberView, events: Sequence[MemberEvent]) -> str:
-    return "✅ Đã cập nhật.\n" + member_view(view, events)
+def changed(view: MemberView, events: Sequence[MemberEvent]) -> Rich:
+    """A member's card after a change, headed by the confirmation."""
+    return t("✅ Đã cập nhật.\n", member_view(view, events))
 
 
-EDIT_USAGE = (
-    "Cách dùng: <code>/suatv SỐ VAI_TRÒ</code> hoặc <code>/suatv SỐ MÃ_ĐƠN_VỊ</code>, "
-    "ví dụ <code>/suatv 12 totruong</code>, <code>/suatv 12 CL07</code>. Số thành viên xem ở /thanhvien."
+EDIT_USAGE = t(
+    "Cách dùng: ", code("/suatv SỐ VAI_TRÒ"), " hoặc ", code("/suatv SỐ MÃ_ĐƠN_VỊ"), ", ví dụ ",
+    code("/suatv 12 totruong"), ", ", code("/suatv 12 CL07"), ". Số thành viên xem ở /thanhvien.",
 )
-REMOVE_USAGE = "Cách dùng: <code>/xoatv SỐ</code> (số thành viên xem ở /thanhvien)."
+REMOVE_USAGE = t("Cách dùng: ", code("/xoatv SỐ"), " (số thành viên xem ở /thanhvien).")
 STALE_BUTTON = "Nút này không còn dùng được. Bạn gõ lại lệnh nhé."
 
 # ---- coverage --------------------------------------------------------------------------------
+
+MEASURE_LABELS = {"bhyt": "BHYT", "bhxh": "BHXH", "bhxh_tn": "BHXH TN", "bhtn": "BHTN"}
 
 
 def _figure_line(label: str, f: Figure) -> str:
@@ -390,31 +409,41 @@ def _figure_line(label: str, f: Figure) -> str:
     return text
 
 
-def coverage(unit: Unit, rows: Sequence[CoverageRow]) -> str:
+def coverage(unit: Unit, rows: Sequence[CoverageRow]) -> Rich:
     if not rows:
-        return f"Chưa có số liệu bao phủ của {unit_label(unit)}."
+        return t(f"Chưa có số liệu bao phủ của {unit_label(unit)}.")
     top = rows[0]
-    lines = [f"📊 <b>Bao phủ · {esc(top.name)}</b>"]
+    out: list[str | Rich] = [t("📊 ", b(f"Bao phủ · {top.name}"))]
     for measure in (Measure.BHYT, Measure.BHXH, Measure.BHXH_TN, Measure.BHTN):
         f = top[measure]
         if f.has_baseline or f.target is not None:
-            lines.append(_figure_line({"bhyt": "BHYT", "bhxh": "BHXH", "bhxh_tn": "BHXH TN", "bhtn": "BHTN"}[measure.value], f))
+            out.append(_figure_line(MEASURE_LABELS[measure.value], f))
     kids = [r for r in rows if r.parent_code == top.code]
     if kids:
-        lines.append("\nBHYT theo đơn vị (tỷ lệ · % chỉ tiêu · còn phải vận động):")
+        out.append("\nBHYT theo đơn vị (tỷ lệ · % chỉ tiêu · còn phải vận động):")
         ordered = sorted(kids, key=lambda r: (r.bhyt.coverage is None, r.bhyt.coverage or 0))
         for row in ordered[:MAX_LIST_LINES]:
             f = row.bhyt
             if f.has_baseline:
-                lines.append(
-                    f"• {esc(row.name)}: {format_coverage_pct(f.coverage)} · {format_coverage_pct(f.of_target)}"
+                out.append(
+                    f"• {row.name}: {format_coverage_pct(f.coverage)} · {format_coverage_pct(f.of_target)}"
                     f" · {format_remaining(f.remaining)}"
                 )
             elif f.target is not None:
-                lines.append(f"• {esc(row.name)}: kế hoạch {format_coverage_pct(f.target)} (chưa có số liệu nền)")
+                out.append(f"• {row.name}: kế hoạch {format_coverage_pct(f.target)} (chưa có số liệu nền)")
             else:
-                lines.append(f"• {esc(row.name)}: chưa có số liệu")
+                out.append(f"• {row.name}: chưa có số liệu")
         if len(kids) > MAX_LIST_LINES:
-            lines.append(f"… và {len(kids) - MAX_LIST_LINES} đơn vị khác.")
-    lines.append("\nSố trong ngoặc: đã vượt chỉ tiêu. Số liệu = số liệu nền + người tham gia mới ghi nhận qua bot.")
-    return "\n".join(lines)
+            out.append(f"… và {len(kids) - MAX_LIST_LINES} đơn vị khác.")
+    out.append("\nSố trong ngoặc: đã vượt chỉ tiêu. Số liệu = số liệu nền + người tham gia mới ghi nhận qua bot.")
+    return lines(*out)
+
+
+__all__ = [
+    "ASK_ROLE", "BAD_INVITE_LINE", "CITIZEN_REFUSAL", "EDIT_USAGE", "INVALID_CODE", "INVITE_USAGE",
+    "JOIN_USAGE", "ORG_COMMANDS", "REMOVE_USAGE", "ROLE_FROM_SHORT", "ROLE_SHORT", "ROLE_WORDS",
+    "STALE_BUTTON", "ask_person", "ask_role", "ask_team", "ask_unit", "changed", "commands_for",
+    "confirm_deactivate", "coverage", "deactivated", "invite_created", "joined", "member_view",
+    "members_page", "my_role", "refusal", "role_button", "role_label", "unit_command_usage",
+    "unit_label", "units_view", "when",
+]

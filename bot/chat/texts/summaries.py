@@ -1,7 +1,10 @@
-"""Vietnamese texts of the officials' summaries and reports (HTML parse mode).
+"""Vietnamese texts of the officials' summaries and reports.
 
-Anything typed by the user is escaped with `esc` before it is echoed; the summary itself is
-rendered by `bot.summary.render_summary`.
+The replies of /tomtat and /baocao are Rich text (bot.chat.rich): what the person typed is
+literal text by construction. `chart_caption` and `workbook_caption` still return Telegram
+HTML (escaped with `esc`) because the scheduler's summary round sends them as captions as they
+are; the /baocao flow reads them back into Rich. The summary itself is rendered by
+`bot.domain.summary.render_summary`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from datetime import time
 from html import escape
 
+from bot.chat.rich import Rich, b, code, lines, t
 from bot.domain.summary import SummaryData, SummaryKind
 from storage.summaries import SummaryPrefs
 
@@ -19,11 +23,17 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def esc(text: object, limit: int = 60) -> str:
+def clip(text: object, limit: int = 60) -> str:
+    """At most `limit` characters of `text`, "…" marking a cut (names, typed units)."""
     value = str(text)
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    return escape(value, quote=False)
+    return value
+
+
+def esc(text: object, limit: int = 60) -> str:
+    """`clip`, escaped for Telegram HTML (the captions the scheduler sends as they are)."""
+    return escape(clip(text, limit), quote=False)
 
 
 NOT_FOR_CITIZENS = (
@@ -37,37 +47,35 @@ ADMIN_WITHOUT_UNIT = (
     "Tin tổng hợp tự động gửi cho cán bộ và tổ trưởng theo đơn vị của họ. Bạn xem báo cáo bất cứ "
     "lúc nào bằng /baocao MÃ_ĐƠN_VỊ."
 )
-NO_UNIT = (
-    "Có nhiều đơn vị cấp trên cùng: bạn gõ thêm mã đơn vị, ví dụ <code>/baocao CL</code> hoặc "
-    "<code>/baocao CL 01/11/2026 23/11/2026</code>."
+NO_UNIT = t(
+    "Có nhiều đơn vị cấp trên cùng: bạn gõ thêm mã đơn vị, ví dụ ", code("/baocao CL"), " hoặc ",
+    code("/baocao CL 01/11/2026 23/11/2026"), ".",
 )
-DATES = (
-    "Ngày chưa đúng. Gõ <code>/baocao [đơn vị] từ-ngày đến-ngày</code>, ngày dạng NN/TT/NNNN, "
-    "ví dụ <code>/baocao CL06 01/11/2026 23/11/2026</code>. Kỳ báo cáo tối đa 1 năm và "
-    "bắt đầu không muộn hơn hôm nay."
+DATES = t(
+    "Ngày chưa đúng. Gõ ", code("/baocao [đơn vị] từ-ngày đến-ngày"), ", ngày dạng NN/TT/NNNN, ví dụ ",
+    code("/baocao CL06 01/11/2026 23/11/2026"), ". Kỳ báo cáo tối đa 1 năm và bắt đầu không muộn hơn hôm nay.",
 )
-TOO_LONG = "Lệnh dài quá. Gõ <code>/baocao</code>, hoặc <code>/baocao MÃ_ĐƠN_VỊ 01/11/2026 23/11/2026</code>."
+TOO_LONG = t("Lệnh dài quá. Gõ ", code("/baocao"), ", hoặc ", code("/baocao MÃ_ĐƠN_VỊ 01/11/2026 23/11/2026"), ".")
 FAILED_TO_SEND = "Xin lỗi, chưa gửi được báo cáo. Bạn thử lại sau ít phút nhé."
 
 
-def unit_not_found(typed: str) -> str:
+def unit_not_found(typed: str) -> Rich:
     """The same answer for a unit that does not exist and one outside the sender's area."""
-    return (
-        f"Không tìm thấy đơn vị «{esc(typed)}» trong địa bàn bạn phụ trách. Gõ mã đơn vị "
-        "(ví dụ <code>CL06</code>) hoặc tên đơn vị, rồi ngày nếu cần: "
-        "<code>/baocao CL06 01/11/2026 23/11/2026</code>."
+    return t(
+        f"Không tìm thấy đơn vị «{clip(typed)}» trong địa bàn bạn phụ trách. Gõ mã đơn vị (ví dụ ",
+        code("CL06"), ") hoặc tên đơn vị, rồi ngày nếu cần: ", code("/baocao CL06 01/11/2026 23/11/2026"), ".",
     )
 
 
-def usage(prefs: SummaryPrefs, at: time) -> str:
-    daily = "đang <b>bật</b>" if prefs.daily else "đang <b>tắt</b>"
-    weekly = "đang <b>bật</b>" if prefs.weekly else "đang <b>tắt</b>"
-    return (
-        f"Tin tổng hợp hằng ngày (lúc {at.strftime('%H:%M')}): {daily}.\n"
-        f"Tin tổng hợp hằng tuần (thứ Hai): {weekly}.\n"
-        "• <code>/tomtat tat</code> / <code>/tomtat bat</code>: tắt, bật tin hằng ngày\n"
-        "• <code>/tomtat tuan bat</code> / <code>/tomtat tuan tat</code>: bật, tắt tin hằng tuần\n"
-        "• <code>/baocao</code>: nhận ngay tin, biểu đồ và tệp Excel của địa bàn"
+def usage(prefs: SummaryPrefs, at: time) -> Rich:
+    daily = t("đang ", b("bật" if prefs.daily else "tắt"))
+    weekly = t("đang ", b("bật" if prefs.weekly else "tắt"))
+    return lines(
+        t(f"Tin tổng hợp hằng ngày (lúc {at.strftime('%H:%M')}): ", daily, "."),
+        t("Tin tổng hợp hằng tuần (thứ Hai): ", weekly, "."),
+        t("• ", code("/tomtat tat"), " / ", code("/tomtat bat"), ": tắt, bật tin hằng ngày"),
+        t("• ", code("/tomtat tuan bat"), " / ", code("/tomtat tuan tat"), ": bật, tắt tin hằng tuần"),
+        t("• ", code("/baocao"), ": nhận ngay tin, biểu đồ và tệp Excel của địa bàn"),
     )
 
 

@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, MessageHandler, filters
 
 from bot.chat.layout import FileLink, ImageTooLarge, OutMessage, layout
 from bot.chat.model import (
@@ -48,13 +48,16 @@ from bot.chat.model import (
     Text,
     Unsupported,
 )
-from bot.chat.router import Conversations
+from bot.chat.router import Conversations, NoFlowAnswered
 from bot.chat.texts.common import LAYOUT_TEXTS
 from handlers.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 
 CONVERSATIONS_KEY = "conversations"
+# Before every older handler (tracking is group -2, the old button gate -1): the core answers
+# first what one of its flows answers; anything else goes on to the handlers not yet moved.
+CORE_GROUP = -3
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -246,9 +249,33 @@ async def on_update(update: Update, context: BotContext) -> None:
     await _Renderer(context, chat.id, update.callback_query, after_phone).render(outputs)
 
 
+async def on_update_first(update: Update, context: BotContext) -> None:
+    """Every update, before the feature handlers not yet moved to the core: a flow that answers
+    it answers, and no older handler sees it; otherwise it goes on to them (after whatever the
+    flows said first, e.g. that a draft was dropped). The core's own button gate has refused a
+    press the person's role may not make, as the old gate would."""
+    event = event_of(update, context)
+    chat = update.effective_chat
+    if event is None or chat is None:
+        return
+    conversations: Conversations = context.application.bot_data[CONVERSATIONS_KEY]
+    try:
+        outputs = await conversations.handle(event, profile_of(update))
+    except NoFlowAnswered as unanswered:
+        if unanswered.said:
+            await _Renderer(context, chat.id, None, False).render(unanswered.said)
+        return
+    after_phone = isinstance(event, PhoneShared | ForeignContact)
+    await _Renderer(context, chat.id, update.callback_query, after_phone).render(outputs)
+    raise ApplicationHandlerStop
+
+
 def register(application: Application) -> None:
-    """Catch every private message and every button press; registered after the feature
-    handlers not yet moved to the core, so those keep their updates until they move."""
+    """Every private message and every button press goes to the core first (CORE_GROUP), and
+    what no flow answers to the feature handlers not yet moved; the catch-all after them stays
+    for the day they have all moved."""
     private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private, on_update_first), group=CORE_GROUP)
+    application.add_handler(CallbackQueryHandler(on_update_first), group=CORE_GROUP)
     application.add_handler(MessageHandler(private, on_update))
     application.add_handler(CallbackQueryHandler(on_update))

@@ -7,12 +7,11 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import adapter, admin, agent, cards, citizen, common, membership, official
+from handlers.telegram import adapter, admin, cards, citizen, common, membership, official
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
     common.register,
-    agent.register,
     membership.register,
     admin.register,
     official.register,

@@ -269,3 +269,43 @@ async def test_results_withdraw_and_the_monthly_form(agents: Any) -> None:
     assert "Không tìm thấy bản ghi số 1" in board.said()
     await board.text("/thidua")
     assert "Thi đua vận động người thân" in board.said()
+
+
+def test_rich_texts_render_the_html_they_replaced() -> None:
+    """The move to rich text kept every bold and italic where the hand-written HTML had it,
+    and a participant's name is literal text whatever it holds."""
+    from bot.chat.rich import to_html
+    from bot.chat.texts import enrolment as texts
+    from bot.domain.engine import RefusalReason, Refused
+    from bot.domain.enrolment import EnrolmentDraft, InputError, Scheme, Step
+
+    assert to_html(texts.NOT_MEMBER) == (
+        "Lệnh này dành cho người vận động, tổ trưởng và cán bộ đã tham gia đơn vị trên bot. "
+        "Nếu bạn được mời, gõ <b>/thamgia MÃ</b> với mã được cấp.\n"
+        "Bạn vẫn có thể tính tiền đóng BHYT, BHXH tự nguyện: gõ /start."
+    )
+    assert to_html(texts.PRESS_A_BUTTON) == "Bạn bấm <b>Xác nhận</b>, <b>Sửa</b> hoặc <b>Huỷ</b> ở tin nhắn trên nhé."
+    assert to_html(texts.error_text(InputError("code_length", length=9))) == (
+        "Mã bạn gõ có 9 chữ số. Mã số BHXH có <b>10</b> chữ số, CCCD có <b>12</b> chữ số. Gõ lại mã nhé."
+    )
+    assert to_html(texts.error_text(InputError("months_not_allowed", allowed=(3, 6, 12)))) == (
+        "Chỉ đóng được theo các kỳ 3, 6, 12 tháng. Bạn chọn lại nhé."
+    )
+    assert to_html(texts.VOID_USAGE) == (
+        "Cách dùng: <b>/huyghi SỐ lý do</b>, ví dụ <i>/huyghi 125 ghi trùng người đã có thẻ</i>. "
+        "Số bản ghi có trong báo cáo tháng (/xuat) và tin xác nhận của người ghi."
+    )
+    assert to_html(texts.EXPORT_USAGE) == "Cách dùng: <b>/xuat MM/YYYY</b>, ví dụ <i>/xuat 11/2026</i> (mặc định: tháng này)."
+    draft = EnrolmentDraft().with_scheme(Scheme.BHYT_HOUSEHOLD)
+    assert to_html(texts.ask_text(Step.NAME, draft)) == (
+        "<i>BHYT hộ gia đình</i>\nHọ và tên người tham gia? (ví dụ: <i>Nguyễn Văn An</i>)"
+    )
+    named = draft.with_(name="<b>An</b> & Co")
+    assert to_html(texts.ask_text(Step.CODE, named)) == (
+        "<i>BHYT hộ gia đình · &lt;b&gt;An&lt;/b&gt; &amp; Co</i>\n"
+        "Mã số BHXH (10 chữ số) hoặc số CCCD (12 chữ số) của &lt;b&gt;An&lt;/b&gt; &amp; Co?"
+    )
+    low = texts.refusal(Refused(RefusalReason.INCOME_BELOW_MIN, limit=1_500_000))
+    assert to_html(low) == (
+        "Mức thu nhập chọn đóng thấp nhất là <b>1.500.000 đ</b>/tháng (chuẩn nghèo khu vực nông thôn)."
+    )

@@ -412,22 +412,28 @@ async def test_a_forgotten_draft_does_not_swallow_later_messages(
 
 
 async def test_the_conversation_timeout_ends_the_draft(
-    harness: BotHarness, emulator: BotApiEmulator, world: World
+    harness: BotHarness, emulator: BotApiEmulator, world: World, clock: ManualClock
 ) -> None:
-    """PTB's JobQueue ends an unanswered draft after 30 minutes (the job is run here at once,
-    instead of waiting): the agent is told, and the next message reaches the citizen flow."""
+    """A draft unanswered for more than 30 minutes ends: the draft keeps the time it was last
+    saved (in the database, not a timer), so the agent's next message is told so, and reaches
+    the citizen flow. A minute short of it, the draft is still open, and each answer restarts
+    the 30 minutes."""
     agent = speak_as(emulator, AN)
     await _at_the_name_question(agent)
-    job_queue = harness.application.job_queue
-    # The reply goes out before the handler returns; PTB schedules the timeout right after.
-    await emulator.wait_until(lambda: len(job_queue.jobs("_trigger_timeout")) == 1, timeout=5)
-    timeouts = job_queue.jobs("_trigger_timeout")
-    assert len(timeouts) == 1
-    assert timeouts[0].next_t is not None
-    await timeouts[0].run(harness.application)
-    (notice,) = await agent.replies()
+    clock.advance(timedelta(minutes=29))
+    code_q = await agent.ask("Lò Văn Hi")
+    assert "của Lò Văn Hi" in code_q.plain_text
+    clock.advance(timedelta(minutes=29))
+    months_q = await agent.ask("8423001234")
+    assert "Lò Văn Hi · mã 8423001234" in months_q.plain_text
+    clock.advance(timedelta(minutes=31))
+    await agent.say("xin chào")
+    notice, greeting = await agent.replies(count=2)
     assert "quá 30 phút không có trả lời" in notice.plain_text
-    assert "Chào Hoa!" in (await agent.ask("xin chào")).plain_text
+    assert greeting.plain_text.startswith("Chào Hoa!")
+    again = await agent.ask("xin chào")
+    assert again.plain_text.startswith("Chào Hoa!")
+    assert await rows(harness) == 0
 
 
 @pytest.mark.parametrize(
@@ -471,7 +477,7 @@ async def test_xuat_builds_the_workbook_off_the_event_loop(
     where it ran."""
     import asyncio
 
-    import handlers.telegram.agent
+    import bot.chat.flows.agent_results
     from bot.reports.monthly_xlsx import build_workbook
 
     ran_on_loop: list[bool] = []
@@ -484,7 +490,7 @@ async def test_xuat_builds_the_workbook_off_the_event_loop(
             ran_on_loop.append(False)
         return build_workbook(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(handlers.telegram.agent, "build_workbook", recording_build)
+    monkeypatch.setattr(bot.chat.flows.agent_results, "build_workbook", recording_build)
     await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
     sent = await speak_as(emulator, LEADER).ask("/xuat 11/2026")
     assert sent.method == "sendDocument"

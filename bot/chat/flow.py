@@ -81,6 +81,11 @@ class Flow:
     router's order until one answers: `on_text` for typed text (a flow with an open session
     claims it), `on_phone` for PhoneShared and ForeignContact, `on_document` for DocumentIn,
     `on_other` for anything left (unknown commands and buttons, stickers...).
+
+    `before` sees every event first, in flow order, before any flow answers it: a flow with an
+    open session uses it to end that session when the person has moved on (an expired draft,
+    another feature's command), returning what to say about it (or nothing). It never answers
+    the event: the event is then dispatched as usual, to whichever flow claims it.
     """
 
     name: str
@@ -90,3 +95,4 @@ class Flow:
     on_phone: MaybeHandler | None = None
     on_document: MaybeHandler | None = None
     on_other: MaybeHandler | None = None
+    before: Handler | None = None

@@ -10,7 +10,6 @@ edits in place, pop-up alerts, the contact keyboard, and removing that keyboard 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 
 from telegram import (
@@ -26,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.chat.layout import FileLink, ImageTooLarge, OutMessage, layout
 from bot.chat.model import (
@@ -247,24 +246,10 @@ async def on_update(update: Update, context: BotContext) -> None:
     await _Renderer(context, chat.id, update.callback_query, after_phone).render(outputs)
 
 
+
 def register(application: Application) -> None:
-    """Catch every private message and every button press; registered after the feature
-    handlers not yet moved to the core, so those keep their updates until they move."""
+    """Every private message and every button press goes to the conversation core."""
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private, on_update))
     application.add_handler(CallbackQueryHandler(on_update))
 
-
-def register_declared(application: Application) -> None:
-    """Send to the core, ahead of the feature handlers not yet moved, every command and button
-    prefix a flow declares: the old catch-all handlers (unknown command, unknown button) would
-    otherwise take them before `register`'s handlers are reached. Generic: it reads the
-    router's flows, and knows no feature."""
-    conversations: Conversations = application.bot_data[CONVERSATIONS_KEY]
-    if conversations.command_names:
-        commands = sorted(conversations.command_names)
-        application.add_handler(CommandHandler(commands, on_update, filters=filters.ChatType.PRIVATE))
-    prefixes = sorted({prefix for flow in conversations.flows for prefix in flow.buttons})
-    if prefixes:
-        pattern = "^(?:" + "|".join(re.escape(prefix) for prefix in prefixes) + ")"
-        application.add_handler(CallbackQueryHandler(on_update, pattern=pattern))

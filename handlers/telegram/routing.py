@@ -7,14 +7,11 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
-from handlers.telegram import adapter, agent, cards, common
+from handlers.telegram import adapter, cards, common
 
 # Feature modules register here, most specific first; `citizen` stays last (it answers anything).
 REGISTRARS: list[Callable[[Application], None]] = [
     common.register,
-    # Commands and button prefixes the flows in bot/chat/flows declare go to the core first.
-    adapter.register_declared,
-    agent.register,
     cards.register,
     # The conversation core (bot/chat/router.py): every update no feature handler above took.
     # Feature handlers move into bot/chat/flows one by one and leave this list.

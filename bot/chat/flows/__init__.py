@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat.flow import Flow
-from bot.chat.flows import admin, citizen, membership, official
+from bot.chat.flows import admin, agent, citizen, membership, official
 from bot.chat.router import Conversations
 from bot.chat.sessions import IdentityStore, SessionStore
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 def all_flows() -> list[Flow]:
     """The flows of the bot, most specific first; the citizen flow stays last."""
     return [
+        agent.FLOW,
         membership.FLOW,
         admin.FLOW,
         official.FLOW,

@@ -43,14 +43,7 @@ MENU_SESSION = "menu"
 
 
 class NoFlowAnswered(RuntimeError):
-    """No flow answered an event: a wiring error (the citizen flow answers anything).
-
-    `said` holds what the flows' `before` hooks said first (e.g. "your draft was dropped"), so a
-    channel that lets older handlers answer such an event can still send it."""
-
-    def __init__(self, kind: str, said: Sequence[Out] = ()) -> None:
-        super().__init__(kind)
-        self.said = tuple(said)
+    """No flow answered an event: a wiring error (the citizen flow answers anything)."""
 
 
 class Conversations:
@@ -102,10 +95,7 @@ class Conversations:
         for flow in self.flows:
             if flow.before is not None:
                 said.extend(await flow.before(turn))
-        try:
-            outputs = [*said, *await self._dispatch(turn)]
-        except NoFlowAnswered as unanswered:
-            raise NoFlowAnswered(str(unanswered), said) from None
+        outputs = [*said, *await self._dispatch(turn)]
         menu = await self._menu_change(turn, await services.access.actor(user_id, person.channel))
         if menu is not None:
             outputs.append(menu)

@@ -1,6 +1,6 @@
 """ZNS client: one template message to one phone number (`POST /message/template`).
 
-Shapes (ZALO.md §3, [Z15][Z21][Z29], checked against bot/devtools/zalo/zns.py): body
+Shapes (ZALO.md §3, [Z15][Z21][Z29], checked against devtools/zalo/zns.py): body
 `{"phone": "84…", "template_id", "template_data": {...}, "tracking_id"[, "mode":
 "development"]}`, header `access_token` (the OA token); success `{"error": 0, "data": {"msg_id",
 "sent_time", "quota": {"dailyQuota", "remainingQuota"}}}` with the quota figures possibly as

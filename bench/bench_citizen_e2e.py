@@ -31,7 +31,7 @@ from bench.common import (
     telegram_limits,
     timed,
 )
-from bot.devtools.telegram_emulator import BotApiEmulator, SentMessage
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 

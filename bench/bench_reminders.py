@@ -36,10 +36,10 @@ from bench.common import (
     telegram_limits,
     timed,
 )
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.cards import Card
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator
 from handlers.telegram.app import SERVICES_KEY, build_application
 from storage.cards import CardRepository
 from storage.db import Database

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from bot.domain.clock import ManualClock
 from bot.domain.roles import Role
 from bot.domain.summary import SummaryKind, render_summary
@@ -31,6 +30,7 @@ from bot.reports.summary_chart import render_chart
 from bot.reports.summary_xlsx import build_summary_workbook
 from bot.services import Services
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from handlers.telegram.app import SERVICES_KEY, build_application, running
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR

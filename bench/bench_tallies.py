@@ -69,6 +69,7 @@ async def _run(units: int, enrolments: int) -> None:
             agent_row = await services.db.fetchone(
                 "SELECT id FROM members WHERE unit_code = ? ORDER BY id LIMIT 1", (commune,)
             )
+            assert agent_row is not None
             agent = await services.members.get(int(agent_row[0]))
             assert agent is not None
             queries: list[tuple[str, Callable[[], Awaitable[Any]]]] = [

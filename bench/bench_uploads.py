@@ -48,7 +48,7 @@ print(f"{outcome}|{seconds:.2f}|{hwm / 1024:.0f}")
 
 
 def _files() -> list[tuple[str, Callable[[], bytes], str]]:
-    from tests import hostile_files as h
+    from devtools import hostile_files as h
 
     def valid(rows: int) -> Callable[[], bytes]:
         return lambda: h.xlsx_of([h.row_xml(1, h.CARD_HEADER), *h.card_rows(rows)], dimension=f"A1:D{rows + 1}")
@@ -96,7 +96,7 @@ def parse_in_subprocesses() -> None:
 
 
 async def _latency(uploads: int) -> None:
-    from tests import hostile_files as h
+    from devtools import hostile_files as h
 
     os.environ["ADMIN_TELEGRAM_IDS"] = str(ADMIN)
     big = h.xlsx_of([h.row_xml(1, h.CARD_HEADER), *h.card_rows(19_999)], dimension="A1:D20000")

@@ -74,7 +74,7 @@ TELEGRAM_LIMIT = 30
 def telegram_limits(delay: float = NETWORK_DELAY, jitter: float = NETWORK_JITTER) -> Any:
     """Telegram's limits as Telegram counts them (any sliding second, at the server, no slack:
     30 overall, 1 per chat) behind a real network's round trip."""
-    from bot.devtools.telegram_emulator import EmulatorLimits
+    from devtools.telegram_emulator import EmulatorLimits
 
     return EmulatorLimits(
         global_per_second=TELEGRAM_LIMIT, per_chat_interval=1.0, tolerance=0.0,
@@ -126,9 +126,9 @@ async def bot_on_emulator(
     keeps or drops the bot-side limiter (Telegram's 30 messages a second). Yields (emulator,
     application).
     """
-    from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
     from bot.domain.clock import ManualClock
     from bot.settings import Settings
+    from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
     from handlers.telegram.app import build_application, running
 
     with tempfile.TemporaryDirectory() as tmp:

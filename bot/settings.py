@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         if not self.telegram_bot_token:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN is missing: set it in the environment or .env "
-                "(or run `bhxh-bot demo` to try the bot offline)"
+                "(or run `./dev demo` to try the bot offline)"
             )
         return self.telegram_bot_token
 

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from bot.domain.clock import ManualClock
 from bot.services import Services
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from handlers.telegram.app import SERVICES_KEY, build_application, running
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

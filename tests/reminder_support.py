@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from telegram.ext import Application
 
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.cards import Card
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator
 from handlers.telegram.ratelimit import BotRateLimiter
 from storage.cards import CardRepository
 

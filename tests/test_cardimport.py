@@ -34,10 +34,10 @@ from bot.imports.cards import (
     parse_day,
 )
 from bot.services.cards import CardService
+from devtools import hostile_files as hostile
 from storage.cards import CardRepository
 from storage.db import Database
 from storage.users import UserRepository
-from tests import hostile_files as hostile
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)

@@ -13,7 +13,7 @@ from bot.chat.layout import FileLink, ImageTooLarge, OutMessage, layout, shorten
 from bot.chat.model import TELEGRAM, ZALO_OA, Button, Capabilities, File, Reply
 from bot.chat.rich import Rich, b, i, paragraphs, t
 from bot.chat.texts.common import LAYOUT_TEXTS
-from bot.devtools.telegram_emulator import parse_html as telegram_parse_html
+from devtools.telegram_emulator import parse_html as telegram_parse_html
 from tests.test_chat_rich import check_html
 
 WORDS = ["bảo", "hiểm", "y", "tế", "hộ", "gia", "đình", "1.366.200", "đ", "tháng", "thẻ", "BHXH", "<tự>", "&nguyện"]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.chat.rich import BULLET, Rich, b, code, i, items, join, lines, paragraphs, t, to_html, to_plain
-from bot.devtools.telegram_emulator import parse_html as telegram_parse_html
+from devtools.telegram_emulator import parse_html as telegram_parse_html
 
 
 class _Checker(HTMLParser):

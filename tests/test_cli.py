@@ -14,8 +14,8 @@ import pytest
 from telegram import Bot
 
 from bot.cli import configure_logging
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.rates import RateBook
+from devtools.telegram_emulator import BotApiEmulator
 from tests.conftest import TOKEN
 
 GOOD_TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

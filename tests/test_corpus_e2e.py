@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.clock import ManualClock
 from bot.domain.money import format_vnd
+from devtools.telegram_emulator import BotApiEmulator
 from tests.conftest import TZ, BotHarness
 from tests.test_corpus import CORPUS, RATES
 

@@ -9,7 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.devtools.demo.session import run_demo
+import pytest
+
+from devtools.demo.session import run_demo
 
 
 async def test_scripted_demo_prints_a_cost_conversation() -> None:
@@ -34,8 +36,51 @@ def test_demo_script_option_from_the_command_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--script", str(script), "--date", "23/11/2026"],
+        [sys.executable, "-m", "devtools.demo", "--script", str(script), "--date", "23/11/2026"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "Tổng: 2.322.540 đ" in result.stdout  # household of 2, 12 months
+
+
+def test_the_installed_command_points_to_dev_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bhxh-bot demo` (the product) cannot run the demo, which lives in the development package:
+    it says where the demo went, in English and Vietnamese, and fails, whatever options it gets."""
+    from bot.cli import EXIT_CONFIG, main
+
+    assert main(["demo", "--script", "walk.txt"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "./dev demo" in err and "development tool" in err and "công cụ phát triển" in err
+
+
+# Every product module is imported, and the command line run, with the development package and
+# aiohttp made unimportable: what `pip install .` (no extras) gives.
+WITHOUT_DEV_EXTRAS = """
+import importlib, pkgutil, sys
+sys.modules["aiohttp"] = None
+sys.modules["devtools"] = None
+names = []
+for package in ("bot", "handlers", "scheduler", "storage"):
+    root = importlib.import_module(package)
+    names += [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")]
+for name in names:
+    if not name.endswith("__main__"):
+        importlib.import_module(name)
+from bot.cli import main
+assert main(["rates", "--date", "23/11/2026"]) == 0
+print("imported", len(names))
+sys.exit(main(["run"]))
+"""
+
+
+def test_the_product_runs_without_the_demo_extra(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DEV_EXTRAS],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]  # no token: one line, no traceback
+    assert int(result.stdout.split("imported ")[1].split()[0]) > 50
+    assert "TELEGRAM_BOT_TOKEN is missing" in result.stderr and "./dev demo" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -13,9 +13,9 @@ from datetime import timedelta
 import openpyxl
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
 from bot.domain.clock import ManualClock
 from bot.reports.monthly_xlsx import HEADER_ROW, TOTAL_LABEL
+from devtools.telegram_emulator import BotApiEmulator, EmulatedUser
 from tests.agent_world import (
     AN,
     BINH,
@@ -367,7 +367,7 @@ async def test_citizen_gets_a_polite_refusal(harness: BotHarness, emulator: BotA
 async def test_demo_lets_a_newcomer_log_as_the_sample_agent() -> None:
     from datetime import date
 
-    from bot.devtools.demo.session import run_demo
+    from devtools.demo.session import run_demo
 
     out = io.StringIO()
     lines = [":ghi", "/ghi bhyt Nguyễn Văn An 8423001234 12 tháng", "#1", "/toi", "/bangxephang"]

@@ -12,13 +12,13 @@ from importlib import resources
 import openpyxl
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
 from bot.domain.roles import Role
 from bot.imports import tables
 from bot.services import Services
+from devtools import hostile_files as hostile
+from devtools.telegram_emulator import BotApiEmulator, EmulatedUser
 from storage.members import CLI_ACTOR
 from storage.units import UnitRecord
-from tests import hostile_files as hostile
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 
 SAMPLES = resources.files("bot") / "data" / "samples"

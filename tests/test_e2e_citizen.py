@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from telegram import BotCommandScopeChat
 
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.clock import ManualClock
+from devtools.telegram_emulator import BotApiEmulator
 from tests.conftest import ADMIN_ID, TZ, BotHarness
 
 pytestmark = pytest.mark.asyncio

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator
 from bot.domain.clock import ManualClock
+from devtools.telegram_emulator import BotApiEmulator
 from tests.conftest import TZ, BotHarness
 
 pytestmark = pytest.mark.asyncio

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from bot.domain.clock import ManualClock
+from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from scheduler.reminders import JOB_NAME, run_reminder_round
 from storage.cards import CardRepository
 from storage.db import Database

@@ -14,7 +14,6 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
 from bot.domain.roles import Role
@@ -23,6 +22,7 @@ from bot.reports.summary_chart import CHART_WIDTH_PX
 from bot.reports.summary_xlsx import SHEET_BHYT, SHEET_MONTHLY
 from bot.services import Services
 from bot.services.enrolment import Logged
+from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 from storage.summaries import KIND_DAILY, Recipient
@@ -264,7 +264,7 @@ async def test_on_demand_reports_and_refusals(bot: BotHarness, emulator: BotApiE
 async def test_the_demo_gives_an_official_the_summary_chart_and_workbook_at_once() -> None:
     from datetime import date
 
-    from bot.devtools.demo.session import run_demo
+    from devtools.demo.session import run_demo
 
     out = io.StringIO()
     assert await run_demo(on=date(2026, 11, 23), out=out, lines=[":tomtat", ":tomtat xa"]) == 0

@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.devtools.telegram_emulator import (
+from devtools.telegram_emulator import (
     BotApiEmulator,
     Button,
     EmulatorLimits,

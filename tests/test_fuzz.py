@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from bot.chat.texts import cost as replies
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits
 from bot.domain.clock import ManualClock
 from bot.routes import BUTTON_ROLES, COMMAND_ROLES
 from bot.services import Services
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits
 from handlers.telegram.app import SERVICES_KEY, build_application, running
 from tests.agent_world import PEOPLE, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, TOKEN

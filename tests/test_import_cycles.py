@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "scheduler", "storage")
+PACKAGES = ("bot", "handlers", "scheduler", "storage", "devtools")
 
 
 def _module_name(path: Path) -> str:

@@ -3,8 +3,10 @@
 The rules are the map of docs/ARCHITECTURE.md: pure layers (domain, parsing, imports, reports)
 import no storage, channel or service; services never a channel; the conversations never
 storage or a channel; storage never a service or a conversation; the Zalo adapter never
-Telegram; nothing but the command line (its demo command), tests and benchmarks imports the
-development tools.
+Telegram; nothing in the product (bot, handlers, scheduler, storage) imports the development
+package `devtools/` (emulators, demo, shared harness) or what only it needs (aiohttp, the `demo`
+extra), so `pip install .` ships and needs neither. The development package, the tests and the
+benchmarks may import anything.
 
 `KNOWN` lists the imports that break a rule today: record types that still live in the SQLite
 repositories, and the unit importer that still loads through them. The rebuild removes them;
@@ -26,25 +28,26 @@ DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy")
 # layer -> what its modules must not import
 RULES: dict[str, tuple[str, ...]] = {
     "bot.domain": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.imports",
-                   "bot.reports", "bot.devtools", *CHANNEL_LIBRARIES, *DRIVERS, "httpx"),
-    "bot.parsing": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+                   "bot.reports", "devtools", *CHANNEL_LIBRARIES, *DRIVERS, "httpx"),
+    "bot.parsing": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "devtools",
                     *CHANNEL_LIBRARIES, *DRIVERS),
-    "bot.imports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+    "bot.imports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "devtools",
                     *CHANNEL_LIBRARIES, *DRIVERS),
-    "bot.reports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "bot.devtools",
+    "bot.reports": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.cli", "devtools",
                     *CHANNEL_LIBRARIES, *DRIVERS),
-    "bot.services": ("handlers", "scheduler", "bot.chat", "bot.cli", "bot.devtools", *CHANNEL_LIBRARIES),
-    "bot.chat": ("storage", "handlers", "scheduler", "bot.cli", "bot.devtools", *CHANNEL_LIBRARIES, *DRIVERS),
-    "storage": ("bot.services", "bot.chat", "handlers", "scheduler", "bot.cli", "bot.devtools",
+    "bot.services": ("handlers", "scheduler", "bot.chat", "bot.cli", "devtools", *CHANNEL_LIBRARIES),
+    "bot.chat": ("storage", "handlers", "scheduler", "bot.cli", "devtools", *CHANNEL_LIBRARIES, *DRIVERS),
+    "storage": ("bot.services", "bot.chat", "handlers", "scheduler", "bot.cli", "devtools",
                 *CHANNEL_LIBRARIES),
-    "scheduler": ("bot.devtools", "bot.cli"),
-    "handlers.telegram": ("bot.devtools", "bot.cli", "handlers.zalo"),
-    "handlers.zalo": ("telegram", "handlers.telegram", "storage", "bot.devtools", "bot.cli", *DRIVERS),
-    "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.devtools",
+    "scheduler": ("devtools", "bot.cli"),
+    "handlers.telegram": ("devtools", "bot.cli", "handlers.zalo"),
+    "handlers.zalo": ("telegram", "handlers.telegram", "storage", "devtools", "bot.cli", *DRIVERS),
+    "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "devtools",
                      *CHANNEL_LIBRARIES, *DRIVERS),
 }
-# Only these may import the development tools (bot.devtools): the tools themselves and the CLI.
-DEVTOOLS_USERS = ("bot.devtools", "bot.cli")
+# No module of the product may import these, at any level (function-level imports too): the
+# development package and the libraries of the `demo` extra, absent from `pip install .`.
+DEV_ONLY = ("devtools", "aiohttp", "tests", "bench")
 
 KNOWN: frozenset[tuple[str, str]] = frozenset({
     # record types still defined by the SQLite repositories (to move to bot.domain)
@@ -92,17 +95,21 @@ def _violations() -> set[tuple[str, str]]:
     broken: set[tuple[str, str]] = set()
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            module = _module_name(path)
-            imported = _imported(path)
-            for layer, banned in RULES.items():
-                if not _within(module, layer):
-                    continue
-                for name in imported:
-                    for prefix in banned:
-                        if _within(name, prefix):
-                            broken.add((module, _as_module(name, prefix)))
-            if not any(_within(module, user) for user in DEVTOOLS_USERS):
-                broken |= {(module, "bot.devtools") for name in imported if _within(name, "bot.devtools")}
+            broken |= _breaks(_module_name(path), _imported(path))
+    return broken
+
+
+def _breaks(module: str, imported: set[str]) -> set[tuple[str, str]]:
+    """The (module, forbidden import) pairs of one product module."""
+    broken: set[tuple[str, str]] = set()
+    for layer, banned in RULES.items():
+        if not _within(module, layer):
+            continue
+        for name in imported:
+            for prefix in banned:
+                if _within(name, prefix):
+                    broken.add((module, _as_module(name, prefix)))
+    broken |= {(module, prefix) for name in imported for prefix in DEV_ONLY if _within(name, prefix)}
     return broken
 
 
@@ -132,3 +139,15 @@ def test_the_check_sees_a_broken_rule(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
     module.write_text("from storage.units import Unit\n\ndef f():\n    import telegram\n", encoding="utf-8")
     assert _imported(module) >= {"storage.units", "storage.units.Unit", "telegram"}
+
+
+def test_the_product_never_imports_the_development_package(tmp_path: Path) -> None:
+    """Any product module, the command line included, breaks the rule with even a lazy import of
+    the development package or of aiohttp; no known exception may ever name them."""
+    assert (ROOT / "devtools" / "__init__.py").exists() and not (ROOT / "bot" / "devtools").exists()
+    module = tmp_path / "lazy.py"
+    module.write_text("def demo():\n    from devtools.demo.session import run_demo\n    import aiohttp\n",
+                      encoding="utf-8")
+    for product in ("bot.cli", "scheduler.jobs", "handlers.telegram.app", "storage.db", "bot.domain.money"):
+        assert {(product, "devtools"), (product, "aiohttp")} <= _breaks(product, _imported(module))
+    assert not {b for _, b in KNOWN if any(_within(b, p) for p in DEV_ONLY)}

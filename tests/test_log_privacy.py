@@ -1,6 +1,6 @@
 """No phone number, BHXH code or CCCD in the logs, at any level, from any library.
 
-The whole demo runs at LOG_LEVEL=DEBUG as an operator would start it (`bhxh-bot demo`), with a
+The whole demo runs at LOG_LEVEL=DEBUG as an operator would start it (`./dev demo`), with a
 script that shares contacts, logs and withdraws entries, types phone numbers where ids are
 expected, imports nothing by hand but seeds the sample lapsed-card list (phones, codes) and
 runs a reminder round: the log must carry none of those numbers.
@@ -85,7 +85,7 @@ def test_a_debug_run_of_the_whole_demo_logs_no_phone_or_code(tmp_path: Path) -> 
     env["PYTHONPATH"] = str(ROOT)
     env["LOG_LEVEL"] = "DEBUG"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--script", str(script), "--date", "23/11/2026"],
+        [sys.executable, "-m", "devtools.demo", "--script", str(script), "--date", "23/11/2026"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -26,14 +26,14 @@ from bot.imports.organisation import (
     read_rows,
     sample_bytes,
 )
+from devtools import hostile_files as hostile
+from devtools.hostile_files import to_cp1258
 from storage.db import Database
 from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository
-from tests import hostile_files as hostile
 from tests.conftest import DEFAULT_NOW
-from tests.hostile_files import to_cp1258
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from handlers.telegram.ratelimit import BULK, FLOOD_CHATS, BotRateLimiter, SendPolicy, SlidingWindow
 
 TOKEN = "123456:TEST-token-for-the-rate-limiter"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.devtools.telegram_emulator import validate_html
 from bot.domain.coverage import BaselineFigure, CoverageRow, Measure, TargetSpec, UnitInput, compute_coverage
 from bot.domain.summary import (
     MESSAGE_LIMIT,
@@ -26,6 +25,7 @@ from bot.domain.summary import (
 )
 from bot.services.summaries import parse_report_args, weekly_period
 from bot.services.tallies import CompetitionRow, SchemeCounts
+from devtools.telegram_emulator import validate_html
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
 DAY = date(2026, 11, 23)

@@ -21,7 +21,7 @@ from bot.imports.tables import (
     read_table,
     sniff_format,
 )
-from tests import hostile_files as hostile
+from devtools import hostile_files as hostile
 
 DECOMPOSED = unicodedata.normalize("NFD", "Nguyễn Thị Hường")
 

@@ -21,7 +21,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.devtools.zalo import (
+from bot.domain.clock import ManualClock
+from devtools.zalo import (
     NoSuchButton,
     ZaloEmulator,
     ZaloLimits,
@@ -29,7 +30,6 @@ from bot.devtools.zalo import (
     normalise_phone,
     pkce_challenge,
 )
-from bot.domain.clock import ManualClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APP_ID = "1846293017365428190"

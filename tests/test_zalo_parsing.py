@@ -342,7 +342,7 @@ def test_config_defaults_and_env() -> None:
 
 # ---- layer rules ----------------------------------------------------------------------------
 
-FORBIDDEN = ("telegram", "storage", "aiosqlite", "bot.devtools")
+FORBIDDEN = ("telegram", "storage", "aiosqlite", "devtools")
 VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 
 

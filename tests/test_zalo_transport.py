@@ -1,6 +1,6 @@
 """The Zalo transport (handlers/zalo) against the Zalo emulator over real HTTP.
 
-Real httpx clients talk to bot.devtools.zalo.ZaloEmulator on 127.0.0.1; webhooks the
+Real httpx clients talk to devtools.zalo.ZaloEmulator on 127.0.0.1; webhooks the
 emulator's driver POSTs land on a small aiohttp receiver here that verifies them with
 handlers.zalo.signature and parses them with handlers.zalo.events. The only test double is
 the in-memory TokenStore below (the SQLite store comes with the adapter).
@@ -21,8 +21,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.devtools.zalo import ZaloEmulator, ZaloLimits
 from bot.domain.clock import ManualClock
+from devtools.zalo import ZaloEmulator, ZaloLimits
 from handlers.zalo.errors import ErrorClass
 from handlers.zalo.events import SubmitInfo, TextMessage, ZnsReceipt, event_key, parse_event
 from handlers.zalo.oa_client import OAClient, Sent, Uploaded

@@ -7,12 +7,10 @@ on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from pathlib import Path
 
 from bot import logsafety
 from bot.domain.campaigns import CampaignsError
@@ -83,13 +81,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Chat with the bot in the terminal, offline, against the local emulator."""
-    from bot.devtools.demo.session import run_demo
+DEMO_MOVED = (
+    "the demo is a development tool: run `./dev demo` from a checkout of the repository\n"
+    "bản demo là công cụ phát triển: hãy chạy `./dev demo` trong thư mục mã nguồn của dự án"
+)
 
-    # Quiet by default (the transcript is what a newcomer reads); LOG_LEVEL, when set, applies.
-    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
-    return asyncio.run(run_demo(script=args.script, on=args.date))
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Point to `./dev demo`: the demo and its emulator are not part of the installed bot.
+
+    They live in the development package (devtools/), which the product never imports, so
+    `pip install .` needs no emulator library (aiohttp).
+    """
+    print(f"bhxh-bot: {DEMO_MOVED}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def cmd_rates(args: argparse.Namespace, settings: Settings) -> int:
@@ -112,9 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
     run.set_defaults(func=cmd_run)
 
-    demo = sub.add_parser("demo", help="chat with the bot offline, on sample data")
-    demo.add_argument("--script", type=Path, help="read messages from FILE (#n presses button n)")
-    demo.add_argument("--date", type=parse_day, help="pretend today is DD/MM/YYYY")
+    demo = sub.add_parser("demo", help="moved: run ./dev demo from a checkout")
+    for option in ("--script", "--date"):  # the demo's own options, so the pointer is what shows
+        demo.add_argument(option, help=argparse.SUPPRESS)
     demo.set_defaults(func=cmd_demo)
 
     rates = sub.add_parser("rates", help="print the rate tables in force on a date")

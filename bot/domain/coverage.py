@@ -244,8 +244,9 @@ def _figures_for(tree: _Tree, order: list[tuple[str, int]], measure: Measure) ->
                 own_count = Decimal(target_spec.count)
             elif target_spec.pct is not None and denominator:
                 own_count = target_spec.pct * denominator / _HUNDRED
-        if kids and all(k.target_count is not None for k in kids):
-            target_count: Decimal | None = sum((k.target_count for k in kids), Decimal(0))  # type: ignore[misc]
+        kid_counts = [k.target_count for k in kids if k.target_count is not None]
+        if kids and len(kid_counts) == len(kids):
+            target_count: Decimal | None = sum(kid_counts, Decimal(0))
         else:
             target_count = own_count
         if target_spec is not None and target_spec.pct is not None:

@@ -363,7 +363,10 @@ class RateBook(_Frozen):
         unknown = sorted(set(doc) - set(_TABLES))
         if unknown:
             raise RatesError(f"{name}: unknown table {unknown[0]!r} (expected {', '.join(_TABLES)})")
-        tables = {table: _load_table(name, table, doc.get(table), model) for table, model in _TABLES.items()}
+        # Each table's rows are of its model (_TABLES); the mapping's value type cannot say which.
+        tables: dict[str, tuple[Any, ...]] = {
+            table: _load_table(name, table, doc.get(table), model) for table, model in _TABLES.items()
+        }
         return cls(name=name, **tables)
 
     def at(self, d: date) -> RatesInForce:

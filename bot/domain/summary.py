@@ -211,7 +211,7 @@ def _day(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-def _pct(value: Decimal | None, places: int = 1) -> str:
+def _pct(value: Decimal | None, places: int | None = 1) -> str:
     return "—" if value is None else format_pct(value, places)
 
 

@@ -261,12 +261,12 @@ UNIT_COLUMNS: dict[str, frozenset[str]] = {
     "as_of": _aliases("as_of", "ngày số liệu", "tính đến ngày", "số liệu đến ngày", "ngày"),
     "period": _aliases("period", "kỳ", "kỳ chỉ tiêu", "năm", "năm kế hoạch"),
 }
-for _scheme, _labels in _SCHEME_LABELS.items():
-    UNIT_COLUMNS[f"{_scheme}_target_pct"] = _target_aliases(_scheme, _labels, "pct")
-    UNIT_COLUMNS[f"{_scheme}_target_count"] = _target_aliases(_scheme, _labels, "count")
-for _scheme, _labels in _BASELINE_LABELS.items():
-    UNIT_COLUMNS[f"{_scheme}_participants"] = _aliases(
-        f"{_scheme}_participants",
+for _key, _labels in _SCHEME_LABELS.items():
+    UNIT_COLUMNS[f"{_key}_target_pct"] = _target_aliases(_key, _labels, "pct")
+    UNIT_COLUMNS[f"{_key}_target_count"] = _target_aliases(_key, _labels, "count")
+for _key, _labels in _BASELINE_LABELS.items():
+    UNIT_COLUMNS[f"{_key}_participants"] = _aliases(
+        f"{_key}_participants",
         *(f"số người tham gia {label}" for label in _labels),
         *(f"tham gia {label}" for label in _labels),
         *(f"{label} đã tham gia" for label in _labels),
@@ -281,9 +281,9 @@ TARGET_COLUMNS: dict[str, frozenset[str]] = {
     "target_pct": _aliases("target_pct", "tỷ lệ", "tỷ lệ (%)", "tỷ lệ giao", "chỉ tiêu (%)", "kế hoạch (%)", "mục tiêu (%)"),
     "target_count": _aliases("target_count", "số người", "số người giao", "chỉ tiêu (người)", "kế hoạch (người)"),
 }
-for _name in UNIT_COLUMNS:
-    if "_target_" in _name:
-        TARGET_COLUMNS[_name] = UNIT_COLUMNS[_name]
+for _column in UNIT_COLUMNS:
+    if "_target_" in _column:
+        TARGET_COLUMNS[_column] = UNIT_COLUMNS[_column]
 
 TEAM_COLUMNS: dict[str, frozenset[str]] = {
     "month": _aliases("month", "tháng", "tháng/năm", "trong tháng"),
@@ -500,11 +500,11 @@ FIELD_LABELS = {
     "full_name": "họ và tên",
     "title": "chức danh",
 }
-for _scheme, _labels in _SCHEME_LABELS.items():
-    FIELD_LABELS[f"{_scheme}_target_pct"] = f"chỉ tiêu {_labels[0]} (%)"
-    FIELD_LABELS[f"{_scheme}_target_count"] = f"chỉ tiêu {_labels[0]} (người)"
-for _scheme, _labels in _BASELINE_LABELS.items():
-    FIELD_LABELS[f"{_scheme}_participants"] = f"số người tham gia {_labels[0]}"
+for _key, _labels in _SCHEME_LABELS.items():
+    FIELD_LABELS[f"{_key}_target_pct"] = f"chỉ tiêu {_labels[0]} (%)"
+    FIELD_LABELS[f"{_key}_target_count"] = f"chỉ tiêu {_labels[0]} (người)"
+for _key, _labels in _BASELINE_LABELS.items():
+    FIELD_LABELS[f"{_key}_participants"] = f"số người tham gia {_labels[0]}"
 
 
 class _RowModel(BaseModel):

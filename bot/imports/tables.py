@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 __all__ = [
@@ -369,7 +369,7 @@ def _local(name: str) -> str:
     return name.rsplit(":", 1)[-1].rsplit("}", 1)[-1]
 
 
-def _no_dtd(*_: object) -> None:
+def _no_dtd(*_: object) -> NoReturn:
     raise TableError(TableProblem.UNREADABLE, "DTD or entity in a workbook part")
 
 

@@ -1521,7 +1521,7 @@ def _parse(text: str, today: date | None) -> Question:
             count, span, _ = covered_found
             covered_household = _HOUSEHOLD_CARD_RE.search(plain[span[0]:span[1]]) is not None
             before = rest[: members_found[1][0]] if members_found else ""
-            total_phrase = _HOUSEHOLD_TOTAL_RE.search(before) is not None or _REST_RE.search(words)
+            total_phrase = _HOUSEHOLD_TOTAL_RE.search(before) is not None or _REST_RE.search(words) is not None
             subject = plain[span[0]:span[1]].split()[:1]
             if subject and subject[0] in _ONE_SUBJECTS and not _REST_RE.search(words):
                 total_phrase = False  # "4 người, vợ tôi đã có thẻ": of the 4 or besides? asked

@@ -19,9 +19,11 @@ from datetime import date
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.privacy import mask_code
-from bot.reports.xlsx_safe import safe_cell_value
+from bot.reports.sheets import first_sheet, fit_to_page
+from bot.reports.xlsx_safe import CellValue, safe_cell_value
 from storage.enrolments import ReportRow
 
 __all__ = ["COLUMNS", "ReportTotals", "build_workbook", "payment_mode", "report_filename", "totals"]
@@ -83,7 +85,7 @@ def build_workbook(
 ) -> bytes:
     """The form as XLSX bytes: title, month, header, one row per participant, total row."""
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = f"Tháng {month.month:02d}-{month.year}"
     last_col = get_column_letter(len(COLUMNS))
     _title_rows(ws, month, scope_label, last_col)
@@ -98,7 +100,7 @@ def build_workbook(
     for number, entry in enumerate(rows, start=1):
         row_no = HEADER_ROW + number
         voluntary = entry.scheme == "bhxh_voluntary"
-        values: list[object] = [
+        values: list[CellValue] = [
             number,
             entry.agent_name,
             entry.agent_unit,
@@ -122,33 +124,33 @@ def build_workbook(
     footer = total_row + 2
     ws.cell(row=footer, column=7, value=f"Ngày lập: {generated_on.strftime('%d/%m/%Y')}")
     ws.cell(row=footer + 1, column=7, value="TRƯỞNG NHÓM").font = Font(bold=True)
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_page(ws)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
-def _title_rows(ws: object, month: date, scope_label: str, last_col: str) -> None:
+def _title_rows(ws: Worksheet, month: date, scope_label: str, last_col: str) -> None:
     lines = (
         (TITLE, Font(bold=True, size=14)),
         (f"Tháng {month.month:02d}/{month.year}", Font(bold=True, size=12)),
         (f"{SUBTITLE} · {scope_label}", Font(italic=True)),
     )
     for row, (text, font) in enumerate(lines, start=1):
-        cell = ws.cell(row=row, column=1, value=safe_cell_value(text))  # type: ignore[attr-defined]
+        cell = ws.cell(row=row, column=1, value=safe_cell_value(text))
         cell.font = font
         cell.alignment = Alignment(horizontal="center")
-        ws.merge_cells(f"A{row}:{last_col}{row}")  # type: ignore[attr-defined]
+        ws.merge_cells(f"A{row}:{last_col}{row}")
 
 
-def _write_row(ws: object, row: int, values: list[object], bold: bool = False) -> None:
+def _write_row(ws: Worksheet, row: int, values: list[CellValue], bold: bool = False) -> None:
     for column, value in enumerate(values, start=1):
         # Names and units come from chats and imported lists: text, never a formula.
-        cell = ws.cell(row=row, column=column, value=safe_cell_value(value))  # type: ignore[attr-defined]
+        cell = ws.cell(row=row, column=column, value=safe_cell_value(value))
         cell.border = _BOX
         if bold:
             cell.font = Font(bold=True)

@@ -27,15 +27,20 @@ import unicodedata
 from collections.abc import Sequence
 from copy import copy
 from decimal import Decimal
+from typing import cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles.styleable import StyleableObject
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.coverage import CoverageRow, Figure, Measure
 from bot.domain.summary import LeaderLine, SummaryData, SummaryKind, TeamLine
-from bot.reports.xlsx_safe import safe_cell_value
+from bot.reports.sheets import first_sheet, fit_to_page
+from bot.reports.xlsx_safe import CellValue, safe_cell_value
 
 __all__ = [
     "BHTN_HEADERS",
@@ -138,7 +143,7 @@ def _head_cell(ws: Worksheet, row: int, col: int, value: str, italic: bool = Fal
         cell.fill = _HEAD_FILL
 
 
-def _put(ws: Worksheet, row: int, col: int, value: object, fmt: str | None = None, bold: bool = False) -> None:
+def _put(ws: Worksheet, row: int, col: int, value: CellValue, fmt: str | None = None, bold: bool = False) -> None:
     """One body cell; text from data is written as text, never as a formula."""
     cell = ws.cell(row=row, column=col, value=safe_cell_value(value))
     cell.border = _BOX
@@ -199,7 +204,7 @@ def _bhyt_sheet(ws: Worksheet, data: SummaryData, month_new: dict[str, int]) -> 
             if figure.denominator and figure.has_baseline
             else None
         )
-        values: list[tuple[object, str | None]] = [
+        values: list[tuple[CellValue, str | None]] = [
             ("" if is_total else numbers.get(row.code, ""), None),
             (TOTAL_LABEL if is_total else _label(row), None),
             (figure.denominator, COUNT_FORMAT),
@@ -215,7 +220,7 @@ def _bhyt_sheet(ws: Worksheet, data: SummaryData, month_new: dict[str, int]) -> 
             if row.code in laggards and not is_total:
                 ws.cell(row=row_no, column=col).fill = _LAGGARD_FILL
         row_no += 1
-    ws.freeze_panes = ws.cell(row=start + 2, column=3)
+    ws.freeze_panes = ws.cell(row=start + 2, column=3).coordinate
     _landscape(ws, f"{start}:{start + 1}")
 
 
@@ -265,7 +270,7 @@ def _bhxh_sheet(ws: Worksheet, data: SummaryData) -> None:
         tn: Figure = row.figures[Measure.BHXH_TN]
         bb: Figure = row.figures[Measure.BHXH_BB]
         known = total.has_baseline
-        values: list[tuple[object, str | None]] = [
+        values: list[tuple[CellValue, str | None]] = [
             ("" if is_total else numbers.get(row.code, ""), None),
             (TOTAL_LABEL if is_total else _label(row), None),
             (total.denominator, COUNT_FORMAT),
@@ -284,7 +289,7 @@ def _bhxh_sheet(ws: Worksheet, data: SummaryData) -> None:
         for col, (value, fmt) in enumerate(values, start=1):
             _put(ws, row_no, col, value, fmt, bold=is_total)
         row_no += 1
-    ws.freeze_panes = ws.cell(row=start + 3, column=3)
+    ws.freeze_panes = ws.cell(row=start + 3, column=3).coordinate
     _landscape(ws, f"{start}:{start + 2}")
 
 
@@ -309,7 +314,7 @@ def _bhtn_sheet(ws: Worksheet, data: SummaryData) -> None:
     for row in [*body, *([root] if root else [])]:
         is_total = row is root
         figure = row.figures[Measure.BHTN]
-        values: list[tuple[object, str | None]] = [
+        values: list[tuple[CellValue, str | None]] = [
             ("" if is_total else numbers.get(row.code, ""), None),
             (TOTAL_LABEL if is_total else _label(row), None),
             (figure.denominator, COUNT_FORMAT),
@@ -322,7 +327,7 @@ def _bhtn_sheet(ws: Worksheet, data: SummaryData) -> None:
         for col, (value, fmt) in enumerate(values, start=1):
             _put(ws, row_no, col, value, fmt, bold=is_total)
         row_no += 1
-    ws.freeze_panes = ws.cell(row=start + 2, column=3)
+    ws.freeze_panes = ws.cell(row=start + 2, column=3).coordinate
     _landscape(ws, f"{start}:{start + 1}")
 
 
@@ -359,7 +364,9 @@ def _summary_sheet(ws: Worksheet, data: SummaryData) -> None:
         since = f" (từ {data.cumulative_start.strftime('%d/%m/%Y')})" if data.cumulative_start else ""
         periods.append((data.cumulative_label + since, data.cumulative_counts))
     for label, counts in periods:
-        values = [label, counts.bhyt_household, counts.bhyt_supported, counts.bhxh_voluntary, counts.total]
+        values: list[CellValue] = [
+            label, counts.bhyt_household, counts.bhyt_supported, counts.bhxh_voluntary, counts.total
+        ]
         for col, value in enumerate(values, start=1):
             _put(ws, row, col, value, COUNT_FORMAT if col > 1 else None)
         row += 1
@@ -377,7 +384,8 @@ def _summary_sheet(ws: Worksheet, data: SummaryData) -> None:
         for label, figures in reminder_rows:
             if figures is None:
                 continue
-            for col, value in enumerate([label, figures.sent, figures.reached, figures.renewed], start=1):
+            cells: list[CellValue] = [label, figures.sent, figures.reached, figures.renewed]
+            for col, value in enumerate(cells, start=1):
                 _put(ws, row, col, value, COUNT_FORMAT if col > 1 else None)
             row += 1
 
@@ -404,7 +412,7 @@ def _competition_sheet(ws: Worksheet, data: SummaryData) -> None:
     ws.row_dimensions[start].height = 48
     row_no = start + 1
     for r in data.competition:
-        values: list[tuple[object, str | None]] = [
+        values: list[tuple[CellValue, str | None]] = [
             (r.name, None), (r.staff, COUNT_FORMAT), (r.with_bhyt, COUNT_FORMAT),
             (_ratio(r.bhyt_share), PCT_FORMAT), ("Đạt" if r.bhyt_met else "Chưa", None),
             (r.with_bhxh, COUNT_FORMAT), (_ratio(r.bhxh_share), PCT_FORMAT),
@@ -419,8 +427,17 @@ def _landscape(ws: Worksheet, title_rows: str) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_page(ws)
     ws.print_title_rows = title_rows
+
+
+def _style_array(cell: StyleableObject) -> StyleArray:
+    """A cell's style indices: openpyxl's `_style` slot, which its type stubs leave out."""
+    return cast(StyleArray, getattr(cell, "_style"))
+
+
+def _set_style_array(cell: StyleableObject, style: StyleArray) -> None:
+    setattr(cell, "_style", style)  # the slot is absent from openpyxl's type stubs
 
 
 def copy_sheet(source: Worksheet, target: Worksheet) -> None:
@@ -432,31 +449,32 @@ def copy_sheet(source: Worksheet, target: Worksheet) -> None:
     A text cell read back holds a plain string: assigned as is, "=..." would turn into a
     formula again, so text cells stay text (formula cells of the source stay formulas).
     """
-    styles: dict[object, object] = {}
+    styles: dict[tuple[int, ...], StyleArray] = {}
     for row in source.iter_rows():
         for cell in row:
             value = safe_cell_value(cell.value) if cell.data_type == "s" else cell.value
-            new = target.cell(row=cell.row, column=cell.column, value=value)
+            new = target.cell(*coordinate_to_tuple(cell.coordinate), value=value)
             if not cell.has_style:
                 continue
-            key = tuple(cell._style)  # indices into the source workbook's style tables
+            key = tuple(_style_array(cell))  # indices into the source workbook's style tables
             known = styles.get(key)
             if known is not None:
-                new._style = copy(known)  # type: ignore[assignment]
+                _set_style_array(new, copy(known))
                 continue
-            new.font = copy(cell.font)
-            new.border = copy(cell.border)
-            new.fill = copy(cell.fill)
+            # A copy of a style proxy is the style object itself (Font, Border, ...).
+            new.font = cast(Font, copy(cell.font))
+            new.border = cast(Border, copy(cell.border))
+            new.fill = cast(PatternFill, copy(cell.fill))
             new.number_format = cell.number_format
-            new.alignment = copy(cell.alignment)
-            styles[key] = copy(new._style)
+            new.alignment = cast(Alignment, copy(cell.alignment))
+            styles[key] = copy(_style_array(new))
     for merged in source.merged_cells.ranges:
         target.merge_cells(str(merged))
-    for key, dim in source.column_dimensions.items():
-        target.column_dimensions[key].width = dim.width
-    for key, dim in source.row_dimensions.items():
-        if dim.height:
-            target.row_dimensions[key].height = dim.height
+    for letter, column in source.column_dimensions.items():
+        target.column_dimensions[letter].width = column.width
+    for index, row_dimension in source.row_dimensions.items():
+        if row_dimension.height:
+            target.row_dimensions[index].height = row_dimension.height
     target.freeze_panes = source.freeze_panes
     target.page_setup.orientation = source.page_setup.orientation
     if source.print_title_rows:
@@ -495,7 +513,7 @@ def build_summary_workbook(
     to attach every evening (a sheet says how to get it instead).
     """
     wb = Workbook()
-    summary = wb.active
+    summary = first_sheet(wb)
     summary.title = SHEET_SUMMARY
     _summary_sheet(summary, data)
     rows = data.coverage_rows

@@ -12,8 +12,18 @@ dropped, so one odd byte in a list cannot break a whole workbook.
 from __future__ import annotations
 
 import re
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypeVar, overload
 
-__all__ = ["FORMULA_PREFIXES", "safe_cell_value"]
+if TYPE_CHECKING:
+    from openpyxl.cell.rich_text import CellRichText
+
+__all__ = ["FORMULA_PREFIXES", "CellValue", "safe_cell_value"]
+
+#: What the reports write into a cell (datetime is a date, bool an int).
+CellValue: TypeAlias = str | int | float | Decimal | date | time | timedelta | None
+_V = TypeVar("_V")
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -21,6 +31,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
+@overload
+def safe_cell_value(value: str) -> str | CellRichText: ...
+@overload
+def safe_cell_value(value: _V) -> _V | CellRichText: ...
 def safe_cell_value(value: object) -> object:
     """``value`` ready for ``sheet.append`` or ``cell.value``: risky text becomes a text cell.
 

@@ -2,7 +2,7 @@
 Zalo sends (webhook signatures, event parsing). No conversation logic and no user-facing text
 lives here; the Zalo channel adapter builds on these modules.
 
-Layer rule: nothing in this package imports telegram, storage, aiosqlite or bot.devtools
+Layer rule: nothing in this package imports telegram, storage, aiosqlite or devtools
 (tests/test_zalo_parsing.py checks it). The wire shapes follow the project's Zalo research
-(ZALO.md §2-§3) and are exercised against the in-repo emulator (bot/devtools/zalo).
+(ZALO.md §2-§3) and are exercised against the in-repo emulator (devtools/zalo).
 """

@@ -158,6 +158,8 @@ def _str(value: object) -> str | None:
 
 
 def _build(body: dict[str, Any]) -> Event | None:
+    """The event of a decoded body. Fields are handed to the models as read, possibly None or
+    of the wrong type: the models' validation (ValidationError) is what refuses them."""
     name = body.get("event_name")
     if not isinstance(name, str) or not name:
         return None
@@ -166,28 +168,35 @@ def _build(body: dict[str, Any]) -> Event | None:
         "app_id": _id(body.get("app_id")),
         "timestamp": _ms(body.get("timestamp")),
     }
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    raw_message = body.get("message")
+    message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
     sender = _id(body.get("sender"))
     if name == "user_send_text":
-        return TextMessage(**base, sender_id=sender, msg_id=_str(message.get("msg_id")), text=message.get("text"))
+        return TextMessage.model_validate(
+            {**base, "sender_id": sender, "msg_id": _str(message.get("msg_id")), "text": message.get("text")}
+        )
     if name in ("follow", "user_follow", "unfollow", "user_unfollow"):
         who = _id(body.get("follower")) or sender or _id(body.get("user_id_by_app"))
-        cls = Follow if name.endswith("follow") and not name.endswith("unfollow") else Unfollow
-        return cls(**base, sender_id=who)
+        cls: type[Follow | Unfollow] = (
+            Follow if name.endswith("follow") and not name.endswith("unfollow") else Unfollow
+        )
+        return cls.model_validate({**base, "sender_id": who})
     if name == "user_submit_info":
         info = body.get("info")
         if not isinstance(info, dict):
             return None
         extras = {k: info[k] for k in ("address", "city", "district", "ward") if isinstance(info.get(k), str)}
-        return SubmitInfo(
-            **base,
-            sender_id=sender,
-            name=info.get("name") if isinstance(info.get("name"), str) else "",
-            phone=normalise_phone(info.get("phone")),
-            **extras,
+        return SubmitInfo.model_validate(
+            {
+                **base,
+                "sender_id": sender,
+                "name": info.get("name") if isinstance(info.get("name"), str) else "",
+                "phone": normalise_phone(info.get("phone")),
+                **extras,
+            }
         )
     if name in UNSUPPORTED_EVENTS:
-        return Unsupported(**base, sender_id=sender, msg_id=_str(message.get("msg_id")))
+        return Unsupported.model_validate({**base, "sender_id": sender, "msg_id": _str(message.get("msg_id"))})
     if name == "user_received_message":
         delivery = _ms(message.get("delivery_time"))
         source: dict[str, Any] = message
@@ -196,18 +205,22 @@ def _build(body: dict[str, Any]) -> Event | None:
             source = body
         if delivery is not None:
             tracking = source.get("tracking_id")
-            return ZnsReceipt(
-                **base,
-                msg_id=_str(source.get("msg_id")),
-                tracking_id=str(tracking) if isinstance(tracking, (str, int)) and not isinstance(tracking, bool) else None,
-                delivery_time=delivery,
+            return ZnsReceipt.model_validate(
+                {
+                    **base,
+                    "msg_id": _str(source.get("msg_id")),
+                    "tracking_id": (
+                        str(tracking) if isinstance(tracking, (str, int)) and not isinstance(tracking, bool) else None
+                    ),
+                    "delivery_time": delivery,
+                }
             )
         ids = message.get("msg_ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             single = _str(message.get("msg_id"))
             ids = [single] if single else None
-        return OaReceipt(**base, user_id=_id(body.get("recipient")), msg_ids=ids)
-    return OtherEvent(**base, sender_id=sender)
+        return OaReceipt.model_validate({**base, "user_id": _id(body.get("recipient")), "msg_ids": ids})
+    return OtherEvent.model_validate({**base, "sender_id": sender})
 
 
 def parse_event(raw: bytes) -> Event | None:

@@ -1,6 +1,6 @@
 """OA API v3 client: consultation messages (`/v3.0/oa/message/cs`) and uploads.
 
-Shapes (ZALO.md §2, checked against the emulator bot/devtools/zalo/oa.py):
+Shapes (ZALO.md §2, checked against the emulator devtools/zalo/oa.py):
 - body `{"recipient": {"user_id"[, "message_id"]}, "message": {...}}`; success
   `{"error":0,"data":{"message_id", "quota":{"quota_type"}}}`. Passing the person's own
   `message_id` is what makes a send a free *reply* inside the 48 h window [Z14]; without it the

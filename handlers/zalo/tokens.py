@@ -234,8 +234,8 @@ class TokenManager:
             await self._die(code, reason)
         access, refresh, expires = body.get("access_token"), body.get("refresh_token"), body.get("expires_in")
         try:
-            seconds = int(expires)  # Zalo sends a decimal string
-        except (TypeError, ValueError):
+            seconds = int(expires) if isinstance(expires, (str, int, float)) else -1  # Zalo sends a decimal string
+        except ValueError:
             seconds = -1
         if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh or seconds <= 0:
             # The old refresh token may now be spent; say so, but do not guess a state.

@@ -1,6 +1,6 @@
 """ZNS client: one template message to one phone number (`POST /message/template`).
 
-Shapes (ZALO.md §3, [Z15][Z21][Z29], checked against bot/devtools/zalo/zns.py): body
+Shapes (ZALO.md §3, [Z15][Z21][Z29], checked against devtools/zalo/zns.py): body
 `{"phone": "84…", "template_id", "template_data": {...}, "tracking_id"[, "mode":
 "development"]}`, header `access_token` (the OA token); success `{"error": 0, "data": {"msg_id",
 "sent_time", "quota": {"dailyQuota", "remainingQuota"}}}` with the quota figures possibly as
@@ -97,10 +97,10 @@ class ZNSClient:
             return outcome
         answer = outcome.get("data")
         msg_id = answer.get("msg_id") if isinstance(answer, dict) else None
-        if not isinstance(msg_id, str) or not msg_id:
+        if not isinstance(answer, dict) or not isinstance(msg_id, str) or not msg_id:
             return ZaloError(0, ErrorClass.UNKNOWN_OUTCOME, "success answer without msg_id", 200)
-        quota = answer.get("quota") if isinstance(answer, dict) else None
-        quota = quota if isinstance(quota, dict) else {}
+        raw_quota = answer.get("quota")
+        quota = raw_quota if isinstance(raw_quota, dict) else {}
         return ZnsSent(
             msg_id=msg_id,
             remaining_quota=_int(quota.get("remainingQuota")),

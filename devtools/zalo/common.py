@@ -1,6 +1,6 @@
 """Shared pieces of the Zalo emulator: limits, errors, records, rate windows, faults, signing.
 
-See `bot.devtools.zalo.server` for what is emulated and where each shape comes from.
+See `devtools.zalo.server` for what is emulated and where each shape comes from.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
+from typing import IO
 from xml.sax.saxutils import escape
 
 CARD_HEADER = ["Họ và tên", "Mã số BHXH", "Mã đơn vị", "Hạn thẻ đến"]
@@ -108,7 +109,7 @@ def xlsx_of(
     return buffer.getvalue()
 
 
-def _stream(target: io.BufferedIOBase | object, *parts: Iterable[str]) -> None:
+def _stream(target: IO[bytes], *parts: Iterable[str]) -> None:
     batch: list[str] = []
     size = 0
     for part in parts:
@@ -116,9 +117,9 @@ def _stream(target: io.BufferedIOBase | object, *parts: Iterable[str]) -> None:
             batch.append(piece)
             size += len(piece)
             if size > 1 << 20:
-                target.write("".join(batch).encode())  # type: ignore[attr-defined]
+                target.write("".join(batch).encode())
                 batch, size = [], 0
-    target.write("".join(batch).encode())  # type: ignore[attr-defined]
+    target.write("".join(batch).encode())
 
 
 def card_rows(count: int, start: int = 2, unit: str = "CL13", valid_to: str = "31/12/2026") -> Iterator[str]:

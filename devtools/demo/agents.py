@@ -1,7 +1,7 @@
-"""The agents' part of `bhxh-bot demo`: a few entries already logged on the sample trees, and
+"""The agents' part of `./dev demo`: a few entries already logged on the sample trees, and
 `:ghi`, which makes the newcomer the sample agent and shows what to type.
 
-Registered in bot/devtools/demo/session.py (DEMO_SEEDERS, META_COMMANDS). The entries are logged through
+Registered in devtools/demo/session.py (DEMO_SEEDERS, META_COMMANDS). The entries are logged through
 `EnrolmentService.log`, exactly as the chat does, by the sample roster's people (not by the
 demo personas), so /bangxephang and /nhom have something to show and the newcomer's own /ghi
 visibly moves them. Participants' names and codes are invented.
@@ -15,8 +15,8 @@ from bot.domain.enrolment import parse_line
 from bot.domain.roles import Role
 
 if TYPE_CHECKING:
-    from bot.devtools.demo.session import DemoSession
     from bot.services import Services
+    from devtools.demo.session import DemoSession
 
 SAMPLE_UNITS = ("CL06", "CL07")
 SAMPLE_LINES = (
@@ -41,7 +41,7 @@ Gõ lại cùng mã để thấy bot từ chối ghi trùng. :ai totruong rồi 
 
 async def seed_enrolments(services: Services) -> None:
     """Two or three entries by each roster member of the sample communes, logged today."""
-    from bot.devtools.demo.session import PERSONAS
+    from devtools.demo.session import PERSONAS
 
     persona_ids = {p.user_id for p in PERSONAS.values()}
     members = await services.members.in_units(list(SAMPLE_UNITS), limit=100)
@@ -58,7 +58,7 @@ async def seed_enrolments(services: Services) -> None:
 
 async def become_agent(services: Services, session: DemoSession, args: str) -> str:
     """`:ghi`: switch to the sample agent and print how to log and see the tallies."""
-    from bot.devtools.demo.session import PERSONAS
+    from devtools.demo.session import PERSONAS
 
     persona = PERSONAS.get(AGENT_PERSONA)
     if persona is None:

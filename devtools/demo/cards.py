@@ -1,7 +1,7 @@
-"""The lapsed-card part of `bhxh-bot demo`: the sample list, a household for the citizen persona,
+"""The lapsed-card part of `./dev demo`: the sample list, a household for the citizen persona,
 and meta-commands to share a contact and to run a reminder round now.
 
-Registered in bot/devtools/demo/session.py (DEMO_SEEDERS, META_COMMANDS). Try, as the citizen:
+Registered in devtools/demo/session.py (DEMO_SEEDERS, META_COMMANDS). Try, as the citizen:
     /hethan   then  :sdt   (share your own number: links your household)
     :nhac     (a reminder round now: your reminder arrives with its buttons)
 and as the agent (`:ai vandong`): /danhsach.
@@ -17,12 +17,12 @@ from handlers.telegram.ratelimit import BotRateLimiter
 from storage.units import UnitRecord
 
 if TYPE_CHECKING:
-    from bot.devtools.demo.session import DemoSession
     from bot.services import Services
+    from devtools.demo.session import DemoSession
 
 SAMPLE = "the_het_han_2026.csv"
 DEMO_UNIT = "CL06"
-# The citizen persona of bot/devtools/demo/session.py ("dan", Lan, 0912000001) joins household HGD060091 of the
+# The citizen persona of devtools/demo/session.py ("dan", Lan, 0912000001) joins household HGD060091 of the
 # sample list (Xã Tân An, cards lapsed on 18/09/2026), so the demo shows a real household.
 DEMO_ROW = (
     "STT,Mã hộ gia đình,Họ và tên,Mã số BHXH,Mã thẻ BHYT,Ngày sinh,Giới tính,Số điện thoại,Địa chỉ,"
@@ -62,7 +62,7 @@ async def run_round(services: Services, session: DemoSession, args: str) -> str:
     """`:nhac` runs one reminder round now and says what was sent."""
     from telegram.ext import ExtBot
 
-    from bot.devtools.demo.session import DEMO_TOKEN
+    from devtools.demo.session import DEMO_TOKEN
     from scheduler.reminders import run_reminder_round
 
     bot = ExtBot(DEMO_TOKEN, base_url=session.emulator.base_url, rate_limiter=BotRateLimiter())

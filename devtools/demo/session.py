@@ -1,9 +1,9 @@
 """The offline demo: the real bot against the local emulator, chatted with in the terminal.
 
-`bhxh-bot demo` starts the emulator and the production Application on a temporary database,
+`./dev demo` starts the emulator and the production Application on a temporary database,
 loads the sample data, and lets a person type as a citizen (or, with `:ai ROLE`, as an admin,
 official or agent). Buttons are shown as numbered choices; `#n` presses button n.
-`bhxh-bot demo --script FILE` reads the same input from a file and prints the transcript.
+`./dev demo --script FILE` reads the same input from a file and prints the transcript.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
-from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits, SentMessage
 from bot.domain.clock import ManualClock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
+from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits, SentMessage
 from handlers.telegram.app import SERVICES_KEY, build_application, running
 
 DEMO_TOKEN = "100000001:DEMO-token-for-the-offline-emulator"
@@ -80,21 +80,21 @@ async def _seed_organisation(services: Services) -> None:
 DEMO_SEEDERS.append(_seed_organisation)
 
 
-# Lapsed cards (bot/devtools/demo/cards.py): the sample list, the citizen's household, a reminder round.
+# Lapsed cards (devtools/demo/cards.py): the sample list, the citizen's household, a reminder round.
 async def _seed_cards(services: Services) -> None:
-    from bot.devtools.demo.cards import seed_cards
+    from devtools.demo.cards import seed_cards
 
     await seed_cards(services)
 
 
 async def _meta_share_contact(services: Services, session: DemoSession, args: str) -> str:
-    from bot.devtools.demo.cards import share_contact
+    from devtools.demo.cards import share_contact
 
     return await share_contact(services, session, args)
 
 
 async def _meta_reminders(services: Services, session: DemoSession, args: str) -> str:
-    from bot.devtools.demo.cards import run_round
+    from devtools.demo.cards import run_round
 
     return await run_round(services, session, args)
 
@@ -104,15 +104,15 @@ META_COMMANDS["sdt"] = ("chia sẻ số điện thoại của bạn (nút 📱);
 META_COMMANDS["nhac"] = ("chạy ngay một lượt nhắc gia hạn thẻ và xem đã gửi gì", _meta_reminders)
 
 
-# Agents (bot/devtools/demo/agents.py): sample entries on the trees, and ":ghi" to log as the sample agent.
+# Agents (devtools/demo/agents.py): sample entries on the trees, and ":ghi" to log as the sample agent.
 async def _seed_enrolments(services: Services) -> None:
-    from bot.devtools.demo.agents import seed_enrolments
+    from devtools.demo.agents import seed_enrolments
 
     await seed_enrolments(services)
 
 
 async def _meta_agent(services: Services, session: DemoSession, args: str) -> str:
-    from bot.devtools.demo.agents import become_agent
+    from devtools.demo.agents import become_agent
 
     return await become_agent(services, session, args)
 
@@ -121,9 +121,9 @@ DEMO_SEEDERS.append(_seed_enrolments)
 META_COMMANDS["ghi"] = ("làm người vận động: ghi người tham gia, xem /toi, /bangxephang", _meta_agent)
 
 
-# Officials' summaries (bot/devtools/demo/summaries.py): the evening summary, chart and workbook at once.
+# Officials' summaries (devtools/demo/summaries.py): the evening summary, chart and workbook at once.
 async def _meta_summary(services: Services, session: DemoSession, args: str) -> str:
-    from bot.devtools.demo.summaries import send_summary
+    from devtools.demo.summaries import send_summary
 
     return await send_summary(services, session, args)
 

@@ -31,7 +31,7 @@ from bot.reports.summary_chart import render_chart
 from bot.reports.summary_xlsx import build_summary_workbook
 from bot.services import Services
 from bot.settings import Settings
-from handlers.telegram.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running, senders_of
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 
@@ -130,7 +130,7 @@ async def _run(units: int, enrolments: int, officials: int) -> None:
                     emulator.user(user_id, first_name="Cán bộ")
                 clock.set(datetime(TODAY.year, TODAY.month, TODAY.day, 17, 0, tzinfo=settings.tz))
                 with timed() as fan_out:
-                    result = await run_summary_round(services, application.bot)
+                    result = await run_summary_round(services, senders_of(application))
                 outputs = sum(1 for m in emulator.sent if m.method in ("sendMessage", "sendPhoto", "sendDocument"))
                 report(
                     "  scheduled round, all officials",

@@ -362,6 +362,28 @@ class ReminderRepository:
             )
             return cur.rowcount > 0
 
+    async def hold_pending(self, row_ids: Sequence[int], reason: str) -> int:
+        """Rows that cannot go now (their channel has no sender) stay 'pending' with ``reason``
+        as their error, so they are visible and go once the channel is configured; returns
+        how many changed (rows already holding that reason are not written again)."""
+        if not row_ids:
+            return 0
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET error = ? WHERE status = 'pending'"
+                " AND id IN (SELECT value FROM json_each(?)) AND error IS NOT ?",
+                (reason, json.dumps(list(row_ids)), reason),
+            )
+            return cur.rowcount
+
+    async def waiting_by_channel(self) -> dict[tuple[str, str | None], int]:
+        """Pending rows per (channel, reason they wait: 'no_sender', '429', ... or None)."""
+        rows = await self.db.fetchall(
+            "SELECT channel, error, COUNT(*) FROM reminder_outbox WHERE status = 'pending'"
+            " GROUP BY channel, error"
+        )
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) FROM reminder_outbox GROUP BY status")
         return {row[0]: row[1] for row in rows}

@@ -74,7 +74,7 @@ async def bot(limited: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarne
 
 
 async def round_(bot: BotHarness):  # type: ignore[no-untyped-def]
-    return await run_reminder_round(bot.services, bot.application.bot)
+    return await run_reminder_round(bot.services, bot.senders)
 
 
 async def statuses(bot: BotHarness) -> dict[str, int]:
@@ -324,8 +324,9 @@ async def test_a_real_client_timeout_is_retried_and_an_answer_lost_after_deliver
 
 
 async def test_the_tick_job_is_registered_with_a_misfire_grace(bot: BotHarness) -> None:
-    (job,) = bot.application.job_queue.get_jobs_by_name(JOB_NAME)
-    assert job.job.misfire_grace_time >= 60 and job.job.coalesce and job.job.max_instances == 1
+    job = bot.scheduler.job(JOB_NAME)
+    assert job is not None
+    assert job.misfire_grace_time >= 60 and job.coalesce and job.max_instances == 1
 
 
 async def test_outside_the_campaign_nothing_is_queued(bot: BotHarness, limited: BotApiEmulator) -> None:
@@ -525,8 +526,9 @@ async def test_stopping_the_bot_mid_fanout_cancels_the_round_and_a_restart_sends
         everyone = people(1700, 240)
         await link_people(harness.services.cards.repo, everyone, harness.clock.now())
         register_chats(emulator, everyone)
-        (job,) = harness.application.job_queue.get_jobs_by_name(JOB_NAME)
-        job.job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
+        job = harness.scheduler.job(JOB_NAME)
+        assert job is not None
+        job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
         await emulator.wait_until(lambda: len(reminders_per_chat(emulator)) >= 30, timeout=60)
         at_stop = len(reminders_per_chat(emulator))
         await harness.stop()

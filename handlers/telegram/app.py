@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.chat.commands import commands_for
+from bot.chat.model import TELEGRAM, Sender
 from bot.domain.campaigns import CampaignBook
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.rates import RateBook
@@ -26,7 +27,10 @@ from bot.settings import Settings
 from handlers.telegram.context import BotContext
 from handlers.telegram.persistence import SQLitePersistence
 from handlers.telegram.ratelimit import BotRateLimiter
+from handlers.telegram.sender import TelegramSender
 from handlers.telegram.updates import PerPersonUpdateProcessor
+from scheduler.runner import SchedulerRunner
+from scheduler.sending import Senders
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
@@ -38,6 +42,7 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+SCHEDULER_KEY = "scheduler"
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -95,21 +100,33 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, stopping the scheduled fan-outs first.
+    """PTB's Application, stopping the scheduler (and its fan-outs) first.
 
-    ``Application.stop`` waits for running jobs and tasks; a reminder round to thousands of
-    people would hold a shutdown for minutes (and a supervisor then SIGKILLs). Here the rounds
-    are cancelled before anything else stops (scheduler/rounds.py): rows not yet sent are
-    given back, requests in flight are awaited and recorded, and the next start resumes.
-    Used by every path: ``run_polling`` in production and ``running`` below.
+    A reminder round to thousands of people would hold a shutdown for minutes (and a
+    supervisor then SIGKILLs). Here the scheduler's runner stops before anything else
+    (scheduler/runner.py): it cancels the rounds, rows not yet sent are given back, requests in
+    flight are awaited and recorded, and the next start resumes. Used by every path:
+    ``run_polling`` in production and ``running`` below.
     """
 
     async def stop(self) -> None:
-        from scheduler.rounds import rounds_of
-
-        if self.running:
-            await rounds_of(self).cancel_all()
+        runner = self.bot_data.get(SCHEDULER_KEY)
+        if self.running and isinstance(runner, SchedulerRunner):
+            await runner.stop()
         await super().stop()
+
+
+def scheduler_of(application: Application) -> SchedulerRunner:
+    """The scheduler runner `build_application` wired (its senders, jobs and rounds)."""
+    runner = application.bot_data[SCHEDULER_KEY]
+    assert isinstance(runner, SchedulerRunner)
+    return runner
+
+
+def senders_of(application: Application) -> Senders:
+    """The senders by channel the scheduled fan-outs use (what tests and benchmarks pass to
+    ``run_reminder_round`` and ``run_summary_round``)."""
+    return scheduler_of(application).senders
 
 
 def build_application(
@@ -151,7 +168,12 @@ def build_application(
     )
     application.bot_data[SERVICES_KEY] = services
     register_handlers(application)
-    register_jobs(application)
+    # The channels configured in this process, each with its sender; the scheduler knows no
+    # channel library and sends every row through the sender of the person's channel.
+    senders: dict[str, Sender] = {TELEGRAM.name: TelegramSender(application.bot)}
+    runner = SchedulerRunner(services, senders)
+    register_jobs(runner)
+    application.bot_data[SCHEDULER_KEY] = runner
     return application
 
 
@@ -160,10 +182,12 @@ async def _post_init(application: Application) -> None:
     await services.db.connect()
     citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
     await application.bot.set_my_commands(citizen_menu)
+    scheduler_of(application).start()
 
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
+    await scheduler_of(application).stop()  # already stopped by BotApplication.stop, unless it never ran
     await services.db.close()
 
 

@@ -20,7 +20,7 @@ from bot.parsing.numbers import parse_bounded_int
 from bot.services.cards import LinkOutcome
 from handlers.telegram import citizen
 from handlers.telegram.context import BotContext
-from scheduler.reminders import keyboard
+from handlers.telegram.sender import keyboard
 
 IMPORT_ROLES = {Role.ADMIN, Role.OFFICIAL}
 LIST_ROLES = {Role.ADMIN, Role.OFFICIAL, Role.TEAM_LEADER, Role.AGENT}

@@ -15,6 +15,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
+from bot.chat.model import TELEGRAM, Person
 from bot.chat.texts import summaries as texts
 from bot.domain.roles import Role
 from bot.logsafety import describe_exception
@@ -22,6 +23,7 @@ from bot.parsing.questions import normalize
 from bot.services.access import Actor
 from bot.services.summaries import CAN_SUMMARY, RefusalKey, ReportArgs, SummaryRefusal, parse_report_args
 from handlers.telegram.context import BotContext
+from handlers.telegram.sender import TelegramSender
 from scheduler.summaries import send_package
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ async def _build_and_send(
         if isinstance(result, SummaryRefusal):
             await context.bot.send_message(chat_id, _refusal_text(result, args.unit))
             return
-        await send_package(context.bot, chat_id, result)
+        await send_package(TelegramSender(context.bot, bulk=False), Person(TELEGRAM.name, str(chat_id)), result)
     except Exception:
         # Type and stack only: the message of an exception may quote what was typed.
         log.error("on-demand report failed: %s", describe_exception(sys.exc_info()[1]))

@@ -48,7 +48,7 @@ async def _add_officials(services: Services, districts: list[str], communes: lis
         user_id = OFFICIAL_IDS + k
         await services.members.add(
             full_name=f"Cán Bộ Phụ Trách {k:03d}", role=Role.OFFICIAL, unit_code=unit,
-            actor=CLI_ACTOR, at=now, user_id=user_id,
+            actor=CLI_ACTOR, at=now, user_id=user_id, channel="telegram",
         )
         ids.append(user_id)
     return ids

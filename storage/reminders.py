@@ -91,7 +91,7 @@ class ReminderRepository:
 
     # ----------------------------------------------------------------- preferences
 
-    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str = "telegram") -> bool:
+    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str) -> bool:
         """Record the choice; returns whether it changed anything."""
         async with self.db.transaction() as conn:
             async with conn.execute(
@@ -117,20 +117,20 @@ class ReminderRepository:
                 )
             return True
 
-    async def is_opted_out(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_opted_out(self, user_id: int, channel: str) -> bool:
         value = await self.db.fetchval(
             "SELECT opted_out FROM reminder_prefs WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         return bool(value)
 
-    async def is_blocked(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_blocked(self, user_id: int, channel: str) -> bool:
         row = await self.db.fetchone(
             "SELECT 1 FROM reminder_blocks WHERE channel = ? AND user_id = ? AND cleared_at IS NULL",
             (channel, user_id),
         )
         return row is not None
 
-    async def clear_block(self, user_id: int, at: datetime, channel: str = "telegram") -> bool:
+    async def clear_block(self, user_id: int, at: datetime, channel: str) -> bool:
         """The person came back and asked for reminders (/nhac): they unblocked the bot."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
@@ -143,7 +143,7 @@ class ReminderRepository:
     # ----------------------------------------------------------------- claims
 
     async def add_claims(
-        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str = "telegram"
+        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str
     ) -> int:
         """"Tôi đã gia hạn" for these (BHXH code, expiry) pairs; returns how many were new."""
         async with self.db.transaction() as conn:
@@ -162,7 +162,7 @@ class ReminderRepository:
             )
         return added
 
-    async def drop_pending_claims(self, user_id: int, channel: str = "telegram") -> int:
+    async def drop_pending_claims(self, user_id: int, channel: str) -> int:
         """The person pressed "Tôi đã gia hạn" by mistake: forget claims no agent decided."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
@@ -388,7 +388,7 @@ class ReminderRepository:
         rows = await self.db.fetchall("SELECT status, COUNT(*) FROM reminder_outbox GROUP BY status")
         return {row[0]: row[1] for row in rows}
 
-    async def history(self, user_id: int, channel: str = "telegram") -> list[tuple[str, int, str, str | None]]:
+    async def history(self, user_id: int, channel: str) -> list[tuple[str, int, str, str | None]]:
         """(campaign, seq, status, done_on) of a person's reminders, oldest first."""
         rows = await self.db.fetchall(
             "SELECT campaign_code, seq, status, done_on FROM reminder_outbox"

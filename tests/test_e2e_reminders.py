@@ -116,7 +116,7 @@ async def _prepare(path: Path, everyone: list[int], opted_out: list[int] = ()) -
         await link_people(CardRepository(db), everyone, EVENING)
         reminders = ReminderRepository(db)
         for user in opted_out:
-            await reminders.set_opted_out(user, True, EVENING)
+            await reminders.set_opted_out(user, True, EVENING, channel="telegram")
     finally:
         await db.close()
 
@@ -258,7 +258,7 @@ async def test_cadence_interval_max_count_claims_and_counts(bot: BotHarness, lim
     assert counts == {ann: 3, binh: 3, chi: 1}
 
     # Binh's renewal arrives in a newer list: counted as renewed after a reminder.
-    (binh_card,) = [linked.card for linked in await services.cards.repo.linked_cards(binh)]
+    (binh_card,) = [linked.card for linked in await services.cards.repo.linked_cards(binh, channel="telegram")]
     later = replace(binh_card, valid_to=binh_card.valid_to + timedelta(days=365))
     await services.cards.repo.import_cards([later], "newer list", clock.now())
     stats = await services.reminders.reminder_counts(["CL01"], datetime(2026, 11, 2).date(), clock.now().date())
@@ -278,7 +278,7 @@ async def test_stop_button_opt_out_and_blocked_people_are_not_messaged(bot: BotH
     limited.block(cuc)
     first = await round_(bot)
     assert (first.sent, first.blocked) == (2, 1)
-    assert await services.reminders.repo.is_blocked(cuc)
+    assert await services.reminders.repo.is_blocked(cuc, channel="telegram")
     person = limited.user(ann)
     (reminder,) = [m for m in limited.sent if m.chat_id == ann]
     assert reminder.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
@@ -286,11 +286,11 @@ async def test_stop_button_opt_out_and_blocked_people_are_not_messaged(bot: BotH
     assert "Gia hạn 12 tháng cho 1 người: 1.366.200 đ" in reminder.plain_text
     await person.press("Không nhận nhắc nữa")
     await person.replies()
-    assert (await services.reminders.is_opted_out(ann))
+    assert (await services.reminders.is_opted_out(ann, channel="telegram"))
     # Queued for next week, then Binh opts out before it goes: it is not sent.
     bot.clock.advance(timedelta(days=7))
     await services.reminders.queue_round(bot.clock.now())
-    await services.reminders.opt_out(binh)
+    await services.reminders.opt_out(binh, channel="telegram")
     rejected = len(limited.rejected)
     report = await round_(bot)
     assert report.sent == 0
@@ -470,7 +470,7 @@ async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
         harness.clock.advance(timedelta(days=1))
         assert (await round_(harness)).sent == 5
         assert reminders_per_chat(limited) == {user: 2 for user in everyone}
-        history = await harness.services.reminders.repo.history(everyone[0])
+        history = await harness.services.reminders.repo.history(everyone[0], channel="telegram")
         assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
         # Officials' figures count each person and card once, whatever the overlap.
         today = harness.clock.now().date()

@@ -68,7 +68,7 @@ async def seed(services: Services) -> None:
     ids = {}
     for user_id, name, role, unit in PEOPLE:
         ids[user_id] = await services.members.add(
-            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id
+            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id, channel="telegram"
         )
     entries = {
         AGENT_TAN_AN[0]: ["bhyt Trần Văn An 8423001234 12 tháng", "bhxh Trần Thị Bé 8423001235 2tr 12 tháng"],
@@ -176,7 +176,7 @@ async def test_a_crash_in_the_middle_never_sends_a_part_twice(
     clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=TZ))
     repo = bot.services.summaries.repo
     await bot.services.db.connect()
-    tan_an_member = await bot.services.members.by_user(TAN_AN[0])
+    tan_an_member = await bot.services.members.by_user(TAN_AN[0], channel="telegram")
     assert tan_an_member is not None
     day = clock.now().date()
     recipient = Recipient(tan_an_member.id, TAN_AN[0], TAN_AN[1], "official", "CL06", "telegram")
@@ -252,7 +252,7 @@ async def test_on_demand_reports_and_refusals(bot: BotHarness, emulator: BotApiE
     for junk in ("/tomtat 🙂🙂🙂", "/tomtat " + "tat " * 3000, "/tomtat tuan"):
         assert (await official.ask(junk)).plain_text.startswith("Tin tổng hợp hằng ngày (lúc 17:00): đang bật")
     assert (await bot.services.summaries.prefs(
-        (await bot.services.members.by_user(TAN_AN[0])).id)).daily  # type: ignore[union-attr]
+        (await bot.services.members.by_user(TAN_AN[0], channel="telegram")).id)).daily  # type: ignore[union-attr]
 
     citizen = emulator.user(CITIZEN, first_name="Lan")
     assert "dành cho cán bộ phụ trách và tổ trưởng" in (await citizen.ask("/baocao")).plain_text

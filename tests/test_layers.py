@@ -37,7 +37,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot.chat": ("storage", "handlers", "scheduler", "bot.cli", "bot.devtools", *CHANNEL_LIBRARIES, *DRIVERS),
     "storage": ("bot.services", "bot.chat", "handlers", "scheduler", "bot.cli", "bot.devtools",
                 *CHANNEL_LIBRARIES),
-    "scheduler": ("bot.devtools", "bot.cli"),
+    "scheduler": ("handlers", "bot.devtools", "bot.cli", *CHANNEL_LIBRARIES),
     "handlers.telegram": ("bot.devtools", "bot.cli", "handlers.zalo"),
     "handlers.zalo": ("telegram", "handlers.telegram", "storage", "bot.devtools", "bot.cli", *DRIVERS),
     "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "bot.devtools",

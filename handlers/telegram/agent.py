@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.chat.model import TELEGRAM
 from bot.chat.texts import cost as replies
 from bot.chat.texts import enrolment as texts
 from bot.domain.coverage import Measure
@@ -84,7 +85,7 @@ _MONTH_ARG = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{4})$", re.ASCII)
 async def _actor(update: Update, context: BotContext) -> Actor:
     user = update.effective_user
     assert user is not None
-    return await context.services.access.actor(user.id)
+    return await context.services.access.actor(user.id, channel=TELEGRAM.name)
 
 
 async def _member_or_refuse(update: Update, context: BotContext) -> Actor | None:

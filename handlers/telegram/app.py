@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.chat.commands import commands_for
-from bot.chat.model import TELEGRAM, Sender
+from bot.chat.model import TELEGRAM, ZALO_OA, Sender
 from bot.domain.campaigns import CampaignBook
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.rates import RateBook
@@ -51,7 +52,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     units = UnitRepository(db)
     members = MemberRepository(db)
     the_clock = clock or SystemClock(settings.tz)
-    access = AccessService(settings.admin_telegram_ids, members, units)
+    admins = {TELEGRAM.name: settings.admin_telegram_ids, ZALO_OA.name: settings.admin_zalo_ids}
+    access = AccessService(admins, members, units)
     teams = TeamRepository(db)
     invites = InviteRepository(db)
     figures = FiguresRepository(db)
@@ -189,6 +191,21 @@ async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     await scheduler_of(application).stop()  # already stopped by BotApplication.stop, unless it never ran
     await services.db.close()
+
+
+def run_until_stopped(settings: Settings, token: str) -> bool:
+    """Long polling against the configured Bot API server until stopped (`bhxh-bot run`).
+
+    Pending updates are never dropped. Returns False when Telegram refuses the token (401, at
+    start-up or later), so the caller can name the setting without a traceback: PTB's
+    InvalidToken quotes the token.
+    """
+    application = build_application(settings, token=token)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        return False
+    return True
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.chat.model import TELEGRAM
 from bot.chat.texts import organisation as texts
 from bot.domain.roles import Role
 from bot.parsing.numbers import ID_MAX_DIGITS, parse_bounded_int
@@ -33,7 +34,7 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 async def actor_of(update: Update, context: BotContext) -> Actor:
     user = update.effective_user
     assert user is not None
-    return await context.services.access.actor(user.id)
+    return await context.services.access.actor(user.id, channel=TELEGRAM.name)
 
 
 def role_from_word(word: str) -> Role | None:
@@ -187,7 +188,7 @@ async def join_command(update: Update, context: BotContext) -> None:
         await reply(update, texts.JOIN_USAGE)
         return
     name = " ".join(p for p in (user.first_name, user.last_name) if p)
-    result = await context.services.organisation.join(user.id, typed, name)
+    result = await context.services.organisation.join(user.id, typed, name, channel=TELEGRAM.name)
     if isinstance(result, Refused):
         await reply(update, texts.refusal(result))
         return

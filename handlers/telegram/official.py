@@ -36,7 +36,7 @@ _WEEK = {"tuan", "hang tuan", "week", "weekly"}
 async def _actor(update: Update, context: BotContext) -> Actor:
     user = update.effective_user
     assert user is not None
-    return await context.services.access.actor(user.id)
+    return await context.services.access.actor(user.id, channel=TELEGRAM.name)
 
 
 def _refusal_for_role(actor: Actor) -> str:

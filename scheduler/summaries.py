@@ -196,7 +196,7 @@ class _Round:
             await self.repo.part_uncertain(r.member_id, kind, day, part, result.reason[:64], now())
             self.report.uncertain += 1
             return True
-        error = "Forbidden" if isinstance(result, Blocked) else result.reason[:64]
+        error = "blocked" if isinstance(result, Blocked) else result.reason[:64]
         assert isinstance(result, (Blocked, Refused))
         await self.repo.finish(r.member_id, kind, day, "failed", error, now())
         self.report.failed += 1

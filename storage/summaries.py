@@ -185,8 +185,9 @@ class SummaryRepository:
         'claimed' (due again every round) with `reason` as its error, so it is visible."""
         await self.db.execute(
             "UPDATE summary_runs SET error = ?"
-            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'",
-            (reason, member_id, kind, day.isoformat()),
+            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'"
+            " AND error IS NOT ?",
+            (reason, member_id, kind, day.isoformat(), reason),
         )
 
     async def finish(

@@ -40,7 +40,7 @@ async def _seed(services: Services, agents: int, now: datetime) -> None:
         name = f"Người Vận Động {i:04d}"
         unit = f"C{i % 10:02d}"
         await services.members.add(
-            full_name=name, role=Role.AGENT, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=FIRST_USER + i
+            full_name=name, role=Role.AGENT, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=FIRST_USER + i, channel="telegram"
         )
         roster.append(RosterRecord(f"T{(i % 20):02d}", "2026-11", name, None, False))
     await services.teams.import_rosters(teams, roster, lambda n: n.lower(), now)

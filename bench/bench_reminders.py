@@ -108,7 +108,7 @@ async def bench_selection(count: int) -> None:
         repo = CardRepository(db)
         with timed() as imported:
             counts = await repo.import_cards(cards, "bench", NOW)
-            await repo.link_phones(links, NOW)
+            await repo.link_phones(links, NOW, channel="telegram")
         with timed() as reimported:
             again = await repo.import_cards(cards, "bench", NOW)
         await db.close()
@@ -160,7 +160,7 @@ async def bench_sending(people: int) -> None:
                 cards, links = _cards(people * 5, all_due=True)
                 links = links[:people]
                 await repo.import_cards(cards, "bench", NOW)
-                await repo.link_phones(links, NOW)
+                await repo.link_phones(links, NOW, channel="telegram")
             finally:
                 await db.close()
             for user, _ in links:

@@ -31,7 +31,7 @@ from bot.reports.summary_xlsx import build_summary_workbook
 from bot.services import Services
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
-from handlers.telegram.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running, senders_of
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR
 
@@ -48,7 +48,7 @@ async def _add_officials(services: Services, districts: list[str], communes: lis
         user_id = OFFICIAL_IDS + k
         await services.members.add(
             full_name=f"Cán Bộ Phụ Trách {k:03d}", role=Role.OFFICIAL, unit_code=unit,
-            actor=CLI_ACTOR, at=now, user_id=user_id,
+            actor=CLI_ACTOR, at=now, user_id=user_id, channel="telegram",
         )
         ids.append(user_id)
     return ids
@@ -130,7 +130,7 @@ async def _run(units: int, enrolments: int, officials: int) -> None:
                     emulator.user(user_id, first_name="Cán bộ")
                 clock.set(datetime(TODAY.year, TODAY.month, TODAY.day, 17, 0, tzinfo=settings.tz))
                 with timed() as fan_out:
-                    result = await run_summary_round(services, application.bot)
+                    result = await run_summary_round(services, senders_of(application))
                 outputs = sum(1 for m in emulator.sent if m.method in ("sendMessage", "sendPhoto", "sendDocument"))
                 report(
                     "  scheduled round, all officials",

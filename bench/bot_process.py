@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import BENCH_TOKEN, update_processor_label
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
-from handlers.telegram.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running, senders_of
 from scheduler.reminders import run_reminder_round
 
 
@@ -37,7 +37,7 @@ async def main(mode: str, db_path: str, base_url: str, now: str) -> None:
     label = update_processor_label(application, 64) if mode == "serve" else ""
     async with running(application, poll_timeout=1):
         if mode == "remind":
-            report = await run_reminder_round(application.bot_data[SERVICES_KEY], application.bot)
+            report = await run_reminder_round(application.bot_data[SERVICES_KEY], senders_of(application))
             print(f"sent={report.sent} rate_limited={report.rate_limited} retried={report.retried}", flush=True)
         else:
             print(f"ready updates={label}", flush=True)

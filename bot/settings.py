@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     database_path: Path = Field(default=Path("data/bhxh-bot.sqlite3"))
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
+    # Zalo user ids (the OA's follower ids) of admins; admin rights are per channel.
+    admin_zalo_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
     rates_path: Path | None = Field(
         default=None, description="Operator copy of the rate tables; default: the packaged file"
     )
@@ -100,16 +102,17 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("admin_telegram_ids", mode="before")
+    @field_validator("admin_telegram_ids", "admin_zalo_ids", mode="before")
     @classmethod
-    def _split_ids(cls, value: object) -> object:
+    def _split_ids(cls, value: object, info: ValidationInfo) -> object:
         """Ids separated by commas, semicolons or spaces; ASCII digits only ("١٢٣" or "²" are
         refused with the usual one-line error, not read as 123 or crashed on)."""
         if isinstance(value, str):
             parts = [p for p in re.split(r"[,\s;]+", value.strip()) if p]
             for part in parts:
                 if not (part.isascii() and part.isdigit()):
-                    raise ValueError(f"{part!r} is not a numeric Telegram user id")
+                    where = "Zalo" if info.field_name == "admin_zalo_ids" else "Telegram"
+                    raise ValueError(f"{part!r} is not a numeric {where} user id")
             return tuple(int(p) for p in parts)
         return value
 

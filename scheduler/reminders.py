@@ -1,7 +1,8 @@
 """The reminder job: select who is due into the SQLite outbox, then send within allowed hours.
 
-A round (``run_reminder_round``), run by a PTB JobQueue tick or called directly by tests and
-the demo:
+A round (``run_reminder_round``), run by the scheduler's tick (scheduler/runner.py) or called
+directly by tests and the demo, sends through the `Sender` of each row's channel (``senders``,
+built by the wiring from the configured channels; this module knows no channel library):
 1. puts back to 'pending' any row a dead process left 'sending' (see "Crashes" below);
 2. queues one reminder per person due today, per running campaign (idempotent);
 3. if the injected clock is inside the allowed hours, sends pending rows oldest first,
@@ -9,19 +10,27 @@ the demo:
    wait for the next morning's ticks). Several requests are in flight so that a real network's
    round trip (60 ms) does not cap the rate: the rate limiter alone decides when each leaves.
 
-Sending one row: claim it ('sending' + attempt id, committed), take the rate limiter's slots
-(overall 30/s less the safety margin, 1/s for that chat), send, record the outcome at once:
-- accepted -> 'sent';
-- 403 -> 'blocked', and the person is recorded as blocked: never messaged again (until they
-  ask for reminders with /nhac, which means they unblocked the bot);
-- 429 -> the row goes straight back to 'pending', its chat (or, when several chats are refused,
-  every request) pauses for exactly retry_after (a deadline that nothing shortens), then the
-  same row is tried again; when retry_after is longer than the limiter waits in line
-  (``max_retry_after``, 2 min), the row is left for a later round, not before retry_after,
-  and when every send is paused that long the round stops and leaves the rest pending;
-- 400 (chat gone, bad request) -> 'failed', not retried;
-- timeouts, 5xx, network errors -> back to 'pending' with a back-off on the injected clock
-  (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed'.
+Sending one row: claim it ('sending' + attempt id, committed), take the channel's slot when
+its sender paces itself (`scheduler.sending.Paced`; Telegram: overall 30/s less the safety
+margin, 1/s for that chat), send the neutral reminder (bot.chat.outbound.reminder_reply),
+record the `SendResult` at once:
+- Delivered -> 'sent';
+- Blocked (Telegram: 403, chat gone) -> 'blocked', and the person is recorded as blocked:
+  never messaged again (until they ask for reminders with /nhac, which means they unblocked
+  the bot);
+- RetryAfter -> the row goes straight back to 'pending', its chat (or, when several chats are
+  refused, every request) pauses for exactly retry_after (a deadline that nothing shortens),
+  then the same row is tried again; when retry_after is longer than the sender waits in line
+  (``max_wait``, 2 min on Telegram), the row is left for a later round, not before
+  retry_after, and when every send of a channel is paused that long the round leaves that
+  channel's rows pending;
+- Refused (a bad request) -> 'failed', not retried;
+- Unknown (timeouts, 5xx, network errors) -> back to 'pending' with a back-off on the injected
+  clock (30 s, 1 min, 2 min ... up to 1 h), at most ``MAX_ATTEMPTS`` attempts, then 'failed';
+- the channel down (`ChannelDown`: its credentials refused) -> the row waits ('pending') and
+  the round sends nothing more on that channel.
+A row whose channel has no sender configured stays 'pending' with the reason 'no_sender'
+(counted in the report and logged), and goes once that channel is configured.
 A row claimed but still waiting for its slot when the round is cancelled or the hours end is
 given back ('pending') before anything is sent.
 
@@ -52,19 +61,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.ext import Application
-
-from bot.chat.texts import cards as replies_cards
+from bot.chat.model import Blocked, Delivered, Person, Refused, Reply, RetryAfter, Sender, Unknown
+from bot.chat.outbound import reminder_reply
 from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.cards import ReminderContent
-from handlers.telegram.context import BotContext
-from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
-from scheduler.rounds import rounds_of
+from scheduler.runner import SchedulerRunner
+from scheduler.sending import ChannelDown, Paced, Senders, paced
 from storage.reminders import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -72,15 +76,19 @@ log = logging.getLogger(__name__)
 JOB_NAME = "lapsed-card-reminders"
 MAX_ATTEMPTS = 6  # transient failures before a row is given up as 'failed'
 MAX_429_IN_A_ROW = 5  # then the row waits for a later round
-LONGEST_429_WAIT = 120.0  # seconds a round waits out a 429 for a row (without our limiter)
+LONGEST_429_WAIT = 120.0  # seconds a round waits out a 429 for a row (sender not pacing)
 BATCH = 50  # rows read (and their reminders composed) together
-BULK_POLICY = SendPolicy(bulk=True, reserved=True, max_retries=0)
+NO_SENDER = "no_sender"  # why a row of a channel without a sender waits
 _BOOT = uuid.uuid4().hex[:8]  # names this process in attempt ids
 
 
 @dataclass
 class RoundReport:
-    """What one round did (counts only: no personal data, safe to log and print)."""
+    """What one round did (counts only: no personal data, safe to log and print).
+
+    ``no_sender``: rows left pending because their channel has no sender configured;
+    ``waiting``: rows left pending because their channel paused every send, or is down
+    (``down`` names those channels)."""
 
     started_at: datetime
     recovered: int = 0
@@ -91,25 +99,26 @@ class RoundReport:
     retried: int = 0
     rate_limited: int = 0
     skipped: int = 0
+    no_sender: int = 0
+    waiting: int = 0
     outside_hours: bool = False
     sent_to: list[int] = field(default_factory=list)
+    sent_by_channel: dict[str, int] = field(default_factory=dict)
+    down: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"queued {self.queued}, sent {self.sent}, blocked {self.blocked}, failed {self.failed}, "
             f"retry later {self.retried}, 429s {self.rate_limited}, skipped {self.skipped}, "
+            f"no sender {self.no_sender}, waiting {self.waiting}, "
             f"recovered {self.recovered}{', outside hours' if self.outside_hours else ''}"
+            f"{', down: ' + ', '.join(self.down) if self.down else ''}"
         )
 
 
-def keyboard(rows: replies_cards.Buttons) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
-async def run_reminder_round(services: Services, bot: Bot) -> RoundReport:
-    """One round: recover, queue, and drain the outbox while the hours allow."""
+async def run_reminder_round(services: Services, senders: Senders) -> RoundReport:
+    """One round: recover, queue, and drain the outbox while the hours allow, each row
+    through the sender of its channel."""
     reminders = services.reminders
     async with reminders.round_lock:
         now = services.clock.now()
@@ -118,7 +127,7 @@ async def run_reminder_round(services: Services, bot: Bot) -> RoundReport:
         if report.recovered:
             log.warning("reminders: %d interrupted sends will be sent again", report.recovered)
         report.queued = await reminders.queue_round(now)
-        await _drain(services, bot, report)
+        await _drain(services, senders, report)
         log.info("reminder round: %s", report.summary())
         return report
 
@@ -181,35 +190,41 @@ class _Workers:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
+async def _drain(services: Services, senders: Senders, report: RoundReport) -> None:
     """Send pending rows, oldest first, ``REMINDER_CONCURRENCY`` at once, while the hours allow.
 
     Several requests are in flight so that the network's round trip does not cap the rate;
     each row still goes claim -> send -> record on its own (see ``_send_row``), and the round
-    does not return, even when cancelled, before every claimed row is recorded.
+    does not return, even when cancelled, before every claimed row is recorded. Rows of a
+    channel without a sender, paused for longer than it waits in line, or down, stay pending.
     """
     reminders = services.reminders
     clock = services.clock
-    limiter = _limiter(bot)
     workers = _Workers(services.settings.reminder_concurrency)
+    down: set[str] = set()
     after = 0
     try:
         while not workers.stopped:
             if not reminders.hours.allows(clock.now()):
                 workers.outside_hours = True
                 break
-            if limiter is not None and limiter.paused_for > limiter.max_retry_after:
-                # Telegram paused the whole bot for longer than a round waits in line: the
+            held = _held_channels(senders, down)
+            if senders and held >= set(senders):
+                # Every channel paused for longer than a round waits in line (or down): the
                 # rows stay pending for a round after the pause.
-                log.warning("reminders: every send paused %.0f s; the rest waits for a later round", limiter.paused_for)
+                log.warning("reminders: every channel is paused or down; the rest waits for a later round")
                 break
             batch = await reminders.repo.next_pending(clock.now(), after, limit=BATCH)
             if not batch:
                 break
-            contents = await _contents(services, batch)
-            for row in batch:
-                after = row.id
-                work = _send_row(services, bot, row, contents.get(row.id), report, limiter)
+            after = batch[-1].id
+            sendable = await _set_aside(services, senders, held, batch, report)
+            contents = await _contents(services, sendable)
+            for row in sendable:
+                if row.channel in down:
+                    report.waiting += 1
+                    continue
+                work = _send_row(services, senders[row.channel], row, contents.get(row.id), report, down)
                 if not await workers.start(work):
                     break
         await workers.wait()
@@ -218,11 +233,34 @@ async def _drain(services: Services, bot: Bot, report: RoundReport) -> None:
         raise
     finally:
         report.outside_hours = report.outside_hours or workers.outside_hours
+        report.down = sorted(down)
 
 
-def _limiter(bot: Bot) -> BotRateLimiter | None:
-    limiter = getattr(bot, "rate_limiter", None)
-    return limiter if isinstance(limiter, BotRateLimiter) else None
+def _held_channels(senders: Senders, down: set[str]) -> set[str]:
+    """Channels whose rows wait this round: down, or every send paused beyond ``max_wait``."""
+    held = set(down)
+    for channel, sender in senders.items():
+        pacer = paced(sender)
+        if pacer is not None and pacer.paused_for() > pacer.max_wait:
+            held.add(channel)
+    return held
+
+
+async def _set_aside(
+    services: Services, senders: Senders, held: set[str], batch: list[OutboxRow], report: RoundReport
+) -> list[OutboxRow]:
+    """The rows of ``batch`` that can go now. Rows of a channel with no sender are marked
+    'no_sender' (still pending, so they go once the channel is configured) and counted; rows
+    of a held channel are counted as waiting."""
+    unsendable = [row for row in batch if row.channel not in senders]
+    if unsendable:
+        report.no_sender += len(unsendable)
+        await services.reminders.repo.hold_pending([row.id for row in unsendable], NO_SENDER)
+        channels = sorted({row.channel for row in unsendable})
+        log.warning("reminders: %d rows wait, no sender for channel(s) %s", len(unsendable), ", ".join(channels))
+    waiting = [row for row in batch if row.channel in senders and row.channel in held]
+    report.waiting += len(waiting)
+    return [row for row in batch if row.channel in senders and row.channel not in held]
 
 
 async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, ReminderContent]:
@@ -236,7 +274,7 @@ async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, Remi
     contents: dict[int, ReminderContent] = {}
     for (code, channel), group in by_campaign.items():
         campaign = reminders.plan.by_code(code)
-        if campaign is None or channel != "telegram":
+        if campaign is None:
             continue
         found = await reminders.contents_for([r.user_id for r in group], campaign, channel)
         for row in group:
@@ -247,19 +285,19 @@ async def _contents(services: Services, rows: list[OutboxRow]) -> dict[int, Remi
 
 async def _send_row(
     services: Services,
-    bot: Bot,
+    sender: Sender,
     row: OutboxRow,
     content: ReminderContent | None,
     report: RoundReport,
-    limiter: BotRateLimiter | None,
+    down: set[str],
 ) -> bool:
     """Send one row (or settle it); False when the allowed hours ended before it was sent.
 
     Claim (committed, with the hours checked at the very time the claim records), then wait
-    for the rate limiter's slot, check the hours again, send, and record the outcome at once.
+    for the channel's slot, check the hours again, send, and record the outcome at once.
     Waiting for the slot *after* the claim keeps database writes out of the time between the
-    limiter's release and the request, so the safety margin is not spent on our own delays.
-    A row cancelled or stopped by the hours while it waits for its slot is given back
+    slot's release and the request, so the limiter's safety margin is not spent on our own
+    delays. A row cancelled or stopped by the hours while it waits for its slot is given back
     ('pending'): nothing was sent, so nothing is lost or repeated.
     """
     repo = services.reminders.repo
@@ -270,10 +308,14 @@ async def _send_row(
         await _shielded(_skip(services, row, attempt))
         report.skipped += 1
         return True
-    text = replies_cards.reminder_text(content)
-    markup = keyboard(replies_cards.reminder_buttons())
+    reply = reminder_reply(content)
+    person = Person(row.channel, str(row.user_id))
+    pacer = paced(sender)
     for tries in range(1, MAX_429_IN_A_ROW + 1):
         attempt = f"{_BOOT}:{row.id}:{row.attempts + tries}"
+        if row.channel in down:
+            report.waiting += 1
+            return True
         if not hours.allows(clock.now()):
             return False
         claimed = await _shielded(repo.claim(row.id, attempt, clock.now()), give_back=(repo, row.id, attempt, clock))
@@ -281,8 +323,8 @@ async def _send_row(
             report.skipped += 1
             return True
         try:
-            if limiter is not None:
-                await limiter.reserve(row.user_id, bulk=True)
+            if pacer is not None:
+                await pacer.reserve(person)
         except asyncio.CancelledError:
             await repo.retry_later(row.id, attempt, clock.now(), "interrupted")
             raise
@@ -290,7 +332,7 @@ async def _send_row(
             await repo.retry_later(row.id, attempt, clock.now(), "hours")
             return False
         outcome = asyncio.ensure_future(
-            _attempt(services, bot, row, attempt, row.attempts + tries, text, markup, limiter)
+            _attempt(services, sender, pacer, person, row, attempt, row.attempts + tries, reply)
         )
         try:
             result = await asyncio.shield(outcome)
@@ -302,14 +344,20 @@ async def _send_row(
         if result == "sent":
             report.sent += 1
             report.sent_to.append(row.user_id)
+            report.sent_by_channel[row.channel] = report.sent_by_channel.get(row.channel, 0) + 1
             return True
         if result == "429":
             report.rate_limited += 1
-            continue  # the limiter holds this chat (or everyone) for exactly retry_after
+            continue  # the sender holds this chat (or everyone) for exactly retry_after
         if result == "blocked":
             report.blocked += 1
         elif result == "failed":
             report.failed += 1
+        elif result == "down":
+            if row.channel not in down:
+                down.add(row.channel)
+                log.error("reminders: channel %s is down; its rows wait for a later round", row.channel)
+            report.waiting += 1
         else:
             report.retried += 1
         return True
@@ -345,63 +393,68 @@ async def _shielded(
 
 async def _attempt(
     services: Services,
-    bot: Bot,
+    sender: Sender,
+    pacer: Paced | None,
+    person: Person,
     row: OutboxRow,
     attempt: str,
     attempts: int,
-    text: str,
-    markup: InlineKeyboardMarkup,
-    limiter: BotRateLimiter | None,
+    reply: Reply,
 ) -> str:
     """Send the claimed row once and record the outcome; returns what happened."""
     repo = services.reminders.repo
     clock = services.clock
     try:
-        kwargs = {"rate_limit_args": BULK_POLICY} if limiter is not None else {}
-        message = await bot.send_message(
-            row.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **kwargs
-        )
-    except RetryAfter as exc:
-        # The limiter has already recorded the pause (BotRateLimiter.retry_after), for the
-        # full time Telegram asked. A pause longer than a round waits in line leaves the row
-        # for a later round, not before retry_after on the injected clock either.
-        wait = retry_after_seconds(exc)
-        if wait > (limiter.max_retry_after if limiter is not None else LONGEST_429_WAIT):
+        if pacer is not None:
+            result = await pacer.send_reserved(person, reply)
+        else:
+            result = await sender.send(person, reply)
+    except ChannelDown:
+        await repo.retry_later(row.id, attempt, clock.now(), "channel_down")
+        return "down"
+    if isinstance(result, Delivered):
+        await repo.finish(row.id, attempt, "sent", clock.now(), message_id=_message_id(result))
+        return "sent"
+    if isinstance(result, RetryAfter):
+        # A pacing sender has already recorded the pause, for the full time the channel
+        # asked. A pause longer than a round waits in line leaves the row for a later round,
+        # not before retry_after on the injected clock either.
+        wait = result.seconds
+        if wait > (pacer.max_wait if pacer is not None else LONGEST_429_WAIT):
             await repo.retry_later(row.id, attempt, clock.now() + timedelta(seconds=wait), "429")
             return "retry"
         await repo.retry_later(row.id, attempt, clock.now(), "429")
-        if limiter is None:
+        if pacer is None:
             await asyncio.sleep(wait)
         return "429"
-    except Forbidden:
-        await repo.finish(row.id, attempt, "blocked", clock.now(), error="403")
+    if isinstance(result, Blocked):
+        await repo.finish(row.id, attempt, "blocked", clock.now(), error="blocked")
         return "blocked"
-    except BadRequest as exc:
-        log.warning("reminder row %d refused: %s", row.id, type(exc).__name__)
-        await repo.finish(row.id, attempt, "failed", clock.now(), error="400")
+    if isinstance(result, Refused):
+        log.warning("reminder row %d refused by %s", row.id, row.channel)
+        await repo.finish(row.id, attempt, "failed", clock.now(), error=result.reason[:64])
         return "failed"
-    except InvalidToken:
-        await repo.retry_later(row.id, attempt, clock.now(), "token")
-        raise
-    except TelegramError as exc:  # TimedOut, NetworkError (5xx, connection): transient
-        error = type(exc).__name__[:32]
-        if attempts >= MAX_ATTEMPTS:
-            await repo.finish(row.id, attempt, "failed", clock.now(), error=error)
-            return "failed"
-        await repo.retry_later(row.id, attempt, clock.now() + backoff(attempts), error)
-        return "retry"
-    await repo.finish(row.id, attempt, "sent", clock.now(), message_id=message.message_id)
-    return "sent"
+    assert isinstance(result, Unknown)  # timed out, 5xx, network: may have arrived; resent
+    error = result.reason[:32]
+    if attempts >= MAX_ATTEMPTS:
+        await repo.finish(row.id, attempt, "failed", clock.now(), error=error)
+        return "failed"
+    await repo.retry_later(row.id, attempt, clock.now() + backoff(attempts), error)
+    return "retry"
 
 
-async def _tick(context: BotContext) -> None:
-    """Run one round as a task the application cancels first when it stops (scheduler/rounds.py),
+def _message_id(result: Delivered) -> int | None:
+    """The channel's message id when it is a number (the outbox column is an integer)."""
+    provider = result.provider_id
+    return int(provider) if provider is not None and provider.isdigit() else None
+
+
+async def _tick(runner: SchedulerRunner) -> None:
+    """Run one round as a task the runner cancels first when it stops (scheduler/rounds.py),
     so a shutdown does not wait for the whole fan-out; the tick lasts as long as its round, so
     ticks never stack."""
-    task = rounds_of(context.application).start(
-        context.application, run_reminder_round(context.services, context.bot), "reminder-round"
-    )
-    if task is None:  # the application is stopping
+    task = runner.rounds.start(run_reminder_round(runner.services, runner.senders), "reminder-round")
+    if task is None:  # the runner is stopping
         return
     try:
         await asyncio.wait({task})
@@ -414,29 +467,23 @@ async def _tick(context: BotContext) -> None:
         log.info("reminder round stopped for shutdown; the next start resumes from the outbox")
         return
     error = task.exception()
-    if isinstance(error, InvalidToken):
-        log.error("reminder round stopped: the bot token is refused")
-    elif error is not None:
+    if error is not None:
         log.error("reminder round failed; the next tick resumes from the outbox: %s", describe_exception(error))
+        return
+    report = task.result()
+    if report.down:
+        log.error("reminder round: channel(s) down, their rows wait: %s", ", ".join(report.down))
 
 
-def register(application: Application) -> None:
+def register(runner: SchedulerRunner) -> None:
     """Tick every SCHEDULER_TICK_SECONDS. A late tick still runs (misfire grace), ticks that
     pile up while a long fan-out runs collapse into one, and only one runs at a time."""
-    services: Services = application.bot_data["services"]
-    interval = services.settings.scheduler_tick_seconds
-    job_queue = application.job_queue
-    if job_queue is None:  # PTB installed without the job-queue extra
-        log.warning("no JobQueue: reminders run only when called")
-        return
-    job_queue.run_repeating(
+    interval = runner.services.settings.scheduler_tick_seconds
+    runner.repeat(
+        JOB_NAME,
         _tick,
-        interval=interval,
-        first=interval,
-        name=JOB_NAME,
-        job_kwargs={
-            "misfire_grace_time": max(60, int(interval * 2)),
-            "coalesce": True,
-            "max_instances": 1,
-        },
+        interval,
+        misfire_grace_time=max(60, int(interval * 2)),
+        coalesce=True,
+        max_instances=1,
     )

@@ -1,12 +1,12 @@
 """The fan-out rounds running in this process, so that a shutdown can stop them at once.
 
-PTB's ``Application.stop`` waits for running jobs (``job_queue.stop(wait=True)``) and for
-``create_task`` tasks: a reminder round to 5,000 people takes about three minutes at Telegram's
-limits, longer than a supervisor waits before SIGKILL. So every round runs as a task tracked
-here, and the application cancels them first when it stops (``BotApplication.stop`` in
-handlers/telegram/app.py). A cancelled round stops at a safe point: a reminder row waiting for
-its slot is given back ('pending'), a request in flight is awaited and recorded, a summary part
-in flight is recorded; the next start resumes from the outbox and ledger, sending nothing twice.
+A reminder round to 5,000 people takes about three minutes at Telegram's limits, longer than a
+supervisor waits before SIGKILL, so a stop must not wait for it. Every round runs as a task
+tracked here, and the scheduler's runner (scheduler/runner.py) cancels them first when it
+stops, before the channels and the database close. A cancelled round stops at a safe point:
+a reminder row waiting for its slot is given back ('pending'), a request in flight is awaited
+and recorded, a summary part in flight is recorded; the next start resumes from the outbox and
+ledger, sending nothing twice.
 """
 
 from __future__ import annotations
@@ -17,21 +17,17 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram.ext import Application
-
 log = logging.getLogger(__name__)
-
-ROUNDS_KEY = "scheduler_rounds"
 
 
 class RoundTasks:
-    """Tracks the rounds of one application; ``cancel_all`` stops them and refuses new ones."""
+    """Tracks the rounds of one runner; ``cancel_all`` stops them and refuses new ones."""
 
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.stopping = False
 
-    def start(self, application: Application, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+    def start(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
         """Run ``work`` as a tracked task; None (``work`` closed unstarted) once stopping."""
         if self.stopping:
             work.close()
@@ -55,10 +51,3 @@ class RoundTasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         return len(tasks)
 
-
-def rounds_of(application: Application) -> RoundTasks:
-    """The application's round tracker (created on first use; bot_data is not persisted)."""
-    rounds = application.bot_data.get(ROUNDS_KEY)
-    if not isinstance(rounds, RoundTasks):
-        rounds = application.bot_data[ROUNDS_KEY] = RoundTasks()
-    return rounds

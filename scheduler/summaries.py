@@ -1,9 +1,10 @@
 """The officials' evening summaries: a clock-driven, restart-safe, exactly-once fan-out.
 
-A PTB JobQueue job ticks every SCHEDULER_TICK_SECONDS (default 30 s). Each tick reads the
+A scheduler job (scheduler/runner.py) ticks every SCHEDULER_TICK_SECONDS (default 30 s). Each tick reads the
 injected clock; from SUMMARY_TIME (default 17:00 Asia/Ho_Chi_Minh) until midnight, a round sends
-today's summary to every subscribed official and team leader who has not had it: one message,
-one chart (sendPhoto), one workbook (sendDocument), for the subtree of their own unit. On
+today's summary to every subscribed official and team leader who has not had it, on the
+channel they use (through its `Sender`): one message, one chart, one workbook (neutral replies
+from bot.chat.outbound.summary_parts), for the subtree of their own unit. On
 Mondays the weekly digest goes the same way to those who turned it on. A bot that was down at
 17:00 therefore sends when it comes back the same day (within one tick), and never twice.
 
@@ -16,12 +17,16 @@ Each of the three outputs is marked `sending` right before its request and count
 the part may or may not have reached the chat: the next round (which first turns leftover
 `sending` rows into "that part is done, uncertain") never sends that part again, and resumes
 with the next part. So nothing is ever delivered twice; the price is that, in that window of
-one request, one part can be lost. A part Telegram certainly refused with RetryAfter is retried
-on the next tick; a chat that blocked the bot (403) is not written to again that day.
+one request, one part can be lost. Per `SendResult`: Delivered counts the part; RetryAfter (the
+channel certainly refused it for now) is retried on the next tick; Unknown (timed out, cut)
+counts it as done, uncertain, and goes on; Blocked (Telegram's 403) and Refused end the run as
+failed, not written to again that day; a channel down (`ChannelDown`) leaves the part due for
+the next tick. A member whose channel has no sender configured is claimed and held
+('claimed', error 'no_sender'), counted in the report, and due again every round.
 
-Telegram's limits: with the project's `BotRateLimiter` the sends are marked bulk (1 a second per
-chat, 30 a second overall, RetryAfter honoured); without it (PTB's AIORateLimiter has no
-per-chat limit), the three sends to one chat are spaced by `chat_spacing` seconds here.
+Rates: a sender that paces its channel (`scheduler.sending.Paced`: Telegram with the project's
+`BotRateLimiter`, 1 a second per chat, 30 a second overall, RetryAfter honoured) spaces the
+three sends to one chat itself; otherwise they are spaced by `chat_spacing` seconds here.
 """
 
 from __future__ import annotations
@@ -33,16 +38,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from telegram import Bot
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
-
-from bot.chat.texts import summaries as replies_summary
+from bot.chat.model import Blocked, Delivered, Person, Refused, Reply, RetryAfter, Sender, SendResult, Unknown
+from bot.chat.outbound import summary_parts
 from bot.domain.summary import SummaryKind
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
-from scheduler.rounds import rounds_of
+from scheduler.runner import SchedulerRunner
+from scheduler.sending import ChannelDown, Senders, paced
 from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ JOB_NAME = "officials-summaries"
 CONCURRENCY = 8  # recipients served at once (each one's three sends are sequential)
 CHAT_SPACING = 1.0  # seconds between two sends to one chat when no bulk limiter does it
 MISFIRE_GRACE_SECONDS = 3600
+NO_SENDER = "no_sender"
 
 _KIND = {KIND_DAILY: SummaryKind.DAILY, KIND_WEEKLY: SummaryKind.WEEKLY}
 
@@ -69,68 +73,44 @@ class SummaryRoundReport:
     uncertain: int = 0
     retry_later: int = 0
     recovered: int = 0  # parts left in flight by a previous process, never re-sent
+    no_sender: int = 0  # runs held: no sender configured for the member's channel
     packages_built: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def _policy(bot: Bot) -> tuple[Any, bool]:
-    """rate_limit_args for bulk sends, and whether the limiter spaces sends per chat."""
-    try:
-        from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy
-    except ImportError:  # pragma: no cover - the limiter module is part of the project
-        return None, False
-    limiter = getattr(bot, "rate_limiter", None)
-    if isinstance(limiter, BotRateLimiter):
-        return SendPolicy(bulk=True), True
-    return None, False
+class SendFailed(Exception):
+    """A summary sent on demand did not fully arrive (`result` says what the channel said)."""
+
+    def __init__(self, part: int, result: SendResult) -> None:
+        super().__init__(f"part {part}: {type(result).__name__}")
+        self.part = part
+        self.result = result
 
 
-async def send_part(
-    bot: Bot, chat_id: int, package: SummaryPackage, part: int, rate_limit_args: Any = None
-) -> None:
-    """Send output number `part` (0 message, 1 chart, 2 workbook) of a summary to a chat."""
-    extra: dict[str, Any] = {}
-    if rate_limit_args is not None:
-        extra["rate_limit_args"] = rate_limit_args
-    if part == 0:
-        await bot.send_message(chat_id, package.text, **extra)
-    elif part == 1:
-        if package.chart is None:
-            return  # nothing drawn (logged when building); the message and workbook still go
-        await bot.send_photo(
-            chat_id,
-            photo=package.chart,
-            filename=package.chart_name,
-            caption=replies_summary.chart_caption(package.data),
-            **extra,
-        )
-    else:
-        await bot.send_document(
-            chat_id,
-            document=package.workbook,
-            filename=package.workbook_name,
-            caption=replies_summary.workbook_caption(package.data),
-            **extra,
-        )
-
-
-async def send_package(bot: Bot, chat_id: int, package: SummaryPackage, spacing: float = 0.0) -> None:
-    """All three outputs to one chat, in order (the on-demand /baocao)."""
-    for part in range(PARTS):
-        if part and spacing:
+async def send_package(sender: Sender, person: Person, package: SummaryPackage, spacing: float = 0.0) -> None:
+    """All three outputs to one person, in order (the on-demand /baocao); raises `SendFailed`
+    at the first part the channel did not accept, so the caller can apologise."""
+    first = True
+    for part, reply in enumerate(summary_parts(package)):
+        if reply is None:
+            continue  # no chart drawn (logged when building); the rest still goes out
+        if not first and spacing:
             await asyncio.sleep(spacing)
-        await send_part(bot, chat_id, package, part)
+        first = False
+        result = await sender.send(person, reply)
+        if not isinstance(result, Delivered):
+            raise SendFailed(part, result)
 
 
 class _Round:
-    def __init__(self, services: Services, bot: Bot, report: SummaryRoundReport, chat_spacing: float) -> None:
+    def __init__(self, services: Services, senders: Senders, report: SummaryRoundReport, chat_spacing: float) -> None:
         self.services = services
         self.summaries = services.summaries
         self.repo = services.summaries.repo
-        self.bot = bot
+        self.senders = senders
         self.report = report
-        self.policy, self.limited = _policy(bot)
-        self.spacing = 0.0 if self.limited else chat_spacing
+        self.chat_spacing = chat_spacing
+        self.unsent_channels: set[str] = set()
         self.packages: dict[tuple[str, str], asyncio.Task[SummaryPackage]] = {}
         self.cache = services.summaries.new_cache(services.clock.now().date())
         self.gate = asyncio.Semaphore(CONCURRENCY)
@@ -149,6 +129,11 @@ class _Round:
 
     async def serve(self, recipient: Recipient, kind: str, day: date) -> None:
         async with self.gate:
+            sender = self.senders.get(recipient.channel)
+            if sender is None:
+                await self._hold(recipient, kind, day)
+                return
+            spacing = 0.0 if paced(sender) is not None else self.chat_spacing
             try:
                 package = await self.package(kind, recipient.unit_code, day)
             except Exception as exc:  # a broken unit must not stop the others
@@ -161,43 +146,61 @@ class _Round:
                 return  # someone else's, or finished meanwhile
             if done:
                 self.report.resumed += 1
+            parts = summary_parts(package)
+            person = Person(recipient.channel, str(recipient.chat_id))
             for part in range(done, PARTS):
-                if part > done and self.spacing:
-                    await asyncio.sleep(self.spacing)
-                if not await _to_the_end(self._send(recipient, kind, day, package, part)):
+                if part > done and spacing:
+                    await asyncio.sleep(spacing)
+                if not await _to_the_end(self._send(sender, person, recipient, kind, day, parts[part], part)):
                     return
             self.report.completed += 1
 
-    async def _send(self, r: Recipient, kind: str, day: date, package: SummaryPackage, part: int) -> bool:
+    async def _hold(self, recipient: Recipient, kind: str, day: date) -> None:
+        """No sender for the member's channel: claim the run and hold it with the reason, so it
+        is visible in the ledger and due again once the channel is configured."""
+        if await self.repo.claim(recipient, kind, day, self.services.clock.now()) is None:
+            return
+        await self.repo.hold(recipient.member_id, kind, day, NO_SENDER)
+        self.report.no_sender += 1
+        if recipient.channel not in self.unsent_channels:
+            self.unsent_channels.add(recipient.channel)
+            log.warning("summaries wait: no sender for channel %s", recipient.channel)
+
+    async def _send(
+        self, sender: Sender, person: Person, r: Recipient, kind: str, day: date, reply: Reply | None, part: int
+    ) -> bool:
         """One part; True to go on with the next one."""
         if not await self.repo.start_part(r.member_id, kind, day, part):
             return False
+        now = self.services.clock.now
         try:
-            await send_part(self.bot, r.chat_id, package, part, self.policy)
-        except RetryAfter:
-            await self.repo.part_retry(r.member_id, kind, day, "RetryAfter")
+            result: SendResult = Delivered() if reply is None else await sender.send(person, reply)
+        except ChannelDown as exc:  # certainly not sent: due again on the next tick
+            await self.repo.part_retry(r.member_id, kind, day, exc.reason[:64])
             self.report.retry_later += 1
-            return False
-        except Forbidden:
-            await self.repo.finish(r.member_id, kind, day, "failed", "Forbidden", self.services.clock.now())
-            self.report.failed += 1
-            return False
-        except NetworkError as exc:  # timed out or cut: it may have arrived, never send it again
-            await self.repo.part_uncertain(r.member_id, kind, day, part, type(exc).__name__, self.services.clock.now())
-            self.report.uncertain += 1
-            return True
-        except TelegramError as exc:
-            await self.repo.finish(r.member_id, kind, day, "failed", type(exc).__name__, self.services.clock.now())
-            self.report.failed += 1
             return False
         except Exception as exc:
             log.error("summary part %d to member %d failed: %s", part, r.member_id, describe_exception(exc))
             await self.repo.part_uncertain(r.member_id, kind, day, part, type(exc).__name__, self.services.clock.now())
             self.report.uncertain += 1
             return False
-        await self.repo.part_done(r.member_id, kind, day, part, self.services.clock.now())
-        self.report.parts_sent += 1
-        return True
+        if isinstance(result, Delivered):  # (no chart drawn counts as done: nothing to send)
+            await self.repo.part_done(r.member_id, kind, day, part, now())
+            self.report.parts_sent += 1
+            return True
+        if isinstance(result, RetryAfter):
+            await self.repo.part_retry(r.member_id, kind, day, "RetryAfter")
+            self.report.retry_later += 1
+            return False
+        if isinstance(result, Unknown):  # timed out or cut: it may have arrived, never send it again
+            await self.repo.part_uncertain(r.member_id, kind, day, part, result.reason[:64], now())
+            self.report.uncertain += 1
+            return True
+        error = "blocked" if isinstance(result, Blocked) else result.reason[:64]
+        assert isinstance(result, (Blocked, Refused))
+        await self.repo.finish(r.member_id, kind, day, "failed", error, now())
+        self.report.failed += 1
+        return False
 
 
 async def _all_settled(tasks: list[asyncio.Task[None]]) -> None:
@@ -234,7 +237,7 @@ def kinds_due(day: date) -> list[str]:
 
 
 async def run_summary_round(
-    services: Services, bot: Bot, *, chat_spacing: float = CHAT_SPACING
+    services: Services, senders: Senders, *, chat_spacing: float = CHAT_SPACING
 ) -> SummaryRoundReport:
     """Send every summary due now; safe to call at any time, any number of times.
 
@@ -249,7 +252,7 @@ async def run_summary_round(
         if now.time() < services.settings.summary_time:
             return report
         report.started = True
-        work = _Round(services, bot, report, chat_spacing)
+        work = _Round(services, senders, report, chat_spacing)
         for kind in kinds_due(day):
             due = await services.summaries.repo.due(kind, day)
             report.due += len(due)
@@ -263,42 +266,38 @@ async def run_summary_round(
             day, report.due, report.completed, report.parts_sent, report.failed,
             report.uncertain, report.retry_later,
         )
+    if report.no_sender:
+        log.warning("summaries %s: %d wait for a channel with no sender", day, report.no_sender)
     return report
 
 
-async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _tick(runner: SchedulerRunner) -> None:
     """Start a round in the background unless one is running: the tick itself stays instant,
     so APScheduler never skips or stacks ticks while a long fan-out goes on. The round is a
-    task the application cancels first when it stops (scheduler/rounds.py)."""
-    application = context.application
-    services: Services = application.bot_data["services"]
+    task the runner cancels first when it stops (scheduler/rounds.py)."""
+    services = runner.services
     running = services.summaries.round_task
     if running is not None and not running.done():
         return
-    services.summaries.round_task = rounds_of(application).start(
-        application, _logged_round(services, application.bot), "summary-round"
+    services.summaries.round_task = runner.rounds.start(
+        _logged_round(services, runner.senders), "summary-round"
     )
 
 
-async def _logged_round(services: Services, bot: Bot) -> None:
+async def _logged_round(services: Services, senders: Senders) -> None:
     try:
-        await run_summary_round(services, bot)
+        await run_summary_round(services, senders)
     except Exception as exc:  # keep the job alive; the next tick tries again
         log.error("summary round failed: %s", describe_exception(exc))
 
 
-def register(application: Application) -> None:
+def register(runner: SchedulerRunner) -> None:
     """Tick every SCHEDULER_TICK_SECONDS; the first tick one interval after start-up."""
-    job_queue = application.job_queue
-    if job_queue is None:  # pragma: no cover - the project installs python-telegram-bot[job-queue]
-        log.warning("no job queue: daily summaries are off")
-        return
-    settings = application.bot_data["services"].settings
-    interval = settings.scheduler_tick_seconds
-    job_queue.run_repeating(
+    runner.repeat(
+        JOB_NAME,
         _tick,
-        interval=interval,
-        first=interval,
-        name=JOB_NAME,
-        job_kwargs={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True, "max_instances": 1},
+        runner.services.settings.scheduler_tick_seconds,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
     )

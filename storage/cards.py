@@ -203,7 +203,7 @@ class CardRepository:
     async def cards_with_phone(self, phone: str) -> int:
         return int(await self.db.fetchval("SELECT COUNT(*) FROM cards WHERE phone = ?", (phone,)))
 
-    async def link_phone(self, user_id: int, phone: str, at: datetime, channel: str = "telegram") -> None:
+    async def link_phone(self, user_id: int, phone: str, at: datetime, channel: str) -> None:
         """Remember the phone a person proved (replacing an earlier one)."""
         await self.db.execute(
             "INSERT INTO contact_phones(channel, user_id, phone, verified_at) VALUES (?, ?, ?, ?)"
@@ -212,7 +212,7 @@ class CardRepository:
             (channel, user_id, phone, at.isoformat(timespec="seconds")),
         )
 
-    async def link_phones(self, links: Sequence[tuple[int, str]], at: datetime, channel: str = "telegram") -> None:
+    async def link_phones(self, links: Sequence[tuple[int, str]], at: datetime, channel: str) -> None:
         """Many (user id, phone) links at once (demo data, benchmarks)."""
         stamp = at.isoformat(timespec="seconds")
         await self.db.executemany(
@@ -222,17 +222,17 @@ class CardRepository:
             [(channel, user, phone, stamp) for user, phone in links],
         )
 
-    async def phone_of(self, user_id: int, channel: str = "telegram") -> str | None:
+    async def phone_of(self, user_id: int, channel: str) -> str | None:
         return await self.db.fetchval(
             "SELECT phone FROM contact_phones WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
 
-    async def linked_cards(self, user_id: int, channel: str = "telegram") -> list[LinkedCard]:
+    async def linked_cards(self, user_id: int, channel: str) -> list[LinkedCard]:
         """Every card linked to the person, own cards first, then by household and name."""
         return (await self.linked_cards_many([user_id], channel)).get(user_id, [])
 
     async def linked_cards_many(
-        self, user_ids: Sequence[int], channel: str = "telegram"
+        self, user_ids: Sequence[int], channel: str
     ) -> dict[int, list[LinkedCard]]:
         """``linked_cards`` for many people in one query (the reminder job reads a batch).
 
@@ -261,7 +261,7 @@ class CardRepository:
                 )
         return result
 
-    async def first_names(self, user_ids: Sequence[int], channel: str = "telegram") -> dict[int, str]:
+    async def first_names(self, user_ids: Sequence[int], channel: str) -> dict[int, str]:
         """Telegram first names of people who wrote to the bot (table chat_users, read only)."""
         rows = await self.db.fetchall(
             "SELECT user_id, first_name FROM chat_users WHERE channel = ?"
@@ -272,7 +272,7 @@ class CardRepository:
 
     # ----------------------------------------------------------------- reminders back on
 
-    async def resume_reminders(self, user_id: int, at: datetime, channel: str = "telegram") -> bool:
+    async def resume_reminders(self, user_id: int, at: datetime, channel: str) -> bool:
         """/nhac: clear the person's opt-out and their recorded block in ONE transaction.
 
         Returns whether either changed. (Tables of storage/reminders.py; kept here so that the

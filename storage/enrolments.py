@@ -95,7 +95,7 @@ class StatusActor:
 
     member_id: int | None
     user_id: int | None = None
-    channel: str | None = "telegram"
+    channel: str | None = None  # the chat user's channel; None with no user_id
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,11 @@ async def record_event(
     )
 
 
+# The channel of a member no chat user has claimed yet (a roster placeholder): it has none;
+# joining with an invite sets the channel and user id together (storage/invites.py).
+NO_CHANNEL = ""
+
+
 async def insert_member(
     conn: aiosqlite.Connection,
     *,
@@ -93,7 +98,7 @@ class MemberRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def by_user(self, user_id: int, channel: str = "telegram") -> Member | None:
+    async def by_user(self, user_id: int, channel: str) -> Member | None:
         """The active membership of a chat user, or None (a citizen)."""
         row = await self.db.fetchone(
             f"SELECT {_COLUMNS} FROM members WHERE channel = ? AND user_id = ? AND active = 1",
@@ -123,15 +128,18 @@ class MemberRepository:
         actor: AuditActor,
         at: datetime,
         user_id: int | None = None,
-        channel: str = "telegram",
+        channel: str | None = None,
         title: str | None = None,
     ) -> int:
-        """Create a member (with its audit row); returns the id."""
+        """Create a member (with its audit row); returns the id. A member with a chat user
+        needs that user's `channel`; one without (claimed later by invite) has none."""
+        if user_id is not None and not channel:
+            raise ValueError("a member with a user id needs the channel of that user")
         stamp = at.isoformat(timespec="seconds")
         async with self.db.transaction() as conn:
             member_id = await insert_member(
                 conn,
-                channel=channel,
+                channel=channel or NO_CHANNEL,
                 user_id=user_id,
                 full_name=full_name,
                 role=role,

@@ -91,7 +91,7 @@ class ReminderRepository:
 
     # ----------------------------------------------------------------- preferences
 
-    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str = "telegram") -> bool:
+    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str) -> bool:
         """Record the choice; returns whether it changed anything."""
         async with self.db.transaction() as conn:
             async with conn.execute(
@@ -117,20 +117,20 @@ class ReminderRepository:
                 )
             return True
 
-    async def is_opted_out(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_opted_out(self, user_id: int, channel: str) -> bool:
         value = await self.db.fetchval(
             "SELECT opted_out FROM reminder_prefs WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         return bool(value)
 
-    async def is_blocked(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_blocked(self, user_id: int, channel: str) -> bool:
         row = await self.db.fetchone(
             "SELECT 1 FROM reminder_blocks WHERE channel = ? AND user_id = ? AND cleared_at IS NULL",
             (channel, user_id),
         )
         return row is not None
 
-    async def clear_block(self, user_id: int, at: datetime, channel: str = "telegram") -> bool:
+    async def clear_block(self, user_id: int, at: datetime, channel: str) -> bool:
         """The person came back and asked for reminders (/nhac): they unblocked the bot."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
@@ -143,7 +143,7 @@ class ReminderRepository:
     # ----------------------------------------------------------------- claims
 
     async def add_claims(
-        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str = "telegram"
+        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str
     ) -> int:
         """"Tôi đã gia hạn" for these (BHXH code, expiry) pairs; returns how many were new."""
         async with self.db.transaction() as conn:
@@ -162,7 +162,7 @@ class ReminderRepository:
             )
         return added
 
-    async def drop_pending_claims(self, user_id: int, channel: str = "telegram") -> int:
+    async def drop_pending_claims(self, user_id: int, channel: str) -> int:
         """The person pressed "Tôi đã gia hạn" by mistake: forget claims no agent decided."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
@@ -362,11 +362,33 @@ class ReminderRepository:
             )
             return cur.rowcount > 0
 
+    async def hold_pending(self, row_ids: Sequence[int], reason: str) -> int:
+        """Rows that cannot go now (their channel has no sender) stay 'pending' with ``reason``
+        as their error, so they are visible and go once the channel is configured; returns
+        how many changed (rows already holding that reason are not written again)."""
+        if not row_ids:
+            return 0
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET error = ? WHERE status = 'pending'"
+                " AND id IN (SELECT value FROM json_each(?)) AND error IS NOT ?",
+                (reason, json.dumps(list(row_ids)), reason),
+            )
+            return cur.rowcount
+
+    async def waiting_by_channel(self) -> dict[tuple[str, str | None], int]:
+        """Pending rows per (channel, reason they wait: 'no_sender', '429', ... or None)."""
+        rows = await self.db.fetchall(
+            "SELECT channel, error, COUNT(*) FROM reminder_outbox WHERE status = 'pending'"
+            " GROUP BY channel, error"
+        )
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) FROM reminder_outbox GROUP BY status")
         return {row[0]: row[1] for row in rows}
 
-    async def history(self, user_id: int, channel: str = "telegram") -> list[tuple[str, int, str, str | None]]:
+    async def history(self, user_id: int, channel: str) -> list[tuple[str, int, str, str | None]]:
         """(campaign, seq, status, done_on) of a person's reminders, oldest first."""
         rows = await self.db.fetchall(
             "SELECT campaign_code, seq, status, done_on FROM reminder_outbox"

@@ -33,13 +33,15 @@ class SummaryPrefs:
 
 @dataclass(frozen=True)
 class Recipient:
-    """A member due a summary: who, where to send it, and the unit whose subtree it covers."""
+    """A member due a summary: who, where to send it (their channel and id there), and the
+    unit whose subtree it covers."""
 
     member_id: int
     chat_id: int
     full_name: str
     role: str
     unit_code: str
+    channel: str
     parts_done: int = 0  # > 0: resuming a summary interrupted after some parts were sent
 
 
@@ -93,7 +95,8 @@ class SummaryRepository:
     # ---- who is due --------------------------------------------------------------------------
 
     async def due(self, kind: str, day: date, limit: int | None = None) -> list[Recipient]:
-        """Subscribed officials and team leaders without a finished summary of `kind` for `day`.
+        """Subscribed officials and team leaders, on every channel, without a finished summary
+        of `kind` for `day`.
 
         A member with no ledger row is due; one with a `claimed` row (parts left, none in
         flight) is resumed from `parts_done`. `sending`, `sent`, `uncertain` and `failed`
@@ -102,11 +105,11 @@ class SummaryRepository:
         column = _PREF_COLUMN[kind]
         roles = ", ".join(f"'{r}'" for r in SUMMARY_ROLES)
         sql = (
-            "SELECT m.id, m.user_id, m.full_name, m.role, m.unit_code, COALESCE(r.parts_done, 0)"
+            "SELECT m.id, m.user_id, m.full_name, m.role, m.unit_code, m.channel, COALESCE(r.parts_done, 0)"
             " FROM members m"
             " LEFT JOIN summary_prefs p ON p.member_id = m.id"
             " LEFT JOIN summary_runs r ON r.member_id = m.id AND r.kind = ? AND r.local_date = ?"
-            f" WHERE m.active = 1 AND m.user_id IS NOT NULL AND m.channel = 'telegram'"
+            " WHERE m.active = 1 AND m.user_id IS NOT NULL"
             f" AND m.role IN ({roles})"
             f" AND COALESCE(p.{column}, ?) = 1"
             " AND (r.member_id IS NULL OR r.status = 'claimed')"
@@ -117,7 +120,7 @@ class SummaryRepository:
             sql += " LIMIT ?"
             params.append(limit)
         rows = await self.db.fetchall(sql, params)
-        return [Recipient(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5])) for r in rows]
+        return [Recipient(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], int(r[6])) for r in rows]
 
     # ---- the ledger --------------------------------------------------------------------------
 
@@ -175,6 +178,16 @@ class SummaryRepository:
             "UPDATE summary_runs SET status = 'claimed', error = ?"
             " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'sending'",
             (error, member_id, kind, day.isoformat()),
+        )
+
+    async def hold(self, member_id: int, kind: str, day: date, reason: str) -> None:
+        """A claimed run that cannot be sent now (no sender for the member's channel): it stays
+        'claimed' (due again every round) with `reason` as its error, so it is visible."""
+        await self.db.execute(
+            "UPDATE summary_runs SET error = ?"
+            " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'"
+            " AND error IS NOT ?",
+            (reason, member_id, kind, day.isoformat(), reason),
         )
 
     async def finish(

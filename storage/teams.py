@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.roles import Member, Role
 from storage.db import Database
 from storage.members import _COLUMNS as MEMBER_COLUMNS
-from storage.members import CLI_ACTOR, _member, insert_member, record_event
+from storage.members import CLI_ACTOR, NO_CHANNEL, _member, insert_member, record_event
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class TeamRepository:
                     role = Role.TEAM_LEADER if leads else Role.AGENT
                     member_id = await insert_member(
                         conn,
-                        channel="telegram",
+                        channel=NO_CHANNEL,
                         user_id=None,
                         full_name=entry.full_name,
                         role=role,

@@ -28,7 +28,7 @@ class UserRepository:
         last_name: str | None,
         username: str | None,
         at: datetime,
-        channel: str = "telegram",
+        channel: str,
     ) -> None:
         """Record that a person wrote to the bot (first and last contact)."""
         stamp = at.isoformat(timespec="seconds")
@@ -41,7 +41,7 @@ class UserRepository:
             (channel, user_id, first_name[:128], last_name, username, stamp, stamp),
         )
 
-    async def get(self, user_id: int, channel: str = "telegram") -> ChatUser | None:
+    async def get(self, user_id: int, channel: str) -> ChatUser | None:
         row = await self.db.fetchone(
             "SELECT channel, user_id, first_name, last_name, username FROM chat_users"
             " WHERE channel = ? AND user_id = ?",

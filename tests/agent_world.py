@@ -61,7 +61,7 @@ async def seed_world(services: Services, now: datetime) -> World:
     ids: dict[int, int] = {}
     for p in PEOPLE:
         ids[p.user_id] = await services.members.add(
-            full_name=p.name, role=p.role, unit_code=p.unit, actor=CLI_ACTOR, at=now, user_id=p.user_id
+            full_name=p.name, role=p.role, unit_code=p.unit, actor=CLI_ACTOR, at=now, user_id=p.user_id, channel="telegram"
         )
     teams = [TeamRecord("TO1", "Tổ 1", "CL01"), TeamRecord("TO2", "Tổ 2", "CL01")]
     roster = [

@@ -18,7 +18,9 @@ from bot.domain.clock import ManualClock
 from bot.services import Services
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
-from handlers.telegram.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running, scheduler_of, senders_of
+from scheduler.runner import SchedulerRunner
+from scheduler.sending import Senders
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TOKEN = "123456:TEST-token-for-the-local-emulator"
@@ -58,6 +60,16 @@ class BotHarness:
     @property
     def services(self) -> Services:
         return self.application.bot_data[SERVICES_KEY]
+
+    @property
+    def scheduler(self) -> SchedulerRunner:
+        """The running bot's scheduler (its jobs, rounds and senders)."""
+        return scheduler_of(self.application)
+
+    @property
+    def senders(self) -> Senders:
+        """The senders by channel the scheduled rounds use."""
+        return senders_of(self.application)
 
     async def start(self) -> None:
         self.application = build_application(self.settings(), token=TOKEN, clock=self.clock)

@@ -50,11 +50,13 @@ def card_of(user_id: int, valid_to: date = LAPSED_ON, unit: str = "CL01") -> Car
     )
 
 
-async def link_people(repo: CardRepository, user_ids: Iterable[int], at: datetime, valid_to: date = LAPSED_ON) -> None:
+async def link_people(
+    repo: CardRepository, user_ids: Iterable[int], at: datetime, valid_to: date = LAPSED_ON, channel: str = "telegram"
+) -> None:
     """Cards for these people, each linked as if they had shared their own contact."""
     ids = list(user_ids)
     await repo.import_cards([card_of(u, valid_to) for u in ids], "test", at)
-    await repo.link_phones([(user, phone_of(user)) for user in ids], at)
+    await repo.link_phones([(user, phone_of(user)) for user in ids], at, channel=channel)
 
 
 def register_chats(emulator: BotApiEmulator, user_ids: Iterable[int]) -> None:

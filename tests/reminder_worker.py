@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.settings import Settings
-from handlers.telegram.app import SERVICES_KEY, build_application, running
+from handlers.telegram.app import SERVICES_KEY, build_application, running, senders_of
 from scheduler.reminders import run_reminder_round
 from tests.reminder_support import FAST_LIMITS, install_limiter
 
@@ -63,7 +63,7 @@ async def main(db_path: str, base_url: str, clock_file: str, times: list[str]) -
     async with running(application, poll_timeout=1):
         for number, at in enumerate(times, start=1):
             clock.set(datetime.fromisoformat(at))
-            report = await run_reminder_round(application.bot_data[SERVICES_KEY], application.bot)
+            report = await run_reminder_round(application.bot_data[SERVICES_KEY], senders_of(application))
             print(
                 f"round {number}: recovered={report.recovered} queued={report.queued} sent={report.sent}"
                 f" blocked={report.blocked} retried={report.retried} outside_hours={report.outside_hours}",

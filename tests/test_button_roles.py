@@ -185,10 +185,10 @@ async def test_invite_lookups_refuse_those_who_may_not_invite(harness: BotHarnes
     services = harness.services
     await services.members.add(full_name=UNCLAIMED, role=Role.AGENT, unit_code="CL01", actor=CLI_ACTOR, at=DEFAULT_NOW)
     for person in (AN, LEADER):
-        actor = await services.access.actor(person.user_id)
+        actor = await services.access.actor(person.user_id, channel="telegram")
         assert await services.organisation.teams_for_invite(actor, "CL01") == []
         assert await services.organisation.unclaimed(actor, "CL01") == []
         assert await services.organisation.unclaimed(actor, "CL01", world.team_ids["TO1"]) == []
-    official = await services.access.actor(OFFICIAL_A.user_id)
+    official = await services.access.actor(OFFICIAL_A.user_id, channel="telegram")
     assert {t.code for t in await services.organisation.teams_for_invite(official, "CL01")} == {"TO1", "TO2"}
     assert UNCLAIMED in [m.full_name for m in await services.organisation.unclaimed(official, "CL01")]

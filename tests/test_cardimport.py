@@ -386,10 +386,10 @@ async def test_reminders_back_on_is_one_transaction(service: CardService, db: Da
         "INSERT INTO reminder_blocks(channel, user_id, blocked_at, blocked_on)"
         " VALUES ('telegram', 7, '2026-11-02T09:00:00+07:00', '2026-11-02')"
     )
-    assert await service.repo.resume_reminders(7, NOW) is True
+    assert await service.repo.resume_reminders(7, NOW, channel="telegram") is True
     assert await db.fetchval("SELECT opted_out FROM reminder_prefs WHERE user_id = 7") == 0
     assert await db.fetchval("SELECT cleared_at FROM reminder_blocks WHERE user_id = 7") == NOW.isoformat()
-    assert await service.repo.resume_reminders(7, NOW) is False
+    assert await service.repo.resume_reminders(7, NOW, channel="telegram") is False
 
 
 # --------------------------------------------------------------------------- bounded reading

@@ -83,6 +83,8 @@ def test_rates_on_2027_01_01_show_the_new_poverty_line_and_its_source(tmp_path: 
         # superscript two crash int().
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "١٢٣"}, "'١٢٣' is not a numeric Telegram user id"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "12,²"}, "'²' is not a numeric Telegram user id"),
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_ZALO_IDS": "12,abc"}, "ADMIN_ZALO_IDS is invalid"),
+        ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_ZALO_IDS": "١٢٣"}, "'١٢٣' is not a numeric Zalo user id"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(

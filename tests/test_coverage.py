@@ -127,7 +127,7 @@ async def world(tmp_path: Path):
         assert report.errors == []
     service = OrganisationService(
         clock=clock,
-        access=AccessService((), members, units),
+        access=AccessService({}, members, units),
         units=units,
         members=members,
         teams=TeamRepository(db),
@@ -234,7 +234,7 @@ async def _log(repo: EnrolmentRepository, agent: int, unit: str, code: str, sche
 async def test_new_enrolments_since_the_baseline_move_coverage_and_voids_move_it_back(world) -> None:
     db, service, members = world
     repo = EnrolmentRepository(db)
-    agent = await members.add(full_name="Phạm Thị Hoa", role=Role.AGENT, unit_code="CL06", actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=1)
+    agent = await members.add(full_name="Phạm Thị Hoa", role=Role.AGENT, unit_code="CL06", actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=1, channel="telegram")
     for i in range(10):
         await _log(repo, agent, "CL06", f"84230000{i:02d}", "bhyt_household", DEFAULT_NOW)
     voluntary = await _log(repo, agent, "CL06", "8423000099", "bhxh_voluntary", DEFAULT_NOW)

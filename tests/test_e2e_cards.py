@@ -39,9 +39,9 @@ async def seed(services: Services) -> None:
         [], [], DEFAULT_NOW,
     )
     await services.members.add(full_name="Ngô Thị Sáu", role=Role.AGENT, unit_code="CL13", actor=CLI_ACTOR,
-                               at=DEFAULT_NOW, user_id=AGENT_ID)
+                               at=DEFAULT_NOW, user_id=AGENT_ID, channel="telegram")
     await services.members.add(full_name="Phan Văn Bảy", role=Role.OFFICIAL, unit_code="CL", actor=CLI_ACTOR,
-                               at=DEFAULT_NOW, user_id=OFFICIAL_ID)
+                               at=DEFAULT_NOW, user_id=OFFICIAL_ID, channel="telegram")
 
 
 async def import_sample(services: Services) -> None:
@@ -91,7 +91,7 @@ async def test_wrong_people_and_broken_files_write_nothing(harness: BotHarness, 
 async def test_an_official_imports_only_inside_their_units(harness: BotHarness, emulator: BotApiEmulator) -> None:
     await seed(harness.services)
     await harness.services.members.add(full_name="Cán bộ xã", role=Role.OFFICIAL, unit_code="CL13",
-                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=6109)
+                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=6109, channel="telegram")
     commune = emulator.user(6109, first_name="Chín")
     await commune.send_document("the_het_han_2026.csv", CSV)
     (report,) = await commune.replies(timeout=10)
@@ -122,7 +122,7 @@ async def test_own_contact_links_the_household_and_hethan_shows_status_and_cost(
     assert "Gia hạn 12 tháng cho hộ 2 người: 2.322.540 đ" in text
     assert "03/12/2026" in text  # last day to renew without the 30-day wait
     assert overview.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
-    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) == LINH_PHONE
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID, channel="telegram") == LINH_PHONE
 
 
 async def test_a_forged_contact_links_nothing(harness: BotHarness, emulator: BotApiEmulator) -> None:
@@ -132,7 +132,7 @@ async def test_a_forged_contact_links_nothing(harness: BotHarness, emulator: Bot
     await person.share_contact(LINH_PHONE, own=False, contact_user_id=OTHER_ID)  # another user's
     for answer in await person.replies(count=2):
         assert "số điện thoại của chính bạn" in answer.plain_text and "Chưa có gì thay đổi" in answer.plain_text
-    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) is None
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID, channel="telegram") is None
     assert await harness.services.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
     await person.say("/hethan")
     (ask,) = await person.replies()
@@ -145,7 +145,7 @@ async def test_an_unknown_number_is_said_plainly(harness: BotHarness, emulator: 
     await person.share_contact()
     (answer,) = await person.replies()
     assert "Chưa tìm thấy thẻ BHYT nào có số 0999***777" in answer.plain_text
-    assert await harness.services.cards.repo.phone_of(CITIZEN_ID) is None
+    assert await harness.services.cards.repo.phone_of(CITIZEN_ID, channel="telegram") is None
 
 
 # --------------------------------------------------------------------------- buttons and choices
@@ -181,7 +181,7 @@ async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness,
     (claimed,) = await person.replies()
     assert "Kim Thị Linh" in claimed.plain_text and claimed.button_texts == ["Tôi bấm nhầm"]
     assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
-    mine = await services.cards.my_cards(CITIZEN_ID)
+    mine = await services.cards.my_cards(CITIZEN_ID, channel="telegram")
     assert all(c.claimed for c in mine.cards)
     await person.press("Tôi bấm nhầm")
     (undone,) = await person.replies()
@@ -191,11 +191,11 @@ async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness,
     await person.press_data(overview.message_id, "rc:stop")
     stopped = await person.replies()
     assert "Đã dừng nhắc" in stopped[0].plain_text
-    assert await services.reminders.is_opted_out(CITIZEN_ID)
+    assert await services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
     await person.say("/nhac")
     (resumed,) = await person.replies()
     assert "Đã bật nhắc" in resumed.plain_text and "tối đa 3 lần" in resumed.plain_text
-    assert not await services.reminders.is_opted_out(CITIZEN_ID)
+    assert not await services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
     await person.say("/dunglai")
     await person.say("/dunglai")
     first, second = await person.replies(count=2)
@@ -290,7 +290,7 @@ async def commune_official(harness: BotHarness, emulator: BotApiEmulator) -> Emu
     await seed(harness.services)
     await import_sample(harness.services)
     await harness.services.members.add(full_name="Cán bộ xã", role=Role.OFFICIAL, unit_code="CL13",
-                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=COMMUNE_OFFICIAL_ID)
+                                       actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=COMMUNE_OFFICIAL_ID, channel="telegram")
     return emulator.user(COMMUNE_OFFICIAL_ID, first_name="Chín")
 
 
@@ -394,14 +394,14 @@ async def test_nhac_clears_opt_out_and_block_together_or_not_at_all(
     )
     await person.say("/nhac")
     await person.replies()  # the error safety net answers
-    assert await harness.services.reminders.is_opted_out(CITIZEN_ID)
-    assert await harness.services.reminders.repo.is_blocked(CITIZEN_ID)
+    assert await harness.services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
+    assert await harness.services.reminders.repo.is_blocked(CITIZEN_ID, channel="telegram")
     await db.execute("DROP TRIGGER no_unblock")
     await person.say("/nhac")
     (resumed,) = await person.replies()
     assert "Đã bật nhắc" in resumed.plain_text
-    assert not await harness.services.reminders.is_opted_out(CITIZEN_ID)
-    assert not await harness.services.reminders.repo.is_blocked(CITIZEN_ID)
+    assert not await harness.services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
+    assert not await harness.services.reminders.repo.is_blocked(CITIZEN_ID, channel="telegram")
 
 
 async def test_names_and_addresses_never_become_formulas_in_danhsach(

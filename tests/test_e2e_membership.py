@@ -40,7 +40,7 @@ async def seed_org(services: Services) -> dict[int, int]:
         (LEADER, "Mai Thị Năm", Role.TEAM_LEADER, "CL06"),
     ]:
         ids[user_id] = await services.members.add(
-            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=services.clock.now(), user_id=user_id
+            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=services.clock.now(), user_id=user_id, channel="telegram"
         )
     return ids
 
@@ -74,12 +74,12 @@ async def test_an_agent_joins_with_a_code_typed_on_one_line(org: BotHarness, emu
     assert "người vận động của Xã Tân An (CL06)" in welcome.plain_text and "/ghi" in welcome.plain_text
     role = await newcomer.ask("/vaitro")
     assert "người vận động" in role.plain_text and "Nhóm 1" in role.plain_text
-    member = await org.services.members.by_user(newcomer.id)
+    member = await org.services.members.by_user(newcomer.id, channel="telegram")
     assert member is not None and member.role == Role.AGENT and member.unit_code == "CL06"
     # The same code a second time: the answer of a code that never existed.
     other = emulator.user(next(_next), first_name="Bảy")
     assert (await other.ask(f"/thamgia {code}")).plain_text == INVALID_CODE
-    assert await org.services.members.by_user(other.id) is None
+    assert await org.services.members.by_user(other.id, channel="telegram") is None
 
 
 async def test_guided_invite_with_buttons_claims_a_roster_member(org: BotHarness, emulator: BotApiEmulator) -> None:
@@ -104,7 +104,7 @@ async def test_guided_invite_with_buttons_claims_a_roster_member(org: BotHarness
     ngoc = emulator.user(next(_next), first_name="Ngọc")
     welcome = await ngoc.ask(f"/thamgia {code_in(made.plain_text)}")
     assert "người vận động" in welcome.plain_text
-    member = await org.services.members.by_user(ngoc.id)
+    member = await org.services.members.by_user(ngoc.id, channel="telegram")
     assert member is not None and member.id == placeholder and member.full_name == "Huỳnh Thị Ngọc"
     assert await member_count(org.services) == count  # claimed, not duplicated
 

@@ -74,7 +74,7 @@ async def bot(limited: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarne
 
 
 async def round_(bot: BotHarness):  # type: ignore[no-untyped-def]
-    return await run_reminder_round(bot.services, bot.application.bot)
+    return await run_reminder_round(bot.services, bot.senders)
 
 
 async def statuses(bot: BotHarness) -> dict[str, int]:
@@ -116,7 +116,7 @@ async def _prepare(path: Path, everyone: list[int], opted_out: list[int] = ()) -
         await link_people(CardRepository(db), everyone, EVENING)
         reminders = ReminderRepository(db)
         for user in opted_out:
-            await reminders.set_opted_out(user, True, EVENING)
+            await reminders.set_opted_out(user, True, EVENING, channel="telegram")
     finally:
         await db.close()
 
@@ -258,7 +258,7 @@ async def test_cadence_interval_max_count_claims_and_counts(bot: BotHarness, lim
     assert counts == {ann: 3, binh: 3, chi: 1}
 
     # Binh's renewal arrives in a newer list: counted as renewed after a reminder.
-    (binh_card,) = [linked.card for linked in await services.cards.repo.linked_cards(binh)]
+    (binh_card,) = [linked.card for linked in await services.cards.repo.linked_cards(binh, channel="telegram")]
     later = replace(binh_card, valid_to=binh_card.valid_to + timedelta(days=365))
     await services.cards.repo.import_cards([later], "newer list", clock.now())
     stats = await services.reminders.reminder_counts(["CL01"], datetime(2026, 11, 2).date(), clock.now().date())
@@ -278,7 +278,7 @@ async def test_stop_button_opt_out_and_blocked_people_are_not_messaged(bot: BotH
     limited.block(cuc)
     first = await round_(bot)
     assert (first.sent, first.blocked) == (2, 1)
-    assert await services.reminders.repo.is_blocked(cuc)
+    assert await services.reminders.repo.is_blocked(cuc, channel="telegram")
     person = limited.user(ann)
     (reminder,) = [m for m in limited.sent if m.chat_id == ann]
     assert reminder.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
@@ -286,11 +286,11 @@ async def test_stop_button_opt_out_and_blocked_people_are_not_messaged(bot: BotH
     assert "Gia hạn 12 tháng cho 1 người: 1.366.200 đ" in reminder.plain_text
     await person.press("Không nhận nhắc nữa")
     await person.replies()
-    assert (await services.reminders.is_opted_out(ann))
+    assert (await services.reminders.is_opted_out(ann, channel="telegram"))
     # Queued for next week, then Binh opts out before it goes: it is not sent.
     bot.clock.advance(timedelta(days=7))
     await services.reminders.queue_round(bot.clock.now())
-    await services.reminders.opt_out(binh)
+    await services.reminders.opt_out(binh, channel="telegram")
     rejected = len(limited.rejected)
     report = await round_(bot)
     assert report.sent == 0
@@ -324,8 +324,9 @@ async def test_a_real_client_timeout_is_retried_and_an_answer_lost_after_deliver
 
 
 async def test_the_tick_job_is_registered_with_a_misfire_grace(bot: BotHarness) -> None:
-    (job,) = bot.application.job_queue.get_jobs_by_name(JOB_NAME)
-    assert job.job.misfire_grace_time >= 60 and job.job.coalesce and job.job.max_instances == 1
+    job = bot.scheduler.job(JOB_NAME)
+    assert job is not None
+    assert job.misfire_grace_time >= 60 and job.coalesce and job.max_instances == 1
 
 
 async def test_outside_the_campaign_nothing_is_queued(bot: BotHarness, limited: BotApiEmulator) -> None:
@@ -469,7 +470,7 @@ async def test_overlapping_campaigns_send_one_reminder_per_person_per_interval(
         harness.clock.advance(timedelta(days=1))
         assert (await round_(harness)).sent == 5
         assert reminders_per_chat(limited) == {user: 2 for user in everyone}
-        history = await harness.services.reminders.repo.history(everyone[0])
+        history = await harness.services.reminders.repo.history(everyone[0], channel="telegram")
         assert [(code, seq) for code, seq, _, _ in history] == [("NHAC-2026", 1), ("NHAC-2026", 2)]
         # Officials' figures count each person and card once, whatever the overlap.
         today = harness.clock.now().date()
@@ -525,8 +526,9 @@ async def test_stopping_the_bot_mid_fanout_cancels_the_round_and_a_restart_sends
         everyone = people(1700, 240)
         await link_people(harness.services.cards.repo, everyone, harness.clock.now())
         register_chats(emulator, everyone)
-        (job,) = harness.application.job_queue.get_jobs_by_name(JOB_NAME)
-        job.job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
+        job = harness.scheduler.job(JOB_NAME)
+        assert job is not None
+        job.modify(next_run_time=datetime.now(TZ))  # the real tick, now
         await emulator.wait_until(lambda: len(reminders_per_chat(emulator)) >= 30, timeout=60)
         at_stop = len(reminders_per_chat(emulator))
         await harness.stop()

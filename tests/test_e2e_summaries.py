@@ -68,7 +68,7 @@ async def seed(services: Services) -> None:
     ids = {}
     for user_id, name, role, unit in PEOPLE:
         ids[user_id] = await services.members.add(
-            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id
+            full_name=name, role=role, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id, channel="telegram"
         )
     entries = {
         AGENT_TAN_AN[0]: ["bhyt Trần Văn An 8423001234 12 tháng", "bhxh Trần Thị Bé 8423001235 2tr 12 tháng"],
@@ -98,12 +98,12 @@ async def test_at_the_set_time_each_official_gets_one_summary_of_their_own_area(
 ) -> None:
     people = users(emulator)
     # Before 17:00 nothing is due, however often the job ticks.
-    early = await run_summary_round(bot.services, bot.application.bot)
+    early = await run_summary_round(bot.services, bot.senders)
     assert not early.started and emulator.sent == []
 
     clock.set(datetime(2026, 11, 23, 17, 0, 5, tzinfo=TZ))
     await all_summaries_sent(emulator, [p[0] for p in RECIPIENTS])
-    again = await run_summary_round(bot.services, bot.application.bot)  # waits for the running round
+    again = await run_summary_round(bot.services, bot.senders)  # waits for the running round
     assert again.due == 0 and again.parts_sent == 0
 
     for person in RECIPIENTS:
@@ -149,9 +149,9 @@ async def test_after_a_restart_past_the_set_time_the_summary_goes_once(
     clock.set(datetime(2026, 11, 23, 19, 30, tzinfo=TZ))
     await bot.start()  # back the same evening: the first tick catches up
     await all_summaries_sent(emulator, ids)
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
     await bot.restart()
-    report = await run_summary_round(bot.services, bot.application.bot)
+    report = await run_summary_round(bot.services, bot.senders)
     assert report.started and report.due == 0
     assert all(len(outputs(emulator, i)) == 3 for i in ids)
     runs = await bot.services.summaries.repo.runs(clock.now().date(), KIND_DAILY)
@@ -159,10 +159,10 @@ async def test_after_a_restart_past_the_set_time_the_summary_goes_once(
 
     # The next day before 17:00: nothing; after: one more each.
     clock.set(datetime(2026, 11, 24, 16, 59, tzinfo=TZ))
-    assert (await run_summary_round(bot.services, bot.application.bot)).parts_sent == 0
+    assert (await run_summary_round(bot.services, bot.senders)).parts_sent == 0
     clock.set(datetime(2026, 11, 24, 17, 1, tzinfo=TZ))
     await all_summaries_sent(emulator, ids, each=6)
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
     assert all(len(outputs(emulator, i)) == 6 for i in ids)
 
 
@@ -176,10 +176,10 @@ async def test_a_crash_in_the_middle_never_sends_a_part_twice(
     clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=TZ))
     repo = bot.services.summaries.repo
     await bot.services.db.connect()
-    tan_an_member = await bot.services.members.by_user(TAN_AN[0])
+    tan_an_member = await bot.services.members.by_user(TAN_AN[0], channel="telegram")
     assert tan_an_member is not None
     day = clock.now().date()
-    recipient = Recipient(tan_an_member.id, TAN_AN[0], TAN_AN[1], "official", "CL06")
+    recipient = Recipient(tan_an_member.id, TAN_AN[0], TAN_AN[1], "official", "CL06", "telegram")
     assert await repo.claim(recipient, KIND_DAILY, day, clock.now()) == 0
     assert await repo.start_part(tan_an_member.id, KIND_DAILY, day, 0)  # in flight when "killed"
     await bot.services.db.close()
@@ -187,7 +187,7 @@ async def test_a_crash_in_the_middle_never_sends_a_part_twice(
     await bot.start()
     await all_summaries_sent(emulator, [MY_CAM[0], DISTRICT[0], LEADER[0]])
     await emulator.wait_until(lambda: len(outputs(emulator, TAN_AN[0])) >= 2, timeout=30)
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
     assert [m.method for m in outputs(emulator, TAN_AN[0])] == ["sendPhoto", "sendDocument"]
     runs = {r.member_id: r for r in await bot.services.summaries.repo.runs(day, KIND_DAILY)}
     assert (runs[tan_an_member.id].status, runs[tan_an_member.id].error) == ("sent", "interrupted")
@@ -210,7 +210,7 @@ async def test_an_official_who_turned_it_off_gets_none_and_weekly_is_opt_in(
     clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=TZ))
     await all_summaries_sent(emulator, [TAN_AN[0], LEADER[0]], each=before[TAN_AN[0]] + 3)
     await emulator.wait_until(lambda: len(outputs(emulator, DISTRICT[0])) >= before[DISTRICT[0]] + 6, timeout=30)
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
     assert len(outputs(emulator, MY_CAM[0])) == before[MY_CAM[0]]  # turned off: nothing
     district = outputs(emulator, DISTRICT[0])[before[DISTRICT[0]]:]
     assert len(district) == 6  # the daily summary and, on a Monday, the weekly digest
@@ -252,7 +252,7 @@ async def test_on_demand_reports_and_refusals(bot: BotHarness, emulator: BotApiE
     for junk in ("/tomtat 🙂🙂🙂", "/tomtat " + "tat " * 3000, "/tomtat tuan"):
         assert (await official.ask(junk)).plain_text.startswith("Tin tổng hợp hằng ngày (lúc 17:00): đang bật")
     assert (await bot.services.summaries.prefs(
-        (await bot.services.members.by_user(TAN_AN[0])).id)).daily  # type: ignore[union-attr]
+        (await bot.services.members.by_user(TAN_AN[0], channel="telegram")).id)).daily  # type: ignore[union-attr]
 
     citizen = emulator.user(CITIZEN, first_name="Lan")
     assert "dành cho cán bộ phụ trách và tổ trưởng" in (await citizen.ask("/baocao")).plain_text
@@ -290,8 +290,8 @@ async def test_odd_unit_names_never_cost_an_area_its_summary(
     ]
     await bot.services.units.import_tree(renamed, [], [], clock.now())
     clock.set(datetime(2026, 11, 23, 17, 0, 5, tzinfo=TZ))
-    await run_summary_round(bot.services, bot.application.bot)  # this round or the tick's
-    report = await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)  # this round or the tick's
+    report = await run_summary_round(bot.services, bot.senders)
     assert report.due == 0 and report.errors == []
     runs = await bot.services.summaries.repo.runs(clock.now().date(), KIND_DAILY)
     assert sorted((r.chat_id, r.status) for r in runs) == sorted((p[0], "sent") for p in RECIPIENTS)
@@ -334,8 +334,8 @@ async def test_charts_and_workbooks_are_built_off_the_event_loop(
     await official.say("/baocao")
     assert [m.method for m in await official.replies(count=3, timeout=20)] == list(OUTPUTS)
     clock.set(datetime(2026, 11, 23, 17, 0, 5, tzinfo=TZ))
-    await run_summary_round(bot.services, bot.application.bot)
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
+    await run_summary_round(bot.services, bot.senders)
     assert all(len(outputs(emulator, p[0])) >= 3 for p in RECIPIENTS)
     assert {name for name, _ in where} == {"render_chart", "build_summary_workbook", "build_monthly_workbook"}
     assert [entry for entry in where if entry[1]] == []
@@ -374,7 +374,7 @@ async def test_stopping_the_bot_mid_round_records_the_part_in_flight_and_a_resta
         lambda: all(outputs(emulator, i) and outputs(emulator, i)[-1].method == "sendDocument" for i in ids),
         timeout=30,
     )
-    await run_summary_round(bot.services, bot.application.bot)
+    await run_summary_round(bot.services, bot.senders)
     for i in ids:
         methods = [m.method for m in outputs(emulator, i)]
         assert len(methods) == len(set(methods))  # no part twice

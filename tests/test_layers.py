@@ -39,7 +39,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot.chat": ("storage", "handlers", "scheduler", "bot.cli", "devtools", *CHANNEL_LIBRARIES, *DRIVERS),
     "storage": ("bot.services", "bot.chat", "handlers", "scheduler", "bot.cli", "devtools",
                 *CHANNEL_LIBRARIES),
-    "scheduler": ("devtools", "bot.cli"),
+    "scheduler": ("handlers", "devtools", "bot.cli", *CHANNEL_LIBRARIES),
     "handlers.telegram": ("devtools", "bot.cli", "handlers.zalo"),
     "handlers.zalo": ("telegram", "handlers.telegram", "storage", "devtools", "bot.cli", *DRIVERS),
     "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "devtools",

@@ -152,7 +152,7 @@ async def _scenario(db: Database, seed: int) -> dict[int, bool]:
     phones = sorted({c.phone for c in cards if c.phone})
     users = {1000 + n: phone for n, phone in enumerate(rng.sample(phones, 60))}
     for user, phone in users.items():
-        await cards_repo.link_phone(user, phone, NOW)
+        await cards_repo.link_phone(user, phone, NOW, channel="telegram")
     renewed, claimed = set(), set()
     for c in rng.sample(cards, 40):
         ends = c.valid_to + timedelta(days=rng.choice([-30, 365]))

@@ -175,7 +175,7 @@ async def test_coverage_tables_equal_seed_003(services: Services) -> None:
 async def test_workbook_follows_the_database(services: Services) -> None:
     now = services.clock.now()
     agent_id = await services.members.add(
-        full_name="Nguyễn Thị Hoa", role=Role.AGENT, unit_code="CL06", actor=CLI_ACTOR, at=now, user_id=AGENT_ID
+        full_name="Nguyễn Thị Hoa", role=Role.AGENT, unit_code="CL06", actor=CLI_ACTOR, at=now, user_id=AGENT_ID, channel="telegram"
     )
     agent = await services.members.get(agent_id)
     assert agent is not None
@@ -265,7 +265,7 @@ async def test_a_round_cache_gives_the_same_figures_as_a_fresh_gather(services: 
     now = services.clock.now()
     for user_id, unit, person in ((AGENT_ID, "CL06", "Nguyễn Văn Một"), (OFFICIAL_ID, "CL02", "Trần Thị Hai")):
         member_id = await services.members.add(
-            full_name=f"Người {unit}", role=Role.AGENT, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id
+            full_name=f"Người {unit}", role=Role.AGENT, unit_code=unit, actor=CLI_ACTOR, at=now, user_id=user_id, channel="telegram"
         )
         agent = await services.members.get(member_id)
         assert agent is not None

@@ -179,15 +179,15 @@ async def test_void_in_scope_with_reason(services: Services, world: World) -> No
     assert isinstance(logged, Logged)
     entry_id = logged.enrolment.id
     access = services.access
-    outside = await services.enrolments.void(await access.actor(OFFICIAL_B.user_id), entry_id, "thử")
+    outside = await services.enrolments.void(await access.actor(OFFICIAL_B.user_id, channel="telegram"), entry_id, "thử")
     assert outside == NotAllowed("void_not_found")
-    agent = await services.enrolments.void(await access.actor(AN.user_id), entry_id, "thử")
+    agent = await services.enrolments.void(await access.actor(AN.user_id, channel="telegram"), entry_id, "thử")
     assert agent == NotAllowed("void_role")
-    missing = await services.enrolments.void(await access.actor(OFFICIAL_A.user_id), 999, "thử")
+    missing = await services.enrolments.void(await access.actor(OFFICIAL_A.user_id, channel="telegram"), 999, "thử")
     assert missing == NotAllowed("void_not_found")
-    voided = await services.enrolments.void(await access.actor(DISTRICT.user_id), entry_id, "ghi trùng")
+    voided = await services.enrolments.void(await access.actor(DISTRICT.user_id, channel="telegram"), entry_id, "ghi trùng")
     assert isinstance(voided, Voided) and voided.enrolment.status == "voided"
-    again = await services.enrolments.void(await access.actor(ADMIN_ID), entry_id, "lần nữa")
+    again = await services.enrolments.void(await access.actor(ADMIN_ID, channel="telegram"), entry_id, "lần nữa")
     assert again == NotAllowed("void_not_active")
     events = await services.enrolments.repo.events(entry_id)
     assert [(e.action, e.reason, e.actor_user_id) for e in events] == [
@@ -259,19 +259,19 @@ async def test_monthly_report_scopes(services: Services, world: World) -> None:
     await log(services, cuong, "bhyt Lê Văn Năm 8423000004 6 tháng")
     access = services.access
     month = date(2026, 11, 1)
-    leader = await services.enrolments.monthly_report(await access.actor(LEADER.user_id), month)
+    leader = await services.enrolments.monthly_report(await access.actor(LEADER.user_id, channel="telegram"), month)
     assert not isinstance(leader, NotAllowed)
     assert leader.scope_label == "Tổ 1" and not leader.mask_codes
     assert [r.participant_name for r in leader.rows] == ["Nguyễn Văn An"]
-    official_b = await services.enrolments.monthly_report(await access.actor(OFFICIAL_B.user_id), month)
+    official_b = await services.enrolments.monthly_report(await access.actor(OFFICIAL_B.user_id, channel="telegram"), month)
     assert not isinstance(official_b, NotAllowed) and official_b.mask_codes
     assert [r.participant_name for r in official_b.rows] == ["Lê Văn Năm"]
     assert await services.enrolments.monthly_report(
-        await access.actor(OFFICIAL_B.user_id), month, "CL01") == NotAllowed("unit_not_found")
-    assert await services.enrolments.monthly_report(await access.actor(AN.user_id), month) == NotAllowed("export_role")
-    admin = await services.enrolments.monthly_report(await access.actor(ADMIN_ID), month)
+        await access.actor(OFFICIAL_B.user_id, channel="telegram"), month, "CL01") == NotAllowed("unit_not_found")
+    assert await services.enrolments.monthly_report(await access.actor(AN.user_id, channel="telegram"), month) == NotAllowed("export_role")
+    admin = await services.enrolments.monthly_report(await access.actor(ADMIN_ID, channel="telegram"), month)
     assert not isinstance(admin, NotAllowed) and len(admin.rows) == 2
-    october = await services.enrolments.monthly_report(await access.actor(LEADER.user_id), date(2026, 10, 1))
+    october = await services.enrolments.monthly_report(await access.actor(LEADER.user_id, channel="telegram"), date(2026, 10, 1))
     assert october == NotAllowed("export_no_team")
 
 

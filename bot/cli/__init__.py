@@ -65,17 +65,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     A token Telegram refuses (401, at start-up or later) ends the run with one line on
     stderr naming the setting, never a traceback: PTB's InvalidToken quotes the token.
     """
-    from telegram import Update
-    from telegram.error import InvalidToken
-
-    from handlers.telegram.app import build_application
+    from handlers.telegram.app import run_until_stopped
 
     token = settings.require_token()
     configure_logging(settings.log_level)
-    application = build_application(settings, token=token)
-    try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-    except InvalidToken:
+    if not run_until_stopped(settings, token):
         print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
         return EXIT_TOKEN_REFUSED
     return 0

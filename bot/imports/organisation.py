@@ -1103,8 +1103,11 @@ class DemoMember:
     team_code: str | None = None
 
 
-async def seed_demo_organisation(services: Any, people: Sequence[DemoMember]) -> list[ImportReport]:
-    """Import the sample trees and roster, then make the demo people members.
+async def seed_demo_organisation(
+    services: Any, people: Sequence[DemoMember], channel: str
+) -> list[ImportReport]:
+    """Import the sample trees and roster, then make the demo people (chat users of `channel`)
+    members.
 
     People listed in the roster join the way real ones do: an invite for their roster entry,
     used with /thamgia's service, so the demo shows the same rows a real join writes.
@@ -1140,11 +1143,12 @@ async def seed_demo_organisation(services: Any, people: Sequence[DemoMember]) ->
                 actor=CLI_ACTOR,
                 at=services.clock.now(),
                 user_id=person.user_id,
+                channel=channel,
             )
             continue
         invite = await organisation.create_invite(
             admin, role, person.unit_code, person.team_code, placeholder.id if placeholder else None
         )
         if isinstance(invite, InviteCreated):
-            await organisation.join(person.user_id, invite.code, person.full_name)
+            await organisation.join(person.user_id, invite.code, person.full_name, channel)
     return reports

@@ -1,11 +1,14 @@
 """Who is talking: citizen, agent, team leader, official or admin, and which units they see.
 
-Admins come from ADMIN_TELEGRAM_IDS and see every unit; a member sees their unit's subtree;
-everyone else is a citizen and sees no unit data at all.
+Admins come from the settings, per channel (ADMIN_TELEGRAM_IDS, ADMIN_ZALO_IDS: an id is an
+admin only on the channel it was listed for, since ids of different channels may collide) and
+see every unit; a member sees their unit's subtree; everyone else is a citizen and sees no unit
+data at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.roles import Member, Role
@@ -30,15 +33,23 @@ class Actor:
 
 class AccessService:
     def __init__(
-        self, admin_ids: tuple[int, ...], members: MemberRepository, units: UnitRepository
+        self, admin_ids: Mapping[str, Iterable[int]], members: MemberRepository, units: UnitRepository
     ) -> None:
-        self.admin_ids = frozenset(admin_ids)
+        """`admin_ids`: the admins' user ids by channel name."""
+        self.admin_ids: dict[str, frozenset[int]] = {
+            channel: frozenset(ids) for channel, ids in admin_ids.items()
+        }
         self.members = members
         self.units = units
 
-    async def actor(self, user_id: int, channel: str = "telegram") -> Actor:
+    def is_admin_id(self, user_id: int, channel: str) -> bool:
+        """Is `user_id` listed as an admin for `channel`?"""
+        return user_id in self.admin_ids.get(channel, frozenset())
+
+    async def actor(self, user_id: int, channel: str) -> Actor:
+        """Who (`user_id` on `channel`) is writing: admin, member or citizen, and their scope."""
         member = await self.members.by_user(user_id, channel)
-        if channel == "telegram" and user_id in self.admin_ids:
+        if self.is_admin_id(user_id, channel):
             return Actor(user_id, channel, Role.ADMIN, member, member.unit_code if member else None)
         if member is None:
             return Actor(user_id, channel, Role.CITIZEN, None, None)

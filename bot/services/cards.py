@@ -248,7 +248,7 @@ class CardService:
     # ----------------------------------------------------------------- linking
 
     async def link_contact(
-        self, sender_id: int, contact_user_id: int | None, phone_number: str, channel: str = "telegram"
+        self, sender_id: int, contact_user_id: int | None, phone_number: str, channel: str
     ) -> LinkResult:
         """Link the sender to every card with the phone of their OWN contact.
 
@@ -268,10 +268,10 @@ class CardService:
         await self.repo.link_phone(sender_id, phone, self.clock.now(), channel)
         return LinkResult(LinkOutcome.LINKED, phone, await self.my_cards(sender_id, channel=channel))
 
-    async def is_linked(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_linked(self, user_id: int, channel: str) -> bool:
         return await self.repo.phone_of(user_id, channel) is not None
 
-    async def my_cards(self, user_id: int, months: int = DEFAULT_MONTHS, channel: str = "telegram") -> MyCards:
+    async def my_cards(self, user_id: int, channel: str, months: int = DEFAULT_MONTHS) -> MyCards:
         """Linked cards grouped by household, with the renewal cost of each household."""
         today = self.today()
         linked = await self.repo.linked_cards(user_id, channel)
@@ -341,20 +341,20 @@ class ReminderService:
 
     # ----------------------------------------------------------------- the person's choices
 
-    async def opt_out(self, user_id: int, channel: str = "telegram") -> bool:
+    async def opt_out(self, user_id: int, channel: str) -> bool:
         return await self.repo.set_opted_out(user_id, True, self.clock.now(), channel)
 
-    async def opt_in(self, user_id: int, channel: str = "telegram") -> bool:
+    async def opt_in(self, user_id: int, channel: str) -> bool:
         """/nhac: reminders on again; a person writing to us has also unblocked the bot.
 
         Both in one transaction: never "opted in" while still recorded as blocked.
         """
         return await self.cards.repo.resume_reminders(user_id, self.clock.now(), channel)
 
-    async def is_opted_out(self, user_id: int, channel: str = "telegram") -> bool:
+    async def is_opted_out(self, user_id: int, channel: str) -> bool:
         return await self.repo.is_opted_out(user_id, channel)
 
-    async def claim_renewed(self, user_id: int, channel: str = "telegram") -> list[CardView]:
+    async def claim_renewed(self, user_id: int, channel: str) -> list[CardView]:
         """"Tôi đã gia hạn": claim every linked card that needs renewal; returns them."""
         mine = await self.cards.my_cards(user_id, channel=channel)
         due = [c for c in mine.cards if c.needs_renewal]
@@ -364,7 +364,7 @@ class ReminderService:
             )
         return due
 
-    async def undo_claims(self, user_id: int, channel: str = "telegram") -> int:
+    async def undo_claims(self, user_id: int, channel: str) -> int:
         return await self.repo.drop_pending_claims(user_id, channel)
 
     # ----------------------------------------------------------------- a reminder
@@ -373,13 +373,13 @@ class ReminderService:
         return self.plan.running_on(today or self.clock.now().date())
 
     async def content_for(
-        self, user_id: int, campaign: ReminderCampaign, channel: str = "telegram"
+        self, user_id: int, campaign: ReminderCampaign, channel: str
     ) -> ReminderContent | None:
         """What to tell this person now, or None when nothing of theirs is due any more."""
         return (await self.contents_for([user_id], campaign, channel)).get(user_id)
 
     async def contents_for(
-        self, user_ids: list[int], campaign: ReminderCampaign, channel: str = "telegram"
+        self, user_ids: list[int], campaign: ReminderCampaign, channel: str
     ) -> dict[int, ReminderContent]:
         """``content_for`` for a batch of people, reading the database once for all of them."""
         today = self.clock.now().date()

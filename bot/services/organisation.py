@@ -295,7 +295,7 @@ class OrganisationService:
         log.info("invite created for role %s in unit %s", role.value, unit.code)
         return InviteCreated(invite_codes.display(code), role, unit, found_team, member_name, expires)
 
-    async def join(self, user_id: int, typed_code: str, display_name: str, channel: str = "telegram") -> Joined | Refused:
+    async def join(self, user_id: int, typed_code: str, display_name: str, channel: str) -> Joined | Refused:
         """Use an invite. Wrong, used, expired and made-up codes get one answer and change
         nothing; after 5 failures in an hour the person must wait."""
         actor = await self.access.actor(user_id, channel)

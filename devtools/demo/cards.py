@@ -62,12 +62,14 @@ async def run_round(services: Services, session: DemoSession, args: str) -> str:
     """`:nhac` runs one reminder round now and says what was sent."""
     from telegram.ext import ExtBot
 
+    from bot.chat.model import TELEGRAM
     from devtools.demo.session import DEMO_TOKEN
+    from handlers.telegram.sender import TelegramSender
     from scheduler.reminders import run_reminder_round
 
     bot = ExtBot(DEMO_TOKEN, base_url=session.emulator.base_url, rate_limiter=BotRateLimiter())
     async with bot:
-        report = await run_reminder_round(services, bot)
+        report = await run_reminder_round(services, {TELEGRAM.name: TelegramSender(bot)})
     now: datetime = services.clock.now()
     if report.outside_hours and not report.sent:
         start = services.reminders.hours.start.strftime("%H:%M")

@@ -74,7 +74,7 @@ async def _seed_organisation(services: Services) -> None:
     from bot.imports.organisation import DemoMember, seed_demo_organisation
 
     people = [DemoMember(uid, *member) for _, uid, _, _, member in _ORG_PEOPLE if member]
-    await seed_demo_organisation(services, people)
+    await seed_demo_organisation(services, people, "telegram")
 
 
 DEMO_SEEDERS.append(_seed_organisation)

@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.chat.commands import commands_for
+from bot.chat.model import TELEGRAM, ZALO_OA, Sender
 from bot.domain.campaigns import CampaignBook
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.rates import RateBook
@@ -26,7 +28,10 @@ from bot.settings import Settings
 from handlers.telegram.context import BotContext
 from handlers.telegram.persistence import SQLitePersistence
 from handlers.telegram.ratelimit import BotRateLimiter
+from handlers.telegram.sender import TelegramSender
 from handlers.telegram.updates import PerPersonUpdateProcessor
+from scheduler.runner import SchedulerRunner
+from scheduler.sending import Senders
 from storage.db import Database
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
@@ -39,6 +44,7 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+SCHEDULER_KEY = "scheduler"
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -47,7 +53,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     units = UnitRepository(db)
     members = MemberRepository(db)
     the_clock = clock or SystemClock(settings.tz)
-    access = AccessService(settings.admin_telegram_ids, members, units)
+    admins = {TELEGRAM.name: settings.admin_telegram_ids, ZALO_OA.name: settings.admin_zalo_ids}
+    access = AccessService(admins, members, units)
     teams = TeamRepository(db)
     invites = InviteRepository(db)
     figures = FiguresRepository(db)
@@ -96,21 +103,33 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, stopping the scheduled fan-outs first.
+    """PTB's Application, stopping the scheduler (and its fan-outs) first.
 
-    ``Application.stop`` waits for running jobs and tasks; a reminder round to thousands of
-    people would hold a shutdown for minutes (and a supervisor then SIGKILLs). Here the rounds
-    are cancelled before anything else stops (scheduler/rounds.py): rows not yet sent are
-    given back, requests in flight are awaited and recorded, and the next start resumes.
-    Used by every path: ``run_polling`` in production and ``running`` below.
+    A reminder round to thousands of people would hold a shutdown for minutes (and a
+    supervisor then SIGKILLs). Here the scheduler's runner stops before anything else
+    (scheduler/runner.py): it cancels the rounds, rows not yet sent are given back, requests in
+    flight are awaited and recorded, and the next start resumes. Used by every path:
+    ``run_polling`` in production and ``running`` below.
     """
 
     async def stop(self) -> None:
-        from scheduler.rounds import rounds_of
-
-        if self.running:
-            await rounds_of(self).cancel_all()
+        runner = self.bot_data.get(SCHEDULER_KEY)
+        if self.running and isinstance(runner, SchedulerRunner):
+            await runner.stop()
         await super().stop()
+
+
+def scheduler_of(application: Application) -> SchedulerRunner:
+    """The scheduler runner `build_application` wired (its senders, jobs and rounds)."""
+    runner = application.bot_data[SCHEDULER_KEY]
+    assert isinstance(runner, SchedulerRunner)
+    return runner
+
+
+def senders_of(application: Application) -> Senders:
+    """The senders by channel the scheduled fan-outs use (what tests and benchmarks pass to
+    ``run_reminder_round`` and ``run_summary_round``)."""
+    return scheduler_of(application).senders
 
 
 def build_application(
@@ -157,7 +176,12 @@ def build_application(
         services, SessionRepository(services.db), IdentityRepository(services.db)
     )
     register_handlers(application)
-    register_jobs(application)
+    # The channels configured in this process, each with its sender; the scheduler knows no
+    # channel library and sends every row through the sender of the person's channel.
+    senders: dict[str, Sender] = {TELEGRAM.name: TelegramSender(application.bot)}
+    runner = SchedulerRunner(services, senders)
+    register_jobs(runner)
+    application.bot_data[SCHEDULER_KEY] = runner
     return application
 
 
@@ -166,11 +190,28 @@ async def _post_init(application: Application) -> None:
     await services.db.connect()
     citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
     await application.bot.set_my_commands(citizen_menu)
+    scheduler_of(application).start()
 
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
+    await scheduler_of(application).stop()  # already stopped by BotApplication.stop, unless it never ran
     await services.db.close()
+
+
+def run_until_stopped(settings: Settings, token: str) -> bool:
+    """Long polling against the configured Bot API server until stopped (`bhxh-bot run`).
+
+    Pending updates are never dropped. Returns False when Telegram refuses the token (401, at
+    start-up or later), so the caller can name the setting without a traceback: PTB's
+    InvalidToken quotes the token.
+    """
+    application = build_application(settings, token=token)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        return False
+    return True
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ import asyncio
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.chat.model import TELEGRAM
 from bot.chat.texts import cards as texts
 from bot.domain.roles import Role
 from bot.imports.cards import CHAT_MAX_ROWS, MAX_FILE_BYTES, CardFileError, FileProblem
@@ -20,7 +21,7 @@ from bot.parsing.numbers import parse_bounded_int
 from bot.services.cards import LinkOutcome
 from handlers.telegram import citizen
 from handlers.telegram.context import BotContext
-from scheduler.reminders import keyboard
+from handlers.telegram.sender import keyboard
 
 IMPORT_ROLES = {Role.ADMIN, Role.OFFICIAL}
 LIST_ROLES = {Role.ADMIN, Role.OFFICIAL, Role.TEAM_LEADER, Role.AGENT}
@@ -58,11 +59,11 @@ async def hethan(update: Update, context: BotContext) -> None:
 async def _show_cards(update: Update, context: BotContext) -> None:
     services = context.services
     user_id = _user_id(update)
-    if not await services.cards.is_linked(user_id):
+    if not await services.cards.is_linked(user_id, channel=TELEGRAM.name):
         await _reply(update, context, texts.ASK_CONTACT, contact_keyboard())
         return
-    mine = await services.cards.my_cards(user_id)
-    opted_out = await services.reminders.is_opted_out(user_id)
+    mine = await services.cards.my_cards(user_id, channel=TELEGRAM.name)
+    opted_out = await services.reminders.is_opted_out(user_id, channel=TELEGRAM.name)
     await _reply(update, context, texts.my_cards_text(mine, opted_out), keyboard(texts.reminder_buttons(opted_out)))
 
 
@@ -71,7 +72,7 @@ async def on_contact(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.contact is not None
     contact = message.contact
-    result = await context.services.cards.link_contact(_user_id(update), contact.user_id, contact.phone_number or "")
+    result = await context.services.cards.link_contact(_user_id(update), contact.user_id, contact.phone_number or "", channel=TELEGRAM.name)
     if result.outcome is LinkOutcome.NOT_OWN:
         await _reply(update, context, texts.NOT_OWN_CONTACT, contact_keyboard())
     elif result.outcome is LinkOutcome.BAD_PHONE:
@@ -85,15 +86,15 @@ async def on_contact(update: Update, context: BotContext) -> None:
 
 
 async def dunglai(update: Update, context: BotContext) -> None:
-    changed = await context.services.reminders.opt_out(_user_id(update))
+    changed = await context.services.reminders.opt_out(_user_id(update), channel=TELEGRAM.name)
     await _reply(update, context, texts.STOPPED if changed else texts.ALREADY_STOPPED)
 
 
 async def nhac(update: Update, context: BotContext) -> None:
     services = context.services
     user_id = _user_id(update)
-    await services.reminders.opt_in(user_id)
-    linked = await services.cards.is_linked(user_id)
+    await services.reminders.opt_in(user_id, channel=TELEGRAM.name)
+    linked = await services.cards.is_linked(user_id, channel=TELEGRAM.name)
     markup = None if linked else contact_keyboard()
     text = texts.resumed_text(services.reminders.cadence, services.reminders.hours, linked)
     await _reply(update, context, text, markup)
@@ -108,7 +109,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     user_id = query.from_user.id
     data = query.data or ""
     if data == texts.CB_STOP:
-        changed = await services.reminders.opt_out(user_id)
+        changed = await services.reminders.opt_out(user_id, channel=TELEGRAM.name)
         await _reply(update, context, texts.STOPPED if changed else texts.ALREADY_STOPPED)
         await _swap_stop_button(query, opted_out=True)
     elif data == texts.CB_RESUME:
@@ -116,7 +117,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
         await _swap_stop_button(query, opted_out=False)
     elif data == texts.CB_CARDS:
         await _show_cards(update, context)
-    elif not await services.cards.is_linked(user_id):
+    elif not await services.cards.is_linked(user_id, channel=TELEGRAM.name):
         await _reply(update, context, texts.NOT_LINKED, contact_keyboard())
     elif data == texts.CB_COST:
         await _reply(update, context, texts.ASK_MONTHS, keyboard(texts.months_buttons()))
@@ -124,16 +125,16 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
         months := parse_bounded_int(data.removeprefix(texts.CB_MONTHS), max_digits=2)
     ) in texts.MONTH_CHOICES:
         assert months is not None
-        mine = await services.cards.my_cards(user_id, months=months)
+        mine = await services.cards.my_cards(user_id, months=months, channel=TELEGRAM.name)
         await _reply(update, context, texts.months_cost_text(mine), keyboard(texts.months_buttons()))
     elif data == texts.CB_RENEWED:
-        claimed = await services.reminders.claim_renewed(user_id)
+        claimed = await services.reminders.claim_renewed(user_id, channel=TELEGRAM.name)
         if claimed:
             await _reply(update, context, texts.claimed_text("bạn", claimed), keyboard(texts.undo_buttons()))
         else:
             await _reply(update, context, texts.NOTHING_TO_CLAIM)
     elif data == texts.CB_UNDO:
-        undone = await services.reminders.undo_claims(user_id)
+        undone = await services.reminders.undo_claims(user_id, channel=TELEGRAM.name)
         await _reply(update, context, texts.CLAIM_UNDONE if undone else texts.NOTHING_TO_UNDO)
     else:
         await _reply(update, context, texts.BUTTON_EXPIRED)
@@ -160,7 +161,7 @@ async def _swap_stop_button(query: object, opted_out: bool) -> None:
 async def danhsach(update: Update, context: BotContext) -> None:
     """/danhsach: lapsed, unrenewed people of the sender's units, as a message and an XLSX."""
     services = context.services
-    actor = await services.access.actor(_user_id(update))
+    actor = await services.access.actor(_user_id(update), channel=TELEGRAM.name)
     if actor.role not in LIST_ROLES:
         await _reply(update, context, texts.STAFF_ONLY)
         return
@@ -204,7 +205,7 @@ async def on_document(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
-    actor = await services.access.actor(_user_id(update))
+    actor = await services.access.actor(_user_id(update), channel=TELEGRAM.name)
     if actor.role not in IMPORT_ROLES:
         name = (document.file_name or "").lower().strip()
         if name.endswith(_LIST_EXTENSIONS):

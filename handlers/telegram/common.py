@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from bot.chat.commands import commands_for
+from bot.chat.model import TELEGRAM
 from bot.chat.texts import cost as replies
 from bot.domain.roles import Role
 from bot.logsafety import describe_exception
@@ -29,7 +30,7 @@ async def track_user(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         return
     await context.services.users.seen(
-        user.id, user.first_name or "", user.last_name, user.username, context.services.clock.now()
+        user.id, user.first_name or "", user.last_name, user.username, context.services.clock.now(), channel=TELEGRAM.name
     )
     await _keep_menu_current(update, context)
 
@@ -39,7 +40,7 @@ async def _keep_menu_current(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE or context.chat_data is None:
         return
-    actor = await context.services.access.actor(update.effective_user.id)  # type: ignore[union-attr]
+    actor = await context.services.access.actor(update.effective_user.id, channel=TELEGRAM.name)  # type: ignore[union-attr]
     shown = context.chat_data.get(MENU_KEY, Role.CITIZEN.value)
     if shown == actor.role.value:
         return
@@ -63,7 +64,7 @@ async def gate_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    actor = await context.services.access.actor(query.from_user.id)
+    actor = await context.services.access.actor(query.from_user.id, channel=TELEGRAM.name)
     if may_press(actor.role, query.data):
         return
     try:

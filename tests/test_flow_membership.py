@@ -102,7 +102,7 @@ async def test_guided_invite_from_a_zalo_official_and_claiming_a_roster_name(wor
     ngoc = world.chat(700123, first_name="Ngọc")
     await ngoc.text(f"/thamgia {code_in(zalo.outputs[-1].text.plain)}")  # type: ignore[union-attr]
     assert "người vận động" in ngoc.said()
-    member = await world.services.members.by_user(700123)
+    member = await world.services.members.by_user(700123, "telegram")
     assert member is not None and member.id == placeholder  # claimed, not duplicated
     assert (await _counts(world))[1] == before[1]
 

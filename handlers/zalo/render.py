@@ -2,7 +2,7 @@
 
 `layout(reply, ZALO_OA)` already gives messages within Zalo's limits: plain text of at most
 2,000 characters cut at paragraph, line or word breaks, at most 5 buttons per message (more go
-in further messages headed "Chọn tiếp:"), captions as text, images over 1 MB marked
+in further messages under a "choose more" heading), captions as text, images over 1 MB marked
 `ImageTooLarge`, and XLSX/CSV as `FileLink`. Each message becomes one call:
 
 - text: `message/cs` text; with buttons: `oa.query.hide` buttons whose payload is

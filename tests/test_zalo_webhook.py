@@ -300,7 +300,7 @@ async def test_a_failing_conversation_is_retried_then_marked_failed_and_the_pers
         assert [m.text for m in await user.replies()] == ["Bạn viết: tiếp"]
         rows = await _inbox_rows(world)
         assert [(r["state"], r["attempts"], r["error"]) for r in rows] == [
-            ("failed", 2, "conversation raised RuntimeError"),
+            ("failed", 2, "handling raised RuntimeError"),
             ("done", 1, None),
         ]
     assert "0912345678" not in caplog.text and "RuntimeError" in caplog.text
@@ -374,3 +374,23 @@ async def test_raw_event_body_is_stored_exactly_and_signed_on_those_bytes(world:
     assert row["payload"] == post.body.decode("utf-8")
     assert row["event_key"] == f"user_send_text:{json.loads(post.body)['message']['msg_id']}"
     assert row["person_id"] == user.user_id and row["kind"] == "user_send_text"
+
+
+async def test_every_event_reaches_the_on_event_hook_receipts_and_unfollows_included(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    seen: list[str] = []
+
+    async def record(event: object) -> None:
+        seen.append(getattr(event, "event_name", "?"))
+
+    async with zalo_world(tmp_path, clock, worker_options={"on_event": record}) as world:
+        user = world.emulator.add_user()
+        await user.follow()
+        await user.say("xin chào")
+        await user.unfollow()
+        receipt = world.emulator.driver.oa_received_event(user.user_id, ["m1", "m2"])
+        assert (await world.emulator.driver.post(receipt)).status == 200
+        assert await world.drain() == 4
+    assert seen == ["follow", "user_send_text", "unfollow", "user_received_message"]
+    assert [type(e).__name__ for e in world.conversation.received] == ["Command", "Text"]

@@ -81,7 +81,7 @@ def build_zalo_channel(
 ) -> ZaloChannel:
     """Wire the channel; raises ValueError when `settings.zalo_configured()` is False.
     `worker_options` go to ZaloWorker (lease, max_attempts, retry_backoff, concurrency,
-    poll_seconds)."""
+    poll_seconds, on_event)."""
     if not settings.zalo_configured():
         raise ValueError("Zalo needs ZALO_APP_ID, ZALO_APP_SECRET and ZALO_OA_SECRET_KEY")
     assert settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key

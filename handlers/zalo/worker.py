@@ -14,13 +14,15 @@ Translation of an inbox event into a neutral `Incoming` (no decisions, only Zalo
   A typed number is always `Text`: flows never link a person by it;
 - `follow` → `Command("start")`, as pressing Start opens a Telegram bot: the person is
   greeted like any newcomer;
-- `unfollow`, delivery receipts → no conversation: the inbox row records them (done);
+- `unfollow`, delivery receipts → no conversation: the inbox row records them (done), and
+  the optional `on_event` hook sees them (every parsed event goes to it first: follower
+  records, ZNS receipt reconciliation);
 - images, stickers, files… → `Unsupported(<kind>)` so the flow can answer.
 
 Guarantees:
 - each event is claimed under a lease (default 2 min); one person's events are handled one at
   a time, oldest first, across any number of workers and restarts (storage/inbox.py);
-- a conversation that raises is retried after `retry_backoff` up to `max_attempts` claims,
+- a conversation (or `on_event`) that raises is retried after `retry_backoff` up to `max_attempts` claims,
   then the event is marked failed; the log names the exception type and place, never its
   message or the event's content (personal data);
 - replies are sent once: after the conversation answered, the event is done whatever Zalo
@@ -112,6 +114,7 @@ class ZaloWorker:
         retry_backoff: timedelta = timedelta(seconds=30),
         concurrency: int = 4,
         poll_seconds: float = 1.0,
+        on_event: Callable[[zevents.Event], Awaitable[None]] | None = None,
     ) -> None:
         if max_attempts < 1 or concurrency < 1 or lease <= timedelta(0):
             raise ValueError("max_attempts and concurrency must be >= 1, lease positive")
@@ -124,6 +127,7 @@ class ZaloWorker:
         self._backoff = retry_backoff
         self._concurrency = concurrency
         self._poll = poll_seconds
+        self._on_event = on_event
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.handled = 0  # events finished by this worker (done or failed), for logs and tests
@@ -190,23 +194,25 @@ class ZaloWorker:
         except ValueError:  # pragma: no cover - parse_event already read it
             body = {}
         incoming = to_incoming(event, body if isinstance(body, dict) else {})
-        if incoming is None:
-            await self._inbox.complete(item, self._clock.now())
-            self.handled += 1
-            return
         try:
+            if self._on_event is not None:
+                await self._on_event(event)
+            if incoming is None:
+                await self._inbox.complete(item, self._clock.now())
+                self.handled += 1
+                return
             replies = await self._conversation(incoming)
         except Exception as error:  # noqa: BLE001 - one bad event must not stop the channel
             log.error(
-                "Zalo worker: the conversation failed on %s (attempt %s of %s): %s",
+                "Zalo worker: handling failed on %s (attempt %s of %s): %s",
                 item.kind, item.attempts, self._max_attempts, describe_exception(error),
             )
             now = self._clock.now()
             if item.attempts >= self._max_attempts:
-                await self._inbox.fail(item, now, f"conversation raised {type(error).__name__}")
+                await self._inbox.fail(item, now, f"handling raised {type(error).__name__}")
                 self.handled += 1
             else:
-                await self._inbox.retry_later(item, now, now + self._backoff, f"conversation raised {type(error).__name__}")
+                await self._inbox.retry_later(item, now, now + self._backoff, f"handling raised {type(error).__name__}")
             return
         reply_to = event.msg_id if isinstance(event, zevents.TextMessage) else None
         try:

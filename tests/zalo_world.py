@@ -179,8 +179,10 @@ async def zalo_world(
         async with serving(app, "127.0.0.1", 0) as server:
             links.public_base_url = server.base_url
             emulator.webhook_url = f"{server.base_url}/zalo/webhook"
-            yield ZaloWorld(emulator, db, channel, links, inbox, conv, clock, server, http, settings)
-            await channel.worker.stop()
+            try:
+                yield ZaloWorld(emulator, db, channel, links, inbox, conv, clock, server, http, settings)
+            finally:
+                await channel.worker.stop()
     finally:
         await http.aclose()
         await emulator.stop()

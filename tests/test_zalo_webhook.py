@@ -96,6 +96,10 @@ async def test_the_same_event_delivered_three_times_is_answered_once(world: Zalo
     assert user.inbox == replies
     assert len(world.conversation.received) == 1
     assert await world.counts() == {**EMPTY, "done": 1}
+    # A retry arriving after the event was handled (its payload already cleared) is still known.
+    late = await world.emulator.driver.retry(first, 3)
+    assert late.status == 200 and await world.drain() == 0
+    assert len(world.conversation.received) == 1 and user.inbox == replies
 
 
 async def test_the_running_worker_answers_without_being_asked(world: ZaloWorld) -> None:

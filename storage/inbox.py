@@ -144,6 +144,18 @@ class SqliteInbox:
             (utc_text(now), error),
         )
 
+    async def purge_handled(self, before: datetime) -> int:
+        """Delete done and failed rows handled before `before`; returns how many.
+
+        Safe for de-duplication as long as `before` is older than the webhook's replay window
+        (5 min): a retry older than that is refused by its timestamp before the inbox is asked.
+        Keep a week or so for operators."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM inbox WHERE state IN ('done', 'failed') AND handled_at < ?", (utc_text(before),)
+            )
+            return cursor.rowcount
+
     async def counts(self, channel: str) -> dict[str, int]:
         """Rows per state (every state present, zero when none), for health checks and tests."""
         rows = await self._db.fetchall(

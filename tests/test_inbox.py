@@ -96,3 +96,15 @@ async def test_retry_later_holds_the_event_and_the_persons_next_one(inbox: Sqlit
     clock.advance(timedelta(seconds=30))
     again = await inbox.claim("zalo", clock.now(), LEASE, 3)
     assert again is not None and again.event_key == "e1" and again.attempts == 2
+
+
+async def test_handled_rows_are_purged_after_a_while_and_open_ones_never(inbox: SqliteInbox, clock: ManualClock) -> None:
+    for key in ("old", "open"):
+        await inbox.add("zalo", key, key, "k", "{}", clock.now())
+    event = await inbox.claim("zalo", clock.now(), LEASE, 3)
+    assert event is not None and event.event_key == "old"
+    assert await inbox.complete(event, clock.now())
+    assert await inbox.purge_handled(clock.now()) == 0  # handled exactly then: not before
+    clock.advance(timedelta(days=8))
+    assert await inbox.purge_handled(clock.now() - timedelta(days=7)) == 1
+    assert await inbox.counts("zalo") == {"pending": 1, "working": 0, "done": 0, "failed": 0}

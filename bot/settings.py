@@ -16,6 +16,15 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+ZALO_API_DEFAULT = "https://openapi.zalo.me"
+ZALO_OAUTH_DEFAULT = "https://oauth.zaloapp.com"
+ZALO_ZNS_DEFAULT = "https://business.openapi.zalo.me"
+_URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_BLANK_IS_DEFAULT = {
+    "zalo_api_base_url": ZALO_API_DEFAULT,
+    "zalo_oauth_base_url": ZALO_OAUTH_DEFAULT,
+    "zalo_zns_base_url": ZALO_ZNS_DEFAULT,
+}
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -69,6 +78,24 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Joining (bot/organisation.py): how long a /moi invite code stays valid.
     invite_ttl_hours: int = Field(default=72, ge=1, le=720)
+    # Zalo (handlers/zalo): the OA channel starts when app id, app secret and OA secret are set
+    # (`zalo_configured`). Secrets are kept out of repr() so a logged Settings leaks nothing.
+    zalo_app_id: str | None = Field(default=None, description="Zalo app id (developers.zalo.me)")
+    zalo_app_secret: str | None = Field(default=None, repr=False, description="app secret: token-call header")
+    zalo_oa_secret_key: str | None = Field(default=None, repr=False, description="OA secret: webhook MAC key")
+    zalo_refresh_token: str | None = Field(
+        default=None, repr=False, description="refresh token of the first authorisation (used once)"
+    )
+    zalo_api_base_url: str = Field(default=ZALO_API_DEFAULT)
+    zalo_oauth_base_url: str = Field(default=ZALO_OAUTH_DEFAULT)
+    zalo_zns_base_url: str = Field(default=ZALO_ZNS_DEFAULT)
+    zns_enabled: bool = Field(default=False, description="send ZNS template reminders (paid)")
+    # The HTTP server (handlers/http): Zalo's webhook and the signed download links.
+    webhook_host: str = Field(default="127.0.0.1")
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    public_base_url: str | None = Field(
+        default=None, description="https://… address where people and Zalo reach the HTTP server"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -89,8 +116,41 @@ class Settings(BaseSettings):
     @classmethod
     def _url_shape(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        if not _URL_RE.match(value):
             raise ValueError("expected an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("zalo_api_base_url", "zalo_oauth_base_url", "zalo_zns_base_url", mode="before")
+    @classmethod
+    def _zalo_url(cls, value: object, info: ValidationInfo) -> object:
+        """Blank keeps Zalo's production host; otherwise an http(s) URL without trailing slash."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip().rstrip("/")
+        if not value:
+            return _BLANK_IS_DEFAULT[str(info.field_name)]
+        if not _URL_RE.match(value):
+            raise ValueError("expected an http(s) URL such as https://openapi.zalo.me")
+        return value
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip().rstrip("/")
+        if not value:
+            return None
+        if not _URL_RE.match(value):
+            raise ValueError("expected the public http(s) address of the bot, such as https://bot.example.vn")
+        return value
+
+    @field_validator("zalo_app_id", "zalo_app_secret", "zalo_oa_secret_key", "zalo_refresh_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
         return value
 
     @field_validator("timezone")
@@ -119,6 +179,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def zalo_configured(self) -> bool:
+        """True when the Zalo OA channel has what it needs to start: the app id, the app secret
+        (token calls) and the OA secret key (webhook signatures). The refresh token may come
+        from the database of an earlier run, so it is not required here."""
+        return bool(self.zalo_app_id and self.zalo_app_secret and self.zalo_oa_secret_key)
 
     def require_token(self) -> str:
         """The token, or a SettingsError naming the setting (only `run` needs it)."""

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
-from handlers.zalo.config import ZaloConfig
+from bot.settings import Settings, SettingsError, load_settings
 from handlers.zalo.errors import (
     OA_CODES,
     OAUTH_CODES,
@@ -312,32 +311,42 @@ def test_http_statuses() -> None:
 # ---- config ---------------------------------------------------------------------------------
 
 
-def test_config_defaults_and_env() -> None:
-    default = ZaloConfig.from_env({})
+def test_config_defaults_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
     assert default.zalo_api_base_url == "https://openapi.zalo.me"
     assert default.zalo_oauth_base_url == "https://oauth.zaloapp.com"
     assert default.zalo_zns_base_url == "https://business.openapi.zalo.me"
-    assert default.zns_enabled is False and default.oa_enabled is False
-    config = ZaloConfig.from_env(
-        {
-            "ZALO_APP_ID": "123",
-            "ZALO_APP_SECRET": "app-s3cret",
-            "ZALO_OA_SECRET_KEY": "oa-s3cret",
-            "ZALO_REFRESH_TOKEN": "rt-s3cret",
-            "ZALO_API_BASE_URL": "http://127.0.0.1:1/openapi",
-            "ZNS_ENABLED": "true",
-            "WEBHOOK_HOST": "0.0.0.0",
-            "WEBHOOK_PORT": "8443",
-            "PUBLIC_BASE_URL": "https://bot.example.vn",
-            "ZALO_ZNS_BASE_URL": "  ",  # blank keeps the default
-        }
-    )
-    assert config.oa_enabled and config.zns_enabled and config.webhook_port == 8443
+    assert default.zns_enabled is False and default.zalo_configured() is False
+    assert (default.webhook_host, default.webhook_port, default.public_base_url) == ("127.0.0.1", 8080, None)
+    for name, value in {
+        "ZALO_APP_ID": "123",
+        "ZALO_APP_SECRET": "app-s3cret",
+        "ZALO_OA_SECRET_KEY": "oa-s3cret",
+        "ZALO_REFRESH_TOKEN": "rt-s3cret",
+        "ZALO_API_BASE_URL": "http://127.0.0.1:1/openapi",
+        "ZNS_ENABLED": "true",
+        "WEBHOOK_HOST": "0.0.0.0",
+        "WEBHOOK_PORT": "8443",
+        "PUBLIC_BASE_URL": "https://bot.example.vn/",
+        "ZALO_ZNS_BASE_URL": "  ",  # blank keeps the default
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert config.zalo_configured() and config.zns_enabled and config.webhook_port == 8443
+    assert config.webhook_host == "0.0.0.0" and config.public_base_url == "https://bot.example.vn"
     assert config.zalo_api_base_url == "http://127.0.0.1:1/openapi"
     assert config.zalo_zns_base_url == "https://business.openapi.zalo.me"
+    assert config.zalo_refresh_token == "rt-s3cret"
     assert "s3cret" not in repr(config)
-    with pytest.raises(ValidationError):
-        ZaloConfig.from_env({"WEBHOOK_PORT": "abc"})
+    monkeypatch.setenv("ZALO_OA_SECRET_KEY", "")
+    assert not Settings(_env_file=None).zalo_configured()  # type: ignore[call-arg]
+    monkeypatch.setenv("WEBHOOK_PORT", "abc")
+    with pytest.raises(SettingsError, match="WEBHOOK_PORT"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("WEBHOOK_PORT", "8443")
+    monkeypatch.setenv("ZALO_API_BASE_URL", "openapi.zalo.me")
+    with pytest.raises(SettingsError, match="ZALO_API_BASE_URL"):
+        load_settings(_env_file=None)
 
 
 # ---- layer rules ----------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""Zalo transport: the parts that talk HTTP to Zalo (OA API v3, OAuth v4, ZNS) and verify what
-Zalo sends (webhook signatures, event parsing). No conversation logic and no user-facing text
-lives here; the Zalo channel adapter builds on these modules.
+"""The Zalo channel adapter. Transport: the parts that talk HTTP to Zalo (oa_client, zns_client,
+tokens, transport, errors) and verify what Zalo sends (signature, events). Channel: the webhook
+route into the inbox (webhook), the worker that turns events into `bot.chat.model.Incoming`
+and calls the conversation (worker), the renderer of replies within Zalo's limits (render),
+and their wiring from settings (channel). No conversation logic and no user-facing text
+lives here.
 
 Layer rule: nothing in this package imports telegram, storage, aiosqlite or devtools
 (tests/test_zalo_parsing.py checks it). The wire shapes follow the project's Zalo research

@@ -60,6 +60,14 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class UrlButton:
+    """An `oa.open.url` button: a tap opens `url` (http/https) in Zalo's browser."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Uploaded:
     """An upload Zalo stored: the image attachment_id or the file token."""
 
@@ -103,18 +111,27 @@ class OAClient:
         self,
         user_id: str,
         text: str,
-        buttons: list[tuple[str, str]],
+        buttons: list[tuple[str, str] | UrlButton],
         reply_to_msg_id: str | None = None,
     ) -> Sent | ZaloError:
-        """Text with up to 5 `oa.query.hide` buttons `(title, payload)`; a tap sends the payload
-        back as the person's text (hidden from the chat)."""
+        """Text with up to 5 buttons: `(title, payload)` is an `oa.query.hide` button, whose tap
+        sends the payload back as the person's text (hidden from the chat); `UrlButton` is an
+        `oa.open.url` button."""
         problem = _check_text(text)
         if problem:
             return problem
         if not buttons or len(buttons) > BUTTONS_MAX:
             return local_refusal(f"1 to {BUTTONS_MAX} buttons per message, got {len(buttons)}")
         items: list[JSON] = []
-        for title, payload in buttons:
+        for button in buttons:
+            if isinstance(button, UrlButton):
+                if not button.title or len(button.title) > BUTTON_TITLE_MAX:
+                    return local_refusal(f"button title must be 1-{BUTTON_TITLE_MAX} characters")
+                if not button.url.startswith(("https://", "http://")):
+                    return local_refusal("a URL button needs an http(s) address")
+                items.append({"title": button.title, "type": "oa.open.url", "payload": {"url": button.url}})
+                continue
+            title, payload = button
             if not title or len(title) > BUTTON_TITLE_MAX:
                 return local_refusal(f"button title must be 1-{BUTTON_TITLE_MAX} characters")
             if not payload or len(payload) > BUTTON_PAYLOAD_MAX:
@@ -236,4 +253,4 @@ def _check_text(text: str) -> ZaloError | None:
     return None
 
 
-__all__ = ["OAClient", "Sent", "Uploaded", "ZaloError"]
+__all__ = ["OAClient", "Sent", "Uploaded", "UrlButton", "ZaloError"]

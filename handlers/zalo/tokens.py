@@ -24,8 +24,8 @@ pair. So:
   did consume the token before the answer was lost, that retry is refused and the manager
   goes to re-authorisation, which is the truth).
 
-Storage: `TokenStore` is a Protocol. The SQLite-backed store comes with the Zalo adapter
-(storage/ is not touched here); tests use an in-memory store of their own.
+Storage: `TokenStore` is a Protocol; `storage/zalo_tokens.py` is the SQLite store (the pair
+itself is `bot.domain.oauth.TokenState`, re-exported here); tests may use a store of their own.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Protocol
 
 import httpx
 
 from bot.domain.clock import Clock
+from bot.domain.oauth import TokenState
 
 from .errors import Api, ErrorClass, classify
 
@@ -48,18 +48,6 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "/v4/oa/access_token"
 DEFAULT_MARGIN = timedelta(minutes=10)
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-
-
-@dataclass(frozen=True)
-class TokenState:
-    """One usable pair: the access token, when it expires (aware datetime) and its refresh token."""
-
-    access_token: str
-    access_expires_at: datetime
-    refresh_token: str
-
-    def __repr__(self) -> str:  # tokens never reach a log through repr()
-        return f"TokenState(access_expires_at={self.access_expires_at.isoformat()})"
 
 
 class TokenStore(Protocol):

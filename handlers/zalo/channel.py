@@ -1,0 +1,111 @@
+"""The Zalo OA channel assembled from settings: webhook route, worker, token manager, OA client.
+
+Storage comes in through protocols (this package never imports storage), so the caller that
+owns the database builds the SQLite pieces and passes them:
+
+    db = Database(settings.database_path); await db.connect()
+    links = FileLinks(settings.database_path.parent / "files", settings.public_base_url, clock)
+    channel = build_zalo_channel(
+        settings, conversation=core, clock=clock, inbox=SqliteInbox(db),
+        token_store=SqliteTokenStore(db, settings.zalo_app_id, clock, seed=settings.zalo_refresh_token),
+        links=links)
+    app = build_http_app(channel.routes(), links.routes())
+    async with serving(app, settings.webhook_host, settings.webhook_port), channel.running():
+        ...  # the bot runs; Zalo posts to PUBLIC_BASE_URL/zalo/webhook
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from starlette.routing import BaseRoute
+
+from bot.domain.clock import Clock
+from bot.domain.inbox import InboxStore
+from bot.settings import Settings
+
+from .oa_client import OAClient
+from .render import LinkStore, ZaloRenderer
+from .tokens import ReauthorisationNeeded, TokenManager, TokenStore
+from .webhook import DEFAULT_REPLAY_WINDOW, ZaloWebhook
+from .worker import Conversation, ZaloWorker
+
+__all__ = ["ZaloChannel", "build_zalo_channel"]
+
+
+@dataclass
+class ZaloChannel:
+    """The running parts of the Zalo OA channel."""
+
+    webhook: ZaloWebhook
+    worker: ZaloWorker
+    tokens: TokenManager
+    oa: OAClient
+    renderer: ZaloRenderer
+    http: httpx.AsyncClient
+    _own_http: bool = False
+
+    def routes(self) -> list[BaseRoute]:
+        """`POST /zalo/webhook`, for handlers.http.app.build_http_app."""
+        return self.webhook.routes()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[ZaloChannel]:
+        """The worker runs inside the block; on exit it stops and the HTTP client closes."""
+        await self.worker.start()
+        try:
+            yield self
+        finally:
+            await self.worker.stop()
+            if self._own_http:
+                await self.http.aclose()
+
+
+def build_zalo_channel(
+    settings: Settings,
+    *,
+    conversation: Conversation,
+    clock: Clock,
+    inbox: InboxStore,
+    token_store: TokenStore,
+    links: LinkStore,
+    http: httpx.AsyncClient | None = None,
+    on_reauth_needed: Callable[[ReauthorisationNeeded], Awaitable[None]] | None = None,
+    replay_window: timedelta = DEFAULT_REPLAY_WINDOW,
+    **worker_options: Any,
+) -> ZaloChannel:
+    """Wire the channel; raises ValueError when `settings.zalo_configured()` is False.
+    `worker_options` go to ZaloWorker (lease, max_attempts, retry_backoff, concurrency,
+    poll_seconds, on_event)."""
+    if not settings.zalo_configured():
+        raise ValueError("Zalo needs ZALO_APP_ID, ZALO_APP_SECRET and ZALO_OA_SECRET_KEY")
+    assert settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key
+    own = http is None
+    client = http or httpx.AsyncClient()
+    tokens = TokenManager(
+        client,
+        oauth_base_url=settings.zalo_oauth_base_url,
+        app_id=settings.zalo_app_id,
+        app_secret=settings.zalo_app_secret,
+        store=token_store,
+        clock=clock,
+        initial_refresh_token=settings.zalo_refresh_token,
+        on_reauth_needed=on_reauth_needed,
+    )
+    oa = OAClient(client, settings.zalo_api_base_url, tokens)
+    renderer = ZaloRenderer(oa, links)
+    worker = ZaloWorker(inbox, conversation, renderer, clock, **worker_options)
+    webhook = ZaloWebhook(
+        inbox,
+        clock,
+        app_id=settings.zalo_app_id,
+        oa_secret_key=settings.zalo_oa_secret_key,
+        replay_window=replay_window,
+        on_stored=worker.wake,
+    )
+    return ZaloChannel(webhook, worker, tokens, oa, renderer, client, own)

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from bot.chat.model import Command, PhoneShared, Press, Text, Unsupported
-from devtools.zalo import compute_signature
 from bot.domain.clock import ManualClock
+from devtools.zalo import compute_signature
 from handlers.http.app import build_http_app, serving
 from handlers.zalo.tokens import TokenManager
 from storage.zalo_tokens import SqliteTokenStore

@@ -18,9 +18,9 @@ from PIL import Image
 
 from bot.chat.model import Button, Command, File, Incoming, PhoneShared, Press, Reply, Text, Unsupported
 from bot.chat.rich import t
-from devtools.zalo import ZaloEmulator, ZaloLimits
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
+from devtools.zalo import ZaloEmulator, ZaloLimits
 from handlers.http.app import Serving, build_http_app, serving
 from handlers.http.files import FileLinks
 from handlers.zalo.channel import ZaloChannel, build_zalo_channel

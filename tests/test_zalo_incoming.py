@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.chat.model import Command, Person, PhoneShared, Press, Text, Unsupported
+from bot.chat.model import Command, ForeignContact, Person, PhoneShared, Press, Text, Unsupported
 from handlers.zalo.events import parse_event
 from handlers.zalo.render import shrink_png
 from handlers.zalo.worker import to_incoming
@@ -43,7 +43,7 @@ def test_a_phone_is_shared_only_by_its_own_valid_submission() -> None:
 
     assert submit("84912345678") == PhoneShared(ME, "84912345678")
     assert submit("0912345678", about=None) == PhoneShared(ME, "84912345678")
-    assert submit("84912345678", about="222") == Unsupported(ME, "contact")
+    assert submit("84912345678", about="222") == ForeignContact(ME)
     assert submit("12345") == Unsupported(ME, "contact")
 
 

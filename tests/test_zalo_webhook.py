@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chat.model import Command, PhoneShared, Press, Text, Unsupported
+from bot.chat.model import Command, ForeignContact, PhoneShared, Press, Text, Unsupported
 from bot.domain.clock import ManualClock
 from devtools.zalo import compute_signature
 from handlers.http.app import build_http_app, serving
@@ -239,7 +239,7 @@ async def test_a_submission_about_another_user_is_not_a_shared_phone(world: Zalo
     event["user_id_by_app"] = "1234567890123456789"
     assert (await world.emulator.driver.post(event)).status == 200
     await world.drain()
-    assert world.conversation.received == [Unsupported(world.conversation.received[0].person, "contact")]
+    assert world.conversation.received == [ForeignContact(world.conversation.received[0].person)]
 
 
 async def test_a_submitted_phone_never_reaches_the_log_and_leaves_the_inbox_once_done(

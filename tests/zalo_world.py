@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from bot.chat.model import Button, Command, File, Incoming, PhoneShared, Press, Reply, Text, Unsupported
+from bot.chat.model import Button, Command, File, ForeignContact, Incoming, PhoneShared, Press, Reply, Text, Unsupported
 from bot.chat.rich import t
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
@@ -75,6 +75,8 @@ class ScriptedConversation:
             return [Reply(t(f"Bạn chọn {incoming.payload}"))]
         if isinstance(incoming, PhoneShared):
             return [Reply(t("Đã nhận số điện thoại của bạn."))]
+        if isinstance(incoming, ForeignContact):
+            return [Reply(t("Đây không phải số của bạn."))]
         if isinstance(incoming, Command):
             return [Reply(t(f"Lệnh {incoming.name} {' '.join(incoming.args)}".strip()))]
         if isinstance(incoming, Unsupported):

@@ -10,7 +10,8 @@ Translation of an inbox event into a neutral `Incoming` (no decisions, only Zalo
 - other text → `Text`;
 - `user_submit_info` → `PhoneShared` only when the submission is the sender's own (the form
   Zalo shows fills in the person's own Zalo number, and the event's sender is the user the
-  event is about) and the phone is a Vietnamese mobile; otherwise `Unsupported("contact")`.
+  event is about) and the phone is a Vietnamese mobile; a submission about someone else →
+  `ForeignContact` (never linked); an own one without a usable phone → `Unsupported("contact")`.
   A typed number is always `Text`: flows never link a person by it;
 - `follow` → `Command("start")`, as pressing Start opens a Telegram bot: the person is
   greeted like any newcomer;
@@ -39,7 +40,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
-from bot.chat.model import Command, Incoming, Person, PhoneShared, Press, Reply, Text, Unsupported
+from bot.chat.model import Command, ForeignContact, Incoming, Person, PhoneShared, Press, Reply, Text, Unsupported
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxEvent, InboxStore
 from bot.logsafety import describe_exception
@@ -88,7 +89,9 @@ def to_incoming(event: zevents.Event, raw: dict[str, object] | None = None) -> I
         return Text(person, event.text)
     if isinstance(event, zevents.SubmitInfo):
         person = Person(CHANNEL, event.sender_id)
-        if event.phone is not None and _own_submission(event, raw or {}):
+        if not _own_submission(event, raw or {}):
+            return ForeignContact(person)
+        if event.phone is not None:
             return PhoneShared(person, event.phone)
         return Unsupported(person, "contact")
     if isinstance(event, zevents.Follow):

@@ -57,6 +57,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.chat.rich import to_html
 from bot.chat.texts import cards as replies_cards
 from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
@@ -104,7 +105,7 @@ class RoundReport:
 
 def keyboard(rows: replies_cards.Buttons) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [[InlineKeyboardButton(button.label, callback_data=button.payload) for button in row] for row in rows]
     )
 
 
@@ -270,7 +271,7 @@ async def _send_row(
         await _shielded(_skip(services, row, attempt))
         report.skipped += 1
         return True
-    text = replies_cards.reminder_text(content)
+    text = to_html(replies_cards.reminder_text(content))
     markup = keyboard(replies_cards.reminder_buttons())
     for tries in range(1, MAX_429_IN_A_ROW + 1):
         attempt = f"{_BOOT}:{row.id}:{row.attempts + tries}"

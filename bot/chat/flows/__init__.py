@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat.flow import Flow
+from bot.chat.flows import cards
 from bot.chat.router import Conversations
 from bot.chat.sessions import IdentityStore, SessionStore
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def all_flows() -> list[Flow]:
     """The flows of the bot, most specific first; the citizen flow stays last."""
-    return []
+    return [cards.FLOW]
 
 
 def build_conversations(services: Services, sessions: SessionStore, identities: IdentityStore) -> Conversations:

@@ -440,7 +440,7 @@ DOOR_LIST_HEADERS = (
 def door_list_xlsx(door: DoorList) -> bytes:
     """The same list as an Excel file (every row), for printing and door-to-door visits.
 
-    Pure and CPU-bound on long lists: the handler runs it in a worker thread. Text from the
+    Pure and CPU-bound on long lists: the flow runs it in a worker thread. Text from the
     imported lists goes through ``safe_cell_value`` so that no name or address can become a
     formula.
     """

@@ -1,6 +1,6 @@
 """Who may use what: every command and every button prefix with the roles allowed, in one table.
 
-The command menus (`bot.commands`) and the button gate (`handlers.common.gate_button`) both read
+The command menus (`bot.chat.commands`) and the button gate (`bot.chat.router`) both read
 this table, so a button can never do what its command refuses. A forged callback payload of a
 prefix the sender's role may not use is answered with `BUTTON_NOT_ALLOWED` before any feature
 handler runs, and changes nothing. The services keep their own checks (scope, role) behind it:

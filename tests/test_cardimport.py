@@ -114,7 +114,7 @@ async def test_import_twice_changes_nothing(service: CardService, db: Database) 
         tuple(r) for r in snapshot
     ]
     assert await db.fetchval("SELECT COUNT(*) FROM card_expiry_changes") == 0
-    report = import_report_text("the_het_han_2026.xlsx", second)
+    report = import_report_text("the_het_han_2026.xlsx", second).plain
     assert "Dòng 15" in report and "Dòng 23" in report and "Dòng 44" in report and "Dòng 375" in report
 
 
@@ -267,7 +267,7 @@ async def test_broken_files_are_refused_and_nothing_is_written(
     with pytest.raises(CardFileError) as caught:
         await service.import_list(content, name, None)
     assert caught.value.problem is problem
-    assert "Chưa nhập gì" in file_error_text(caught.value.problem, caught.value.missing)
+    assert "Chưa nhập gì" in file_error_text(caught.value.problem, caught.value.missing).plain
     assert await db.fetchval("SELECT COUNT(*) FROM cards") == 0
 
 
@@ -275,7 +275,7 @@ def test_missing_columns_are_named() -> None:
     with pytest.raises(CardFileError) as caught:
         parse_card_file("Họ và tên,Mã số BHXH,Số điện thoại,Địa chỉ\nA,8423000001,,\n".encode(), "x.csv")
     assert set(caught.value.missing) == {Column.UNIT, Column.VALID_TO}
-    text = file_error_text(caught.value.problem, caught.value.missing)
+    text = file_error_text(caught.value.problem, caught.value.missing).plain
     assert "Mã đơn vị" in text and "Hạn thẻ đến" in text
 
 
@@ -342,7 +342,7 @@ async def test_a_stored_card_of_another_unit_is_out_of_scope(service: CardServic
     assert (first.row, second.row) == (2, 3)
     assert (first.problem, first.column, first.value) == (second.problem, second.column, second.value)
     assert first.problem is Problem.OUT_OF_SCOPE and first.value is None
-    report = import_report_text("b.csv", result)
+    report = import_report_text("b.csv", result).plain
     assert "CL07" not in report and "CL09" not in report
     assert [tuple(r) for r in await db.fetchall("SELECT * FROM cards")] == [tuple(r) for r in before]
     # The repository holds the line even when called directly, in the same transaction.
@@ -372,7 +372,7 @@ def test_a_channel_row_cap_stops_reading_early() -> None:
     with pytest.raises(CardFileError) as caught:
         parse_card_file(text.encode(), "x.csv", max_rows=30)
     assert caught.value.problem is FileProblem.TOO_MANY_FOR_CHAT and caught.value.limit == 30
-    message = file_error_text(caught.value.problem, limit=caught.value.limit)
+    message = file_error_text(caught.value.problem, limit=caught.value.limit).plain
     assert "bhxh-bot import cards" in message and "Chưa nhập gì" in message
     assert CHAT_MAX_ROWS == 20_000
 
@@ -407,14 +407,14 @@ def test_a_sheet_declared_up_to_xfd120000_is_refused_before_reading(max_rows: in
     assert len(data) < 4096
     error = _refusal(data, max_rows=max_rows)
     assert error.problem in (FileProblem.SHEET_TOO_BIG, FileProblem.TOO_MANY_COLUMNS)
-    text = file_error_text(error.problem, error.missing, error.limit)
+    text = file_error_text(error.problem, error.missing, error.limit).plain
     assert "Chưa nhập gì" in text and ("cột" in text or "dòng" in text)
 
 
 def test_a_row_numbered_1048576_is_refused_whether_declared_or_not() -> None:
     declared = _refusal(hostile.last_row_numbered("A1:D1048576"))
     assert declared.problem is FileProblem.SHEET_TOO_BIG and declared.limit == CHAT_MAX_ROWS
-    assert "20.000 dòng" in file_error_text(declared.problem, limit=declared.limit)
+    assert "20.000 dòng" in file_error_text(declared.problem, limit=declared.limit).plain
     hidden = _refusal(hostile.last_row_numbered(None), max_rows=MAX_ROWS)
     assert hidden.problem is FileProblem.SHEET_TOO_BIG
 
@@ -429,7 +429,7 @@ def test_millions_of_shared_strings_are_refused_declared_or_counted() -> None:
     assert declared.problem is FileProblem.TOO_MANY_STRINGS and declared.limit == 1_000_000
     counted = _refusal(hostile.many_shared_strings(300_000, declared=False), max_rows=CHAT_MAX_ROWS)
     assert counted.problem is FileProblem.TOO_MANY_STRINGS and counted.limit == (CHAT_MAX_ROWS + 1_000) * 12
-    assert "Chưa nhập gì" in file_error_text(counted.problem, limit=counted.limit)
+    assert "Chưa nhập gì" in file_error_text(counted.problem, limit=counted.limit).plain
 
 
 def test_a_zip_bomb_is_refused_unopened() -> None:
@@ -438,7 +438,7 @@ def test_a_zip_bomb_is_refused_unopened() -> None:
     for max_rows in (CHAT_MAX_ROWS, MAX_ROWS):
         error = _refusal(data, max_rows=max_rows)
         assert error.problem is FileProblem.UNPACKED_TOO_LARGE
-    assert "giải nén" in file_error_text(FileProblem.UNPACKED_TOO_LARGE)
+    assert "giải nén" in file_error_text(FileProblem.UNPACKED_TOO_LARGE).plain
 
 
 def test_a_sheet_of_empty_cells_is_bounded_by_the_cell_budget() -> None:
@@ -591,4 +591,4 @@ def test_a_utf8_list_with_a_stray_byte_is_refused_as_unreadable_not_garbled() ->
         with pytest.raises(CardFileError) as caught:
             parse_card_file(broken, "danh_sach.csv", today=date(2026, 11, 23))
         assert caught.value.problem is FileProblem.UNREADABLE
-        assert ".csv (UTF-8)" in file_error_text(caught.value.problem)
+        assert ".csv (UTF-8)" in file_error_text(caught.value.problem).plain

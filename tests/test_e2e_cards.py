@@ -195,6 +195,9 @@ async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness,
     await person.say("/nhac")
     (resumed,) = await person.replies()
     assert "Đã bật nhắc" in resumed.plain_text and "tối đa 3 lần" in resumed.plain_text
+    # Each person's updates are handled in order: the stop press, swap included, is done by now.
+    (pressed,) = [m for m in emulator.messages_for(CITIZEN_ID) if m.message_id == overview.message_id]
+    assert pressed.button_texts == ["Tính chi phí khác", "Tôi đã gia hạn", "Nhận nhắc lại"]
     assert not await services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
     await person.say("/dunglai")
     await person.say("/dunglai")

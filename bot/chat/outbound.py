@@ -13,10 +13,9 @@ they are rewritten as `Rich`, `rich_from_html` reads that small, fixed subset ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html.parser import HTMLParser
 
-from bot.chat.model import Button, File, Reply, Rows
+from bot.chat.model import File, Reply
 from bot.chat.rich import Rich, Run, Style, t
 from bot.chat.texts import cards as card_texts
 from bot.chat.texts import summaries as summary_texts
@@ -26,7 +25,6 @@ from bot.services.summaries import SummaryPackage
 __all__ = [
     "SUMMARY_PARTS",
     "as_rich",
-    "button_rows",
     "reminder_reply",
     "rich_from_html",
     "summary_parts",
@@ -88,17 +86,12 @@ def as_rich(text: str | Rich) -> Rich:
     return text if isinstance(text, Rich) else rich_from_html(text)
 
 
-def button_rows(rows: Sequence[Sequence[tuple[str, str]]]) -> Rows:
-    """(label, payload) rows, as the texts modules write them, as neutral button rows."""
-    return tuple(tuple(Button(label, payload=payload) for label, payload in row) for row in rows if row)
-
-
 def reminder_reply(content: ReminderContent) -> Reply:
     """A lapsed-card reminder: the text of bot.chat.texts.cards and its three buttons
     (another cost, "I renewed", stop reminders), the same on every channel."""
     return Reply(
         as_rich(card_texts.reminder_text(content)),
-        buttons=button_rows(card_texts.reminder_buttons()),
+        buttons=card_texts.reminder_buttons(),
     )
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
-import re
 import sys
 from pathlib import Path
 
+from bot.chat.rich import Rich, to_plain
 from bot.settings import Settings
 
 
@@ -27,9 +26,9 @@ def add_cli_commands(sub: argparse._SubParsersAction) -> None:
     cards.set_defaults(func=cmd_import_cards)
 
 
-def _plain(text: str) -> str:
-    """The chat report without HTML markup, for a terminal."""
-    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
+def _plain(text: Rich) -> str:
+    """The chat report without markup, for a terminal."""
+    return to_plain(text)
 
 
 def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:

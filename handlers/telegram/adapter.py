@@ -16,7 +16,6 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
@@ -51,6 +50,7 @@ from bot.chat.model import (
 from bot.chat.router import Conversations
 from bot.chat.texts.common import LAYOUT_TEXTS
 from handlers.telegram.context import BotContext
+from handlers.telegram.sender import inline_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +119,6 @@ def event_of(update: Update, context: BotContext) -> Incoming | None:
     return Unsupported(person, _unsupported_kind(message))
 
 
-def _inline(rows: Rows) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(button.label, callback_data=button.payload)
-                if button.payload is not None
-                else InlineKeyboardButton(button.label, url=button.url)
-                for button in row
-            ]
-            for row in rows
-        ]
-    )
-
-
 def _phone_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         [[KeyboardButton(LAYOUT_TEXTS.share_phone, request_contact=True)]],
@@ -173,7 +159,7 @@ class _Renderer:
         if message.ask_phone:
             return _phone_keyboard()
         if message.buttons:
-            return _inline(message.buttons)
+            return inline_keyboard(message.buttons)
         if self.remove_keyboard:
             self.remove_keyboard = False
             return ReplyKeyboardRemove()
@@ -189,7 +175,7 @@ class _Renderer:
                     message.text,
                     chat_id=self.chat_id,
                     message_id=self.query.message.message_id,
-                    reply_markup=_inline(message.buttons) if message.buttons else None,
+                    reply_markup=inline_keyboard(message.buttons),
                 )
                 return
             except BadRequest:  # too old to edit, or unchanged: send it as a new message
@@ -205,7 +191,7 @@ class _Renderer:
             assert item is not None
             file = item
         caption = message.text or None
-        markup = _inline(message.buttons) if message.buttons else None
+        markup = inline_keyboard(message.buttons)
         if file.kind == "png" and not isinstance(item, ImageTooLarge):
             await self.bot.send_photo(
                 self.chat_id, photo=file.content, filename=file.name, caption=caption, reply_markup=markup
@@ -219,7 +205,7 @@ class _Renderer:
         if self.query is None or self.query.message is None:
             return
         try:
-            await self.query.edit_message_reply_markup(_inline(rows) if rows else None)
+            await self.query.edit_message_reply_markup(inline_keyboard(rows))
         except TelegramError:  # an old message may no longer be editable; the reply says what changed
             return
 

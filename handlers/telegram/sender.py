@@ -50,7 +50,7 @@ from bot.chat.texts.common import LAYOUT_TEXTS
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
 from scheduler.sending import ChannelDown
 
-__all__ = ["LONGEST_429_WAIT", "TelegramSender", "inline_keyboard", "keyboard"]
+__all__ = ["LONGEST_429_WAIT", "TelegramSender", "inline_keyboard"]
 
 LONGEST_429_WAIT = 120.0  # seconds worth waiting out in line when no limiter says otherwise
 _RESERVED = SendPolicy(bulk=True, reserved=True, max_retries=0)  # the caller retries a 429
@@ -71,13 +71,6 @@ def inline_keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
             ]
             for row in rows
         ]
-    )
-
-
-def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """(label, callback data) rows, as bot.chat.texts writes them, as an inline keyboard."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
 
 

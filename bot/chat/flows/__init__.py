@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat.flow import Flow
-from bot.chat.flows import admin, agent, citizen, membership, official
+from bot.chat.flows import admin, agent, cards, citizen, membership, official
 from bot.chat.router import Conversations
 from bot.chat.sessions import IdentityStore, SessionStore
 
@@ -24,6 +24,7 @@ def all_flows() -> list[Flow]:
         membership.FLOW,
         admin.FLOW,
         official.FLOW,
+        cards.FLOW,
         citizen.FLOW,
     ]
 

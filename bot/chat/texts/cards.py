@@ -1,9 +1,10 @@
 """Vietnamese texts of the lapsed-card feature: linking, /hethan, reminders, /danhsach, imports.
 
-HTML parse mode: every name, address or value that came from a list or a person goes through
-``esc``. Buttons are (label, callback data) pairs so that the scheduler and the handlers build
-the same keyboards; callback data stays far below Telegram's 64 bytes and carries no personal
-data (the person pressing is who it applies to).
+Replies are `Rich` values (bot.chat.rich): names, addresses and values that came from a list or
+a person are literal text by construction, so nothing here escapes anything. Texts without any
+style stay plain `str` (flows wrap them with `t`). Buttons are `bot.chat.model.Button` rows so
+that the reminder sender and the flow build the same keyboards; payloads stay far below
+Telegram's 64 bytes and carry no personal data (the person pressing is who it applies to).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE, esc
+from bot.chat.layout import utf16_len
+from bot.chat.model import Button, Rows
+from bot.chat.rich import Rich, b, code, i, join, lines, paragraphs, t
+from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE
 from bot.domain.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
 from bot.domain.money import format_pct, format_vnd
 from bot.domain.privacy import mask_code, mask_phone
@@ -31,7 +35,7 @@ from bot.imports.cards import (
 from bot.reports.xlsx_safe import safe_cell_value
 from bot.services.cards import CardView, DoorList, HouseholdView, ImportResult, MyCards, PayInfo, ReminderContent
 
-Buttons = list[list[tuple[str, str]]]
+Buttons = Rows  # the keyboards below: rows of neutral buttons
 
 # (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [
@@ -41,7 +45,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("danhsach", "Danh sách người hết hạn thẻ chưa gia hạn (người thu, cán bộ)"),
 ]
 
-MAX_MESSAGE = 4000  # Telegram allows 4096; keep room for the markup
+MAX_MESSAGE = 4000  # visible UTF-16 units of one reply; Telegram allows 4096
 
 CONTACT_BUTTON = "📱 Chia sẻ số điện thoại"
 BUTTON_COST = "Tính chi phí khác"
@@ -59,19 +63,23 @@ CB_MONTHS = "rc:m:"  # + 3 / 6 / 12
 CB_CARDS = "rc:cards"  # "Thẻ của tôi" from other flows: the same as /hethan
 MONTH_CHOICES = (3, 6, 12)
 
-ASK_CONTACT = (
-    "Để xem hạn thẻ BHYT của gia đình và nhận nhắc khi thẻ hết hạn, bạn bấm nút "
-    f"<b>{CONTACT_BUTTON}</b> ở dưới khung chat.\n"
+ASK_CONTACT = t(
+    "Để xem hạn thẻ BHYT của gia đình và nhận nhắc khi thẻ hết hạn, bạn bấm nút ",
+    b(CONTACT_BUTTON),
+    " ở dưới khung chat.\n"
     "Bot chỉ dùng số này để tìm thẻ của gia đình trong danh sách BHXH gửi về xã. "
-    "Bot không bao giờ hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản."
+    "Bot không bao giờ hỏi mật khẩu, mã OTP, ảnh thẻ hay số tài khoản.",
 )
-NOT_OWN_CONTACT = (
-    "Bot chỉ nhận <b>số điện thoại của chính bạn</b>, gửi bằng nút "
-    f"<b>{CONTACT_BUTTON}</b>. Số của người khác (chuyển tiếp hoặc nhập tay) không dùng để "
-    "liên kết thẻ được. Chưa có gì thay đổi."
+NOT_OWN_CONTACT = t(
+    "Bot chỉ nhận ",
+    b("số điện thoại của chính bạn"),
+    ", gửi bằng nút ",
+    b(CONTACT_BUTTON),
+    ". Số của người khác (chuyển tiếp hoặc nhập tay) không dùng để "
+    "liên kết thẻ được. Chưa có gì thay đổi.",
 )
 BAD_PHONE = "Số điện thoại này không phải số Việt Nam nên bot không tìm được thẻ. Chưa có gì thay đổi."
-NOT_LINKED = "Bạn chưa liên kết thẻ BHYT nào. " + ASK_CONTACT
+NOT_LINKED = t("Bạn chưa liên kết thẻ BHYT nào. ", ASK_CONTACT)
 NOTHING_TO_CLAIM = "Trong các thẻ đã liên kết không có thẻ nào cần gia hạn. Gõ /hethan để xem lại."
 CLAIM_UNDONE = "Đã bỏ báo gia hạn. Bot sẽ nhắc lại như trước. Gõ /hethan để xem thẻ."
 NOTHING_TO_UNDO = "Không có báo gia hạn nào đang chờ xác nhận."
@@ -84,6 +92,8 @@ IMPORT_STAFF_ONLY = (
     "Bot không cần ảnh hay giấy tờ của bạn."
 )
 IMPORT_WORKING = "Đang đọc danh sách..."
+YOU = "bạn"  # how a person pressing "Tôi đã gia hạn" is thanked
+ALL_UNITS = "tất cả đơn vị"  # the /danhsach scope of someone over every unit (an admin)
 
 COLUMN_LABELS = {
     Column.HOUSEHOLD: "Mã hộ gia đình",
@@ -104,27 +114,37 @@ def day(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
-    if len(text) <= limit:
+def _clip(text: Rich, limit: int = MAX_MESSAGE) -> Rich:
+    """`text` cut at its last line break that fits `limit` visible UTF-16 units, ending in "…",
+    so that a long reply stays one message (styles kept)."""
+    plain = text.plain
+    if utf16_len(plain) <= limit:
         return text
-    cut = text.rfind("\n", 0, limit - 2)
-    return text[: cut if cut > 0 else limit - 2] + "\n…"
+    end = used = 0
+    for ch in plain:
+        used += utf16_len(ch)
+        if used > limit - 2:
+            break
+        end += 1
+    cut = plain.rfind("\n", 0, end)
+    return text.slice(0, cut if cut > 0 else end) + "\n…"
 
 
 # --------------------------------------------------------------------------- keyboards
 
 
 def reminder_buttons(opted_out: bool = False) -> Buttons:
-    last = (BUTTON_RESUME, CB_RESUME) if opted_out else (BUTTON_STOP, CB_STOP)
-    return [[(BUTTON_COST, CB_COST), (BUTTON_RENEWED, CB_RENEWED)], [last]]
+    """Another cost, "I renewed", and stop (or resume, once stopped) reminders."""
+    last = Button(BUTTON_RESUME, payload=CB_RESUME) if opted_out else Button(BUTTON_STOP, payload=CB_STOP)
+    return ((Button(BUTTON_COST, payload=CB_COST), Button(BUTTON_RENEWED, payload=CB_RENEWED)), (last,))
 
 
 def months_buttons() -> Buttons:
-    return [[(f"{m} tháng", f"{CB_MONTHS}{m}") for m in MONTH_CHOICES]]
+    return (tuple(Button(f"{m} tháng", payload=f"{CB_MONTHS}{m}") for m in MONTH_CHOICES),)
 
 
 def undo_buttons() -> Buttons:
-    return [[(BUTTON_UNDO, CB_UNDO)]]
+    return ((Button(BUTTON_UNDO, payload=CB_UNDO),),)
 
 
 # --------------------------------------------------------------------------- card status
@@ -147,7 +167,7 @@ def _card_line(view: CardView) -> str:
         state = "bạn báo đã gia hạn, chờ người thu xác nhận"
     else:
         state = status_text(view.status)
-    return f"• {esc(card.full_name)} ({mask_code(card.bhxh_code)}): {state}"
+    return f"• {card.full_name} ({mask_code(card.bhxh_code)}): {state}"
 
 
 def consequence_text(status: CardStatus) -> str:
@@ -172,66 +192,67 @@ def consequence_text(status: CardStatus) -> str:
     )
 
 
-def cost_text(cost: HouseholdCost, detailed: bool = True) -> str:
+def cost_text(cost: HouseholdCost, detailed: bool = True) -> Rich:
     """Renewal cost of a household: total, per member when ``detailed``, and legal basis."""
-    lines: list[str] = []
+    out: list[str | Rich] = []
     who = f"hộ {cost.members} người" if cost.members > 1 else "1 người"
-    lines.append(f"Gia hạn {cost.months} tháng cho {who}: <b>{format_vnd(cost.total)}</b>")
+    out.append(t(f"Gia hạn {cost.months} tháng cho {who}: ", b(format_vnd(cost.total))))
     quote = cost.household
     if detailed and quote is not None:
         shown = quote.lines[:6]
         for line in shown:
             share = "" if line.index == 1 else f" ({format_pct(line.ladder_percent)})"
-            lines.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
+            out.append(f"- Người thứ {line.index}: {format_vnd(line.amount)}{share}")
         if len(quote.lines) > 6:
             rest = quote.lines[6:]
-            lines.append(f"- Người thứ 7 trở đi: {format_vnd(rest[0].amount)} × {len(rest)} người")
+            out.append(f"- Người thứ 7 trở đi: {format_vnd(rest[0].amount)} × {len(rest)} người")
     if detailed:
         for item in cost.supported[:8]:
             q = item.quote
-            label = esc(BHYT_GROUP_SHORT.get(q.group, q.group_label))
+            label = BHYT_GROUP_SHORT.get(q.group, q.group_label)
             if q.free:
-                lines.append(f"- {esc(item.full_name)} ({label}): thẻ miễn phí, liên hệ UBND xã")
+                out.append(f"- {item.full_name} ({label}): thẻ miễn phí, liên hệ UBND xã")
                 continue
             extra = " và chiến dịch hỗ trợ thêm" if q.cofunded else ""
-            lines.append(
-                f"- {esc(item.full_name)} ({label}, Nhà nước hỗ trợ {format_pct(q.support_percent)}{extra}): "
+            out.append(
+                f"- {item.full_name} ({label}, Nhà nước hỗ trợ {format_pct(q.support_percent)}{extra}): "
                 f"{format_vnd(q.person_pays)}"
             )
         if len(cost.supported) > 8:
-            lines.append(f"- và {len(cost.supported) - 8} người được hỗ trợ khác")
+            out.append(f"- và {len(cost.supported) - 8} người được hỗ trợ khác")
     for name in cost.unpriced[:5]:
-        lines.append(f"- {esc(name)}: chưa tính được (nhóm đối tượng không áp dụng ngày này), hỏi người thu")
+        out.append(f"- {name}: chưa tính được (nhóm đối tượng không áp dụng ngày này), hỏi người thu")
     basis = _basis(cost)
     if basis:
-        lines.append(basis)
-    return "\n".join(lines)
+        out.append(basis)
+    return lines(*out)
 
 
-def _basis(cost: HouseholdCost) -> str:
+def _basis(cost: HouseholdCost) -> Rich:
+    """The legal basis of the figures, in italics (empty when nothing was priced)."""
     if cost.household is not None:
         q = cost.household
         text = (
-            f"<i>Mức đóng {format_pct(q.rate_percent)} lương cơ sở {format_vnd(q.base_salary)} "
-            f"({esc(q.base_salary_source)}); giảm trừ theo {esc(q.ladder_source)}"
+            f"Mức đóng {format_pct(q.rate_percent)} lương cơ sở {format_vnd(q.base_salary)} "
+            f"({q.base_salary_source}); giảm trừ theo {q.ladder_source}"
         )
     elif cost.supported:
         q2 = cost.supported[0].quote
         text = (
-            f"<i>Mức đóng {format_pct(q2.rate_percent)} lương cơ sở {format_vnd(q2.base_salary)} "
-            f"({esc(q2.base_salary_source)})"
+            f"Mức đóng {format_pct(q2.rate_percent)} lương cơ sở {format_vnd(q2.base_salary)} "
+            f"({q2.base_salary_source})"
         )
     else:
-        return ""
+        return t()
     if cost.supported:
         sources = sorted({item.quote.support_source for item in cost.supported})
-        text += f"; hỗ trợ theo {esc(', '.join(sources))}"
-    return text + f"; tính ngày {day(cost.on)}.</i>"
+        text += f"; hỗ trợ theo {', '.join(sources)}"
+    return i(text + f"; tính ngày {day(cost.on)}.")
 
 
-def my_cards_text(mine: MyCards, opted_out: bool = False) -> str:
+def my_cards_text(mine: MyCards, opted_out: bool = False) -> Rich:
     """/hethan: every linked card's status and each household's renewal cost."""
-    parts = [f"<b>Thẻ BHYT của gia đình</b> · {day(mine.today)}"]
+    parts: list[str | Rich] = [t(b("Thẻ BHYT của gia đình"), f" · {day(mine.today)}")]
     for household in mine.households[:5]:
         parts.append(_household_block(household))
     if len(mine.households) > 5:
@@ -239,53 +260,53 @@ def my_cards_text(mine: MyCards, opted_out: bool = False) -> str:
     parts.append(PAY_WHERE)
     if opted_out:
         parts.append("Bạn đang tắt nhắc gia hạn. Gõ /nhac để bật lại.")
-    return _clip("\n\n".join(parts))
+    return _clip(join("\n\n", parts))
 
 
-def _household_block(household: HouseholdView) -> str:
-    title = f"Hộ {esc(household.code)}" if household.code else "Thẻ riêng"
-    lines = [f"<b>{title}</b>"]
+def _household_block(household: HouseholdView) -> Rich:
+    title = f"Hộ {household.code}" if household.code else "Thẻ riêng"
+    out: list[str | Rich] = [b(title)]
     for view in household.cards[:15]:
-        lines.append(_card_line(view))
+        out.append(_card_line(view))
     if len(household.cards) > 15:
-        lines.append(f"• và {len(household.cards) - 15} người khác")
+        out.append(f"• và {len(household.cards) - 15} người khác")
     due = household.due
     if due and household.cost is not None:
         first = min(due, key=lambda v: v.card.valid_to)
         consequence = consequence_text(first.status)
         if consequence:
-            lines.append(consequence)
-        lines.append(cost_text(household.cost))
+            out.append(consequence)
+        out.append(cost_text(household.cost))
     elif not due:
-        lines.append("Không có thẻ nào cần gia hạn lúc này.")
-    return "\n".join(lines)
+        out.append("Không có thẻ nào cần gia hạn lúc này.")
+    return lines(*out)
 
 
-def linked_text(mine: MyCards, phone: str) -> str:
-    return (
+def linked_text(mine: MyCards, phone: str) -> Rich:
+    return t(
         f"✅ Đã liên kết {len(mine.cards)} thẻ BHYT với số {mask_phone(phone)}. "
         "Bot sẽ nhắc khi thẻ của gia đình hết hạn (gõ /dunglai để tắt)."
     )
 
 
-def no_cards_text(phone: str) -> str:
-    return (
+def no_cards_text(phone: str) -> Rich:
+    return t(
         f"Chưa tìm thấy thẻ BHYT nào có số {mask_phone(phone)} trong danh sách thẻ hết hạn bot đang có. "
         "Có thể danh sách chưa ghi số điện thoại của bạn: bạn hỏi người thu BHXH ở xã, "
         "hoặc tính tiền đóng bằng /bhyt. Chưa có gì thay đổi."
     )
 
 
-def months_cost_text(mine: MyCards) -> str:
+def months_cost_text(mine: MyCards) -> Rich:
     """The recomputed cost for the months chosen."""
     blocks = [
-        (f"<b>Hộ {esc(h.code)}</b>\n" if h.code else "") + cost_text(h.cost)
+        t(b(f"Hộ {h.code}"), "\n", cost_text(h.cost)) if h.code else cost_text(h.cost)
         for h in mine.households
         if h.cost is not None
     ]
     if not blocks:
-        return NOTHING_TO_CLAIM
-    return _clip("\n\n".join(blocks) + "\n" + PAY_WHERE)
+        return t(NOTHING_TO_CLAIM)
+    return _clip(t(join("\n\n", blocks), "\n", PAY_WHERE))
 
 
 ASK_MONTHS = "Bạn muốn tính gia hạn bao lâu?"
@@ -294,43 +315,44 @@ ASK_MONTHS = "Bạn muốn tính gia hạn bao lâu?"
 # --------------------------------------------------------------------------- the reminder
 
 
-def reminder_text(content: ReminderContent) -> str:
+def reminder_text(content: ReminderContent) -> Rich:
     """The reminder (CONVERSATIONS.md "A reminder"): greeting, lapse, cost, where to pay."""
     pronoun = content.pronoun
     due = list(content.due)
     first = min(due, key=lambda v: v.card.valid_to)
-    greeting = f"Chào {esc(content.salutation)}"
+    greeting = f"Chào {content.salutation}"
     holder = content.holder
     others = [v for v in due if holder is None or v.card.bhxh_code != holder.card.bhxh_code]
+    said: list[str | Rich]
     if holder is not None:
-        lines = [f"{greeting}, thẻ BHYT của {pronoun} {_lapse_phrase(holder.status)}."]
+        said = [f"{greeting}, thẻ BHYT của {pronoun} {_lapse_phrase(holder.status)}."]
         if others:
-            lines.append(_others_line(others, f"{len(others)} người khác trong gia đình"))
+            said.append(_others_line(others, f"{len(others)} người khác trong gia đình"))
     else:
-        lines = [f"{greeting}, thẻ BHYT của gia đình {pronoun} cần gia hạn."]
-        lines.append(_others_line(others, f"{len(others)} người"))
+        said = [f"{greeting}, thẻ BHYT của gia đình {pronoun} cần gia hạn."]
+        said.append(_others_line(others, f"{len(others)} người"))
     consequence = consequence_text(first.status)
     if consequence:
-        lines.append(consequence)
+        said.append(consequence)
     for household in content.households[:3]:
         if household.cost is not None:
-            lines.append(cost_text(household.cost, detailed=False))
-    lines.append(_pay_text(content.pay))
-    lines.append("<i>Không muốn nhận nhắc nữa: bấm nút dưới hoặc gõ /dunglai.</i>")
-    return _clip("\n".join(lines))
+            said.append(cost_text(household.cost, detailed=False))
+    said.append(_pay_text(content.pay))
+    said.append(i("Không muốn nhận nhắc nữa: bấm nút dưới hoặc gõ /dunglai."))
+    return _clip(lines(*said))
 
 
 def _others_line(views: list[CardView], who: str) -> str:
     """One line when they share a date ("Thẻ của 4 người ... cũng đã hết hạn ngày ..."),
     otherwise one line each."""
-    names = ", ".join(esc(v.card.full_name) for v in views[:8]) + (" ..." if len(views) > 8 else "")
+    names = ", ".join(v.card.full_name for v in views[:8]) + (" ..." if len(views) > 8 else "")
     if len({v.card.valid_to for v in views}) == 1:
         return f"Thẻ của {who} ({names}) cũng {_lapse_phrase(views[0].status)}."
-    lines = [f"Thẻ của {who} cần gia hạn:"]
-    lines += [f"• {esc(v.card.full_name)}: {status_text(v.status)}" for v in views[:8]]
+    out = [f"Thẻ của {who} cần gia hạn:"]
+    out += [f"• {v.card.full_name}: {status_text(v.status)}" for v in views[:8]]
     if len(views) > 8:
-        lines.append(f"• và {len(views) - 8} người khác")
-    return "\n".join(lines)
+        out.append(f"• và {len(views) - 8} người khác")
+    return "\n".join(out)
 
 
 def _lapse_phrase(status: CardStatus) -> str:
@@ -339,34 +361,34 @@ def _lapse_phrase(status: CardStatus) -> str:
     return f"sẽ hết hạn ngày {day(status.valid_to)}"
 
 
-def _pay_text(pay: PayInfo) -> str:
+def _pay_text(pay: PayInfo) -> Rich:
     if pay.pay_points:
-        text = f"Đóng tại: {esc(pay.pay_points)}, hoặc trên VssID."
+        text = t(f"Đóng tại: {pay.pay_points}, hoặc trên VssID.")
     else:
-        text = PAY_WHERE
+        text = t(PAY_WHERE)
     if pay.agents:
-        where = f" ở {esc(pay.unit_name)}" if pay.unit_name else ""
-        text += f"\nNgười thu{where}: {esc(', '.join(pay.agents))}."
+        where = f" ở {pay.unit_name}" if pay.unit_name else ""
+        text += f"\nNgười thu{where}: {', '.join(pay.agents)}."
     return text
 
 
-def claimed_text(pronoun: str, views: Sequence[CardView]) -> str:
-    names = ", ".join(esc(v.card.full_name) for v in views[:6])
+def claimed_text(pronoun: str, views: Sequence[CardView]) -> Rich:
+    names = ", ".join(v.card.full_name for v in views[:6])
     more = f" và {len(views) - 6} người khác" if len(views) > 6 else ""
-    return (
+    return t(
         f"Cảm ơn {pronoun}! Bot đã ghi lại: đã gia hạn thẻ cho {names}{more}. "
         "Người thu của xã sẽ xác nhận; bot tạm dừng nhắc các thẻ này."
     )
 
 
-def resumed_text(cadence: Cadence, hours: Hours, linked: bool) -> str:
-    text = (
+def resumed_text(cadence: Cadence, hours: Hours, linked: bool) -> Rich:
+    text = t(
         "Đã bật nhắc gia hạn thẻ BHYT. Bot nhắc tối đa "
         f"{cadence.max_count} lần, mỗi lần cách nhau ít nhất {cadence.interval_days} ngày, "
         f"chỉ trong khoảng {hours.start.strftime('%H:%M')}–{hours.end.strftime('%H:%M')}. "
         "Gõ /dunglai để dừng."
     )
-    return text if linked else text + "\n\n" + ASK_CONTACT
+    return text if linked else paragraphs(text, ASK_CONTACT)
 
 
 # --------------------------------------------------------------------------- agents' list
@@ -374,29 +396,34 @@ def resumed_text(cadence: Cadence, hours: Hours, linked: bool) -> str:
 DOOR_LIST_LINES = 25
 
 
-def door_list_text(door: DoorList) -> str:
+def door_list_text(door: DoorList) -> Rich:
     rows = door.rows
     if not rows:
-        return f"Không có ai hết hạn thẻ mà chưa gia hạn ở {esc(door.scope_label)}. 👍"
-    lines = [
-        f"<b>Hết hạn thẻ BHYT, chưa gia hạn · {esc(door.scope_label)}</b>",
+        return t(f"Không có ai hết hạn thẻ mà chưa gia hạn ở {door.scope_label}. 👍")
+    out: list[str | Rich] = [
+        b(f"Hết hạn thẻ BHYT, chưa gia hạn · {door.scope_label}"),
         f"{len(rows)} người · ngày {day(door.today)} · hết hạn lâu nhất trước",
     ]
     if not door.phones_for:
-        lines.append("<i>Số điện thoại chỉ hiện với người thu phụ trách đơn vị.</i>")
+        out.append(i("Số điện thoại chỉ hiện với người thu phụ trách đơn vị."))
     for number, view in enumerate(rows[:DOOR_LIST_LINES], start=1):
         card = view.row.card
-        place = esc(_village(card.address)) if card.address else esc(card.unit_code)
+        place = _village(card.address) if card.address else card.unit_code
         phone = f" · {card.phone}" if view.phone_visible and card.phone else ""
         marks = (" · 📱" if view.row.linked else "") + (" · báo đã gia hạn" if view.row.claimed else "")
-        lines.append(
-            f"{number}. {esc(card.full_name)} · {place} · {mask_code(card.bhxh_code)} · "
+        out.append(
+            f"{number}. {card.full_name} · {place} · {mask_code(card.bhxh_code)} · "
             f"hết hạn {day(card.valid_to)} ({view.status.lapsed_days} ngày){phone}{marks}"
         )
     if len(rows) > DOOR_LIST_LINES:
-        lines.append(f"… và {len(rows) - DOOR_LIST_LINES} người nữa: xem tệp Excel.")
-    lines.append("📱 = đã liên kết Telegram, bot đang nhắc. Ghi người đã đóng bằng /ghi.")
-    return _clip("\n".join(lines))
+        out.append(f"… và {len(rows) - DOOR_LIST_LINES} người nữa: xem tệp Excel.")
+    out.append("📱 = đã liên kết Telegram, bot đang nhắc. Ghi người đã đóng bằng /ghi.")
+    return _clip(lines(*out))
+
+
+def door_list_caption(door: DoorList) -> Rich:
+    """The caption of the /danhsach workbook."""
+    return t(f"Danh sách đầy đủ: {len(door.rows)} người")
 
 
 def _village(address: str) -> str:
@@ -413,7 +440,7 @@ DOOR_LIST_HEADERS = (
 def door_list_xlsx(door: DoorList) -> bytes:
     """The same list as an Excel file (every row), for printing and door-to-door visits.
 
-    Pure and CPU-bound on long lists: the handler runs it in a worker thread. Text from the
+    Pure and CPU-bound on long lists: the flow runs it in a worker thread. Text from the
     imported lists goes through ``safe_cell_value`` so that no name or address can become a
     formula.
     """
@@ -470,7 +497,7 @@ def problem_text(problem: RowProblem) -> str:
     another unit reads exactly like a row of another unit (nothing learnt about other units)."""
     label = COLUMN_LABELS.get(problem.column, "") if problem.column else ""
     shown = _shown_value(problem)
-    value = f" ({esc(shown[:40])})" if shown else ""
+    value = f" ({shown[:40]})" if shown else ""
     kind = problem.problem
     texts = {
         Problem.MISSING_CODE: "thiếu mã số BHXH",
@@ -491,16 +518,16 @@ def problem_text(problem: RowProblem) -> str:
     return f"• Dòng {problem.row}: {texts[kind]}"
 
 
-def import_report_text(filename: str, result: ImportResult) -> str:
+def import_report_text(filename: str, result: ImportResult) -> Rich:
     parsed: ParsedList = result.parsed
     counts: ImportCounts = result.counts
-    lines = [
-        f"<b>Đã đọc danh sách {esc(filename[:80])}</b>: {parsed.data_rows} dòng, nhập {len(parsed.rows)} người.",
+    out: list[str | Rich] = [
+        t(b(f"Đã đọc danh sách {filename[:80]}"), f": {parsed.data_rows} dòng, nhập {len(parsed.rows)} người."),
         f"Thêm mới {counts.added} · cập nhật {counts.updated} (hạn thẻ mới hơn: {counts.renewed})"
         f" · không đổi {counts.unchanged}",
     ]
     if counts.older:
-        lines.append(f"{counts.older} người đã có hạn thẻ mới hơn trong bot: giữ nguyên.")
+        out.append(f"{counts.older} người đã có hạn thẻ mới hơn trong bot: giữ nguyên.")
     groups = (
         (Severity.REJECTED, "Không nhập (sửa rồi gửi lại):"),
         (Severity.SKIPPED, "Bỏ qua:"),
@@ -511,37 +538,42 @@ def import_report_text(filename: str, result: ImportResult) -> str:
         problems = [p for p in parsed.problems if p.severity is severity]
         if not problems:
             continue
-        lines.append(f"<b>{title}</b>")
+        out.append(b(title))
         for problem in problems:
             if shown >= MAX_PROBLEM_LINES:
                 break
-            lines.append(problem_text(problem))
+            out.append(problem_text(problem))
             shown += 1
     if len(parsed.problems) > shown:
-        lines.append(f"… và {len(parsed.problems) - shown} dòng khác.")
+        out.append(f"… và {len(parsed.problems) - shown} dòng khác.")
     if not parsed.problems:
-        lines.append("Không có dòng nào lỗi.")
+        out.append("Không có dòng nào lỗi.")
     if parsed.without_phone:
-        lines.append(
+        out.append(
             f"{parsed.without_phone} người không có số điện thoại: không phải lỗi, họ được liên kết "
             "qua mã hộ gia đình khi người cùng hộ chia sẻ số."
         )
     if result.unknown_units:
-        codes = ", ".join(esc(c) for c in result.unknown_units[:10])
-        lines.append(f"Mã đơn vị chưa có trong cây đơn vị: {codes}.")
-    return _clip("\n".join(lines))
+        codes = ", ".join(result.unknown_units[:10])
+        out.append(f"Mã đơn vị chưa có trong cây đơn vị: {codes}.")
+    return _clip(lines(*out))
 
 
 def _count(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit: int | None = None) -> str:
+def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit: int | None = None) -> Rich:
+    """Why a list was refused and what to do; always ends in "Chưa nhập gì" (nothing written)."""
+    return t(_file_error(problem, missing, limit))
+
+
+def _file_error(problem: FileProblem, missing: Sequence[Column], limit: int | None) -> str | Rich:
     if problem is FileProblem.TOO_LARGE:
         return "Tệp quá lớn (tối đa 10 MB). Bạn chia danh sách thành nhiều tệp rồi gửi lại. Chưa nhập gì."
     if problem is FileProblem.FORMAT:
-        return (
-            "Bot chỉ đọc được tệp <b>.xlsx</b> hoặc <b>.csv</b>. Tệp .xls cũ: mở bằng Excel, "
+        return t(
+            "Bot chỉ đọc được tệp ", b(".xlsx"), " hoặc ", b(".csv"), ". Tệp .xls cũ: mở bằng Excel, "
             "chọn Lưu thành (Save As) .xlsx rồi gửi lại. Chưa nhập gì."
         )
     if problem is FileProblem.NO_HEADER:
@@ -549,10 +581,10 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit:
         if not missing or len(missing) >= 4:
             return (
                 "Tệp này không giống danh sách thẻ BHYT: không thấy dòng tiêu đề với các cột "
-                f"{esc(names)}. Nếu đúng là danh sách, bạn kiểm tra tên cột rồi gửi lại. Chưa nhập gì."
+                f"{names}. Nếu đúng là danh sách, bạn kiểm tra tên cột rồi gửi lại. Chưa nhập gì."
             )
         return (
-            f"Không tìm thấy dòng tiêu đề có đủ các cột: thiếu {esc(names)}. "
+            f"Không tìm thấy dòng tiêu đề có đủ các cột: thiếu {names}. "
             "Bạn kiểm tra tên cột (có dấu hay không dấu đều được) rồi gửi lại. Chưa nhập gì."
         )
     if problem is FileProblem.EMPTY:
@@ -560,11 +592,12 @@ def file_error_text(problem: FileProblem, missing: Sequence[Column] = (), limit:
     if problem is FileProblem.TOO_MANY_ROWS:
         return f"Tệp có quá nhiều dòng (tối đa {_count(limit or MAX_ROWS)}). Bạn chia nhỏ rồi gửi lại. Chưa nhập gì."
     if problem is FileProblem.TOO_MANY_FOR_CHAT:
-        return (
+        return t(
             f"Danh sách có hơn {_count(limit or CHAT_MAX_ROWS)} dòng: quá lớn để gửi qua chat. "
             f"Bạn chia thành các tệp tối đa {_count(limit or CHAT_MAX_ROWS)} dòng rồi gửi lại, "
-            "hoặc nhờ quản trị nhập cả tệp trên máy chủ bằng lệnh "
-            "<code>bhxh-bot import cards TỆP</code>. Chưa nhập gì."
+            "hoặc nhờ quản trị nhập cả tệp trên máy chủ bằng lệnh ",
+            code("bhxh-bot import cards TỆP"),
+            ". Chưa nhập gì.",
         )
     if problem is FileProblem.TOO_MANY_COLUMNS:
         return (

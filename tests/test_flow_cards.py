@@ -59,7 +59,7 @@ async def test_own_phone_links_the_household_and_hethan_shows_it(world: FlowWorl
     assert "<b>2.322.540 đ</b>" in to_html(overview.text)
     assert chat.labels() == ["Tính chi phí khác", "Tôi đã gia hạn", "Không nhận nhắc nữa"]
     assert [b.payload for b in chat.buttons()] == ["rc:cost", "rc:done", "rc:stop"]
-    assert await world.services.cards.repo.phone_of(CITIZEN_ID) == LINH_PHONE
+    assert await world.services.cards.repo.phone_of(CITIZEN_ID, "telegram") == LINH_PHONE
 
     await chat.text("/hethan")  # linked now: the overview, no phone request
     (again,) = chat.replies()
@@ -133,7 +133,7 @@ async def test_stop_and_resume_swap_the_pressed_messages_button(world: FlowWorld
     assert isinstance(reply, Reply) and reply.text == t(texts.STOPPED)
     assert isinstance(swap, SwapButtons)
     assert [b.label for row in swap.buttons for b in row] == ["Tính chi phí khác", "Tôi đã gia hạn", "Nhận nhắc lại"]
-    assert await reminders.is_opted_out(CITIZEN_ID)
+    assert await reminders.is_opted_out(CITIZEN_ID, channel="telegram")
     await chat.press(texts.CB_STOP)
     assert texts.ALREADY_STOPPED in chat.said()
 
@@ -141,7 +141,7 @@ async def test_stop_and_resume_swap_the_pressed_messages_button(world: FlowWorld
     resumed, swap_back = chat.last
     assert isinstance(resumed, Reply) and "Đã bật nhắc" in resumed.text.plain and not resumed.ask_phone
     assert isinstance(swap_back, SwapButtons) and swap_back.buttons == texts.reminder_buttons(opted_out=False)
-    assert not await reminders.is_opted_out(CITIZEN_ID)
+    assert not await reminders.is_opted_out(CITIZEN_ID, channel="telegram")
     await chat.text("/hethan")
     assert chat.labels()[-1] == "Không nhận nhắc nữa"
 
@@ -167,7 +167,7 @@ async def test_forged_buttons_answer_and_change_nothing(world: FlowWorld, payloa
     chat = await linked(world)
     await chat.press(payload)
     assert chat.said() == texts.BUTTON_EXPIRED and not chat.buttons()
-    assert await claims(world) == 0 and not await world.services.reminders.is_opted_out(CITIZEN_ID)
+    assert await claims(world) == 0 and not await world.services.reminders.is_opted_out(CITIZEN_ID, channel="telegram")
 
 
 async def test_buttons_of_an_unlinked_person_change_nothing(world: FlowWorld) -> None:

@@ -146,14 +146,16 @@ class _Renderer:
                     await self.query.answer()
             except TelegramError:
                 log.warning("could not answer a button press")
+        # The menu first: by the time the person reads the answer, its commands are in place.
+        for output in outputs:
+            if isinstance(output, Menu):
+                await self._menu(output)
         for output in outputs:
             if isinstance(output, Reply):
                 for message in layout(output, TELEGRAM, texts=LAYOUT_TEXTS):
                     await self._send(message)
             elif isinstance(output, SwapButtons):
                 await self._swap(output.buttons)
-            elif isinstance(output, Menu):
-                await self._menu(output)
 
     def _markup(self, message: OutMessage) -> ReplyMarkup | None:
         if message.ask_phone:

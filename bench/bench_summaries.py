@@ -25,6 +25,7 @@ from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.domain.summary import SummaryKind, render_summary
 from bot.reports.summary_chart import render_chart
@@ -33,7 +34,6 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.telegram.app import SERVICES_KEY, build_application, running
 from scheduler.summaries import run_summary_round
-from storage.members import CLI_ACTOR
 
 TOKEN = "100000002:BENCH-token-for-the-local-emulator"
 OFFICIALS = 200

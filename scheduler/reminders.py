@@ -58,6 +58,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import Application
 
 from bot.chat.texts import cards as replies_cards
+from bot.domain.records import OutboxRow
 from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
 from bot.services import Services
@@ -65,7 +66,6 @@ from bot.services.cards import ReminderContent
 from handlers.telegram.context import BotContext
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
 from scheduler.rounds import rounds_of
-from storage.reminders import OutboxRow
 
 log = logging.getLogger(__name__)
 

@@ -38,12 +38,12 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.chat.texts import summaries as replies_summary
+from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 from bot.domain.summary import SummaryKind
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
 from scheduler.rounds import rounds_of
-from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
 

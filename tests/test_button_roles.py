@@ -15,9 +15,9 @@ import pytest
 from bot.chat.cost import CostDraft, Scheme
 from bot.chat.texts import cost as replies
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix
-from storage.members import CLI_ACTOR
 from tests.agent_world import AN, LEADER, OFFICIAL_A, World, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 

@@ -24,14 +24,15 @@ from bot.domain.coverage import (
     planned_rates,
     rounded_pct,
 )
+from bot.domain.records import CLI_ACTOR, NewEnrolment, StatusActor
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units, sample_bytes
 from bot.services.access import AccessService
 from bot.services.organisation import OrganisationService
 from storage.db import Database
-from storage.enrolments import EnrolmentRepository, NewEnrolment, StatusActor
+from storage.enrolments import EnrolmentRepository
 from storage.invites import InviteRepository
-from storage.members import CLI_ACTOR, MemberRepository
+from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository

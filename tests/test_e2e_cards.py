@@ -13,11 +13,10 @@ import openpyxl
 import pytest
 
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser
+from bot.domain.records import CLI_ACTOR, UnitRecord
 from bot.domain.roles import Role
 from bot.imports import tables
 from bot.services import Services
-from storage.members import CLI_ACTOR
-from storage.units import UnitRecord
 from tests import hostile_files as hostile
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 

@@ -9,10 +9,10 @@ import pytest
 
 from bot.chat.texts.organisation import CITIZEN_REFUSAL, INVALID_CODE
 from bot.devtools.telegram_emulator import BotApiEmulator
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.imports.organisation import import_teams, import_units, sample_bytes
 from bot.services import Services
-from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID, BotHarness
 
 pytestmark = pytest.mark.asyncio

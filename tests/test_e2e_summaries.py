@@ -17,6 +17,7 @@ from PIL import Image
 from bot.devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import CLI_ACTOR, KIND_DAILY, Recipient
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.reports.summary_chart import CHART_WIDTH_PX
@@ -24,8 +25,6 @@ from bot.reports.summary_xlsx import SHEET_BHYT, SHEET_MONTHLY
 from bot.services import Services
 from bot.services.enrolment import Logged
 from scheduler.summaries import run_summary_round
-from storage.members import CLI_ACTOR
-from storage.summaries import KIND_DAILY, Recipient
 from tests.conftest import TZ, BotHarness
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
@@ -281,7 +280,7 @@ async def test_odd_unit_names_never_cost_an_area_its_summary(
     """A `$` in a unit name (mathtext to matplotlib) and a name starting with "=" (a formula to
     a spreadsheet) are drawn and written literally: every official still gets all three parts,
     the unaffected areas as well as the affected ones."""
-    from storage.units import UnitRecord
+    from bot.domain.records import UnitRecord
 
     users(emulator)
     renamed = [

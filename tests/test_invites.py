@@ -9,13 +9,14 @@ import pytest
 
 from bot.domain import invites
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.imports.organisation import import_teams, import_units, sample_bytes
 from bot.services.access import AccessService
 from bot.services.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
 from storage.db import Database
 from storage.invites import InviteRepository
-from storage.members import CLI_ACTOR, MemberRepository
+from storage.members import MemberRepository
 from storage.targets import FiguresRepository
 from storage.teams import TeamRepository
 from storage.units import UnitRepository

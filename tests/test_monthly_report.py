@@ -13,11 +13,11 @@ import pytest
 from bot.cli import main
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import ReportRow
 from bot.reports.monthly_xlsx import COLUMNS, HEADER_ROW, TOTAL_LABEL, build_workbook, payment_mode, report_filename
 from bot.services.enrolment import Logged
 from bot.settings import Settings
 from handlers.telegram.app import build_services
-from storage.enrolments import ReportRow
 from tests.agent_world import AN, BINH, CUONG, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW
 

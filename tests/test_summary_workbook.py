@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.domain.summary import SummaryKind
 from bot.imports.organisation import import_units
@@ -31,7 +32,6 @@ from bot.services import Services
 from bot.services.enrolment import Logged
 from bot.settings import Settings
 from handlers.telegram.app import build_services
-from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
@@ -287,11 +287,11 @@ def test_names_that_look_like_formulas_stay_text() -> None:
     """Unit, agent and team names (and the copied Phụ lục 02) starting with = + - @ are written
     as text cells with every character kept: no cell of any sheet is a formula."""
     from bot.domain.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
+    from bot.domain.records import ReportRow
     from bot.domain.summary import LeaderLine, TeamLine
     from bot.reports.monthly_xlsx import build_workbook as build_monthly
     from bot.reports.summary_xlsx import build_summary_workbook
     from bot.services.tallies import CompetitionRow
-    from storage.enrolments import ReportRow
     from tests.test_summary import summary_of
 
     figures = {"bhyt": BaselineFigure(date(2026, 6, 30), 900), "bhxh_tn": BaselineFigure(date(2026, 6, 30), 9),

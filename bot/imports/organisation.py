@@ -25,11 +25,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from bot.domain.clock import Clock
+from bot.domain.records import UNIT_FIELDS, Baseline, RosterRecord, Target, TeamRecord, UnitRecord
 from bot.imports.tables import Limits, Percent, TableError, TableProblem, excel_serial_day, read_table
 from bot.parsing.questions import normalize
-from storage.targets import Baseline, FiguresRepository, Target
-from storage.teams import RosterRecord, TeamRecord, TeamRepository
-from storage.units import UNIT_FIELDS, UnitRecord, UnitRepository
+from storage.targets import FiguresRepository
+from storage.teams import TeamRepository
+from storage.units import UnitRepository
 
 __all__ = [
     "ImportFileError",
@@ -1109,10 +1110,10 @@ async def seed_demo_organisation(services: Any, people: Sequence[DemoMember]) ->
     People listed in the roster join the way real ones do: an invite for their roster entry,
     used with /thamgia's service, so the demo shows the same rows a real join writes.
     """
+    from bot.domain.records import CLI_ACTOR
     from bot.domain.roles import Role
     from bot.services.access import Actor
     from bot.services.organisation import InviteCreated
-    from storage.members import CLI_ACTOR
 
     reports = []
     for name in SAMPLE_UNITS:

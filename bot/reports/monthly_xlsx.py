@@ -21,8 +21,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from bot.domain.privacy import mask_code
+from bot.domain.records import ReportRow
 from bot.reports.xlsx_safe import safe_cell_value
-from storage.enrolments import ReportRow
 
 __all__ = ["COLUMNS", "ReportTotals", "build_workbook", "payment_mode", "report_filename", "totals"]
 

@@ -17,6 +17,7 @@ from bot.domain.campaigns import CampaignBook
 from bot.domain.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
 from bot.domain.clock import Clock
 from bot.domain.rates import RateBook
+from bot.domain.records import DoorRow, LinkedCard, ReminderCounts
 from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
 from bot.domain.roles import Role
 from bot.imports.cards import (
@@ -32,10 +33,10 @@ from bot.imports.cards import (
 )
 from bot.services.access import Actor
 from bot.settings import Settings
-from storage.cards import CardRepository, DoorRow, LinkedCard
+from storage.cards import CardRepository
 from storage.db import Database
 from storage.members import MemberRepository
-from storage.reminders import ReminderCounts, ReminderRepository
+from storage.reminders import ReminderRepository
 from storage.units import UnitRepository
 from storage.users import UserRepository
 

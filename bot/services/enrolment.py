@@ -29,23 +29,24 @@ from bot.domain.enrolment import (
 )
 from bot.domain.privacy import mask_name
 from bot.domain.rates import RateBook
-from bot.domain.roles import CAN_EXPORT, CAN_LOG, CAN_VOID, Member, Role
-from bot.services.access import AccessService, Actor
-from bot.services.tallies import MyResults, Period, TallyService, month_key
-from storage.db import Database
-from storage.enrolments import (
+from bot.domain.records import (
     STATUS_VOIDED,
     STATUS_WITHDRAWN,
     Duplicate,
     Enrolment,
-    EnrolmentRepository,
     NewEnrolment,
     ReportRow,
     StatusActor,
+    Team,
 )
+from bot.domain.roles import CAN_EXPORT, CAN_LOG, CAN_VOID, Member, Role
+from bot.services.access import AccessService, Actor
+from bot.services.tallies import MyResults, Period, TallyService, month_key
+from storage.db import Database
+from storage.enrolments import EnrolmentRepository
 from storage.members import MemberRepository
 from storage.tallies import TallyRepository
-from storage.teams import Team, TeamRepository
+from storage.teams import TeamRepository
 from storage.units import UnitRepository
 
 # An agent may take back their own entry for this long; later, an official voids it.

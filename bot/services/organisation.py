@@ -18,13 +18,14 @@ from enum import StrEnum
 from bot.domain import invites as invite_codes
 from bot.domain.clock import Clock
 from bot.domain.coverage import BaselineFigure, CoverageRow, TargetSpec, UnitInput, compute_coverage
+from bot.domain.records import AuditActor, MemberDetail, Team, Unit
 from bot.domain.roles import CAN_INVITE, Member, Role
 from bot.services.access import AccessService, Actor
 from storage.invites import InviteRepository
-from storage.members import AuditActor, MemberDetail, MemberRepository
+from storage.members import MemberRepository
 from storage.targets import FiguresRepository
-from storage.teams import Team, TeamRepository
-from storage.units import Unit, UnitRepository
+from storage.teams import TeamRepository
+from storage.units import UnitRepository
 
 log = logging.getLogger(__name__)
 

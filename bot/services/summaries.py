@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from bot.domain.clock import Clock
 from bot.domain.coverage import CoverageRow, Measure, UnitInput, compute_coverage
 from bot.domain.privacy import mask_name
+from bot.domain.records import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, Unit
 from bot.domain.roles import Role
 from bot.domain.summary import (
     LeaderLine,
@@ -45,9 +46,9 @@ from bot.services.enrolment import EnrolmentService, MonthlyReport
 from bot.services.organisation import OrganisationService, load_coverage_inputs
 from bot.services.tallies import CompetitionRow, Period, SchemeCounts, TallyService
 from storage.db import Database
-from storage.summaries import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, SummaryRepository
+from storage.summaries import SummaryRepository
 from storage.teams import TeamRepository
-from storage.units import Unit, UnitRepository
+from storage.units import UnitRepository
 
 log = logging.getLogger(__name__)
 

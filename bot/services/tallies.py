@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.domain.campaigns import Campaign, CampaignBook
+from bot.domain.records import TeamRow
 from bot.domain.roles import Member
 from bot.domain.tallies import (
     AGENT_MONTHLY_TARGET,
@@ -31,7 +32,7 @@ from bot.domain.tallies import (
     rank_desc,
     share,
 )
-from storage.tallies import TallyRepository, TeamRow
+from storage.tallies import TallyRepository
 from storage.teams import TeamRepository
 
 __all__ = [

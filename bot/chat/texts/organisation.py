@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.chat.texts.cost import esc
 from bot.domain.coverage import CoverageRow, Figure, Measure, format_coverage_pct, format_remaining
 from bot.domain.money import format_number, format_pct
+from bot.domain.records import MemberDetail, MemberEvent, Unit
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.services.organisation import (
     InviteCreated,
@@ -23,8 +24,6 @@ from bot.services.organisation import (
     Refused,
     UnitsView,
 )
-from storage.members import MemberDetail, MemberEvent
-from storage.units import Unit
 
 # (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 ORG_COMMANDS: list[tuple[str, str]] = [

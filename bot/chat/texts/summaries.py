@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import time
 from html import escape
 
+from bot.domain.records import SummaryPrefs
 from bot.domain.summary import SummaryData, SummaryKind
-from storage.summaries import SummaryPrefs
 
 # (command, description) for setMyCommands; bot/chat/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [

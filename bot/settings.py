@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         description="Bot API server: Telegram's own, a self-hosted one, or the local emulator",
     )
     database_path: Path = Field(default=Path("data/bhxh-bot.sqlite3"))
+    database_url: str | None = Field(
+        default=None,
+        description="Storage engine and place (storage/engines.py): unset, or sqlite:///path; unset uses database_path",
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
     rates_path: Path | None = Field(

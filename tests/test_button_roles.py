@@ -88,7 +88,7 @@ async def answered(emulator: BotApiEmulator, query_id: str, timeout: float = 10.
 
 
 async def _table_counts(harness: BotHarness) -> tuple[int, ...]:
-    db = harness.services.db
+    db = harness.services.storage.db
     return tuple(
         [int(await db.fetchval(f"SELECT COUNT(*) FROM {table}")) for table in ("invites", "members", "enrolments")]
     )

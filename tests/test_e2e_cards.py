@@ -132,7 +132,7 @@ async def test_a_forged_contact_links_nothing(harness: BotHarness, emulator: Bot
     for answer in await person.replies(count=2):
         assert "số điện thoại của chính bạn" in answer.plain_text and "Chưa có gì thay đổi" in answer.plain_text
     assert await harness.services.cards.repo.phone_of(CITIZEN_ID) is None
-    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
+    assert await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
     await person.say("/hethan")
     (ask,) = await person.replies()
     assert "Chia sẻ số điện thoại" in ask.plain_text
@@ -179,13 +179,13 @@ async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness,
     await person.press("Tôi đã gia hạn")
     (claimed,) = await person.replies()
     assert "Kim Thị Linh" in claimed.plain_text and claimed.button_texts == ["Tôi bấm nhầm"]
-    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
+    assert await services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
     mine = await services.cards.my_cards(CITIZEN_ID)
     assert all(c.claimed for c in mine.cards)
     await person.press("Tôi bấm nhầm")
     (undone,) = await person.replies()
     assert "Đã bỏ báo gia hạn" in undone.plain_text
-    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+    assert await services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
 
     await person.press_data(overview.message_id, "rc:stop")
     stopped = await person.replies()
@@ -208,7 +208,7 @@ async def test_buttons_of_an_unlinked_person_change_nothing(harness: BotHarness,
     await person.press_data(message_id, "rc:done")
     (answer,) = await person.replies()
     assert "chưa liên kết" in answer.plain_text
-    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+    assert await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
 
 
 # --------------------------------------------------------------------------- the agents' list
@@ -270,7 +270,7 @@ async def test_danhsach_for_an_admin_covers_every_card_even_before_units_exist(
     harness: BotHarness, emulator: BotApiEmulator
 ) -> None:
     await import_sample(harness.services)
-    lapsed = await harness.services.db.fetchval("SELECT COUNT(*) FROM cards WHERE valid_to < '2026-11-23'")
+    lapsed = await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM cards WHERE valid_to < '2026-11-23'")
     admin = emulator.user(ADMIN_ID, first_name="Quản trị")
     await admin.say("/danhsach")
     text, document = await admin.replies(count=2)
@@ -380,7 +380,7 @@ async def test_nhac_clears_opt_out_and_block_together_or_not_at_all(
     harness: BotHarness, emulator: BotApiEmulator
 ) -> None:
     person = await linked_person(harness, emulator)
-    db = harness.services.db
+    db = harness.services.storage.db
     await person.say("/dunglai")
     await person.replies()
     await db.execute(

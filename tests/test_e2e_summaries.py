@@ -174,14 +174,14 @@ async def test_a_crash_in_the_middle_never_sends_a_part_twice(
     await bot.stop()
     clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=TZ))
     repo = bot.services.summaries.repo
-    await bot.services.db.connect()
+    await bot.services.storage.connect()
     tan_an_member = await bot.services.members.by_user(TAN_AN[0])
     assert tan_an_member is not None
     day = clock.now().date()
     recipient = Recipient(tan_an_member.id, TAN_AN[0], TAN_AN[1], "official", "CL06")
     assert await repo.claim(recipient, KIND_DAILY, day, clock.now()) == 0
     assert await repo.start_part(tan_an_member.id, KIND_DAILY, day, 0)  # in flight when "killed"
-    await bot.services.db.close()
+    await bot.services.storage.close()
 
     await bot.start()
     await all_summaries_sent(emulator, [MY_CAM[0], DISTRICT[0], LEADER[0]])

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.roles import Member, Role
-from storage.members import MemberRepository
-from storage.units import UnitRepository
+from storage.contract import MemberStore, UnitStore
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Actor:
 
 class AccessService:
     def __init__(
-        self, admin_ids: tuple[int, ...], members: MemberRepository, units: UnitRepository
+        self, admin_ids: tuple[int, ...], members: MemberStore, units: UnitStore
     ) -> None:
         self.admin_ids = frozenset(admin_ids)
         self.members = members

@@ -21,11 +21,7 @@ from bot.domain.coverage import BaselineFigure, CoverageRow, TargetSpec, UnitInp
 from bot.domain.records import AuditActor, MemberDetail, Team, Unit
 from bot.domain.roles import CAN_INVITE, Member, Role
 from bot.services.access import AccessService, Actor
-from storage.invites import InviteRepository
-from storage.members import MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
+from storage.contract import FigureStore, InviteStore, MemberStore, TeamStore, UnitStore
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +128,11 @@ class OrganisationService:
         *,
         clock: Clock,
         access: AccessService,
-        units: UnitRepository,
-        members: MemberRepository,
-        teams: TeamRepository,
-        invites: InviteRepository,
-        figures: FiguresRepository,
+        units: UnitStore,
+        members: MemberStore,
+        teams: TeamStore,
+        invites: InviteStore,
+        figures: FigureStore,
         invite_ttl: timedelta = timedelta(hours=72),
     ) -> None:
         self.clock = clock
@@ -474,8 +470,8 @@ class OrganisationService:
 
 
 async def load_coverage_inputs(
-    units_repo: UnitRepository,
-    figures: FiguresRepository,
+    units_repo: UnitStore,
+    figures: FigureStore,
     root: str | None = None,
     *,
     period: str | None = None,

@@ -32,8 +32,7 @@ from bot.domain.tallies import (
     rank_desc,
     share,
 )
-from storage.tallies import TallyRepository
-from storage.teams import TeamRepository
+from storage.contract import TallyStore, TeamStore
 
 __all__ = [
     "AGENT_MONTHLY_TARGET",
@@ -53,7 +52,7 @@ __all__ = [
 
 
 class TallyService:
-    def __init__(self, tallies: TallyRepository, teams: TeamRepository, campaigns: CampaignBook) -> None:
+    def __init__(self, tallies: TallyStore, teams: TeamStore, campaigns: CampaignBook) -> None:
         self.tallies = tallies
         self.teams = teams
         self.campaigns = campaigns

@@ -59,6 +59,12 @@ from bot.domain.roles import Member, Role
 from bot.imports.cards import ImportCounts
 
 
+class DuplicateError(Exception):
+    """A write would break a uniqueness rule of the data (a second active membership for one
+    chat account, a team code taken...): every engine refuses it with this error, and the
+    whole write is undone. Services catch this, never an engine's own exception."""
+
+
 class UserStore(Protocol):
     """People who wrote to the bot, per channel (first and last contact)."""
 

@@ -9,9 +9,10 @@ naming the engines this build supports. A new engine (PostgreSQL) adds its schem
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from storage.contract import Storage
+if TYPE_CHECKING:  # the contract (and its records) load with the engine, not with the CLI's parser
+    from storage.contract import Storage
 
 SUPPORTED_ENGINES = ("sqlite",)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -21,7 +20,7 @@ from bot.domain.coverage import BaselineFigure, CoverageRow, TargetSpec, UnitInp
 from bot.domain.records import AuditActor, MemberDetail, Team, Unit
 from bot.domain.roles import CAN_INVITE, Member, Role
 from bot.services.access import AccessService, Actor
-from storage.contract import FigureStore, InviteStore, MemberStore, TeamStore, UnitStore
+from storage.contract import DuplicateError, FigureStore, InviteStore, MemberStore, TeamStore, UnitStore
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +320,7 @@ class OrganisationService:
                     now=now,
                     month=month_key(now.date()),
                 )
-            except sqlite3.IntegrityError:  # joined twice at the same instant: keep the first
+            except DuplicateError:  # joined twice at the same instant: keep the first
                 redeemed = None
         if redeemed is None:
             await self.invites.record_failure(channel, user_id, now)

@@ -50,6 +50,20 @@ def _supported() -> str:
     return "supported engines: " + ", ".join(f"{name}:///path" for name in SUPPORTED_ENGINES)
 
 
+def missing_database(settings: StorageSettings) -> str | None:
+    """One line saying the database the settings name does not exist yet, or None.
+
+    Read-only commands (reports) check this first: opening would create an empty database
+    and answer from it, which hides a wrong path.
+    """
+    engine, place = engine_of(settings.database_url)
+    if engine == "sqlite":
+        path = Path(place) if place else settings.database_path
+        if not path.exists():
+            return f"database {path} not found ({'DATABASE_URL' if place else 'DATABASE_PATH'})"
+    return None
+
+
 def open_storage(settings: StorageSettings) -> Storage:
     """The storage the settings name, not yet connected (`await storage.connect()`)."""
     engine, place = engine_of(settings.database_url)

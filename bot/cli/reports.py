@@ -51,8 +51,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
-    if not Path(settings.database_path).exists():
-        print(f"bhxh-bot: error: database {settings.database_path} not found (DATABASE_PATH)", file=sys.stderr)
+    from storage.engines import missing_database
+
+    if (missing := missing_database(settings)) is not None:
+        print(f"bhxh-bot: error: {missing}", file=sys.stderr)
         return 1
     out: Path = args.out
     if out.suffix.lower() != ".xlsx":

@@ -73,8 +73,10 @@ def cmd_report_summary(args: argparse.Namespace, settings: Settings) -> int:
             return _fail("--to is before --from")
         if (args.date_to - args.date_from).days >= MAX_RANGE_DAYS:
             return _fail("the period is longer than a year")
-    if not Path(settings.database_path).exists():
-        return _fail(f"database {settings.database_path} not found (DATABASE_PATH)")
+    from storage.engines import missing_database
+
+    if (missing := missing_database(settings)) is not None:
+        return _fail(missing)
     return asyncio.run(_report(settings, args))
 
 

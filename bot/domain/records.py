@@ -21,6 +21,8 @@ from bot.domain.roles import Member, Role
 
 @dataclass(frozen=True)
 class ChatUser:
+    """A person who wrote to the bot on a channel, as that channel named them."""
+
     channel: str
     user_id: int
     first_name: str
@@ -33,6 +35,8 @@ class ChatUser:
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit of the tree (province, district, commune, village or department) and its figures."""
+
     code: str
     name: str
     parent_code: str | None
@@ -68,6 +72,8 @@ class UnitRecord:
 
 @dataclass(frozen=True)
 class TreeImportResult:
+    """What a unit-tree import changed: units created and updated, figures written."""
+
     created: int
     updated: int
     baselines: int
@@ -83,6 +89,8 @@ TARGET_SCHEMES = ("bhyt", "bhxh", "bhxh_tn", "bhtn")
 
 @dataclass(frozen=True)
 class Baseline:
+    """Participants of a unit in a scheme on a date: the base coverage is measured from."""
+
     unit_code: str
     scheme: str  # bhyt | bhxh_bb | bhxh_tn | bhtn
     as_of: date
@@ -91,6 +99,8 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Target:
+    """A unit's target for a scheme and period, as a rate and/or a count."""
+
     unit_code: str
     scheme: str  # bhyt | bhxh | bhxh_tn | bhtn
     period: str
@@ -125,6 +135,8 @@ class MemberDetail:
 
 @dataclass(frozen=True)
 class MemberEvent:
+    """One row of a member's audit trail: what changed, from what to what, by whom, when."""
+
     member_id: int
     action: str
     old_value: str | None
@@ -139,6 +151,8 @@ class MemberEvent:
 
 @dataclass(frozen=True)
 class Team:
+    """A team of agents in a unit."""
+
     id: int
     code: str
     name: str
@@ -147,6 +161,8 @@ class Team:
 
 @dataclass(frozen=True)
 class TeamRecord:
+    """One team as a roster file gives it."""
+
     code: str
     name: str
     unit_code: str
@@ -165,12 +181,16 @@ class RosterRecord:
 
 @dataclass(frozen=True)
 class RosterEntry:
+    """A member on a team's roster for a month."""
+
     member: Member
     is_leader: bool
 
 
 @dataclass(frozen=True)
 class RosterImportResult:
+    """What a roster import changed."""
+
     teams_created: int
     teams_updated: int
     members_created: int
@@ -182,6 +202,8 @@ class RosterImportResult:
 
 @dataclass(frozen=True)
 class Invite:
+    """A one-time invite as stored (the code itself is never stored, only its hash)."""
+
     code_hash: str
     role: Role
     unit_code: str
@@ -240,6 +262,8 @@ class NewEnrolment:
 
 @dataclass(frozen=True)
 class Enrolment:
+    """A logged enrolment with the period decided when it was stored; never deleted (status)."""
+
     id: int
     agent_id: int
     unit_code: str
@@ -266,6 +290,8 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class EnrolmentEvent:
+    """One row of an enrolment's audit trail (created, withdrawn, voided)."""
+
     enrolment_id: int
     action: str
     actor_member_id: int | None
@@ -320,6 +346,8 @@ Counts = dict[str, int]
 
 @dataclass(frozen=True)
 class UnitRow:
+    """A unit as tallies show it."""
+
     code: str
     name: str
     parent_code: str | None
@@ -328,6 +356,8 @@ class UnitRow:
 
 @dataclass(frozen=True)
 class AgentRow:
+    """An agent's entries per scheme, with their name and unit (leaderboards)."""
+
     member_id: int
     full_name: str
     unit_code: str
@@ -337,6 +367,8 @@ class AgentRow:
 
 @dataclass(frozen=True)
 class TeamRow:
+    """A team that competes in a month."""
+
     team_id: int
     code: str
     name: str
@@ -379,6 +411,8 @@ class DoorRow:
 
 @dataclass(frozen=True)
 class OutboxRow:
+    """A reminder waiting in the outbox: who, which campaign, the n-th reminder, attempts so far."""
+
     id: int
     campaign_code: str
     channel: str
@@ -442,6 +476,8 @@ SUMMARY_ROLES = ("official", "team_leader", "admin")
 
 @dataclass(frozen=True)
 class SummaryPrefs:
+    """Which summaries an official receives (daily on, weekly off by default)."""
+
     member_id: int
     daily: bool = True
     weekly: bool = False
@@ -461,6 +497,8 @@ class Recipient:
 
 @dataclass(frozen=True)
 class SummaryRun:
+    """One ledger row: the (member, kind, day) summary, its status and parts sent."""
+
     member_id: int
     kind: str
     local_date: date

@@ -17,6 +17,8 @@ a failed write leaves nothing, and the audit trail is kept (nothing deleted).
 from __future__ import annotations
 
 import asyncio
+import inspect
+import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -397,3 +399,29 @@ async def test_joining_by_invite_leaves_its_audit_row(engine: Engine) -> None:
     assert joined is not None
     (event,) = await storage.members.events(joined.member_id)
     assert (event.action, event.new_value, event.actor_member_id) == ("joined", "agent@CL01", official)
+
+
+# ---------------------------------------------------------------------------- the contract's shape
+
+
+def test_every_engine_store_has_every_contract_method_with_its_parameters(tmp_path: Path) -> None:
+    """The protocols and each engine's classes cannot drift apart unnoticed: every method the
+    contract declares exists on the engine's store, async, taking the same parameters."""
+    from storage import contract
+    from storage.engines import open_storage
+    from tests.storage_engines import EngineSettings, engine_url
+
+    for name in ENGINES:
+        storage = open_storage(EngineSettings(engine_url(name, tmp_path / "shape.db"), tmp_path / "shape.db"))
+        for field_name, protocol_name in typing.get_type_hints(contract.Storage).items():
+            protocol = getattr(contract, protocol_name.__name__, None) if isinstance(protocol_name, type) else None
+            if protocol is None:
+                continue  # `engine: str`
+            store = getattr(storage, field_name)
+            for method, declared in vars(protocol).items():
+                if method.startswith("_") or not inspect.iscoroutinefunction(declared):
+                    continue
+                actual = getattr(store, method, None)
+                assert actual is not None and inspect.iscoroutinefunction(actual), f"{name}: {field_name}.{method}"
+                wanted = list(inspect.signature(declared).parameters)[1:]
+                assert list(inspect.signature(actual).parameters) == wanted, f"{name}: {field_name}.{method}"

@@ -16,7 +16,10 @@ adapter's `app.py` imports no storage, and services name only `storage.contract`
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "scheduler", "storage")
@@ -134,3 +137,21 @@ def test_the_check_sees_a_broken_rule(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
     module.write_text("from storage.units import Unit\n\ndef f():\n    import telegram\n", encoding="utf-8")
     assert _imported(module) >= {"storage.units", "storage.units.Unit", "telegram"}
+
+
+def test_services_and_the_telegram_adapter_may_name_only_the_storage_contract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract-only rule sees an engine's module named by a service or by the adapter."""
+    for package, body in {
+        "bot/services": "from storage.contract import UnitStore\nfrom storage.units import UnitRepository\n",
+        "handlers/telegram": "from storage.contract import ConversationStore\n",
+        "storage": "",
+    }.items():
+        (tmp_path / package).mkdir(parents=True)
+        (tmp_path / package / "example.py").write_text(body, encoding="utf-8")
+    (tmp_path / "storage" / "units.py").write_text("", encoding="utf-8")
+    (tmp_path / "storage" / "contract.py").write_text("", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGES", ("bot", "handlers"))
+    assert _violations() == {("bot.services.example", "storage.units")}

@@ -19,9 +19,9 @@ from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
+from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
-from handlers.telegram.app import build_services
 
 
 async def _best(name: str, query: Callable[[], Awaitable[Any]]) -> Any:
@@ -44,10 +44,10 @@ async def _run(units: int, enrolments: int) -> None:
         settings = Settings(_env_file=None, database_path=Path(tmp) / "coverage.sqlite3")  # type: ignore[call-arg]
         now = datetime(TODAY.year, TODAY.month, TODAY.day, 17, 0, tzinfo=settings.tz)
         services = build_services(settings, ManualClock(now))
-        await services.db.connect()
+        await services.storage.connect()
         try:
             with timed() as build:
-                province = await build_province(services.db, units=units, enrolments=enrolments)
+                province = await build_province(services.storage.db, units=units, enrolments=enrolments)
             size = Path(settings.database_path).stat().st_size / 2**20
             report(
                 "province dataset (bench.datasets.build_province)",
@@ -63,7 +63,7 @@ async def _run(units: int, enrolments: int) -> None:
             await _best("coverage, one commune", lambda: org.coverage_rows(province.communes[0]))
             report("coverage peak RSS", mib=f"{peak_rss_mib():.0f}")
         finally:
-            await services.db.close()
+            await services.storage.close()
 
 
 def run(units: int = 1000, enrolments: int = 1_000_000) -> None:

@@ -13,12 +13,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bench.common import bot_on_emulator, peak_rss_mib, report, timed
+from bot.domain.records import CLI_ACTOR, RosterRecord, TeamRecord, UnitRecord
 from bot.domain.roles import Role
 from bot.services import Services
 from handlers.telegram.app import SERVICES_KEY
-from storage.members import CLI_ACTOR
-from storage.teams import RosterRecord, TeamRecord
-from storage.units import UnitRecord
 
 FIRST_USER = 600_000
 TEMPLATES = (

@@ -36,13 +36,12 @@ from bench.common import (
     telegram_limits,
     timed,
 )
+from bot.bootstrap import open_services
 from bot.domain.cards import Card
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
 from handlers.telegram.app import SERVICES_KEY, build_application
-from storage.cards import CardRepository
-from storage.db import Database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -103,15 +102,13 @@ async def bench_selection(count: int) -> None:
     cards, links = _cards(count)
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
         path = Path(tmp) / "bench.sqlite3"
-        db = Database(path)
-        await db.connect()
-        repo = CardRepository(db)
-        with timed() as imported:
-            counts = await repo.import_cards(cards, "bench", NOW)
-            await repo.link_phones(links, NOW, channel="telegram")
-        with timed() as reimported:
-            again = await repo.import_cards(cards, "bench", NOW)
-        await db.close()
+        async with open_services(_settings(path), ManualClock(NOW)) as opened:
+            repo = opened.storage.cards
+            with timed() as imported:
+                counts = await repo.import_cards(cards, "bench", NOW)
+                await repo.link_phones(links, NOW, channel="telegram")
+            with timed() as reimported:
+                again = await repo.import_cards(cards, "bench", NOW)
         del cards
         report(
             "reminders import", cards=f"{counts.added:,}", households=f"{len(links):,}",
@@ -120,7 +117,7 @@ async def bench_selection(count: int) -> None:
         )
         application = build_application(_settings(path), token=TOKEN, clock=ManualClock(NOW))
         services = application.bot_data[SERVICES_KEY]
-        await services.db.connect()
+        await services.storage.connect()
         try:
             measured = _reset_peak_rss()
             rss_before = _status_mib("VmRSS")
@@ -133,7 +130,7 @@ async def bench_selection(count: int) -> None:
             with timed() as second:
                 requeued = await services.reminders.queue_round(NOW)
         finally:
-            await services.db.close()
+            await services.storage.close()
         report(
             "reminders select+queue", cards=f"{count:,}", linked_people=f"{len(links):,}",
             queued=f"{queued:,}", seconds=f"{first.seconds:.1f}",
@@ -153,16 +150,12 @@ async def bench_sending(people: int) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
             path = Path(tmp) / "send.sqlite3"
-            db = Database(path)
-            await db.connect()
-            try:
-                repo = CardRepository(db)
+            async with open_services(_settings(path), ManualClock(NOW)) as opened:
+                repo = opened.storage.cards
                 cards, links = _cards(people * 5, all_due=True)
                 links = links[:people]
                 await repo.import_cards(cards, "bench", NOW)
                 await repo.link_phones(links, NOW, channel="telegram")
-            finally:
-                await db.close()
             for user, _ in links:
                 emulator.user(user)
             async with Instrument() as instrument:

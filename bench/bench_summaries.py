@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, build_province
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.domain.summary import SummaryKind, render_summary
 from bot.reports.summary_chart import render_chart
@@ -33,7 +34,6 @@ from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from handlers.telegram.app import SERVICES_KEY, build_application, running, senders_of
 from scheduler.summaries import run_summary_round
-from storage.members import CLI_ACTOR
 
 TOKEN = "100000002:BENCH-token-for-the-local-emulator"
 OFFICIALS = 200
@@ -116,7 +116,7 @@ async def _run(units: int, enrolments: int, officials: int) -> None:
             async with running(application, poll_timeout=1):
                 services: Services = application.bot_data[SERVICES_KEY]
                 with timed() as build:
-                    province = await build_province(services.db, units=units, enrolments=enrolments)
+                    province = await build_province(services.storage.db, units=units, enrolments=enrolments)
                     ids = await _add_officials(services, province.districts, province.communes, officials)
                 report(
                     "summary dataset", units=province.units, enrolments=province.enrolments,

@@ -22,12 +22,12 @@ from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
 from bench.datasets import TODAY, YEAR_START, build_province
+from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
 from bot.services.enrolment import Logged
 from bot.services.tallies import Period
 from bot.settings import Settings
-from handlers.telegram.app import build_services
 
 
 async def _measure_one(name: str, query: Callable[[], Awaitable[Any]]) -> None:
@@ -49,12 +49,12 @@ async def _run(units: int, enrolments: int) -> None:
         settings = Settings(_env_file=None, database_path=Path(tmp) / "tallies.sqlite3")  # type: ignore[call-arg]
         now = datetime(TODAY.year, TODAY.month, TODAY.day, 17, 0, tzinfo=settings.tz)
         services = build_services(settings, ManualClock(now))
-        await services.db.connect()
+        await services.storage.connect()
         try:
             with timed() as build:
-                await build_province(services.db, units=units, enrolments=enrolments)
-            total = await services.db.fetchval("SELECT COUNT(*) FROM enrolments")
-            n_units = await services.db.fetchval("SELECT COUNT(*) FROM units")
+                await build_province(services.storage.db, units=units, enrolments=enrolments)
+            total = await services.storage.db.fetchval("SELECT COUNT(*) FROM enrolments")
+            n_units = await services.storage.db.fetchval("SELECT COUNT(*) FROM units")
             size_mib = Path(settings.database_path).stat().st_size / 2**20
             report(
                 "tally dataset", units=n_units, enrolments=total,
@@ -66,7 +66,7 @@ async def _run(units: int, enrolments: int) -> None:
             campaign = Period(date(2026, 11, 15), date(2026, 11, 30), "chiến dịch")
             district = await services.units.subtree_codes("P07")
             commune = district[1] if len(district) > 1 else district[0]
-            agent_row = await services.db.fetchone(
+            agent_row = await services.storage.db.fetchone(
                 "SELECT id FROM members WHERE unit_code = ? ORDER BY id LIMIT 1", (commune,)
             )
             assert agent_row is not None
@@ -106,7 +106,7 @@ async def _run(units: int, enrolments: int) -> None:
             await _measure_one("log one entry (duplicate check + insert + /toi figures)", log_one)
             report("tallies", peak_rss_mib=f"{peak_rss_mib():.0f}")
         finally:
-            await services.db.close()
+            await services.storage.close()
 
 
 def run(units: int = 1000, enrolments: int = 1_000_000) -> None:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         description="Bot API server: Telegram's own, a self-hosted one, or the local emulator",
     )
     database_path: Path = Field(default=Path("data/bhxh-bot.sqlite3"))
+    database_url: str | None = Field(
+        default=None,
+        description="Storage engine and place (storage/engines.py): unset, or sqlite:///path; unset uses database_path",
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
     # Zalo user ids (the OA's follower ids) of admins; admin rights are per channel.
@@ -54,7 +58,6 @@ class Settings(BaseSettings):
     )
     campaigns_path: Path | None = Field(default=None)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
-    persistence_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     # Reminders (scheduler/reminders.py)
     reminder_hours_start: time = Field(default=time(8, 0))
     reminder_hours_end: time = Field(default=time(20, 0))

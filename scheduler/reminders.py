@@ -63,13 +63,13 @@ from typing import Any
 
 from bot.chat.model import Blocked, Delivered, Person, Refused, Reply, RetryAfter, Sender, Unknown
 from bot.chat.outbound import reminder_reply
+from bot.domain.records import OutboxRow
 from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.cards import ReminderContent
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import ChannelDown, Paced, Senders, paced
-from storage.reminders import OutboxRow
 
 log = logging.getLogger(__name__)
 

@@ -40,13 +40,13 @@ from typing import Any
 
 from bot.chat.model import Blocked, Delivered, Person, Refused, Reply, RetryAfter, Sender, SendResult, Unknown
 from bot.chat.outbound import summary_parts
+from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 from bot.domain.summary import SummaryKind
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import ChannelDown, Senders, paced
-from storage.summaries import KIND_DAILY, KIND_WEEKLY, PARTS, Recipient
 
 log = logging.getLogger(__name__)
 

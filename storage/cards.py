@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from bot.domain.cards import Card
+from bot.domain.records import DoorRow, LinkedCard
 from bot.imports.cards import Change, ImportCounts, merge_card
 from storage.db import Database
 
@@ -82,25 +82,6 @@ def _card_params(card: Card, source: str, stamp: str) -> tuple[Any, ...]:
 
 def _update_params(card: Card, source: str, stamp: str) -> tuple[Any, ...]:
     return _card_params(card, source, stamp)[1:] + (card.bhxh_code,)
-
-
-@dataclass(frozen=True)
-class LinkedCard:
-    """A card linked to a chat user; ``own`` when it carries the phone they shared."""
-
-    card: Card
-    own: bool
-    renewed: bool
-    claimed: bool
-
-
-@dataclass(frozen=True)
-class DoorRow:
-    """A line of the agents' door-to-door list."""
-
-    card: Card
-    linked: bool  # someone of the household linked Telegram
-    claimed: bool  # "Tôi đã gia hạn" waiting for an agent
 
 
 class CardRepository:

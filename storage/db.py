@@ -20,6 +20,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.contract import DuplicateError
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -123,12 +125,18 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """All statements inside commit together or not at all."""
+        """All statements inside commit together or not at all. A UNIQUE violation comes out as
+        the contract's `DuplicateError` (after the rollback), not as SQLite's own error."""
         async with self._write_lock:
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+            except aiosqlite.IntegrityError as exc:
+                await conn.execute("ROLLBACK")
+                if str(exc).startswith("UNIQUE constraint failed"):
+                    raise DuplicateError(str(exc)) from exc
+                raise
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise

@@ -9,114 +9,23 @@ The duplicate check and the insert also share one transaction (BEGIN IMMEDIATE, 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import aiosqlite
 
+from bot.domain.records import (
+    STATUS_VOIDED,
+    STATUS_WITHDRAWN,
+    Duplicate,
+    Enrolment,
+    EnrolmentEvent,
+    NewEnrolment,
+    Planner,
+    ReportRow,
+    StatusActor,
+)
 from storage.db import Database
-
-STATUS_ACTIVE = "active"
-STATUS_WITHDRAWN = "withdrawn"
-STATUS_VOIDED = "voided"
-
-
-@dataclass(frozen=True)
-class NewEnrolment:
-    """What a confirmed draft stores; the period is decided inside the transaction."""
-
-    agent_id: int
-    unit_code: str
-    team_id: int | None
-    campaign_code: str | None
-    scheme: str
-    participant_name: str
-    participant_code: str
-    code_kind: str
-    months: int
-    support_group: str | None
-    income: int | None
-    household_position: int | None
-    amount_expected: int
-    amount_paid: int
-    amount_reason: str | None
-    is_relative: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    id: int
-    agent_id: int
-    unit_code: str
-    team_id: int | None
-    campaign_code: str | None
-    scheme: str
-    participant_name: str
-    participant_code: str
-    code_kind: str
-    months: int
-    period_start: date
-    period_end: date
-    support_group: str | None
-    income: int | None
-    household_position: int | None
-    amount_expected: int
-    amount_paid: int
-    amount_reason: str | None
-    is_relative: bool
-    status: str
-    created_at: datetime
-    created_on: date
-
-
-@dataclass(frozen=True)
-class EnrolmentEvent:
-    enrolment_id: int
-    action: str
-    actor_member_id: int | None
-    actor_user_id: int | None
-    reason: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """The active entry a new one would duplicate, with the name of the unit that logged it."""
-
-    existing: Enrolment
-    unit_name: str
-
-
-@dataclass(frozen=True)
-class StatusActor:
-    """Who changes an entry: a member, or an admin's chat user without a member row."""
-
-    member_id: int | None
-    user_id: int | None = None
-    channel: str | None = None  # the chat user's channel; None with no user_id
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """One line of the monthly form (Phụ lục 02)."""
-
-    enrolment_id: int
-    agent_name: str
-    agent_unit: str
-    team_name: str | None
-    participant_name: str
-    participant_code: str
-    scheme: str
-    months: int
-    amount_paid: int
-    created_on: date
-
-
-# The period planner gets the active entries of the same person and scheme family and returns
-# either (start, end) of the new entry or the entry it duplicates.
-Planner = Callable[[list[Enrolment]], "tuple[date, date] | Enrolment"]
 
 _COLUMNS = (
     "id, agent_id, unit_code, team_id, campaign_code, scheme, participant_name,"

@@ -3,40 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.records import AuditActor, Invite, Redeemed
 from bot.domain.roles import Role
 from storage.db import Database
-from storage.members import AuditActor, insert_member, record_event
-
-
-@dataclass(frozen=True)
-class Invite:
-    code_hash: str
-    role: Role
-    unit_code: str
-    team_id: int | None
-    member_id: int | None
-    full_name: str | None
-    created_by: int | None
-    created_by_user: int | None
-    created_at: str
-    expires_at: str
-    used_at: str | None
-    used_by_member: int | None
-
-
-@dataclass(frozen=True)
-class Redeemed:
-    """What an invite made of the person who used it."""
-
-    member_id: int
-    role: Role
-    unit_code: str
-    team_id: int | None
-    claimed: bool  # True: took over a member imported from a roster
-
+from storage.members import insert_member, record_event
 
 _COLUMNS = (
     "code_hash, role, unit_code, team_id, member_id, full_name, created_by, created_by_user,"

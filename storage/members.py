@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.records import AuditActor, MemberDetail, MemberEvent
 from bot.domain.roles import Member, Role
 from storage.db import Database
 
@@ -17,39 +17,6 @@ _COLUMNS = "id, channel, user_id, full_name, role, unit_code, active"
 def _member(row: object) -> Member:
     id_, channel, user_id, full_name, role, unit_code, active = row  # type: ignore[misc]
     return Member(id_, channel, user_id, full_name, Role(role), unit_code, bool(active))
-
-
-@dataclass(frozen=True)
-class AuditActor:
-    """Who made a change: a member, a chat user without a member row (an admin), or the CLI."""
-
-    member_id: int | None = None
-    user_id: int | None = None
-    channel: str | None = None
-
-
-CLI_ACTOR = AuditActor()
-
-
-@dataclass(frozen=True)
-class MemberDetail:
-    """A member with what lists show besides the core fields."""
-
-    member: Member
-    title: str | None
-    created_at: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class MemberEvent:
-    member_id: int
-    action: str
-    old_value: str | None
-    new_value: str | None
-    actor_member_id: int | None
-    actor_user_id: int | None
-    at: str
 
 
 async def record_event(

@@ -11,69 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import aiosqlite
 
+from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
 from bot.domain.reminders import Cadence, SelectionWindow
 from storage.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.db import Database
 
 # Statuses that mean "a reminder went out, or may have".
 _ATTEMPTED = "('sent', 'blocked', 'failed')"
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    campaign_code: str
-    channel: str
-    user_id: int
-    seq: int
-    unit_code: str | None
-    attempts: int
-
-
-@dataclass(frozen=True)
-class ReminderStats:
-    """Reminder figures for one unit (or a whole scope) over a period.
-
-    ``eligible``: cards on the lists that the campaign reminds about on the last day (lapsed in
-    its window or expiring soon, not renewed). ``reminded``: people a reminder was sent to
-    (delivered, refused with 403, or given up after errors). ``reached``: people Telegram
-    accepted a reminder for. ``blocked``: people who had blocked the bot (403). ``opted_out``: people who
-    asked for no more reminders. ``renewed_after_reminder``: cards of reminded people renewed
-    (an agent's enrolment or a newer list) on or after their first reminder.
-    """
-
-    eligible: int = 0
-    reminded: int = 0
-    reached: int = 0
-    blocked: int = 0
-    opted_out: int = 0
-    renewed_after_reminder: int = 0
-
-    def __add__(self, other: ReminderStats) -> ReminderStats:
-        return ReminderStats(
-            self.eligible + other.eligible,
-            self.reminded + other.reminded,
-            self.reached + other.reached,
-            self.blocked + other.blocked,
-            self.opted_out + other.opted_out,
-            self.renewed_after_reminder + other.renewed_after_reminder,
-        )
-
-
-@dataclass(frozen=True)
-class ReminderCounts:
-    """Totals over the scope and per unit code, for ``day_from``..``day_to`` (inclusive)."""
-
-    day_from: date
-    day_to: date
-    campaign_codes: tuple[str, ...]
-    total: ReminderStats
-    by_unit: dict[str, ReminderStats] = field(default_factory=dict)
 
 
 def _utc(moment: datetime) -> str:

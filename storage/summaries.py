@@ -7,57 +7,13 @@ restart tries it. See scheduler/summaries.py for the crash window this leaves an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, SUMMARY_ROLES, Recipient, SummaryPrefs, SummaryRun
 from storage.db import Database
-
-KIND_DAILY = "daily"
-KIND_WEEKLY = "weekly"
-KINDS = (KIND_DAILY, KIND_WEEKLY)
-PARTS = 3  # message, chart (PNG), workbook (XLSX)
-
-# Roles that receive summaries: officials and team leaders (and admins who hold a unit).
-SUMMARY_ROLES = ("official", "team_leader", "admin")
 
 _PREF_COLUMN = {KIND_DAILY: "daily", KIND_WEEKLY: "weekly"}
 _PREF_DEFAULT = {KIND_DAILY: 1, KIND_WEEKLY: 0}
-
-
-@dataclass(frozen=True)
-class SummaryPrefs:
-    member_id: int
-    daily: bool = True
-    weekly: bool = False
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A member due a summary: who, where to send it (their channel and id there), and the
-    unit whose subtree it covers."""
-
-    member_id: int
-    chat_id: int
-    full_name: str
-    role: str
-    unit_code: str
-    channel: str
-    parts_done: int = 0  # > 0: resuming a summary interrupted after some parts were sent
-
-
-@dataclass(frozen=True)
-class SummaryRun:
-    member_id: int
-    kind: str
-    local_date: date
-    unit_code: str
-    chat_id: int
-    status: str
-    parts_done: int
-    attempts: int
-    claimed_at: str
-    done_at: str | None
-    error: str | None
 
 
 def _stamp(at: datetime) -> str:

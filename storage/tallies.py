@@ -10,51 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
+from bot.domain.records import AgentRow, Counts, RelativesRow, TeamRow, UnitRow
 from storage.db import Database
 from storage.enrolments import scope_param
 
-# Per-scheme counts as the queries return them: scheme -> count.
-Counts = dict[str, int]
-
 _ACTIVE_IN_DAYS = "e.status = 'active' AND e.created_on BETWEEN ? AND ?"
 _IN_SCOPE = " AND e.unit_code IN (SELECT value FROM json_each(?))"
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    code: str
-    name: str
-    parent_code: str | None
-    staff_count: int | None
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    member_id: int
-    full_name: str
-    unit_code: str
-    unit_name: str
-    counts: Counts
-
-
-@dataclass(frozen=True)
-class TeamRow:
-    team_id: int
-    code: str
-    name: str
-    unit_code: str
-
-
-@dataclass(frozen=True)
-class RelativesRow:
-    """Seed 004: how many of a unit's staff brought at least one relative into each scheme."""
-
-    unit_code: str
-    staff_with_bhyt: int
-    staff_with_bhxh: int
 
 
 def _days(day_from: date, day_to: date) -> list[object]:

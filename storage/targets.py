@@ -8,37 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import aiosqlite
 
+from bot.domain.records import Baseline, Target
 from storage.db import Database
-
-BASELINE_SCHEMES = ("bhyt", "bhxh_bb", "bhxh_tn", "bhtn")
-TARGET_SCHEMES = ("bhyt", "bhxh", "bhxh_tn", "bhtn")
 
 # How an enrolment scheme counts in coverage: both BHYT kinds are BHYT participants, voluntary
 # BHXH is a voluntary (and so a total) BHXH participant.
 ENROLMENT_KIND_SQL = "CASE e.scheme WHEN 'bhxh_voluntary' THEN 'bhxh_tn' ELSE 'bhyt' END"
-
-
-@dataclass(frozen=True)
-class Baseline:
-    unit_code: str
-    scheme: str  # bhyt | bhxh_bb | bhxh_tn | bhtn
-    as_of: date
-    participants: int
-
-
-@dataclass(frozen=True)
-class Target:
-    unit_code: str
-    scheme: str  # bhyt | bhxh | bhxh_tn | bhtn
-    period: str
-    target_pct: Decimal | None
-    target_count: int | None
 
 
 async def upsert_baselines(conn: aiosqlite.Connection, rows: Iterable[Baseline]) -> int:

@@ -3,54 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.roles import Member, Role
+from bot.domain.records import CLI_ACTOR, RosterEntry, RosterImportResult, RosterRecord, Team, TeamRecord
+from bot.domain.roles import Role
 from storage.db import Database
 from storage.members import _COLUMNS as MEMBER_COLUMNS
-from storage.members import CLI_ACTOR, NO_CHANNEL, _member, insert_member, record_event
-
-
-@dataclass(frozen=True)
-class Team:
-    id: int
-    code: str
-    name: str
-    unit_code: str
-
-
-@dataclass(frozen=True)
-class TeamRecord:
-    code: str
-    name: str
-    unit_code: str
-
-
-@dataclass(frozen=True)
-class RosterRecord:
-    """One person in one team for one month ('YYYY-MM'), as a roster file lists them."""
-
-    team_code: str
-    month: str
-    full_name: str
-    title: str | None
-    is_leader: bool
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    member: Member
-    is_leader: bool
-
-
-@dataclass(frozen=True)
-class RosterImportResult:
-    teams_created: int
-    teams_updated: int
-    members_created: int
-    roster_rows: int
-
+from storage.members import NO_CHANNEL, _member, insert_member, record_event
 
 _TEAM_COLUMNS = "id, code, name, unit_code"
 

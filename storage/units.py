@@ -3,57 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.records import UNIT_FIELDS, Baseline, Target, TreeImportResult, Unit, UnitRecord
 from storage import targets as figures_sql
 from storage.db import Database
-from storage.targets import Baseline, Target
-
-
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    parent_code: str | None
-    level: str
-    population: int | None
-    labour_force: int | None
-    staff_count: int | None
-    pay_points: str | None
-
 
 _COLUMNS = "code, name, parent_code, level, population, labour_force, staff_count, pay_points"
-
-# Columns an import may set; `code` is the key and always present.
-UNIT_FIELDS = ("name", "parent_code", "level", "population", "labour_force", "staff_count", "pay_points")
-
-
-@dataclass(frozen=True)
-class UnitRecord:
-    """One unit as an import file gives it.
-
-    `present` names the columns the file has: a column the file lacks keeps the stored value
-    (a targets-only file never blanks a population), a present but empty cell clears it.
-    """
-
-    code: str
-    name: str
-    parent_code: str | None = None
-    level: str = ""
-    population: int | None = None
-    labour_force: int | None = None
-    staff_count: int | None = None
-    pay_points: str | None = None
-    present: frozenset[str] = field(default_factory=lambda: frozenset(UNIT_FIELDS))
-
-
-@dataclass(frozen=True)
-class TreeImportResult:
-    created: int
-    updated: int
-    baselines: int
-    targets: int
 
 
 class UnitRepository:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.records import ChatUser
 from storage.db import Database
-
-
-@dataclass(frozen=True)
-class ChatUser:
-    channel: str
-    user_id: int
-    first_name: str
-    last_name: str | None
-    username: str | None
 
 
 class UserRepository:

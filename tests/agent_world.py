@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from bot.domain.records import CLI_ACTOR, Baseline, RosterRecord, Target, TeamRecord, UnitRecord
 from bot.domain.roles import Role
 from bot.services import Services
-from storage.members import CLI_ACTOR
-from storage.targets import Baseline, Target
-from storage.teams import RosterRecord, TeamRecord
-from storage.units import UnitRecord
 
 MONTH = "2026-11"
 

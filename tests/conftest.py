@@ -51,7 +51,6 @@ class BotHarness:
             "telegram_api_base_url": self.emulator.api_base_url,
             "database_path": self.db_path,
             "admin_telegram_ids": (ADMIN_ID,),
-            "persistence_interval_seconds": 0.2,
             "scheduler_tick_seconds": 3600,
         }
         values.update(self.settings_overrides)

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import build_services
 from bot.chat.flows import build_conversations
 from bot.chat.model import (
     Alert,
@@ -35,7 +36,6 @@ from bot.chat.router import Conversations
 from bot.domain.clock import ManualClock
 from bot.services import Services
 from bot.settings import Settings
-from handlers.telegram.app import build_services
 from storage.sessions import IdentityRepository, SessionRepository
 
 
@@ -114,7 +114,7 @@ class FlowWorld:
         self.settings = settings
         self.clock = clock
         self.services: Services = build_services(settings, clock)
-        db = self.services.db
+        db = self.services.storage.db
         self.conversations = build_conversations(self.services, SessionRepository(db), IdentityRepository(db))
 
     def chat(self, user_id: int | str, channel: str = "telegram", first_name: str = "Lan") -> RecordingChat:
@@ -128,8 +128,8 @@ async def flow_world(db_path: Path, clock: ManualClock, **overrides: Any) -> Asy
     values.update(overrides)
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     world = FlowWorld(settings, clock)
-    await world.services.db.connect()
+    await world.services.storage.db.connect()
     try:
         yield world
     finally:
-        await world.services.db.close()
+        await world.services.storage.db.close()

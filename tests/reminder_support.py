@@ -12,7 +12,7 @@ from bot.domain.cards import Card
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
 from handlers.telegram.ratelimit import BotRateLimiter
-from storage.cards import CardRepository
+from storage.contract import CardStore
 
 LAPSED_ON = date(2026, 9, 18)  # inside the 2026 campaign window, less than 3 months before 23/11
 
@@ -51,7 +51,7 @@ def card_of(user_id: int, valid_to: date = LAPSED_ON, unit: str = "CL01") -> Car
 
 
 async def link_people(
-    repo: CardRepository, user_ids: Iterable[int], at: datetime, valid_to: date = LAPSED_ON, channel: str = "telegram"
+    repo: CardStore, user_ids: Iterable[int], at: datetime, valid_to: date = LAPSED_ON, channel: str = "telegram"
 ) -> None:
     """Cards for these people, each linked as if they had shared their own contact."""
     ids = list(user_ids)

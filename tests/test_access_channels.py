@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_services
 from bot.chat.model import TELEGRAM, ZALO_OA
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.services import Services
 from bot.settings import Settings
-from handlers.telegram.app import build_services
 from storage.members import CLI_ACTOR
 from tests.conftest import DEFAULT_NOW
 

@@ -14,10 +14,10 @@ import pytest
 
 from bot.chat.cost import CostDraft, Scheme
 from bot.chat.texts import cost as replies
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
-from storage.members import CLI_ACTOR
 from tests.agent_world import AN, LEADER, OFFICIAL_A, World, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 
@@ -88,7 +88,7 @@ async def answered(emulator: BotApiEmulator, query_id: str, timeout: float = 10.
 
 
 async def _table_counts(harness: BotHarness) -> tuple[int, ...]:
-    db = harness.services.db
+    db = harness.services.storage.db
     return tuple(
         [int(await db.fetchval(f"SELECT COUNT(*) FROM {table}")) for table in ("invites", "members", "enrolments")]
     )

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import unicodedata
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -35,9 +36,9 @@ from bot.imports.cards import (
 )
 from bot.services.cards import CardService
 from devtools import hostile_files as hostile
-from storage.cards import CardRepository
 from storage.db import Database
-from storage.users import UserRepository
+from storage.sqlite_engine import SQLiteStorage
+from tests.storage_engines import opened_storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -50,16 +51,20 @@ def sample(name: str) -> bytes:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
-    database = Database(tmp_path / "cards.sqlite3")
-    await database.connect()
-    yield database
-    await database.close()
+async def storage(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
+    async with opened_storage(tmp_path / "cards.sqlite3") as opened:
+        yield opened
 
 
 @pytest.fixture
-def service(db: Database) -> CardService:
-    return CardService(CardRepository(db), UserRepository(db), RateBook.load(), CampaignBook.load(), ManualClock(NOW))
+def db(storage: SQLiteStorage) -> Database:
+    """The SQLite engine's handle, for checking rows with SQL."""
+    return storage.db
+
+
+@pytest.fixture
+def service(storage: SQLiteStorage) -> CardService:
+    return CardService(storage.cards, storage.users, RateBook.load(), CampaignBook.load(), ManualClock(NOW))
 
 
 # --------------------------------------------------------------------------- the sample list

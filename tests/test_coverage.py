@@ -24,18 +24,15 @@ from bot.domain.coverage import (
     planned_rates,
     rounded_pct,
 )
+from bot.domain.records import CLI_ACTOR, NewEnrolment, StatusActor
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units, sample_bytes
 from bot.services.access import AccessService
 from bot.services.organisation import OrganisationService
-from storage.db import Database
-from storage.enrolments import EnrolmentRepository, NewEnrolment, StatusActor
-from storage.invites import InviteRepository
-from storage.members import CLI_ACTOR, MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
+from storage.contract import EnrolmentStore
+from storage.engines import open_storage
 from tests.conftest import DEFAULT_NOW
+from tests.storage_engines import EngineSettings, engine_url
 
 # Seed 003, table 1 (BHYT): coverage %, % of target, still to mobilise.
 BHYT = {
@@ -116,12 +113,12 @@ NGOC_PHUNG = [
 
 @pytest.fixture
 async def world(tmp_path: Path):
-    db = Database(tmp_path / "coverage.sqlite3")
-    await db.connect()
+    storage = open_storage(EngineSettings(engine_url("sqlite", tmp_path / "coverage.sqlite3"), tmp_path / "coverage.sqlite3"))
+    await storage.connect()
     clock = ManualClock(DEFAULT_NOW)
-    units = UnitRepository(db)
-    members = MemberRepository(db)
-    figures = FiguresRepository(db)
+    units = storage.units
+    members = storage.members
+    figures = storage.figures
     for name in ("units_cang_long.csv", "units_ngoc_phung.csv"):
         report = await import_units(name, units, clock, data=sample_bytes(name))
         assert report.errors == []
@@ -130,14 +127,14 @@ async def world(tmp_path: Path):
         access=AccessService({}, members, units),
         units=units,
         members=members,
-        teams=TeamRepository(db),
-        invites=InviteRepository(db),
+        teams=storage.teams,
+        invites=storage.invites,
         figures=figures,
     )
     try:
-        yield db, service, members
+        yield storage, service, members
     finally:
-        await db.close()
+        await storage.close()
 
 
 async def test_seed_003_bhyt_table(world) -> None:
@@ -211,9 +208,10 @@ async def test_seed_001_village_rates(world) -> None:
 
 
 async def test_reimport_is_idempotent_and_changes_nothing(world) -> None:
-    db, service, _ = world
+    storage, service, _ = world
+    db = storage.db  # the SQLite engine's handle: rows checked with SQL
     before = await service.coverage_rows()
-    units = UnitRepository(db)
+    units = storage.units
     report = await import_units("units_cang_long.csv", units, service.clock, data=sample_bytes("units_cang_long.csv"))
     assert report.counts["units_created"] == 0 and report.counts["units_updated"] == 15
     assert await service.coverage_rows() == before
@@ -221,7 +219,7 @@ async def test_reimport_is_idempotent_and_changes_nothing(world) -> None:
     assert await db.fetchval("SELECT COUNT(*) FROM unit_targets") == 60 + 8
 
 
-async def _log(repo: EnrolmentRepository, agent: int, unit: str, code: str, scheme: str, at: datetime):
+async def _log(repo: EnrolmentStore, agent: int, unit: str, code: str, scheme: str, at: datetime):
     new = NewEnrolment(
         agent_id=agent, unit_code=unit, team_id=None, campaign_code=None, scheme=scheme,
         participant_name="Người Tham Gia", participant_code=code, code_kind="bhxh", months=12,
@@ -232,8 +230,8 @@ async def _log(repo: EnrolmentRepository, agent: int, unit: str, code: str, sche
 
 
 async def test_new_enrolments_since_the_baseline_move_coverage_and_voids_move_it_back(world) -> None:
-    db, service, members = world
-    repo = EnrolmentRepository(db)
+    storage, service, members = world
+    repo = storage.enrolments
     agent = await members.add(full_name="Phạm Thị Hoa", role=Role.AGENT, unit_code="CL06", actor=CLI_ACTOR, at=DEFAULT_NOW, user_id=1, channel="telegram")
     for i in range(10):
         await _log(repo, agent, "CL06", f"84230000{i:02d}", "bhyt_household", DEFAULT_NOW)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from devtools.telegram_emulator import BotApiEmulator
-from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID, BotHarness
 from tests.test_e2e_membership import AGENT, DISTRICT, LEADER, TAN_AN, TAN_BINH, seed_org
 

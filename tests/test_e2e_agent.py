@@ -45,7 +45,7 @@ def speak_as(emulator: BotApiEmulator, person: Person) -> EmulatedUser:
 
 async def rows(harness: BotHarness, status: str | None = None) -> int:
     sql = "SELECT COUNT(*) FROM enrolments" + (" WHERE status = ?" if status else "")
-    return int(await harness.services.db.fetchval(sql, (status,) if status else ()))
+    return int(await harness.services.storage.db.fetchval(sql, (status,) if status else ()))
 
 
 async def log_line(user: EmulatedUser, line: str) -> str:
@@ -84,7 +84,7 @@ async def test_one_line_phrasings(harness: BotHarness, emulator: BotApiEmulator,
     me = await agent.ask("/toi")
     assert "Đã vận động 14 người (BHYT 10, BHXH tự nguyện 4)" in me.plain_text
     assert "✅ đã đạt" in me.plain_text and "Tổ 1: thứ 1/2" in me.plain_text
-    relatives = await harness.services.db.fetchval("SELECT COUNT(*) FROM enrolments WHERE is_relative = 1")
+    relatives = await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM enrolments WHERE is_relative = 1")
     assert relatives == 3
 
 
@@ -132,7 +132,7 @@ async def test_guided_flow_with_edits_and_a_reason(harness: BotHarness, emulator
     await agent.press(CONFIRM)
     (done,) = await agent.replies()
     assert "Đã ghi" in done.plain_text and "/huy trong 24 giờ" in done.plain_text
-    stored = await harness.services.db.fetchone(
+    stored = await harness.services.storage.db.fetchone(
         "SELECT participant_name, amount_expected, amount_paid, amount_reason, household_position FROM enrolments"
     )
     assert tuple(stored) == ("Trần Văn Cường Em", 956_340, 900_000, "hộ được xã hỗ trợ thêm", 2)
@@ -295,7 +295,7 @@ async def test_withdraw_moves_the_tallies(harness: BotHarness, emulator: BotApiE
 async def test_official_voids_in_scope_and_scopes_stay_apart(harness: BotHarness, emulator: BotApiEmulator, world: World) -> None:
     await log_line(speak_as(emulator, AN), "bhyt Nguyễn Văn An 8423001234 12 tháng")
     await log_line(speak_as(emulator, CUONG), "bhyt Lê Văn Năm 8423000004 6 tháng")
-    entry_id = await harness.services.db.fetchval("SELECT id FROM enrolments WHERE unit_code = 'CL01'")
+    entry_id = await harness.services.storage.db.fetchval("SELECT id FROM enrolments WHERE unit_code = 'CL01'")
     official_b = speak_as(emulator, OFFICIAL_B)
     board = (await official_b.ask("/bangxephang")).plain_text
     assert "Lê Văn Tài" in board and "Hoa" not in board and "Tân An" not in board
@@ -313,7 +313,7 @@ async def test_official_voids_in_scope_and_scopes_stay_apart(harness: BotHarness
     assert f"Đã huỷ bản ghi số {entry_id}" in voided.plain_text
     assert "Lý do: ghi trùng người đã có thẻ" in voided.plain_text
     assert "Đã vận động 0 người" in (await speak_as(emulator, AN).ask("/toi")).plain_text
-    event = await harness.services.db.fetchone(
+    event = await harness.services.storage.db.fetchone(
         "SELECT action, reason, actor_member_id FROM enrolment_events WHERE action = 'voided'"
     )
     assert tuple(event) == ("voided", "ghi trùng người đã có thẻ", world.member_ids[OFFICIAL_A.user_id])

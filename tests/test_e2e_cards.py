@@ -12,13 +12,12 @@ from importlib import resources
 import openpyxl
 import pytest
 
+from bot.domain.records import CLI_ACTOR, UnitRecord
 from bot.domain.roles import Role
 from bot.imports import tables
 from bot.services import Services
 from devtools import hostile_files as hostile
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser
-from storage.members import CLI_ACTOR
-from storage.units import UnitRecord
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness
 
 SAMPLES = resources.files("bot") / "data" / "samples"
@@ -133,7 +132,7 @@ async def test_a_forged_contact_links_nothing(harness: BotHarness, emulator: Bot
     for answer in await person.replies(count=2):
         assert "số điện thoại của chính bạn" in answer.plain_text and "Chưa có gì thay đổi" in answer.plain_text
     assert await harness.services.cards.repo.phone_of(CITIZEN_ID, channel="telegram") is None
-    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
+    assert await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM contact_phones") == 0
     await person.say("/hethan")
     (ask,) = await person.replies()
     assert "Chia sẻ số điện thoại" in ask.plain_text
@@ -180,13 +179,13 @@ async def test_buttons_recompute_claim_undo_stop_and_resume(harness: BotHarness,
     await person.press("Tôi đã gia hạn")
     (claimed,) = await person.replies()
     assert "Kim Thị Linh" in claimed.plain_text and claimed.button_texts == ["Tôi bấm nhầm"]
-    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
+    assert await services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims WHERE status = 'pending'") == 2
     mine = await services.cards.my_cards(CITIZEN_ID, channel="telegram")
     assert all(c.claimed for c in mine.cards)
     await person.press("Tôi bấm nhầm")
     (undone,) = await person.replies()
     assert "Đã bỏ báo gia hạn" in undone.plain_text
-    assert await services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+    assert await services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
 
     await person.press_data(overview.message_id, "rc:stop")
     stopped = await person.replies()
@@ -212,7 +211,7 @@ async def test_buttons_of_an_unlinked_person_change_nothing(harness: BotHarness,
     await person.press_data(message_id, "rc:done")
     (answer,) = await person.replies()
     assert "chưa liên kết" in answer.plain_text
-    assert await harness.services.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
+    assert await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims") == 0
 
 
 # --------------------------------------------------------------------------- the agents' list
@@ -274,7 +273,7 @@ async def test_danhsach_for_an_admin_covers_every_card_even_before_units_exist(
     harness: BotHarness, emulator: BotApiEmulator
 ) -> None:
     await import_sample(harness.services)
-    lapsed = await harness.services.db.fetchval("SELECT COUNT(*) FROM cards WHERE valid_to < '2026-11-23'")
+    lapsed = await harness.services.storage.db.fetchval("SELECT COUNT(*) FROM cards WHERE valid_to < '2026-11-23'")
     admin = emulator.user(ADMIN_ID, first_name="Quản trị")
     await admin.say("/danhsach")
     text, document = await admin.replies(count=2)
@@ -384,7 +383,7 @@ async def test_nhac_clears_opt_out_and_block_together_or_not_at_all(
     harness: BotHarness, emulator: BotApiEmulator
 ) -> None:
     person = await linked_person(harness, emulator)
-    db = harness.services.db
+    db = harness.services.storage.db
     await person.say("/dunglai")
     await person.replies()
     await db.execute(

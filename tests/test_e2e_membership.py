@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from bot.chat.texts.organisation import CITIZEN_REFUSAL, INVALID_CODE
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.imports.organisation import import_teams, import_units, sample_bytes
 from bot.services import Services
 from devtools.telegram_emulator import BotApiEmulator
-from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID, BotHarness
 
 pytestmark = pytest.mark.asyncio
@@ -58,7 +58,7 @@ def code_in(text: str) -> str:
 
 
 async def member_count(services: Services) -> int:
-    return int(await services.db.fetchval("SELECT COUNT(*) FROM members"))
+    return int(await services.storage.db.fetchval("SELECT COUNT(*) FROM members"))
 
 
 async def test_an_agent_joins_with_a_code_typed_on_one_line(org: BotHarness, emulator: BotApiEmulator) -> None:
@@ -96,7 +96,7 @@ async def test_guided_invite_with_buttons_claims_a_roster_member(org: BotHarness
     (people,) = await official.replies()
     assert "Huỳnh Thị Ngọc" in people.button_texts and people.button_texts[-1] == "➕ Người mới"
     assert all(len((d or "").encode()) < 64 for d in people.callback_datas)
-    placeholder = await org.services.db.fetchval("SELECT id FROM members WHERE full_name = 'Huỳnh Thị Ngọc'")
+    placeholder = await org.services.storage.db.fetchval("SELECT id FROM members WHERE full_name = 'Huỳnh Thị Ngọc'")
     await official.press("Huỳnh Thị Ngọc")
     (made,) = await official.replies()
     assert "Dành cho: Huỳnh Thị Ngọc" in made.plain_text and made.button_texts == []
@@ -126,7 +126,7 @@ async def test_expired_used_and_guessed_codes_change_nothing(org: BotHarness, em
     }
     assert answers == {INVALID_CODE}
     assert await member_count(org.services) == before
-    assert await org.services.db.fetchval("SELECT COUNT(*) FROM invites WHERE used_at IS NULL") == 1
+    assert await org.services.storage.db.fetchval("SELECT COUNT(*) FROM invites WHERE used_at IS NULL") == 1
     # A fifth failure, then the throttle, whatever is typed.
     assert (await late.ask("/thamgia " + "X" * 5000)).plain_text == INVALID_CODE
     throttled = (await late.ask(f"/thamgia {code}")).plain_text
@@ -162,7 +162,7 @@ async def test_official_of_commune_a_cannot_invite_for_commune_b(org: BotHarness
         await official.press_data(menu.message_id, forged)
         (answer,) = await official.replies()
         assert "Mã mời" not in answer.plain_text, forged
-    assert await org.services.db.fetchval("SELECT COUNT(*) FROM invites") == 0
+    assert await org.services.storage.db.fetchval("SELECT COUNT(*) FROM invites") == 0
     # Usage help for a malformed line, and roles above one's own are refused.
     assert "Bot chưa hiểu lệnh" in (await official.ask("/moi quantri CL06")).plain_text
     assert "Bot chưa hiểu lệnh" in (await official.ask("/moi agent " + "😀" * 3000)).plain_text

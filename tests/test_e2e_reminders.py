@@ -33,9 +33,6 @@ import pytest
 from bot.domain.clock import ManualClock
 from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from scheduler.reminders import JOB_NAME, run_reminder_round
-from storage.cards import CardRepository
-from storage.db import Database
-from storage.reminders import ReminderRepository
 from tests.conftest import TOKEN, TZ, BotHarness
 from tests.reminder_support import (
     FAST_EMULATOR,
@@ -46,6 +43,7 @@ from tests.reminder_support import (
     register_chats,
     reminders_per_chat,
 )
+from tests.storage_engines import opened_storage
 
 EVENING = datetime(2026, 11, 23, 19, 0, tzinfo=TZ)
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,15 +108,10 @@ def _status_counts(path: Path) -> dict[str, int]:
 
 
 async def _prepare(path: Path, everyone: list[int], opted_out: list[int] = ()) -> None:  # type: ignore[assignment]
-    db = Database(path)
-    await db.connect()
-    try:
-        await link_people(CardRepository(db), everyone, EVENING)
-        reminders = ReminderRepository(db)
+    async with opened_storage(path) as storage:
+        await link_people(storage.cards, everyone, EVENING)
         for user in opted_out:
-            await reminders.set_opted_out(user, True, EVENING, channel="telegram")
-    finally:
-        await db.close()
+            await storage.reminders.set_opted_out(user, True, EVENING, channel="telegram")
 
 
 def _assert_429s_honoured(emulator: BotApiEmulator, injected: int) -> None:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import CLI_ACTOR, KIND_DAILY, Recipient
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.reports.summary_chart import CHART_WIDTH_PX
@@ -24,8 +25,6 @@ from bot.services import Services
 from bot.services.enrolment import Logged
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from scheduler.summaries import run_summary_round
-from storage.members import CLI_ACTOR
-from storage.summaries import KIND_DAILY, Recipient
 from tests.conftest import TZ, BotHarness
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
@@ -175,14 +174,14 @@ async def test_a_crash_in_the_middle_never_sends_a_part_twice(
     await bot.stop()
     clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=TZ))
     repo = bot.services.summaries.repo
-    await bot.services.db.connect()
+    await bot.services.storage.connect()
     tan_an_member = await bot.services.members.by_user(TAN_AN[0], channel="telegram")
     assert tan_an_member is not None
     day = clock.now().date()
     recipient = Recipient(tan_an_member.id, TAN_AN[0], TAN_AN[1], "official", "CL06", "telegram")
     assert await repo.claim(recipient, KIND_DAILY, day, clock.now()) == 0
     assert await repo.start_part(tan_an_member.id, KIND_DAILY, day, 0)  # in flight when "killed"
-    await bot.services.db.close()
+    await bot.services.storage.close()
 
     await bot.start()
     await all_summaries_sent(emulator, [MY_CAM[0], DISTRICT[0], LEADER[0]])
@@ -281,7 +280,7 @@ async def test_odd_unit_names_never_cost_an_area_its_summary(
     """A `$` in a unit name (mathtext to matplotlib) and a name starting with "=" (a formula to
     a spreadsheet) are drawn and written literally: every official still gets all three parts,
     the unaffected areas as well as the affected ones."""
-    from storage.units import UnitRecord
+    from bot.domain.records import UnitRecord
 
     users(emulator)
     renamed = [

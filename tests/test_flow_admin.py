@@ -28,7 +28,7 @@ ZALO_ID = "8457962349872349235"
 async def _snapshot(world: FlowWorld) -> tuple[Any, ...]:
     """Everything an admin command could change: members (role, unit, active), the audit trail,
     invites and units."""
-    db = world.services.db
+    db = world.services.storage.db
     members = await db.fetchall("SELECT id, role, unit_code, active, user_id, channel FROM members ORDER BY id")
     counts = [int(await db.fetchval(f"SELECT COUNT(*) FROM {table}")) for table in ("member_events", "invites", "units")]
     return (tuple(tuple(row) for row in members), *counts)
@@ -140,7 +140,7 @@ async def test_a_zalo_official_changes_and_deactivates_a_member_with_audit(world
     assert zalo.said() == f"Đã ngừng hoạt động Đỗ Văn Tư (#{agent_id}). Việc này được ghi lại."
     member = await world.services.members.get(agent_id)
     assert member is not None and not member.active and member.role == Role.TEAM_LEADER
-    audit = await world.services.db.fetchall(
+    audit = await world.services.storage.db.fetchall(
         "SELECT action, actor_channel FROM member_events WHERE member_id = ? AND action != 'created' ORDER BY id",
         (agent_id,),
     )

@@ -41,11 +41,11 @@ async def agents(world: Any) -> Any:
 
 async def rows(world: Any, status: str | None = None) -> int:
     sql = "SELECT COUNT(*) FROM enrolments" + (" WHERE status = ?" if status else "")
-    return int(await world.services.db.fetchval(sql, (status,) if status else ()))
+    return int(await world.services.storage.db.fetchval(sql, (status,) if status else ()))
 
 
 async def draft_of(world: Any, channel: str, user_id: int) -> dict[str, Any] | None:
-    return await SessionRepository(world.services.db).get(channel, user_id, GHI_SESSION)
+    return await world.services.storage.sessions.get(channel, user_id, GHI_SESSION)
 
 
 def payloads(chat: RecordingChat) -> list[str]:
@@ -80,7 +80,7 @@ async def test_guided_entry_with_a_correction(agents: Any) -> None:
     (done,) = chat.replies()
     assert done.replace_pressed and done.text.plain.startswith("Đã ghi (số 1)")
     assert not done.buttons
-    stored = await agents.services.db.fetchone("SELECT participant_name, household_position FROM enrolments")
+    stored = await agents.services.storage.db.fetchone("SELECT participant_name, household_position FROM enrolments")
     assert tuple(stored) == ("Trần Văn Cường Em", 2)
     assert await draft_of(agents, "telegram", AN.user_id) is None
     # The card's buttons, pressed again, change nothing.
@@ -91,7 +91,7 @@ async def test_guided_entry_with_a_correction(agents: Any) -> None:
 
 async def test_a_zalo_agent_logs_and_sees_their_results(agents: Any) -> None:
     services = agents.services
-    user_id = await IdentityRepository(services.db).user_id("zalo_oa", ZALO_ID, DEFAULT_NOW)
+    user_id = await services.storage.identities.user_id("zalo_oa", ZALO_ID, DEFAULT_NOW)
     member_id = await services.members.add(
         full_name="Lý Thị Thu", role=Role.AGENT, unit_code="CL01", actor=CLI_ACTOR, at=DEFAULT_NOW,
         user_id=user_id, channel="zalo_oa",
@@ -107,7 +107,7 @@ async def test_a_zalo_agent_logs_and_sees_their_results(agents: Any) -> None:
     assert "1.366.200 đ (người thứ 1)" in chat.said() and "Người thân của bạn: có" in chat.said()
     await chat.press("g:ok")
     assert chat.said().startswith("Đã ghi (số 1): BHYT hộ gia đình · Nguyễn Văn An")
-    stored = await services.db.fetchone("SELECT agent_id, is_relative FROM enrolments")
+    stored = await services.storage.db.fetchone("SELECT agent_id, is_relative FROM enrolments")
     assert tuple(stored) == (member_id, 1)
     await chat.text("/toi")
     assert "Đã vận động 1 người (BHYT 1, BHXH tự nguyện 0)" in chat.said()
@@ -208,7 +208,7 @@ async def _stand_in_core(world: Any) -> Conversations:
         return [Reply(t("citizen: ", turn.text or type(turn.event).__name__))]
 
     citizen = Flow("citizen", on_text=anything, on_other=anything)
-    db = world.services.db
+    db = world.services.storage.db
     return Conversations(world.services, [agent.FLOW, citizen], SessionRepository(db), IdentityRepository(db))
 
 

@@ -31,11 +31,11 @@ async def sample(world: FlowWorld) -> None:
 
 
 async def linked_phones(world: FlowWorld) -> int:
-    return int(await world.services.db.fetchval("SELECT COUNT(*) FROM contact_phones"))
+    return int(await world.services.storage.db.fetchval("SELECT COUNT(*) FROM contact_phones"))
 
 
 async def claims(world: FlowWorld) -> int:
-    return int(await world.services.db.fetchval("SELECT COUNT(*) FROM renewal_claims"))
+    return int(await world.services.storage.db.fetchval("SELECT COUNT(*) FROM renewal_claims"))
 
 
 # --------------------------------------------------------------------------- linking
@@ -98,13 +98,13 @@ async def test_a_zalo_person_links_by_their_verified_phone_and_uses_the_buttons(
     await chat.phone(LINH_PHONE)
     linked, overview = chat.replies()
     assert "Đã liên kết 2 thẻ BHYT" in linked.text.plain and "Kim Thị Linh" in overview.text.plain
-    user_id = await IdentityRepository(world.services.db).user_id("zalo_oa", ZALO_ID, world.clock.now())
+    user_id = await world.services.storage.identities.user_id("zalo_oa", ZALO_ID, world.clock.now())
     assert await world.services.cards.repo.phone_of(user_id, "zalo_oa") == LINH_PHONE
     assert await world.services.cards.repo.phone_of(user_id, "telegram") is None  # channels kept apart
 
     await chat.press_label("Tôi đã gia hạn")
     assert "Kim Thị Linh" in chat.said() and chat.labels() == ["Tôi bấm nhầm"]
-    assert await world.services.db.fetchval(
+    assert await world.services.storage.db.fetchval(
         "SELECT COUNT(*) FROM renewal_claims WHERE channel = 'zalo_oa' AND user_id = ?", (user_id,)
     ) == 2
     await chat.press_label("Tôi bấm nhầm")
@@ -272,7 +272,7 @@ async def test_an_admins_list_is_fetched_and_imported(world: FlowWorld) -> None:
     report = said(answer)
     assert "372 dòng, nhập 369 người" in report and "Thêm mới 369" in report
     assert await cards_on_file(world) == 369
-    source = await world.services.db.fetchval("SELECT source FROM cards LIMIT 1")
+    source = await world.services.storage.db.fetchval("SELECT source FROM cards LIMIT 1")
     assert source == "telegram:the_het_han_2026.csv"
     broken = Upload(b"PK\x03\x04 broken zip")
     answer = await send(world, admin, "hong.xlsx", broken, None)
@@ -288,7 +288,7 @@ async def test_a_citizens_document_is_never_fetched(world: FlowWorld) -> None:
         answered.append(type(turn.event).__name__)
         return [Reply(t("fallback"))]
 
-    db = world.services.db
+    db = world.services.storage.db
     core = Conversations(
         world.services,
         [cards_flow.FLOW, Flow("rest", on_other=fallback)],

@@ -40,8 +40,8 @@ async def _pending(world: Any, chat: RecordingChat) -> dict[str, Any] | None:
     if person.channel == "telegram":
         user_id = int(person.id)
     else:
-        user_id = await IdentityRepository(world.services.db).user_id(person.channel, person.id, world.clock.now())
-    return await SessionRepository(world.services.db).get(person.channel, user_id, citizen.PENDING_SESSION)
+        user_id = await world.services.storage.identities.user_id(person.channel, person.id, world.clock.now())
+    return await world.services.storage.sessions.get(person.channel, user_id, citizen.PENDING_SESSION)
 
 
 async def test_a_typed_question_gets_its_figure_and_next_steps(world: Any) -> None:
@@ -226,7 +226,7 @@ async def test_off_topic_questions_say_what_the_bot_computes(world: Any) -> None
 
 
 def _citizen_only(world: Any) -> Conversations:
-    db = world.services.db
+    db = world.services.storage.db
     return Conversations(world.services, [citizen.FLOW], SessionRepository(db), IdentityRepository(db))
 
 

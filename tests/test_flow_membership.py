@@ -24,7 +24,7 @@ ZALO_OA = "zalo_oa"
 
 
 async def _counts(world: FlowWorld) -> tuple[int, ...]:
-    db = world.services.db
+    db = world.services.storage.db
     return tuple(
         [
             int(await db.fetchval(f"SELECT COUNT(*) FROM {table}"))
@@ -34,7 +34,7 @@ async def _counts(world: FlowWorld) -> tuple[int, ...]:
 
 
 async def _user_id(world: FlowWorld, chat: RecordingChat) -> int:
-    value = await world.services.db.fetchval(
+    value = await world.services.storage.db.fetchval(
         "SELECT id FROM chat_identities WHERE channel = ? AND external_id = ?", (chat.person.channel, chat.person.id)
     )
     assert value is not None
@@ -92,10 +92,10 @@ async def test_guided_invite_from_a_zalo_official_and_claiming_a_roster_name(wor
     await zalo.press_label("Nhóm 1 (CL06-NHOM1)")
     assert "Huỳnh Thị Ngọc" in zalo.labels() and zalo.labels()[-1] == "➕ Người mới"
     assert all(len((b.payload or "").encode()) <= 64 for b in zalo.buttons())  # Telegram's limit too
-    placeholder = await world.services.db.fetchval("SELECT id FROM members WHERE full_name = 'Huỳnh Thị Ngọc'")
+    placeholder = await world.services.storage.db.fetchval("SELECT id FROM members WHERE full_name = 'Huỳnh Thị Ngọc'")
     await zalo.press_label("Huỳnh Thị Ngọc")
     assert "Dành cho: Huỳnh Thị Ngọc" in zalo.said() and zalo.labels() == []
-    creator = await world.services.db.fetchval("SELECT channel FROM invites WHERE member_id IS NOT NULL")
+    creator = await world.services.storage.db.fetchval("SELECT channel FROM invites WHERE member_id IS NOT NULL")
     assert creator == ZALO_OA
 
     before = await _counts(world)

@@ -33,7 +33,7 @@ def _replies(chat: RecordingChat) -> list[Reply]:
 
 
 async def _prefs(world: FlowWorld) -> list[Any]:
-    rows = await world.services.db.fetchall("SELECT * FROM summary_prefs ORDER BY member_id")
+    rows = await world.services.storage.db.fetchall("SELECT * FROM summary_prefs ORDER BY member_id")
     return [tuple(row) for row in rows]
 
 

@@ -175,7 +175,6 @@ async def fast_bot(tmp_path: Path) -> AsyncIterator[tuple[BotApiEmulator, Servic
         telegram_api_base_url=emulator.api_base_url,
         database_path=tmp_path / "fuzz.sqlite3",
         admin_telegram_ids=(ADMIN_ID,),
-        persistence_interval_seconds=1,
         scheduler_tick_seconds=3600,
     )
     application = build_application(settings, token=TOKEN, clock=ManualClock(DEFAULT_NOW), rate_limited=False)

@@ -9,17 +9,14 @@ import pytest
 
 from bot.domain import invites
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.imports.organisation import import_teams, import_units, sample_bytes
 from bot.services.access import AccessService
 from bot.services.organisation import InviteCreated, Joined, OrganisationService, Reason, Refused
-from storage.db import Database
-from storage.invites import InviteRepository
-from storage.members import CLI_ACTOR, MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
+from storage.engines import open_storage
 from tests.conftest import DEFAULT_NOW
+from tests.storage_engines import EngineSettings, engine_url
 
 ADMIN = 1
 
@@ -40,16 +37,17 @@ def test_codes_are_random_unambiguous_and_normalised() -> None:
 
 @pytest.fixture
 async def org(tmp_path: Path):
-    db = Database(tmp_path / "invites.sqlite3")
-    await db.connect()
+    storage = open_storage(EngineSettings(engine_url("sqlite", tmp_path / "invites.sqlite3"), tmp_path / "invites.sqlite3"))
+    await storage.connect()
+    db = storage.db  # the SQLite engine's handle: rows checked with SQL
     clock = ManualClock(DEFAULT_NOW)
-    units, members, teams = UnitRepository(db), MemberRepository(db), TeamRepository(db)
+    units, members, teams = storage.units, storage.members, storage.teams
     await import_units("u.csv", units, clock, data=sample_bytes("units_cang_long.csv"))
     await import_teams("t.csv", units, teams, clock, data=sample_bytes("teams_cang_long.csv"))
     access = AccessService({"telegram": (ADMIN,)}, members, units)
     service = OrganisationService(
         clock=clock, access=access, units=units, members=members, teams=teams,
-        invites=InviteRepository(db), figures=FiguresRepository(db),
+        invites=storage.invites, figures=storage.figures,
     )
     ids = {}
     for user_id, name, role, unit in [
@@ -62,7 +60,7 @@ async def org(tmp_path: Path):
     try:
         yield service, clock, db
     finally:
-        await db.close()
+        await storage.close()
 
 
 async def invite(service: OrganisationService, user_id: int, *args, **kwargs) -> InviteCreated:

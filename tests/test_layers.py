@@ -8,17 +8,20 @@ package `devtools/` (emulators, demo, shared harness) or what only it needs (aio
 extra), so `pip install .` ships and needs neither. The development package, the tests and the
 benchmarks may import anything.
 
-`KNOWN` lists the imports that break a rule today: record types that still live in the SQLite
-repositories, and the unit importer that still loads through them. The rebuild removes them;
+`KNOWN` lists the imports that break a rule today: the unit importer that still loads through
+the repositories. (Record types live in `bot.domain.records`, not in the SQLite repositories.) The rebuild removes them;
 the test fails on any new one, and also when one disappears without leaving this list, so the
-list can only shrink. (The Telegram adapter still wires storage itself in `app.py`; once one
-bootstrap builds the services, `storage` joins its banned list.)
+list can only shrink. One bootstrap (`bot.bootstrap`) builds the services, so the Telegram
+adapter's `app.py` imports no storage, and services name only `storage.contract`.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "scheduler", "storage")
@@ -41,25 +44,22 @@ RULES: dict[str, tuple[str, ...]] = {
                 *CHANNEL_LIBRARIES),
     "scheduler": ("handlers", "devtools", "bot.cli", *CHANNEL_LIBRARIES),
     "handlers.telegram": ("devtools", "bot.cli", "handlers.zalo"),
+    # the adapter's wiring takes its services from bot.bootstrap: it opens no storage itself
+    "handlers.telegram.app": ("storage", *DRIVERS),
     "handlers.zalo": ("telegram", "handlers.telegram", "storage", "devtools", "bot.cli", *DRIVERS),
     "bot.settings": ("storage", "handlers", "scheduler", "bot.services", "bot.chat", "devtools",
                      *CHANNEL_LIBRARIES, *DRIVERS),
 }
+# These name storage only through its contract (storage.contract: the repositories' protocols and
+# the Storage bundle), never an engine: a second engine changes nothing in them.
+CONTRACT_ONLY = ("bot.services", "handlers.telegram")
 # No module of the product may import these, at any level (function-level imports too): the
 # development package and the libraries of the `demo` extra, absent from `pip install .`.
 DEV_ONLY = ("devtools", "aiohttp", "tests", "bench")
 
 KNOWN: frozenset[tuple[str, str]] = frozenset({
-    # record types still defined by the SQLite repositories (to move to bot.domain)
-    ("bot.chat.texts.enrolment", "storage.enrolments"),
-    ("bot.chat.texts.organisation", "storage.members"),
-    ("bot.chat.texts.organisation", "storage.units"),
-    ("bot.chat.texts.summaries", "storage.summaries"),
-    ("bot.reports.monthly_xlsx", "storage.enrolments"),
     # the unit/team importers still load through repositories and services (to split into
     # reading rows here and loading in bot.services)
-    ("bot.imports.organisation", "storage.db"),
-    ("bot.imports.organisation", "storage.members"),
     ("bot.imports.organisation", "storage.targets"),
     ("bot.imports.organisation", "storage.teams"),
     ("bot.imports.organisation", "storage.units"),
@@ -109,6 +109,12 @@ def _breaks(module: str, imported: set[str]) -> set[tuple[str, str]]:
             for prefix in banned:
                 if _within(name, prefix):
                     broken.add((module, _as_module(name, prefix)))
+    if any(_within(module, layer) for layer in CONTRACT_ONLY):
+        broken |= {
+            (module, _as_module(name, "storage"))
+            for name in imported
+            if _within(name, "storage") and not _within(name, "storage.contract")
+        }
     broken |= {(module, prefix) for name in imported for prefix in DEV_ONLY if _within(name, prefix)}
     return broken
 
@@ -151,3 +157,19 @@ def test_the_product_never_imports_the_development_package(tmp_path: Path) -> No
     for product in ("bot.cli", "scheduler.jobs", "handlers.telegram.app", "storage.db", "bot.domain.money"):
         assert {(product, "devtools"), (product, "aiohttp")} <= _breaks(product, _imported(module))
     assert not {b for _, b in KNOWN if any(_within(b, p) for p in DEV_ONLY)}
+def test_services_and_the_telegram_adapter_may_name_only_the_storage_contract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract-only rule sees an engine's module named by a service or by the adapter."""
+    for package, body in {
+        "bot/services": "from storage.contract import UnitStore\nfrom storage.units import UnitRepository\n",
+        "handlers/telegram": "from storage.contract import SessionStore\n",
+        "storage": "",
+    }.items():
+        (tmp_path / package).mkdir(parents=True)
+        (tmp_path / package / "example.py").write_text(body, encoding="utf-8")
+    (tmp_path / "storage" / "units.py").write_text("", encoding="utf-8")
+    (tmp_path / "storage" / "contract.py").write_text("", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGES", ("bot", "handlers"))
+    assert _violations() == {("bot.services.example", "storage.units")}

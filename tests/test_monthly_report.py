@@ -10,14 +10,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot.bootstrap import build_services
 from bot.cli import main
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import ReportRow
 from bot.reports.monthly_xlsx import COLUMNS, HEADER_ROW, TOTAL_LABEL, build_workbook, payment_mode, report_filename
 from bot.services.enrolment import Logged
 from bot.settings import Settings
-from handlers.telegram.app import build_services
-from storage.enrolments import ReportRow
 from tests.agent_world import AN, BINH, CUONG, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW
 
@@ -83,7 +83,7 @@ def test_helpers() -> None:
 async def _seed(db_path: Path) -> None:
     settings = Settings(_env_file=None, database_path=db_path, admin_telegram_ids=(ADMIN_ID,))  # type: ignore[call-arg]
     services = build_services(settings, ManualClock(DEFAULT_NOW))
-    await services.db.connect()
+    await services.storage.connect()
     try:
         world = await seed_world(services, DEFAULT_NOW)
         lines = {
@@ -97,7 +97,7 @@ async def _seed(db_path: Path) -> None:
             for line in entries:
                 assert isinstance(await services.enrolments.log(who, parse_line(line).draft), Logged)
     finally:
-        await services.db.close()
+        await services.storage.close()
 
 
 def test_cli_writes_the_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

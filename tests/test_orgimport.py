@@ -29,21 +29,20 @@ from bot.imports.organisation import (
 from devtools import hostile_files as hostile
 from devtools.hostile_files import to_cp1258
 from storage.db import Database
-from storage.members import MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
 from tests.conftest import DEFAULT_NOW
+from tests.storage_engines import opened_storage
 
 
 @pytest.fixture
-async def repos(tmp_path: Path):
-    db = Database(tmp_path / "org.sqlite3")
-    await db.connect()
-    try:
-        yield db, UnitRepository(db), FiguresRepository(db), TeamRepository(db), ManualClock(DEFAULT_NOW)
-    finally:
-        await db.close()
+async def storage(tmp_path: Path):
+    async with opened_storage(tmp_path / "org.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def repos(storage):
+    """The SQLite engine's handle (rows checked with SQL), the stores, the clock."""
+    return storage.db, storage.units, storage.figures, storage.teams, ManualClock(DEFAULT_NOW)
 
 
 def xlsx(rows: list[list[object]], percent_cols: tuple[int, ...] = ()) -> bytes:
@@ -250,7 +249,7 @@ def phone_free(rows: list) -> bool:
     return not any("0936403569" in str(tuple(r)) for r in rows)
 
 
-async def test_teams_errors_unknown_unit_and_missing_month(repos) -> None:
+async def test_teams_errors_unknown_unit_and_missing_month(repos, storage) -> None:
     db, units, _, teams, clock = repos
     await import_units("units_cang_long.csv", units, clock, data=sample_bytes("units_cang_long.csv"))
     data = "Tháng,Mã đơn vị,Nhóm,Họ và tên,Trưởng nhóm\n11/2026,CL99,Tổ 1,An,x\n,CL06,Tổ 1,Bình,\n13/2026,CL06,Tổ 1,Cường,\n11/2026,CL06,Tổ 1,Dung,có\n".encode()
@@ -260,7 +259,7 @@ async def test_teams_errors_unknown_unit_and_missing_month(repos) -> None:
     team = await teams.by_code("CL06-TO1")
     assert team is not None
     assert [(e.member.full_name, e.is_leader) for e in await teams.roster(team.id, "2026-11")] == [("Dung", True)]
-    assert (await MemberRepository(db).in_units(["CL06"]))[0].member.role.value == "team_leader"
+    assert (await storage.members.in_units(["CL06"]))[0].member.role.value == "team_leader"
 
 
 @pytest.mark.parametrize(

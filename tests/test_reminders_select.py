@@ -25,6 +25,7 @@ from bot.domain.reminders import (
 from storage.cards import CardRepository
 from storage.db import Database
 from storage.reminders import ReminderRepository
+from tests.storage_engines import opened_storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2026, 11, 23)
@@ -123,10 +124,9 @@ def test_backoff_grows_and_is_capped() -> None:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> Database:
-    database = Database(tmp_path / "select.sqlite3")
-    await database.connect()
-    yield database
-    await database.close()
+    """The SQLite engine's handle, opened as the application opens it: these tests check its SQL."""
+    async with opened_storage(tmp_path / "select.sqlite3") as storage:
+        yield storage.db
 
 
 async def _scenario(db: Database, seed: int) -> dict[int, bool]:

@@ -51,7 +51,7 @@ ECHO = Flow("echo", commands={"echo": _echo_command}, buttons={"g:": _button, "m
 
 
 def _core(world, flows: list[Flow]) -> Conversations:  # type: ignore[no-untyped-def]
-    db = world.services.db
+    db = world.services.storage.db
     return Conversations(world.services, flows, SessionRepository(db), IdentityRepository(db))
 
 
@@ -106,7 +106,7 @@ async def test_profile_is_recorded_and_an_unanswered_event_is_a_wiring_error(wor
     core = _core(world, [COUNTER])
     with pytest.raises(NoFlowAnswered):
         await core.handle(Text(Person("telegram", "504"), "hello"), Profile("Minh", "Trần", "minh"))
-    row = await world.services.db.fetchone("SELECT first_name FROM chat_users WHERE user_id = 504")
+    row = await world.services.storage.db.fetchone("SELECT first_name FROM chat_users WHERE user_id = 504")
     assert row is not None and row[0] == "Minh"
 
 

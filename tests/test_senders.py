@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_services
 from bot.chat.model import (
     TELEGRAM,
     ZALO_OA,
@@ -35,7 +36,6 @@ from bot.imports.organisation import import_units
 from bot.services import Services
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
-from handlers.telegram.app import build_services
 from scheduler.reminders import NO_SENDER, run_reminder_round
 from scheduler.summaries import run_summary_round
 from storage.members import CLI_ACTOR

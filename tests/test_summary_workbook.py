@@ -12,8 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.domain.summary import SummaryKind
 from bot.imports.organisation import import_units
@@ -30,8 +32,6 @@ from bot.reports.summary_xlsx import (
 from bot.services import Services
 from bot.services.enrolment import Logged
 from bot.settings import Settings
-from handlers.telegram.app import build_services
-from storage.members import CLI_ACTOR
 from tests.conftest import ADMIN_ID
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
@@ -111,13 +111,13 @@ async def services(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Services
         _env_file=None, database_path=tmp_path / "wb.sqlite3", admin_telegram_ids=(ADMIN_ID,)
     )
     built = build_services(settings, clock)
-    await built.db.connect()
+    await built.storage.connect()
     report = await import_units(SAMPLES / "units_cang_long.csv", built.units, clock)
     assert report.rows_ok == 15
     try:
         yield built
     finally:
-        await built.db.close()
+        await built.storage.close()
 
 
 def pct(value: object) -> str:
@@ -189,7 +189,7 @@ async def test_workbook_follows_the_database(services: Services) -> None:
         assert isinstance(await services.enrolments.log(agent, parse_line(line).draft), Logged)
 
     package, wb = await workbook(services)
-    db_bhyt = int(await services.db.fetchval(
+    db_bhyt = int(await services.storage.db.fetchval(
         "SELECT COUNT(*) FROM enrolments WHERE status = 'active' AND scheme != 'bhxh_voluntary'"))
     assert db_bhyt == 3
     bhyt = table(wb[SHEET_BHYT], 6)
@@ -235,9 +235,9 @@ def test_command_line_report_and_monthly_share_report(tmp_path: Path, monkeypatc
     async def prepare() -> None:
         settings = Settings(_env_file=None, database_path=db_path)  # type: ignore[call-arg]
         built = build_services(settings)
-        await built.db.connect()
+        await built.storage.connect()
         await import_units(SAMPLES / "units_cang_long.csv", built.units, SystemClock(settings.tz))
-        await built.db.close()
+        await built.storage.close()
 
     asyncio.run(prepare())
     out, chart = tmp_path / "out" / "cl.xlsx", tmp_path / "out" / "cl.png"
@@ -287,11 +287,11 @@ def test_names_that_look_like_formulas_stay_text() -> None:
     """Unit, agent and team names (and the copied Phụ lục 02) starting with = + - @ are written
     as text cells with every character kept: no cell of any sheet is a formula."""
     from bot.domain.coverage import BaselineFigure, TargetSpec, UnitInput, compute_coverage
+    from bot.domain.records import ReportRow
     from bot.domain.summary import LeaderLine, TeamLine
     from bot.reports.monthly_xlsx import build_workbook as build_monthly
     from bot.reports.summary_xlsx import build_summary_workbook
     from bot.services.tallies import CompetitionRow
-    from storage.enrolments import ReportRow
     from tests.test_summary import summary_of
 
     figures = {"bhyt": BaselineFigure(date(2026, 6, 30), 900), "bhxh_tn": BaselineFigure(date(2026, 6, 30), 9),

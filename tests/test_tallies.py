@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import EnrolmentDraft, InputError, Scheme, parse_line
 from bot.domain.roles import Member
@@ -17,7 +18,6 @@ from bot.services import Services
 from bot.services.enrolment import DuplicateEntry, Logged, NotAllowed, Voided
 from bot.services.tallies import Period, SchemeCounts, rank_desc, share
 from bot.settings import Settings
-from handlers.telegram.app import build_services
 from tests.agent_world import AN, BINH, CUONG, DISTRICT, LEADER, OFFICIAL_A, OFFICIAL_B, World, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW
 
@@ -42,11 +42,11 @@ async def services(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Services
         campaigns_path=campaigns,
     )
     built = build_services(settings, clock)
-    await built.db.connect()
+    await built.storage.connect()
     try:
         yield built
     finally:
-        await built.db.close()
+        await built.storage.close()
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ async def log(services: Services, who: Member, line: str) -> Logged | DuplicateE
 
 
 async def count_rows(services: Services) -> int:
-    return int(await services.db.fetchval("SELECT COUNT(*) FROM enrolments"))
+    return int(await services.storage.db.fetchval("SELECT COUNT(*) FROM enrolments"))
 
 
 async def test_logging_stores_everything_and_tallies_follow(services: Services, world: World) -> None:

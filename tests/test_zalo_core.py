@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_services
 from bot.chat.flows import build_conversations
 from bot.chat.model import Person, Reply, Text
 from bot.chat.rich import to_plain
 from bot.domain.clock import ManualClock
 from devtools.zalo.driver import EmulatedZaloUser
-from handlers.telegram.app import build_services
 from handlers.zalo.core import conversation_of
-from storage.sessions import IdentityRepository, SessionRepository
 from tests.zalo_world import ZaloWorld, zalo_world
 
 QUESTION = "bhyt hộ gia đình 3 người 12 tháng bao nhiêu"
@@ -29,13 +28,13 @@ async def core_world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[
     db_path = tmp_path / "bot.sqlite3"
     async with zalo_world(tmp_path, clock, db_path=db_path) as world:
         services = build_services(world.settings.model_copy(update={"database_path": db_path}), clock)
-        await services.db.connect()
-        core = build_conversations(services, SessionRepository(services.db), IdentityRepository(services.db))
+        await services.storage.db.connect()
+        core = build_conversations(services, services.storage.sessions, services.storage.identities)
         world.channel.worker._conversation = conversation_of(core)  # the seam, as `bhxh-bot run` wires it
         try:
             yield world, core
         finally:
-            await services.db.close()
+            await services.storage.db.close()
 
 
 async def test_a_free_text_question_gets_the_telegram_figures(core_world: tuple[ZaloWorld, object]) -> None:

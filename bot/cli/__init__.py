@@ -16,6 +16,7 @@ from bot import logsafety
 from bot.domain.campaigns import CampaignsError
 from bot.domain.rates import RatesError
 from bot.settings import Settings, SettingsError, load_settings
+from storage.engines import EngineError
 
 EXIT_CONFIG = 2
 EXIT_TOKEN_REFUSED = 3
@@ -172,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.func(args, settings))
-    except (SettingsError, RatesError, CampaignsError) as exc:
+    except (SettingsError, RatesError, CampaignsError, EngineError) as exc:
         print(f"bhxh-bot: error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

@@ -32,15 +32,9 @@ def _plain(text: Rich) -> str:
 
 
 def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_services
     from bot.chat.texts.cards import file_error_text, import_report_text
-    from bot.domain.campaigns import CampaignBook
-    from bot.domain.clock import SystemClock
-    from bot.domain.rates import RateBook
     from bot.imports.cards import MAX_FILE_BYTES, CardFileError, FileProblem, Severity
-    from bot.services.cards import CardService
-    from storage.cards import CardRepository
-    from storage.db import Database
-    from storage.users import UserRepository
 
     path: Path = args.file
     try:
@@ -53,13 +47,8 @@ def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> int:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
-            service = CardService(
-                CardRepository(db), UserRepository(db), RateBook.load(settings.rates_path),
-                CampaignBook.load(settings.campaigns_path), SystemClock(settings.tz),
-            )
+        async with open_services(settings) as services:
+            service = services.cards
             try:
                 result = await service.import_list(data, path.name, None, source=f"cli:{path.name}")
             except CardFileError as exc:
@@ -67,7 +56,5 @@ def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             print(_plain(import_report_text(path.name, result)))
             return 1 if any(p.severity is Severity.REJECTED for p in result.parsed.problems) else 0
-        finally:
-            await db.close()
 
     return asyncio.run(run())

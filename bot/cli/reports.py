@@ -51,8 +51,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
-    if not Path(settings.database_path).exists():
-        print(f"bhxh-bot: error: database {settings.database_path} not found (DATABASE_PATH)", file=sys.stderr)
+    from storage.engines import missing_database
+
+    if (missing := missing_database(settings)) is not None:
+        print(f"bhxh-bot: error: {missing}", file=sys.stderr)
         return 1
     out: Path = args.out
     if out.suffix.lower() != ".xlsx":
@@ -62,12 +64,10 @@ def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _monthly(settings: Settings, month: date, unit: str | None, out: Path, mask: bool) -> int:
+    from bot.bootstrap import open_services
     from bot.reports.monthly_xlsx import build_workbook
-    from handlers.telegram.app import build_services
 
-    services = build_services(settings)
-    await services.db.connect()
-    try:
+    async with open_services(settings) as services:
         report = await services.enrolments.monthly_report_for_unit(month, unit)
         if report is None:
             print(f"bhxh-bot: error: unit {unit!r} not found", file=sys.stderr)
@@ -75,8 +75,6 @@ async def _monthly(settings: Settings, month: date, unit: str | None, out: Path,
         content = build_workbook(
             report.rows, month, report.scope_label, services.today(), mask or report.mask_codes
         )
-    finally:
-        await services.db.close()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(content)

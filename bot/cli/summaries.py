@@ -73,18 +73,18 @@ def cmd_report_summary(args: argparse.Namespace, settings: Settings) -> int:
             return _fail("--to is before --from")
         if (args.date_to - args.date_from).days >= MAX_RANGE_DAYS:
             return _fail("the period is longer than a year")
-    if not Path(settings.database_path).exists():
-        return _fail(f"database {settings.database_path} not found (DATABASE_PATH)")
+    from storage.engines import missing_database
+
+    if (missing := missing_database(settings)) is not None:
+        return _fail(missing)
     return asyncio.run(_report(settings, args))
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_services
     from bot.domain.summary import SummaryKind
-    from handlers.telegram.app import build_services
 
-    services = build_services(settings)
-    await services.db.connect()
-    try:
+    async with open_services(settings) as services:
         unit = await services.units.get(args.unit) or await services.units.get(args.unit.upper())
         if unit is None:
             return _fail(f"unit {args.unit!r} not found")
@@ -98,8 +98,6 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
                 unit.code, SummaryKind.RANGE, min(args.date_to, today), args.date_from, args.date_to,
                 mask_codes=args.mask_codes,
             )
-    finally:
-        await services.db.close()
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(package.workbook)

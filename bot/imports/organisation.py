@@ -25,11 +25,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from bot.domain.clock import Clock
+from bot.domain.records import UNIT_FIELDS, Baseline, RosterRecord, Target, TeamRecord, UnitRecord
 from bot.imports.tables import Limits, Percent, TableError, TableProblem, excel_serial_day, read_table
 from bot.parsing.questions import normalize
-from storage.targets import Baseline, FiguresRepository, Target
-from storage.teams import RosterRecord, TeamRecord, TeamRepository
-from storage.units import UNIT_FIELDS, UnitRecord, UnitRepository
+from storage.targets import FiguresRepository
+from storage.teams import TeamRepository
+from storage.units import UnitRepository
 
 __all__ = [
     "ImportFileError",
@@ -1022,20 +1023,16 @@ def _option(name: str, parse: Callable[[Any], Any], value: Any) -> Any:
 
 
 def _cli_run(settings: Any, work: Callable[[Any], Any]) -> int:
-    """Open the database, run one import, print its report; exit 1 if rows were skipped."""
+    """Open the services (bot.bootstrap), run one import, print its report; exit 1 if rows
+    were skipped."""
     import asyncio
     import sys
 
-    from bot.domain.clock import SystemClock
-    from storage.db import Database
+    from bot.bootstrap import open_services
 
     async def run() -> ImportReport:
-        db = Database(settings.database_path)
-        await db.connect()
-        try:
-            return await work((db, SystemClock(settings.tz)))
-        finally:
-            await db.close()
+        async with open_services(settings) as services:
+            return await work(services)
 
     try:
         report = asyncio.run(run())
@@ -1047,31 +1044,28 @@ def _cli_run(settings: Any, work: Callable[[Any], Any]) -> int:
 
 
 def _cli_units(args: Any, settings: Any) -> int:
-    async def work(ctx: Any) -> ImportReport:
-        db, clock = ctx
+    async def work(services: Any) -> ImportReport:
         as_of = _option("--as-of", parse_day, args.as_of)
         period = _option("--period", _period, args.period)
-        return await import_units(args.file, UnitRepository(db), clock, as_of=as_of, period=period)
+        return await import_units(args.file, services.units, services.clock, as_of=as_of, period=period)
 
     return _cli_run(settings, work)
 
 
 def _cli_targets(args: Any, settings: Any) -> int:
-    async def work(ctx: Any) -> ImportReport:
-        db, _ = ctx
+    async def work(services: Any) -> ImportReport:
         period = _option("--period", _period, args.period)
-        return await import_targets(args.file, UnitRepository(db), FiguresRepository(db), period=period)
+        return await import_targets(args.file, services.units, services.figures, period=period)
 
     return _cli_run(settings, work)
 
 
 def _cli_teams(args: Any, settings: Any) -> int:
-    async def work(ctx: Any) -> ImportReport:
-        db, clock = ctx
+    async def work(services: Any) -> ImportReport:
         unit = _option("--unit", _optional_code, args.unit)
         _option("--month", parse_month, args.month)
         return await import_teams(
-            args.file, UnitRepository(db), TeamRepository(db), clock, unit_code=unit, month=args.month
+            args.file, services.units, services.teams, services.clock, unit_code=unit, month=args.month
         )
 
     return _cli_run(settings, work)
@@ -1112,10 +1106,10 @@ async def seed_demo_organisation(
     People listed in the roster join the way real ones do: an invite for their roster entry,
     used with /thamgia's service, so the demo shows the same rows a real join writes.
     """
+    from bot.domain.records import CLI_ACTOR
     from bot.domain.roles import Role
     from bot.services.access import Actor
     from bot.services.organisation import InviteCreated
-    from storage.members import CLI_ACTOR
 
     reports = []
     for name in SAMPLE_UNITS:

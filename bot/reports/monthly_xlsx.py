@@ -22,9 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.privacy import mask_code
+from bot.domain.records import ReportRow
 from bot.reports.sheets import first_sheet, fit_to_page
 from bot.reports.xlsx_safe import CellValue, safe_cell_value
-from storage.enrolments import ReportRow
 
 __all__ = ["COLUMNS", "ReportTotals", "build_workbook", "payment_mode", "report_filename", "totals"]
 

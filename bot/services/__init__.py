@@ -19,31 +19,30 @@ from bot.services.organisation import OrganisationService
 from bot.services.summaries import SummaryService
 from bot.services.tallies import TallyService
 from bot.settings import Settings
-from storage.db import Database
-from storage.invites import InviteRepository
-from storage.members import MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
-from storage.users import UserRepository
+from storage.contract import FigureStore, InviteStore, MemberStore, Storage, TeamStore, UnitStore, UserStore
 
 
 @dataclass
 class Services:
-    """The live parts of the application, built once by `handlers.telegram.app.build_services`."""
+    """The live parts of the application, built once by `bot.bootstrap.build_services`.
+
+    `storage` is the engine `storage.engines.open_storage` chose; the repositories here and in
+    the services are its stores, named by their protocols (`storage.contract`), never by an
+    engine's classes.
+    """
 
     settings: Settings
     clock: Clock
-    db: Database
+    storage: Storage
     rates: RateBook
     campaigns: CampaignBook
-    users: UserRepository
-    units: UnitRepository
-    members: MemberRepository
+    users: UserStore
+    units: UnitStore
+    members: MemberStore
     access: AccessService
-    teams: TeamRepository
-    invites: InviteRepository
-    figures: FiguresRepository
+    teams: TeamStore
+    invites: InviteStore
+    figures: FigureStore
     organisation: OrganisationService
     tallies: TallyService
     enrolments: EnrolmentService

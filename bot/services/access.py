@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.roles import Member, Role
-from storage.members import MemberRepository
-from storage.units import UnitRepository
+from storage.contract import MemberStore, UnitStore
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class Actor:
 
 class AccessService:
     def __init__(
-        self, admin_ids: Mapping[str, Iterable[int]], members: MemberRepository, units: UnitRepository
+        self, admin_ids: Mapping[str, Iterable[int]], members: MemberStore, units: UnitStore
     ) -> None:
         """`admin_ids`: the admins' user ids by channel name."""
         self.admin_ids: dict[str, frozenset[int]] = {

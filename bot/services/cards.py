@@ -17,6 +17,7 @@ from bot.domain.campaigns import CampaignBook
 from bot.domain.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
 from bot.domain.clock import Clock
 from bot.domain.rates import RateBook
+from bot.domain.records import DoorRow, LinkedCard, ReminderCounts
 from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
 from bot.domain.roles import Role
 from bot.imports.cards import (
@@ -32,12 +33,7 @@ from bot.imports.cards import (
 )
 from bot.services.access import Actor
 from bot.settings import Settings
-from storage.cards import CardRepository, DoorRow, LinkedCard
-from storage.db import Database
-from storage.members import MemberRepository
-from storage.reminders import ReminderCounts, ReminderRepository
-from storage.units import UnitRepository
-from storage.users import UserRepository
+from storage.contract import CardStore, MemberStore, ReminderStore, UnitStore, UserStore
 
 __all__ = [
     "CardService",
@@ -186,8 +182,8 @@ def salutation_for(card: Card | None, first_name: str, today: date) -> tuple[str
 class CardService:
     def __init__(
         self,
-        cards: CardRepository,
-        users: UserRepository,
+        cards: CardStore,
+        users: UserStore,
         rates: RateBook,
         campaigns: CampaignBook,
         clock: Clock,
@@ -318,10 +314,10 @@ class ReminderService:
 
     def __init__(
         self,
-        reminders: ReminderRepository,
+        reminders: ReminderStore,
         cards: CardService,
-        units: UnitRepository,
-        members: MemberRepository,
+        units: UnitStore,
+        members: MemberStore,
         plan: ReminderPlan,
         cadence: Cadence,
         hours: Hours,
@@ -474,22 +470,23 @@ def _parse_in_scope(
 
 
 def build_card_services(
-    db: Database,
-    users: UserRepository,
-    units: UnitRepository,
-    members: MemberRepository,
+    card_store: CardStore,
+    reminder_store: ReminderStore,
+    users: UserStore,
+    units: UnitStore,
+    members: MemberStore,
     rates: RateBook,
     campaigns: CampaignBook,
     clock: Clock,
     settings: Settings,
 ) -> tuple[CardService, ReminderService]:
-    """Wire the repositories and services of this feature (called by bot.app.build_services).
+    """Wire the repositories and services of this feature (called by bot.bootstrap.build_services).
 
     Loads reminders.toml now, so a broken file stops start-up with one line.
     """
-    cards = CardService(CardRepository(db), users, rates, campaigns, clock)
+    cards = CardService(card_store, users, rates, campaigns, clock)
     reminders = ReminderService(
-        ReminderRepository(db),
+        reminder_store,
         cards,
         units,
         members,

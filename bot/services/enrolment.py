@@ -29,24 +29,20 @@ from bot.domain.enrolment import (
 )
 from bot.domain.privacy import mask_name
 from bot.domain.rates import RateBook
-from bot.domain.roles import CAN_EXPORT, CAN_LOG, CAN_VOID, Member, Role
-from bot.services.access import AccessService, Actor
-from bot.services.tallies import MyResults, Period, TallyService, month_key
-from storage.db import Database
-from storage.enrolments import (
+from bot.domain.records import (
     STATUS_VOIDED,
     STATUS_WITHDRAWN,
     Duplicate,
     Enrolment,
-    EnrolmentRepository,
     NewEnrolment,
     ReportRow,
     StatusActor,
+    Team,
 )
-from storage.members import MemberRepository
-from storage.tallies import TallyRepository
-from storage.teams import Team, TeamRepository
-from storage.units import UnitRepository
+from bot.domain.roles import CAN_EXPORT, CAN_LOG, CAN_VOID, Member, Role
+from bot.services.access import AccessService, Actor
+from bot.services.tallies import MyResults, Period, TallyService, month_key
+from storage.contract import EnrolmentStore, MemberStore, TallyStore, TeamStore, UnitStore
 
 # An agent may take back their own entry for this long; later, an official voids it.
 WITHDRAW_WINDOW = timedelta(hours=24)
@@ -102,12 +98,12 @@ class MonthlyReport:
 class EnrolmentService:
     def __init__(
         self,
-        repo: EnrolmentRepository,
+        repo: EnrolmentStore,
         tallies: TallyService,
         access: AccessService,
-        members: MemberRepository,
-        units: UnitRepository,
-        teams: TeamRepository,
+        members: MemberStore,
+        units: UnitStore,
+        teams: TeamStore,
         rates: RateBook,
         clock: Clock,
     ) -> None:
@@ -319,18 +315,19 @@ class EnrolmentService:
 
 
 def build_enrolment_services(
-    db: Database,
+    enrolment_store: EnrolmentStore,
+    tally_store: TallyStore,
     access: AccessService,
-    members: MemberRepository,
-    units: UnitRepository,
-    teams: TeamRepository,
+    members: MemberStore,
+    units: UnitStore,
+    teams: TeamStore,
     rates: RateBook,
     campaigns: CampaignBook,
     clock: Clock,
 ) -> tuple[TallyService, EnrolmentService]:
-    """The tally and logging services over one database (used by handlers.telegram.app.build_services)."""
-    tallies = TallyService(TallyRepository(db), teams, campaigns)
+    """The tally and logging services over their stores (used by bot.bootstrap.build_services)."""
+    tallies = TallyService(tally_store, teams, campaigns)
     service = EnrolmentService(
-        EnrolmentRepository(db), tallies, access, members, units, teams, rates, clock
+        enrolment_store, tallies, access, members, units, teams, rates, clock
     )
     return tallies, service

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -18,13 +17,10 @@ from enum import StrEnum
 from bot.domain import invites as invite_codes
 from bot.domain.clock import Clock
 from bot.domain.coverage import BaselineFigure, CoverageRow, TargetSpec, UnitInput, compute_coverage
+from bot.domain.records import AuditActor, MemberDetail, Team, Unit
 from bot.domain.roles import CAN_INVITE, Member, Role
 from bot.services.access import AccessService, Actor
-from storage.invites import InviteRepository
-from storage.members import AuditActor, MemberDetail, MemberRepository
-from storage.targets import FiguresRepository
-from storage.teams import Team, TeamRepository
-from storage.units import Unit, UnitRepository
+from storage.contract import DuplicateError, FigureStore, InviteStore, MemberStore, TeamStore, UnitStore
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +127,11 @@ class OrganisationService:
         *,
         clock: Clock,
         access: AccessService,
-        units: UnitRepository,
-        members: MemberRepository,
-        teams: TeamRepository,
-        invites: InviteRepository,
-        figures: FiguresRepository,
+        units: UnitStore,
+        members: MemberStore,
+        teams: TeamStore,
+        invites: InviteStore,
+        figures: FigureStore,
         invite_ttl: timedelta = timedelta(hours=72),
     ) -> None:
         self.clock = clock
@@ -324,7 +320,7 @@ class OrganisationService:
                     now=now,
                     month=month_key(now.date()),
                 )
-            except sqlite3.IntegrityError:  # joined twice at the same instant: keep the first
+            except DuplicateError:  # joined twice at the same instant: keep the first
                 redeemed = None
         if redeemed is None:
             await self.invites.record_failure(channel, user_id, now)
@@ -473,8 +469,8 @@ class OrganisationService:
 
 
 async def load_coverage_inputs(
-    units_repo: UnitRepository,
-    figures: FiguresRepository,
+    units_repo: UnitStore,
+    figures: FigureStore,
     root: str | None = None,
     *,
     period: str | None = None,

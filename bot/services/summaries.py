@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from bot.domain.clock import Clock
 from bot.domain.coverage import CoverageRow, Measure, UnitInput, compute_coverage
 from bot.domain.privacy import mask_name
+from bot.domain.records import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, Unit
 from bot.domain.roles import Role
 from bot.domain.summary import (
     LeaderLine,
@@ -44,10 +45,7 @@ from bot.services.access import AccessService, Actor
 from bot.services.enrolment import EnrolmentService, MonthlyReport
 from bot.services.organisation import OrganisationService, load_coverage_inputs
 from bot.services.tallies import CompetitionRow, Period, SchemeCounts, TallyService
-from storage.db import Database
-from storage.summaries import KIND_DAILY, KIND_WEEKLY, SummaryPrefs, SummaryRepository
-from storage.teams import TeamRepository
-from storage.units import Unit, UnitRepository
+from storage.contract import SummaryStore, TeamStore, UnitStore
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +224,9 @@ class SummaryService:
         self,
         *,
         clock: Clock,
-        repo: SummaryRepository,
-        units: UnitRepository,
-        teams: TeamRepository,
+        repo: SummaryStore,
+        units: UnitStore,
+        teams: TeamStore,
         tallies: TallyService,
         access: AccessService,
         coverage: CoverageSource,
@@ -526,17 +524,17 @@ class SummaryService:
 
 
 def build_summary_service(
-    db: Database,
+    store: SummaryStore,
     clock: Clock,
-    units: UnitRepository,
-    teams: TeamRepository,
+    units: UnitStore,
+    teams: TeamStore,
     access: AccessService,
     tallies: TallyService,
     organisation: OrganisationService,
     enrolments: EnrolmentService,
     reminders: ReminderCountsLike | None,
 ) -> SummaryService:
-    """Wire the summaries over the other features' services (called by bot.app.build_services)."""
+    """Wire the summaries over the other features' services (called by bot.bootstrap.build_services)."""
 
     async def coverage(root: str, day: date) -> list[CoverageRow]:
         return await organisation.coverage_rows(root, on=day)
@@ -546,7 +544,7 @@ def build_summary_service(
 
     return SummaryService(
         clock=clock,
-        repo=SummaryRepository(db),
+        repo=store,
         units=units,
         teams=teams,
         tallies=tallies,

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.domain.campaigns import Campaign, CampaignBook
+from bot.domain.records import TeamRow
 from bot.domain.roles import Member
 from bot.domain.tallies import (
     AGENT_MONTHLY_TARGET,
@@ -31,8 +32,7 @@ from bot.domain.tallies import (
     rank_desc,
     share,
 )
-from storage.tallies import TallyRepository, TeamRow
-from storage.teams import TeamRepository
+from storage.contract import TallyStore, TeamStore
 
 __all__ = [
     "AGENT_MONTHLY_TARGET",
@@ -52,7 +52,7 @@ __all__ = [
 
 
 class TallyService:
-    def __init__(self, tallies: TallyRepository, teams: TeamRepository, campaigns: CampaignBook) -> None:
+    def __init__(self, tallies: TallyStore, teams: TeamStore, campaigns: CampaignBook) -> None:
         self.tallies = tallies
         self.teams = teams
         self.campaigns = campaigns

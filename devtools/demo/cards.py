@@ -13,8 +13,8 @@ from datetime import datetime
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from bot.domain.records import UnitRecord
 from handlers.telegram.ratelimit import BotRateLimiter
-from storage.units import UnitRecord
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -1,105 +1,35 @@
-"""Application wiring: the one factory production, tests, the demo and benchmarks all use."""
+"""The Telegram application: PTB wired over the services `bot.bootstrap.build_services` builds
+(the one wiring; this module opens no storage of its own)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.bootstrap import build_services
 from bot.chat.commands import commands_for
-from bot.chat.model import TELEGRAM, ZALO_OA, Sender
-from bot.domain.campaigns import CampaignBook
-from bot.domain.clock import Clock, SystemClock
-from bot.domain.rates import RateBook
+from bot.chat.model import TELEGRAM, Sender
+from bot.domain.clock import Clock
 from bot.domain.roles import Role
 from bot.services import Services
-from bot.services.access import AccessService
-from bot.services.cards import build_card_services
-from bot.services.enrolment import build_enrolment_services
-from bot.services.organisation import OrganisationService
-from bot.services.summaries import build_summary_service
 from bot.settings import Settings
 from handlers.telegram.context import BotContext
-from handlers.telegram.persistence import SQLitePersistence
 from handlers.telegram.ratelimit import BotRateLimiter
 from handlers.telegram.sender import TelegramSender
 from handlers.telegram.updates import PerPersonUpdateProcessor
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import Senders
-from storage.db import Database
-from storage.invites import InviteRepository
-from storage.members import MemberRepository
-from storage.sessions import IdentityRepository, SessionRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
-from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 SCHEDULER_KEY = "scheduler"
-
-
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Load the rate tables and campaigns (failing early and clearly) and open nothing yet."""
-    db = Database(settings.database_path)
-    units = UnitRepository(db)
-    members = MemberRepository(db)
-    the_clock = clock or SystemClock(settings.tz)
-    admins = {TELEGRAM.name: settings.admin_telegram_ids, ZALO_OA.name: settings.admin_zalo_ids}
-    access = AccessService(admins, members, units)
-    teams = TeamRepository(db)
-    invites = InviteRepository(db)
-    figures = FiguresRepository(db)
-    organisation = OrganisationService(
-        clock=the_clock,
-        access=access,
-        units=units,
-        members=members,
-        teams=teams,
-        invites=invites,
-        figures=figures,
-        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
-    )
-    rates = RateBook.load(settings.rates_path)
-    campaigns = CampaignBook.load(settings.campaigns_path)
-    tallies, enrolments = build_enrolment_services(
-        db, access, members, units, teams, rates, campaigns, the_clock
-    )
-    users = UserRepository(db)
-    cards, reminders = build_card_services(
-        db, users, units, members, rates, campaigns, the_clock, settings
-    )
-    summaries = build_summary_service(
-        db, the_clock, units, teams, access, tallies, organisation, enrolments, reminders
-    )
-    return Services(
-        settings=settings,
-        clock=the_clock,
-        db=db,
-        rates=rates,
-        campaigns=campaigns,
-        users=users,
-        units=units,
-        members=members,
-        access=access,
-        teams=teams,
-        invites=invites,
-        figures=figures,
-        organisation=organisation,
-        tallies=tallies,
-        enrolments=enrolments,
-        cards=cards,
-        reminders=reminders,
-        summaries=summaries,
-    )
 
 
 class BotApplication(Application):  # type: ignore[type-arg]
@@ -160,7 +90,6 @@ def build_application(
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .persistence(SQLitePersistence(services.db, settings.persistence_interval_seconds))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -173,7 +102,7 @@ def build_application(
     )
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[CONVERSATIONS_KEY] = build_conversations(
-        services, SessionRepository(services.db), IdentityRepository(services.db)
+        services, services.storage.sessions, services.storage.identities
     )
     register_handlers(application)
     # The channels configured in this process, each with its sender; the scheduler knows no
@@ -187,7 +116,7 @@ def build_application(
 
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
-    await services.db.connect()
+    await services.storage.connect()
     citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
     await application.bot.set_my_commands(citizen_menu)
     scheduler_of(application).start()
@@ -196,7 +125,7 @@ async def _post_init(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     await scheduler_of(application).stop()  # already stopped by BotApplication.stop, unless it never ran
-    await services.db.close()
+    await services.storage.close()
 
 
 def run_until_stopped(settings: Settings, token: str) -> bool:

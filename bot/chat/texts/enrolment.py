@@ -21,6 +21,7 @@ from bot.domain.enrolment import EnrolmentDraft, InputError, Priced, Scheme, Ste
 from bot.domain.money import format_pct, format_vnd
 from bot.domain.privacy import mask_name
 from bot.domain.rates import RatesInForce
+from bot.domain.records import Enrolment
 from bot.services.enrolment import DuplicateEntry
 from bot.services.tallies import (
     AgentTally,
@@ -32,7 +33,6 @@ from bot.services.tallies import (
     TeamResults,
     UnitTally,
 )
-from storage.enrolments import Enrolment
 
 # (command, description) for the Telegram menu; bot/chat/commands.py picks them per role.
 AGENT_COMMANDS: list[tuple[str, str]] = [

@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.chat.rich import Rich, b, code, i, lines, t
 from bot.domain.coverage import CoverageRow, Figure, Measure, format_coverage_pct, format_remaining
 from bot.domain.money import format_number, format_pct
+from bot.domain.records import MemberDetail, MemberEvent, Unit
 from bot.domain.roles import ROLE_LABELS, Role
 from bot.services.organisation import (
     InviteCreated,
@@ -25,8 +26,6 @@ from bot.services.organisation import (
     Refused,
     UnitsView,
 )
-from storage.members import MemberDetail, MemberEvent
-from storage.units import Unit
 
 # (command, description) for the command menus; bot/chat/commands.py picks them per role.
 ORG_COMMANDS: list[tuple[str, str]] = [

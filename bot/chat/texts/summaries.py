@@ -13,8 +13,8 @@ from datetime import time
 from html import escape
 
 from bot.chat.rich import Rich, b, code, lines, t
+from bot.domain.records import SummaryPrefs
 from bot.domain.summary import SummaryData, SummaryKind
-from storage.summaries import SummaryPrefs
 
 # (command, description) for setMyCommands; bot/chat/commands.py picks them per role.
 COMMANDS: list[tuple[str, str]] = [

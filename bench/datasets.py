@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from storage.db import Database
+from storage.sqlite.db import Database
 
 YEAR_START = date(2026, 1, 1)
 TODAY = date(2026, 11, 23)

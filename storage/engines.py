@@ -68,7 +68,7 @@ def open_storage(settings: StorageSettings) -> Storage:
     """The storage the settings name, not yet connected (`await storage.connect()`)."""
     engine, place = engine_of(settings.database_url)
     if engine == "sqlite":
-        from storage.sqlite_engine import SQLiteStorage
+        from storage.sqlite.engine import SQLiteStorage
 
         return SQLiteStorage(Path(place) if place else settings.database_path)
     raise EngineError(f"DATABASE_URL is invalid: no engine '{engine}' ({_supported()})")  # pragma: no cover

@@ -36,7 +36,7 @@ from bot.chat.router import Conversations
 from bot.domain.clock import ManualClock
 from bot.services import Services
 from bot.settings import Settings
-from storage.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
 
 
 class RecordingChat:

@@ -15,7 +15,7 @@ from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.services import Services
 from bot.settings import Settings
-from storage.members import CLI_ACTOR
+from storage.sqlite.members import CLI_ACTOR
 from tests.conftest import DEFAULT_NOW
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"

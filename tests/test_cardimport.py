@@ -36,8 +36,8 @@ from bot.imports.cards import (
 )
 from bot.services.cards import CardService
 from devtools import hostile_files as hostile
-from storage.db import Database
-from storage.sqlite_engine import SQLiteStorage
+from storage.sqlite.db import Database
+from storage.sqlite.engine import SQLiteStorage
 from tests.storage_engines import opened_storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

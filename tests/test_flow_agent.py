@@ -24,8 +24,8 @@ from bot.chat.router import Conversations
 from bot.domain.clock import ManualClock
 from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED
-from storage.members import CLI_ACTOR
-from storage.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.members import CLI_ACTOR
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.agent_world import AN, CITIZEN_ID, LEADER, OFFICIAL_B, seed_world
 from tests.conftest import DEFAULT_NOW
 from tests.flow_harness import RecordingChat, flow_world

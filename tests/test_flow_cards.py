@@ -17,7 +17,7 @@ from bot.chat.rich import t, to_html
 from bot.chat.router import Conversations
 from bot.chat.texts import cards as texts
 from bot.imports.cards import MAX_FILE_BYTES
-from storage.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.conftest import ADMIN_ID
 from tests.flow_harness import FlowWorld, RecordingChat
 from tests.test_e2e_cards import AGENT_ID, CITIZEN_ID, CSV, LINH_PHONE, seed

@@ -26,7 +26,7 @@ from bot.chat.rich import to_html
 from bot.chat.router import Conversations
 from bot.chat.texts import cost as replies
 from bot.domain.clock import ManualClock
-from storage.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.conftest import TZ
 from tests.flow_harness import RecordingChat, flow_world
 

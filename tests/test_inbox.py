@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.clock import ManualClock
-from storage.db import Database
-from storage.inbox import SqliteInbox
+from storage.sqlite.db import Database
+from storage.sqlite.inbox import SqliteInbox
 
 LEASE = timedelta(minutes=2)
 

@@ -60,9 +60,9 @@ DEV_ONLY = ("devtools", "aiohttp", "tests", "bench")
 KNOWN: frozenset[tuple[str, str]] = frozenset({
     # the unit/team importers still load through repositories and services (to split into
     # reading rows here and loading in bot.services)
-    ("bot.imports.organisation", "storage.targets"),
-    ("bot.imports.organisation", "storage.teams"),
-    ("bot.imports.organisation", "storage.units"),
+    ("bot.imports.organisation", "storage.sqlite.targets"),
+    ("bot.imports.organisation", "storage.sqlite.teams"),
+    ("bot.imports.organisation", "storage.sqlite.units"),
     ("bot.imports.organisation", "bot.services.access"),
     ("bot.imports.organisation", "bot.services.organisation"),
 })
@@ -143,8 +143,8 @@ def test_the_known_exceptions_only_shrink() -> None:
 
 def test_the_check_sees_a_broken_rule(tmp_path: Path) -> None:
     module = tmp_path / "example.py"
-    module.write_text("from storage.units import Unit\n\ndef f():\n    import telegram\n", encoding="utf-8")
-    assert _imported(module) >= {"storage.units", "storage.units.Unit", "telegram"}
+    module.write_text("from storage.sqlite.units import Unit\n\ndef f():\n    import telegram\n", encoding="utf-8")
+    assert _imported(module) >= {"storage.sqlite.units", "storage.sqlite.units.Unit", "telegram"}
 
 
 def test_the_product_never_imports_the_development_package(tmp_path: Path) -> None:
@@ -154,22 +154,25 @@ def test_the_product_never_imports_the_development_package(tmp_path: Path) -> No
     module = tmp_path / "lazy.py"
     module.write_text("def demo():\n    from devtools.demo.session import run_demo\n    import aiohttp\n",
                       encoding="utf-8")
-    for product in ("bot.cli", "scheduler.jobs", "handlers.telegram.app", "storage.db", "bot.domain.money"):
+    for product in ("bot.cli", "scheduler.jobs", "handlers.telegram.app", "storage.sqlite.db", "bot.domain.money"):
         assert {(product, "devtools"), (product, "aiohttp")} <= _breaks(product, _imported(module))
     assert not {b for _, b in KNOWN if any(_within(b, p) for p in DEV_ONLY)}
+
+
 def test_services_and_the_telegram_adapter_may_name_only_the_storage_contract(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The contract-only rule sees an engine's module named by a service or by the adapter."""
     for package, body in {
-        "bot/services": "from storage.contract import UnitStore\nfrom storage.units import UnitRepository\n",
+        "bot/services": "from storage.contract import UnitStore\nfrom storage.sqlite.units import UnitRepository\n",
         "handlers/telegram": "from storage.contract import SessionStore\n",
         "storage": "",
     }.items():
         (tmp_path / package).mkdir(parents=True)
         (tmp_path / package / "example.py").write_text(body, encoding="utf-8")
-    (tmp_path / "storage" / "units.py").write_text("", encoding="utf-8")
+    (tmp_path / "storage" / "sqlite").mkdir()
+    (tmp_path / "storage" / "sqlite" / "units.py").write_text("", encoding="utf-8")
     (tmp_path / "storage" / "contract.py").write_text("", encoding="utf-8")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGES", ("bot", "handlers"))
-    assert _violations() == {("bot.services.example", "storage.units")}
+    assert _violations() == {("bot.services.example", "storage.sqlite.units")}

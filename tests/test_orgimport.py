@@ -28,7 +28,7 @@ from bot.imports.organisation import (
 )
 from devtools import hostile_files as hostile
 from devtools.hostile_files import to_cp1258
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.conftest import DEFAULT_NOW
 from tests.storage_engines import opened_storage
 

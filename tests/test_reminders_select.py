@@ -22,9 +22,9 @@ from bot.domain.reminders import (
     is_person_due,
     selection_window,
 )
-from storage.cards import CardRepository
-from storage.db import Database
-from storage.reminders import ReminderRepository
+from storage.sqlite.cards import CardRepository
+from storage.sqlite.db import Database
+from storage.sqlite.reminders import ReminderRepository
 from tests.storage_engines import opened_storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

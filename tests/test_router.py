@@ -15,7 +15,7 @@ from bot.chat.model import Alert, Menu, Out, Person, Profile, Reply, Text
 from bot.chat.rich import t
 from bot.chat.router import Conversations, NoFlowAnswered
 from bot.routes import BUTTON_NOT_ALLOWED
-from storage.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.flow_harness import RecordingChat
 
 

@@ -38,8 +38,8 @@ from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
 from scheduler.reminders import NO_SENDER, run_reminder_round
 from scheduler.summaries import run_summary_round
-from storage.members import CLI_ACTOR
-from storage.summaries import KIND_DAILY
+from storage.sqlite.members import CLI_ACTOR
+from storage.sqlite.summaries import KIND_DAILY
 from tests.conftest import TZ, BotHarness
 from tests.reminder_support import link_people, people
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import migration_files
+from storage.sqlite.db import migration_files
 from tests.storage_engines import opened_storage
 
 

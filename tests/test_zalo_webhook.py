@@ -22,7 +22,7 @@ from bot.domain.clock import ManualClock
 from devtools.zalo import compute_signature
 from handlers.http.app import build_http_app, serving
 from handlers.zalo.tokens import TokenManager
-from storage.zalo_tokens import SqliteTokenStore
+from storage.sqlite.zalo_tokens import SqliteTokenStore
 from tests.zalo_world import XLSX, ScriptedConversation, ZaloWorld, long_text, png_bytes, zalo_world
 
 EMPTY = {"pending": 0, "working": 0, "done": 0, "failed": 0}

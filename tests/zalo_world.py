@@ -24,9 +24,9 @@ from devtools.zalo import ZaloEmulator, ZaloLimits
 from handlers.http.app import Serving, build_http_app, serving
 from handlers.http.files import FileLinks
 from handlers.zalo.channel import ZaloChannel, build_zalo_channel
-from storage.db import Database
-from storage.inbox import SqliteInbox
-from storage.zalo_tokens import SqliteTokenStore
+from storage.sqlite.db import Database
+from storage.sqlite.inbox import SqliteInbox
+from storage.sqlite.zalo_tokens import SqliteTokenStore
 
 FAST = ZaloLimits(receipt_delay=0.01, webhook_retry_delays=(0.01, 0.02))
 PARAGRAPH = "Mức đóng BHYT hộ gia đình năm 2026 được tính theo lương cơ sở và số người trong hộ. "

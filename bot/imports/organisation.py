@@ -28,9 +28,9 @@ from bot.domain.clock import Clock
 from bot.domain.records import UNIT_FIELDS, Baseline, RosterRecord, Target, TeamRecord, UnitRecord
 from bot.imports.tables import Limits, Percent, TableError, TableProblem, excel_serial_day, read_table
 from bot.parsing.questions import normalize
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
+from storage.sqlite.targets import FiguresRepository
+from storage.sqlite.teams import TeamRepository
+from storage.sqlite.units import UnitRepository
 
 __all__ = [
     "ImportFileError",

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.records import UNIT_FIELDS, Baseline, Target, TreeImportResult, Unit, UnitRecord
-from storage import targets as figures_sql
-from storage.db import Database
+from storage.sqlite import targets as figures_sql
+from storage.sqlite.db import Database
 
 _COLUMNS = "code, name, parent_code, level, population, labour_force, staff_count, pay_points"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.records import ChatUser
-from storage.db import Database
+from storage.sqlite.db import Database
 
 
 class UserRepository:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database
+from storage.sqlite.db import Database
 
 
 class SessionRepository:

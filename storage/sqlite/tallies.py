@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.domain.records import AgentRow, Counts, RelativesRow, TeamRow, UnitRow
-from storage.db import Database
-from storage.enrolments import scope_param
+from storage.sqlite.db import Database
+from storage.sqlite.enrolments import scope_param
 
 _ACTIVE_IN_DAYS = "e.status = 'active' AND e.created_on BETWEEN ? AND ?"
 _IN_SCOPE = " AND e.unit_code IN (SELECT value FROM json_each(?))"

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from bot.domain.records import AuditActor, Invite, Redeemed
 from bot.domain.roles import Role
-from storage.db import Database
-from storage.members import insert_member, record_event
+from storage.sqlite.db import Database
+from storage.sqlite.members import insert_member, record_event
 
 _COLUMNS = (
     "code_hash, role, unit_code, team_id, member_id, full_name, created_by, created_by_user,"

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.cards import CardRepository
-from storage.db import Database
-from storage.enrolments import EnrolmentRepository
-from storage.inbox import SqliteInbox
-from storage.invites import InviteRepository
-from storage.members import MemberRepository
-from storage.reminders import ReminderRepository
-from storage.sessions import IdentityRepository, SessionRepository
-from storage.summaries import SummaryRepository
-from storage.tallies import TallyRepository
-from storage.targets import FiguresRepository
-from storage.teams import TeamRepository
-from storage.units import UnitRepository
-from storage.users import UserRepository
+from storage.sqlite.cards import CardRepository
+from storage.sqlite.db import Database
+from storage.sqlite.enrolments import EnrolmentRepository
+from storage.sqlite.inbox import SqliteInbox
+from storage.sqlite.invites import InviteRepository
+from storage.sqlite.members import MemberRepository
+from storage.sqlite.reminders import ReminderRepository
+from storage.sqlite.sessions import IdentityRepository, SessionRepository
+from storage.sqlite.summaries import SummaryRepository
+from storage.sqlite.tallies import TallyRepository
+from storage.sqlite.targets import FiguresRepository
+from storage.sqlite.teams import TeamRepository
+from storage.sqlite.units import UnitRepository
+from storage.sqlite.users import UserRepository
 
 
 class SQLiteStorage:

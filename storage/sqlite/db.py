@@ -36,7 +36,7 @@ class MigrationError(Exception):
 def migration_files() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every packaged migration, in order."""
     found: list[tuple[int, str, str]] = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files("storage.sqlite.migrations").iterdir():
         match = _MIGRATION_RE.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))

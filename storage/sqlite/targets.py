@@ -14,7 +14,7 @@ from decimal import Decimal
 import aiosqlite
 
 from bot.domain.records import Baseline, Target
-from storage.db import Database
+from storage.sqlite.db import Database
 
 # How an enrolment scheme counts in coverage: both BHYT kinds are BHYT participants, voluntary
 # BHXH is a voluntary (and so a total) BHXH participant.

@@ -15,7 +15,7 @@ from typing import Any
 from bot.domain.cards import Card
 from bot.domain.records import DoorRow, LinkedCard
 from bot.imports.cards import Change, ImportCounts, merge_card
-from storage.db import Database
+from storage.sqlite.db import Database
 
 _CHUNK = 500
 

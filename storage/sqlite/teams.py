@@ -7,9 +7,9 @@ from datetime import datetime
 
 from bot.domain.records import CLI_ACTOR, RosterEntry, RosterImportResult, RosterRecord, Team, TeamRecord
 from bot.domain.roles import Role
-from storage.db import Database
-from storage.members import _COLUMNS as MEMBER_COLUMNS
-from storage.members import NO_CHANNEL, _member, insert_member, record_event
+from storage.sqlite.db import Database
+from storage.sqlite.members import _COLUMNS as MEMBER_COLUMNS
+from storage.sqlite.members import NO_CHANNEL, _member, insert_member, record_event
 
 _TEAM_COLUMNS = "id, code, name, unit_code"
 

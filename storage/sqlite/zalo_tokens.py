@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from bot.domain.clock import Clock
 from bot.domain.oauth import TokenState
-from storage.db import Database
+from storage.sqlite.db import Database
 
 
 def _seed_hash(seed: str | None) -> str | None:

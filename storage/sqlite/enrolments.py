@@ -25,7 +25,7 @@ from bot.domain.records import (
     ReportRow,
     StatusActor,
 )
-from storage.db import Database
+from storage.sqlite.db import Database
 
 _COLUMNS = (
     "id, agent_id, unit_code, team_id, campaign_code, scheme, participant_name,"

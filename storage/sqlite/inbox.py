@@ -18,7 +18,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.inbox import InboxEvent
-from storage.db import Database
+from storage.sqlite.db import Database
 
 log = logging.getLogger(__name__)
 

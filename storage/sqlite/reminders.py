@@ -17,8 +17,8 @@ import aiosqlite
 
 from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
 from bot.domain.reminders import Cadence, SelectionWindow
-from storage.cards import CLAIMED_SQL, RENEWED_SQL
-from storage.db import Database
+from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
+from storage.sqlite.db import Database
 
 # Statuses that mean "a reminder went out, or may have".
 _ATTEMPTED = "('sent', 'blocked', 'failed')"

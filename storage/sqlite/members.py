@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.domain.records import AuditActor, MemberDetail, MemberEvent
 from bot.domain.roles import Member, Role
-from storage.db import Database
+from storage.sqlite.db import Database
 
 _COLUMNS = "id, channel, user_id, full_name, role, unit_code, active"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, SUMMARY_ROLES, Recipient, SummaryPrefs, SummaryRun
-from storage.db import Database
+from storage.sqlite.db import Database
 
 _PREF_COLUMN = {KIND_DAILY: "daily", KIND_WEEKLY: "weekly"}
 _PREF_DEFAULT = {KIND_DAILY: 1, KIND_WEEKLY: 0}

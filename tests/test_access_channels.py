@@ -11,11 +11,11 @@ import pytest
 
 from bot.bootstrap import build_services
 from bot.chat.model import TELEGRAM, ZALO_OA
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.services import Services
 from bot.settings import Settings
-from storage.sqlite.members import CLI_ACTOR
 from tests.conftest import DEFAULT_NOW
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"

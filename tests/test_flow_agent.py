@@ -22,9 +22,9 @@ from bot.chat.model import Alert, Out, Person, Reply, Text
 from bot.chat.rich import t
 from bot.chat.router import Conversations
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
 from bot.routes import BUTTON_NOT_ALLOWED
-from storage.sqlite.members import CLI_ACTOR
 from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.agent_world import AN, CITIZEN_ID, LEADER, OFFICIAL_B, seed_world
 from tests.conftest import DEFAULT_NOW

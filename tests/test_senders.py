@@ -31,6 +31,7 @@ from bot.chat.model import (
     Unknown,
 )
 from bot.domain.clock import ManualClock
+from bot.domain.records import CLI_ACTOR, KIND_DAILY
 from bot.domain.roles import Role
 from bot.imports.organisation import import_units
 from bot.services import Services
@@ -38,8 +39,6 @@ from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
 from scheduler.reminders import NO_SENDER, run_reminder_round
 from scheduler.summaries import run_summary_round
-from storage.sqlite.members import CLI_ACTOR
-from storage.sqlite.summaries import KIND_DAILY
 from tests.conftest import TZ, BotHarness
 from tests.reminder_support import link_people, people
 

@@ -128,8 +128,8 @@ async def flow_world(db_path: Path, clock: ManualClock, **overrides: Any) -> Asy
     values.update(overrides)
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     world = FlowWorld(settings, clock)
-    await world.services.storage.db.connect()
+    await world.services.storage.connect()
     try:
         yield world
     finally:
-        await world.services.storage.db.close()
+        await world.services.storage.close()

@@ -31,11 +31,11 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
         admin_zalo_ids=f"{ON_ZALO}",
     )
     built = build_services(settings)
-    await built.db.connect()
+    await built.storage.connect()
     try:
         yield built
     finally:
-        await built.db.close()
+        await built.storage.close()
 
 
 async def test_admins_are_admins_only_on_the_channel_they_are_listed_for(services: Services) -> None:

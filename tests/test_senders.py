@@ -77,11 +77,11 @@ class RecordingSender:
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
     settings = Settings(_env_file=None, database_path=tmp_path / "senders.sqlite3")  # type: ignore[call-arg]
     built = build_services(settings, ManualClock(EVENING))
-    await built.db.connect()
+    await built.storage.connect()
     try:
         yield built
     finally:
-        await built.db.close()
+        await built.storage.close()
 
 
 async def test_a_second_channel_is_reminded_through_its_own_sender_exactly_once(services: Services) -> None:

@@ -28,13 +28,13 @@ async def core_world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[tuple[
     db_path = tmp_path / "bot.sqlite3"
     async with zalo_world(tmp_path, clock, db_path=db_path) as world:
         services = build_services(world.settings.model_copy(update={"database_path": db_path}), clock)
-        await services.storage.db.connect()
+        await services.storage.connect()
         core = build_conversations(services, services.storage.sessions, services.storage.identities)
         world.channel.worker._conversation = conversation_of(core)  # the seam, as `bhxh-bot run` wires it
         try:
             yield world, core
         finally:
-            await services.storage.db.close()
+            await services.storage.close()
 
 
 async def test_a_free_text_question_gets_the_telegram_figures(core_world: tuple[ZaloWorld, object]) -> None:

@@ -1,4 +1,4 @@
-"""Every button prefix pressed by every role: the table in `bot.routes` decides, nothing leaks.
+"""Every button prefix pressed by every role: the table in `bot.chat.commands` decides, nothing leaks.
 
 A forged payload of a prefix the role may not press gets the polite refusal and no data (no
 roster names for an agent forging the officials' /moi buttons), and changes nothing; allowed
@@ -12,11 +12,11 @@ import asyncio
 
 import pytest
 
+from bot.chat.commands import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix
 from bot.chat.cost import CostDraft, Scheme
 from bot.chat.texts import cost as replies
 from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
-from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, COMMAND_ROLES, button_prefix
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from tests.agent_world import AN, LEADER, OFFICIAL_A, World, seed_world
 from tests.conftest import ADMIN_ID, DEFAULT_NOW, BotHarness

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.chat.commands import BUTTON_NOT_ALLOWED
 from bot.chat.model import Alert, Menu, Reply
 from bot.chat.rich import t
 from bot.domain.roles import Role
-from bot.routes import BUTTON_NOT_ALLOWED
 from tests.flow_harness import FlowWorld, RecordingChat
 from tests.test_e2e_membership import AGENT, LEADER, TAN_AN, TAN_BINH, code_in, seed_org
 

@@ -16,6 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from bot.chat.commands import BUTTON_NOT_ALLOWED
 from bot.chat.flow import Flow, Turn
 from bot.chat.flows.agent_log import GHI_SESSION
 from bot.chat.model import Alert, Out, Person, Reply, Text
@@ -24,7 +25,6 @@ from bot.chat.router import Conversations
 from bot.domain.clock import ManualClock
 from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
-from bot.routes import BUTTON_NOT_ALLOWED
 from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.agent_world import AN, CITIZEN_ID, LEADER, OFFICIAL_B, seed_world
 from tests.conftest import DEFAULT_NOW

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.chat.commands import BUTTON_NOT_ALLOWED
 from bot.chat.model import Alert, Menu, Reply
 from bot.chat.rich import t
 from bot.chat.texts.organisation import INVALID_CODE
 from bot.domain.roles import Role
-from bot.routes import BUTTON_NOT_ALLOWED
 from tests.flow_harness import FlowWorld, RecordingChat
 from tests.test_e2e_membership import AGENT, TAN_AN, code_in, seed_org
 

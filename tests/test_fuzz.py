@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.commands import BUTTON_ROLES, COMMAND_ROLES
 from bot.chat.texts import cost as replies
 from bot.domain.clock import ManualClock
-from bot.routes import BUTTON_ROLES, COMMAND_ROLES
 from bot.services import Services
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, EmulatorLimits

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 
 import pytest
 
+from bot.chat.commands import BUTTON_NOT_ALLOWED
 from bot.chat.flow import Flow, Turn
 from bot.chat.model import Alert, Menu, Out, Person, Profile, Reply, Text
 from bot.chat.rich import t
 from bot.chat.router import Conversations, NoFlowAnswered
-from bot.routes import BUTTON_NOT_ALLOWED
 from storage.sqlite.sessions import IdentityRepository, SessionRepository
 from tests.flow_harness import RecordingChat
 

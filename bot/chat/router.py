@@ -1,7 +1,7 @@
 """The one entry of every conversation: a neutral event in, neutral outputs out.
 
 `Conversations.handle` records who wrote, resolves their role, refuses a button their role may
-not press (bot.routes.BUTTON_ROLES) before any flow sees it, hands the event to the first flow
+not press (bot.chat.commands.BUTTON_ROLES) before any flow sees it, hands the event to the first flow
 that answers it, and appends the person's new command menu when their role changed. Channel
 adapters call only this; flows never see a channel.
 """
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.chat.commands import commands_for
+from bot.chat.commands import BUTTON_NOT_ALLOWED, BUTTON_ROLES, commands_for, may_press
 from bot.chat.flow import Flow, Handler, MaybeHandler, Turn
 from bot.chat.model import (
     Alert,
@@ -31,7 +31,6 @@ from bot.chat.model import (
 from bot.chat.rich import t
 from bot.chat.sessions import IdentityStore, Session, SessionStore, resolve_user_id
 from bot.domain.roles import Role
-from bot.routes import BUTTON_NOT_ALLOWED, BUTTON_ROLES, may_press
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -69,7 +68,7 @@ class Conversations:
                 self._commands[name] = handler
             for prefix, handler in flow.buttons.items():
                 if prefix not in BUTTON_ROLES:
-                    raise ValueError(f"button prefix {prefix!r} is not in bot.routes.BUTTON_ROLES")
+                    raise ValueError(f"button prefix {prefix!r} is not in bot.chat.commands.BUTTON_ROLES")
                 self._buttons.append((prefix, handler))
         self._buttons.sort(key=lambda item: -len(item[0]))
 

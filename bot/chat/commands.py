@@ -53,6 +53,7 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "nhac": EVERYONE,
     "dunglai": EVERYONE,
     "thamgia": EVERYONE,
+    "mucdong": EVERYONE,
     "vaitro": EVERYONE,
     # agents and up
     "ghi": LOGGERS,
@@ -124,7 +125,7 @@ _ALL: dict[str, str] = dict(
     + replies_summary.COMMANDS
 )
 
-_CITIZEN = ["start", "bhyt", "bhxh", "hethan", "nhac", "dunglai", "thamgia", "help"]
+_CITIZEN = ["start", "bhyt", "bhxh", "mucdong", "hethan", "nhac", "dunglai", "thamgia", "help"]
 _AGENT = ["ghi", "huy", "toi", "nhom", "bangxephang", "danhsach", "vaitro", "bhyt", "bhxh", "help"]
 _TEAM_LEADER = _AGENT[:5] + ["xuat", "baocao", "tomtat"] + _AGENT[5:]
 _OFFICIAL = [

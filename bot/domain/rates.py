@@ -369,6 +369,17 @@ class RateBook(_Frozen):
         }
         return cls(name=name, **tables)
 
+    def next_change(self, d: date) -> date | None:
+        """The first day after ``d`` on which any table has a new row (None when none is known):
+        a coming change is in the tables before it applies, and answers can say so."""
+        starts = [
+            row.effective_from
+            for table in (self.base_salary, self.bhyt_household, self.bhyt_support, self.bhxh_voluntary)
+            for row in table
+            if row.effective_from > d
+        ]
+        return min(starts, default=None)
+
     def at(self, d: date) -> RatesInForce:
         """Everything in force on ``d``; Refused(NO_RATES) when a table has no row then.
 

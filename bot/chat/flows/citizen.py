@@ -33,6 +33,7 @@ from bot.chat.flow import Flow, Turn
 from bot.chat.model import Button, Command, Out, Press, Reply, Rows, Unsupported
 from bot.chat.rich import Rich
 from bot.chat.texts import cost as replies
+from bot.domain.engine import Refused
 from bot.parsing import questions as textparse
 
 __all__ = ["FLOW", "PENDING_SESSION", "menu_rows"]
@@ -253,6 +254,20 @@ async def on_other(turn: Turn) -> Sequence[Out]:
     return _with_menu(replies.NON_TEXT)
 
 
+async def rates_command(turn: Turn) -> Sequence[Out]:
+    """/mucdong [date]: the figures in force today (or on the date typed), with their basis."""
+    typed = " ".join(turn.args)[:40]
+    on = turn.today if not typed else textparse.parse_date(typed, turn.today)
+    if on is None:
+        return _with_menu(replies.RATES_BAD_DATE)
+    book = turn.services.rates
+    try:
+        rates = book.at(on)
+    except Refused:
+        return _with_menu(replies.RATES_BAD_DATE)
+    return _with_menu(replies.rates_text(rates, book.next_change(on)))
+
+
 FLOW = Flow(
     "citizen",
     commands={
@@ -262,6 +277,7 @@ FLOW = Flow(
         "bhyt": bhyt_command,
         "bhxh": bhxh_command,
         "bhxhtn": bhxh_command,
+        "mucdong": rates_command,
     },
     buttons={DRAFT_PREFIX: on_draft_button, MENU_PREFIX: on_menu_button},
     on_text=on_text,

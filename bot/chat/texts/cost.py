@@ -14,16 +14,17 @@ from datetime import date
 from html import escape
 
 from bot.chat.cost import Answer, Ask, CostDraft, OffTopic, Scheme, Stop
-from bot.chat.rich import Rich, b, i, lines, t
+from bot.chat.rich import Rich, b, code, i, lines, t
 from bot.domain.engine import HouseholdQuote, RefusalReason, Refused, SupportedQuote, VoluntaryQuote
-from bot.domain.money import format_number, format_pct, format_vnd
-from bot.domain.rates import RatesInForce
+from bot.domain.money import format_number, format_pct, format_vnd, percent_of
+from bot.domain.rates import RatesInForce, format_date
 
 # (command, description) of the citizen conversation; bot/commands.py builds the menus.
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Bắt đầu, mở menu"),
     ("bhyt", "Tính tiền BHYT (hộ gia đình, nhóm được hỗ trợ)"),
     ("bhxh", "Tính tiền BHXH tự nguyện"),
+    ("mucdong", "Mức đóng BHYT, BHXH đang áp dụng và căn cứ"),
     ("help", "Hướng dẫn và lưu ý an toàn"),
 ]
 
@@ -110,7 +111,7 @@ HELP_TEXT = t(
     "• Tính tiền ", b("BHXH tự nguyện"), " theo mức thu nhập bạn chọn, kèm mức hỗ trợ.\n"
     "Gõ như khi nhắn tin, có dấu hay không dấu đều được: ", i("bhyt 4 nguoi 6 thang"), ", ",
     i("bhxh tu nguyen 1,5 trieu ho can ngheo"), ", ", i("bhyt hộ gia đình 3 người ngày 01/07/2026"), ".\n"
-    "Lệnh: /bhyt · /bhxh · /start (menu) · /help\n\n",
+    "Lệnh: /bhyt · /bhxh · /mucdong (mức đóng, căn cứ) · /start (menu) · /help\n\n",
     SAFETY,
 )
 
@@ -606,3 +607,52 @@ def stop_text(stop: Stop) -> Rich:
 
 
 ANSWER_AGAIN = "🔁 Tính lại"
+
+
+# --- /mucdong: the figures in force on a day, each with its legal basis ---------------------
+
+RATES_BAD_DATE = t(
+    "Ngày chưa đúng. Gõ ", code("/mucdong"), " để xem mức đóng hôm nay, hoặc ",
+    code("/mucdong 01/01/2027"), " cho một ngày khác.",
+)
+
+
+def rates_text(rates: RatesInForce, next_change: date | None) -> Rich:
+    """What one month or year of each scheme costs on `rates.on`, for a phone screen: the base
+    salary, the household ladder for 12 months, the voluntary BHXH income range, lowest
+    contribution and state support, each with the decree it comes from; then the next date a
+    table changes (already in the tables), so nobody pays last month's figure by mistake."""
+    household = rates.bhyt_household
+    voluntary = rates.bhxh_voluntary
+    steps = len(household.ladder_percent)
+    ladder = [
+        t(f"Người thứ {n}{' trở đi' if n == steps else ''}: ", b(format_vnd(rates.bhyt_member_monthly(n) * 12)))
+        for n in range(1, steps + 1)
+    ]
+    support = [
+        t(f"{group.label}: ", format_vnd(rates.voluntary_support_monthly(group)), "/tháng")
+        for group in voluntary.support.values()
+    ]
+    lowest = percent_of(rates.min_income, voluntary.rate_percent)
+    parts: list[str | Rich] = [
+        b(f"📋 Mức đóng áp dụng ngày {format_date(rates.on)}"),
+        t(f"Lương cơ sở: {format_vnd(rates.base_salary.amount)}/tháng ", i(f"({rates.base_salary.source})")),
+        "",
+        b("BHYT hộ gia đình, 12 tháng"),
+        i(f"{format_pct(household.rate_percent)} lương cơ sở mỗi tháng, giảm dần từ người thứ 2 ({household.source})"),
+        *[t("• ", line) for line in ladder],
+        "",
+        b("BHXH tự nguyện"),
+        i(f"{format_pct(voluntary.rate_percent)} thu nhập tự chọn ({voluntary.rate_source})"),
+        t("• Thu nhập từ ", format_vnd(rates.min_income), " đến ", format_vnd(rates.max_income), "/tháng"),
+        t("• Đóng thấp nhất: ", b(format_vnd(lowest)), "/tháng, trước hỗ trợ"),
+        t(f"• Nhà nước hỗ trợ mỗi tháng ({voluntary.source}):"),
+        *[t("   – ", line) for line in support],
+    ]
+    if next_change is not None:
+        parts += ["", t(
+            f"⏳ Từ {format_date(next_change)} mức đóng thay đổi. Xem trước: ",
+            code(f"/mucdong {format_date(next_change)}"),
+        )]
+    parts += ["", t("Tính cho gia đình bạn: /bhyt hoặc /bhxh.")]
+    return lines(*parts)

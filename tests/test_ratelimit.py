@@ -374,8 +374,9 @@ async def test_bulk_sends_queued_behind_a_429_pause_keep_the_per_chat_interval()
 async def test_an_interactive_reply_keeps_a_bulk_reservation_of_its_chat() -> None:
     """Bulk A goes, bulk B is booked one interval later; a reply to the same chat then goes at
     once without moving B's booking back, so bulk C still comes an interval after B (lower
-    bounds only: a busy machine makes gaps longer)."""
-    limiter = BotRateLimiter(overall_per_second=1000, per_chat_interval=0.3)
+    bounds only: a busy machine makes gaps longer). The interval is long enough (1 s) that the
+    reply, sent at once, is ahead of B's booking even on a loaded machine."""
+    limiter = BotRateLimiter(overall_per_second=1000, per_chat_interval=1.0)
     loop = asyncio.get_running_loop()
     marks: dict[str, float] = {}
     order: list[str] = []

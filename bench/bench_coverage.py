@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
-from bench.datasets import TODAY, build_province
+from bench.datasets import TODAY, build_province, sqlite_db
 from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
@@ -47,7 +47,7 @@ async def _run(units: int, enrolments: int) -> None:
         await services.storage.connect()
         try:
             with timed() as build:
-                province = await build_province(services.storage.db, units=units, enrolments=enrolments)
+                province = await build_province(sqlite_db(services.storage), units=units, enrolments=enrolments)
             size = Path(settings.database_path).stat().st_size / 2**20
             report(
                 "province dataset (bench.datasets.build_province)",

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import peak_rss_mib, report, timed
-from bench.datasets import TODAY, build_province
+from bench.datasets import TODAY, build_province, sqlite_db
 from bot.domain.clock import ManualClock
 from bot.domain.records import CLI_ACTOR
 from bot.domain.roles import Role
@@ -116,7 +116,7 @@ async def _run(units: int, enrolments: int, officials: int) -> None:
             async with running(application, poll_timeout=1):
                 services: Services = application.bot_data[SERVICES_KEY]
                 with timed() as build:
-                    province = await build_province(services.storage.db, units=units, enrolments=enrolments)
+                    province = await build_province(sqlite_db(services.storage), units=units, enrolments=enrolments)
                     ids = await _add_officials(services, province.districts, province.communes, officials)
                 report(
                     "summary dataset", units=province.units, enrolments=province.enrolments,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import peak_rss_mib, report, timed
-from bench.datasets import TODAY, YEAR_START, build_province
+from bench.datasets import TODAY, YEAR_START, build_province, sqlite_db
 from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
@@ -51,10 +51,11 @@ async def _run(units: int, enrolments: int) -> None:
         services = build_services(settings, ManualClock(now))
         await services.storage.connect()
         try:
+            db = sqlite_db(services.storage)
             with timed() as build:
-                await build_province(services.storage.db, units=units, enrolments=enrolments)
-            total = await services.storage.db.fetchval("SELECT COUNT(*) FROM enrolments")
-            n_units = await services.storage.db.fetchval("SELECT COUNT(*) FROM units")
+                await build_province(db, units=units, enrolments=enrolments)
+            total = await db.fetchval("SELECT COUNT(*) FROM enrolments")
+            n_units = await db.fetchval("SELECT COUNT(*) FROM units")
             size_mib = Path(settings.database_path).stat().st_size / 2**20
             report(
                 "tally dataset", units=n_units, enrolments=total,
@@ -66,7 +67,7 @@ async def _run(units: int, enrolments: int) -> None:
             campaign = Period(date(2026, 11, 15), date(2026, 11, 30), "chiến dịch")
             district = await services.units.subtree_codes("P07")
             commune = district[1] if len(district) > 1 else district[0]
-            agent_row = await services.storage.db.fetchone(
+            agent_row = await db.fetchone(
                 "SELECT id FROM members WHERE unit_code = ? ORDER BY id LIMIT 1", (commune,)
             )
             assert agent_row is not None

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from storage.contract import Storage
 from storage.sqlite.db import Database
+from storage.sqlite.engine import SQLiteStorage
 
 YEAR_START = date(2026, 1, 1)
 TODAY = date(2026, 11, 23)
@@ -42,6 +44,14 @@ class Province:
     teams: dict[str, int]  # commune -> team id
     enrolments: int
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def sqlite_db(storage: Storage) -> Database:
+    """The SQLite handle of `storage`: the datasets are written (and some figures read) with
+    SQL, so the benchmarks run on the SQLite engine; another engine is refused here, clearly."""
+    if not isinstance(storage, SQLiteStorage):
+        raise TypeError(f"the benchmarks need the SQLite engine, not {storage.engine!r}")
+    return storage.db
 
 
 def commune_codes(units: int) -> list[str]:

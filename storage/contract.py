@@ -76,12 +76,12 @@ class UserStore(Protocol):
         last_name: str | None,
         username: str | None,
         at: datetime,
-        channel: str = ...,
+        channel: str,
     ) -> None:
         """Record that a person wrote to the bot (first and last contact)."""
         ...
 
-    async def get(self, user_id: int, channel: str = ...) -> ChatUser | None:
+    async def get(self, user_id: int, channel: str) -> ChatUser | None:
         ...
 
 
@@ -163,7 +163,7 @@ class FigureStore(Protocol):
 class MemberStore(Protocol):
     """Members and their audit trail: every change writes its `member_events` row in the same transaction."""
 
-    async def by_user(self, user_id: int, channel: str = ...) -> Member | None:
+    async def by_user(self, user_id: int, channel: str) -> Member | None:
         """The active membership of a chat user, or None (a citizen)."""
         ...
 
@@ -182,7 +182,7 @@ class MemberStore(Protocol):
         actor: AuditActor,
         at: datetime,
         user_id: int | None = None,
-        channel: str = ...,
+        channel: str,
         title: str | None = None,
     ) -> int:
         """Create a member (with its audit row); returns the id."""
@@ -431,32 +431,32 @@ class CardStore(Protocol):
     async def cards_with_phone(self, phone: str) -> int:
         ...
 
-    async def link_phone(self, user_id: int, phone: str, at: datetime, channel: str = ...) -> None:
+    async def link_phone(self, user_id: int, phone: str, at: datetime, channel: str) -> None:
         """Remember the phone a person proved (replacing an earlier one)."""
         ...
 
-    async def link_phones(self, links: Sequence[tuple[int, str]], at: datetime, channel: str = ...) -> None:
+    async def link_phones(self, links: Sequence[tuple[int, str]], at: datetime, channel: str) -> None:
         """Many (user id, phone) links at once (demo data, benchmarks)."""
         ...
 
-    async def phone_of(self, user_id: int, channel: str = ...) -> str | None:
+    async def phone_of(self, user_id: int, channel: str) -> str | None:
         ...
 
-    async def linked_cards(self, user_id: int, channel: str = ...) -> list[LinkedCard]:
+    async def linked_cards(self, user_id: int, channel: str) -> list[LinkedCard]:
         """Every card linked to the person, own cards first, then by household and name."""
         ...
 
     async def linked_cards_many(
-        self, user_ids: Sequence[int], channel: str = ...
+        self, user_ids: Sequence[int], channel: str
     ) -> dict[int, list[LinkedCard]]:
         """``linked_cards`` for many people in one query (the reminder job reads a batch)."""
         ...
 
-    async def first_names(self, user_ids: Sequence[int], channel: str = ...) -> dict[int, str]:
+    async def first_names(self, user_ids: Sequence[int], channel: str) -> dict[int, str]:
         """Telegram first names of people who wrote to the bot (table chat_users, read only)."""
         ...
 
-    async def resume_reminders(self, user_id: int, at: datetime, channel: str = ...) -> bool:
+    async def resume_reminders(self, user_id: int, at: datetime, channel: str) -> bool:
         """/nhac: clear the person's opt-out and their recorded block in ONE transaction."""
         ...
 
@@ -468,23 +468,23 @@ class CardStore(Protocol):
 class ReminderStore(Protocol):
     """Reminder opt-outs, blocks, renewal claims and the outbox (queue, claim, record once)."""
 
-    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str = ...) -> bool:
+    async def set_opted_out(self, user_id: int, opted_out: bool, at: datetime, channel: str) -> bool:
         """Record the choice; returns whether it changed anything."""
         ...
 
-    async def is_opted_out(self, user_id: int, channel: str = ...) -> bool:
+    async def is_opted_out(self, user_id: int, channel: str) -> bool:
         ...
 
-    async def is_blocked(self, user_id: int, channel: str = ...) -> bool:
+    async def is_blocked(self, user_id: int, channel: str) -> bool:
         ...
 
     async def add_claims(
-        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str = ...
+        self, user_id: int, cards: Sequence[tuple[str, date]], at: datetime, channel: str
     ) -> int:
         """"Tôi đã gia hạn" for these (BHXH code, expiry) pairs; returns how many were new."""
         ...
 
-    async def drop_pending_claims(self, user_id: int, channel: str = ...) -> int:
+    async def drop_pending_claims(self, user_id: int, channel: str) -> int:
         """The person pressed "Tôi đã gia hạn" by mistake: forget claims no agent decided."""
         ...
 
@@ -532,10 +532,16 @@ class ReminderStore(Protocol):
         """A transient failure: back to 'pending', not before ``next_at``."""
         ...
 
+    async def hold_pending(self, row_ids: Sequence[int], reason: str) -> int:
+        """Rows that cannot go now (their channel has no sender) stay 'pending' with ``reason``
+        as their error, so they are visible and go once the channel is configured; returns how
+        many changed (rows already holding that reason are not written again)."""
+        ...
+
     async def status_counts(self) -> dict[str, int]:
         ...
 
-    async def history(self, user_id: int, channel: str = ...) -> list[tuple[str, int, str, str | None]]:
+    async def history(self, user_id: int, channel: str) -> list[tuple[str, int, str, str | None]]:
         """(campaign, seq, status, done_on) of a person's reminders, oldest first."""
         ...
 
@@ -583,6 +589,11 @@ class SummaryStore(Protocol):
 
     async def part_retry(self, member_id: int, kind: str, day: date, error: str) -> None:
         """The request certainly did not go out (Telegram said retry later): due again."""
+        ...
+
+    async def hold(self, member_id: int, kind: str, day: date, reason: str) -> None:
+        """A claimed run that cannot be sent now (no sender for the member's channel): it stays
+        'claimed' (due again every round) with `reason` as its error, so it is visible."""
         ...
 
     async def finish(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,7 +27,7 @@ from bot.domain.engine import (
     quote_bhyt_household,
     quote_bhyt_supported,
 )
-from bot.domain.rates import RateBook
+from bot.domain.rates import RateBook, RatesInForce
 from bot.parsing import questions as textparse
 from bot.parsing.numbers import parse_bounded_int
 
@@ -288,13 +288,12 @@ def apply_typed_answer(
     if textparse.parse_int_choice(text) is not None:
         return filled  # a bare "3", "12 tháng": the asked field only
     question = textparse.parse_question(_SCHEME_PREFIX[draft.scheme] + text, today)
-    if draft_from_question(question) is None or draft_from_question(question).scheme != draft.scheme:
+    stated = draft_from_question(question)
+    if stated is None or stated.scheme != draft.scheme:
         return filled
     if question.unused or question.children or question.covered:
         return None
     merged = filled or draft
-    stated = draft_from_question(question)
-    assert stated is not None
     for name in _MERGED_FIELDS:
         value = getattr(stated, name)
         if value is None:
@@ -522,15 +521,15 @@ class CostDialogue:
                         campaign.name, campaign.area, found.person_pays,
                         draft.with_(area=campaign.area_key),
                     )
-            quote = quote_bhyt_supported(
+            supported = quote_bhyt_supported(
                 self.rates, on, group=draft.group, months=draft.months, cofunding=cofunding
             )
-            return Answer(draft, on, quote, campaign_name, hint, area_label)
+            return Answer(draft, on, supported, campaign_name, hint, area_label)
         assert draft.income is not None and draft.group is not None
-        quote = quote_bhxh_voluntary(
+        voluntary = quote_bhxh_voluntary(
             self.rates, on, income=draft.income, group=draft.group, months=draft.months
         )
-        return Answer(draft, on, quote, upcoming=self._upcoming_voluntary(on))
+        return Answer(draft, on, voluntary, upcoming=self._upcoming_voluntary(on))
 
     def _upcoming_voluntary(self, on: date) -> tuple[date, int] | None:
         """The next voluntary-BHXH row when it starts within `CHANGE_WARNING_DAYS` of `on`
@@ -594,8 +593,8 @@ class CostDialogue:
         return [Choice(label, draft.with_(group=key)) for key, label in labels.bhyt_groups(rates)]
 
 
-class DialogueLabels:
-    """Interface for the wording of choices; `bot.chat.texts.cost.Labels` implements it."""
+class DialogueLabels(Protocol):
+    """The wording of choices, a structural type: `bot.chat.texts.cost.Labels` meets it."""
 
     household: str
     voluntary: str
@@ -610,11 +609,11 @@ class DialogueLabels:
     def members_all(self, n: int) -> str: ...
     def adults_only(self, n: int) -> str: ...
 
-    def bhyt_groups(self, rates: object) -> list[tuple[str, str]]: ...
-    def bhxh_groups(self, rates: object) -> list[tuple[str, str]]: ...
+    def bhyt_groups(self, rates: RatesInForce) -> list[tuple[str, str]]: ...
+    def bhxh_groups(self, rates: RatesInForce) -> list[tuple[str, str]]: ...
     def members(self, n: int) -> str: ...
     def months(self, m: int) -> str: ...
     def amount(self, vnd: int) -> str: ...
     def compute_with(self, vnd: int) -> str: ...
-    def income_suggestions(self, rates: object) -> list[int]: ...
-    def allowed_months(self, rates: object, voluntary: bool) -> list[int]: ...
+    def income_suggestions(self, rates: RatesInForce) -> list[int]: ...
+    def allowed_months(self, rates: RatesInForce, voluntary: bool) -> list[int]: ...

@@ -26,6 +26,8 @@ slot itself (`reserve` then `send_reserved`) and retries a 429 itself. With no s
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, TelegramError
@@ -168,7 +170,9 @@ class TelegramSender:
         return Delivered(str(sent.message_id))
 
     async def _request(self, chat: int, message: OutMessage, policy: SendPolicy | None) -> Message | Refused:
-        extra = {"rate_limit_args": policy} if policy is not None else {}
+        # `rate_limit_args` is ExtBot's keyword (the bot an Application builds), not in Bot's
+        # signatures: passed through **extra, typed Any, and only when there is a policy.
+        extra: dict[str, Any] = {"rate_limit_args": policy} if policy is not None else {}
         markup = inline_keyboard(message.buttons)
         if message.ask_phone:
             return Refused("a phone request is only sent in a conversation")
@@ -182,16 +186,16 @@ class TelegramSender:
         return await self._file(chat, item, message.text or None, markup, extra)
 
     async def _file(
-        self, chat: int, item: File, caption: str | None, markup: InlineKeyboardMarkup | None, extra: dict[str, object]
+        self, chat: int, item: File, caption: str | None, markup: InlineKeyboardMarkup | None, extra: dict[str, Any]
     ) -> Message:
         if item.kind == "png":
             return await self.bot.send_photo(
                 chat, photo=item.content, filename=item.name, caption=caption,
-                parse_mode=ParseMode.HTML, reply_markup=markup, **extra,  # type: ignore[arg-type]
+                parse_mode=ParseMode.HTML, reply_markup=markup, **extra,
             )
         return await self.bot.send_document(
             chat, document=item.content, filename=item.name, caption=caption,
-            parse_mode=ParseMode.HTML, reply_markup=markup, **extra,  # type: ignore[arg-type]
+            parse_mode=ParseMode.HTML, reply_markup=markup, **extra,
         )
 
 

@@ -66,7 +66,7 @@ def shrink_png(data: bytes, max_bytes: int, *, steps: int = 8) -> bytes | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, ValueError):
         return None
@@ -138,8 +138,8 @@ class ZaloRenderer:
             uploaded = await self._retrying(lambda: self._oa.upload_image(file.content))
             if isinstance(uploaded, ZaloError):
                 return uploaded
-            assert isinstance(uploaded, Uploaded)
-            outcome = await self._retrying(lambda: self._oa.send_image(user_id, uploaded.ref, None, reply_to))
+            ref = uploaded.ref  # narrowed here: a lambda sees the name's declared type
+            outcome = await self._retrying(lambda: self._oa.send_image(user_id, ref, None, reply_to))
         else:
             uploaded = await self._retrying(lambda: self._oa.upload_file(file.content, file.name))
             if isinstance(uploaded, ZaloError):

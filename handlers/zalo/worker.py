@@ -205,17 +205,17 @@ class ZaloWorker:
                 self.handled += 1
                 return
             replies = await self._conversation(incoming)
-        except Exception as error:  # noqa: BLE001 - one bad event must not stop the channel
+        except Exception as raised:  # noqa: BLE001 - one bad event must not stop the channel
             log.error(
                 "Zalo worker: handling failed on %s (attempt %s of %s): %s",
-                item.kind, item.attempts, self._max_attempts, describe_exception(error),
+                item.kind, item.attempts, self._max_attempts, describe_exception(raised),
             )
             now = self._clock.now()
             if item.attempts >= self._max_attempts:
-                await self._inbox.fail(item, now, f"handling raised {type(error).__name__}")
+                await self._inbox.fail(item, now, f"handling raised {type(raised).__name__}")
                 self.handled += 1
             else:
-                await self._inbox.retry_later(item, now, now + self._backoff, f"handling raised {type(error).__name__}")
+                await self._inbox.retry_later(item, now, now + self._backoff, f"handling raised {type(raised).__name__}")
             return
         reply_to = event.msg_id if isinstance(event, zevents.TextMessage) else None
         try:

@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.contract import (
+    CardStore,
+    EnrolmentStore,
+    FigureStore,
+    IdentityStore,
+    InboxStore,
+    InviteStore,
+    MemberStore,
+    ReminderStore,
+    SessionStore,
+    SummaryStore,
+    TallyStore,
+    TeamStore,
+    UnitStore,
+    UserStore,
+)
 from storage.sqlite.cards import CardRepository
 from storage.sqlite.db import Database
 from storage.sqlite.enrolments import EnrolmentRepository
@@ -35,20 +51,20 @@ class SQLiteStorage:
 
     def __init__(self, path: Path | str) -> None:
         self.db = Database(path)
-        self.users = UserRepository(self.db)
-        self.units = UnitRepository(self.db)
-        self.figures = FiguresRepository(self.db)
-        self.members = MemberRepository(self.db)
-        self.teams = TeamRepository(self.db)
-        self.invites = InviteRepository(self.db)
-        self.enrolments = EnrolmentRepository(self.db)
-        self.tallies = TallyRepository(self.db)
-        self.cards = CardRepository(self.db)
-        self.reminders = ReminderRepository(self.db)
-        self.summaries = SummaryRepository(self.db)
-        self.sessions = SessionRepository(self.db)
-        self.identities = IdentityRepository(self.db)
-        self.inbox = SqliteInbox(self.db)
+        self.users: UserStore = UserRepository(self.db)
+        self.units: UnitStore = UnitRepository(self.db)
+        self.figures: FigureStore = FiguresRepository(self.db)
+        self.members: MemberStore = MemberRepository(self.db)
+        self.teams: TeamStore = TeamRepository(self.db)
+        self.invites: InviteStore = InviteRepository(self.db)
+        self.enrolments: EnrolmentStore = EnrolmentRepository(self.db)
+        self.tallies: TallyStore = TallyRepository(self.db)
+        self.cards: CardStore = CardRepository(self.db)
+        self.reminders: ReminderStore = ReminderRepository(self.db)
+        self.summaries: SummaryStore = SummaryRepository(self.db)
+        self.sessions: SessionStore = SessionRepository(self.db)
+        self.identities: IdentityStore = IdentityRepository(self.db)
+        self.inbox: InboxStore = SqliteInbox(self.db)
 
     @property
     def path(self) -> Path:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -14,8 +15,8 @@ from storage.sqlite.db import Database
 _COLUMNS = "id, channel, user_id, full_name, role, unit_code, active"
 
 
-def _member(row: object) -> Member:
-    id_, channel, user_id, full_name, role, unit_code, active = row  # type: ignore[misc]
+def _member(row: Iterable[Any]) -> Member:
+    id_, channel, user_id, full_name, role, unit_code, active = row
     return Member(id_, channel, user_id, full_name, Role(role), unit_code, bool(active))
 
 

@@ -343,7 +343,7 @@ class ReminderRepository:
             " WHERE channel = ? AND user_id = ? ORDER BY id",
             (channel, user_id),
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     # ----------------------------------------------------------------- counting
 

@@ -447,8 +447,10 @@ def door_list_xlsx(door: DoorList) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from bot.reports.sheets import first_sheet
+
     book = Workbook(write_only=False)
-    sheet = book.active
+    sheet = first_sheet(book)
     sheet.title = "Het han chua gia han"
     title = f"Danh sách thẻ BHYT hết hạn chưa gia hạn · {door.scope_label} · {day(door.today)}"
     sheet.append([safe_cell_value(title)])

@@ -332,7 +332,8 @@ def _unused_text(ask: Ask) -> Rich:
     )
 
 
-_EXAMPLES = {
+# Keyed by the draft's scheme, which is None before one is known (then the household example).
+_EXAMPLES: dict[Scheme | None, str] = {
     Scheme.BHYT_HOUSEHOLD: "bhyt hộ gia đình 3 người 12 tháng",
     Scheme.BHYT_SUPPORTED: "bhyt cận nghèo 12 tháng",
     Scheme.BHXH_VOLUNTARY: "bhxh tự nguyện 2 triệu hộ nghèo hằng tháng",

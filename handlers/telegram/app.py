@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
@@ -32,7 +33,7 @@ SERVICES_KEY = "services"
 SCHEDULER_KEY = "scheduler"
 
 
-class BotApplication(Application):  # type: ignore[type-arg]
+class BotApplication(Application):
     """PTB's Application, stopping the scheduler (and its fan-outs) first.
 
     A reminder round to thousands of people would hold a shutdown for minutes (and a
@@ -81,7 +82,7 @@ def build_application(
 
     services = build_services(settings, clock)
     base = settings.telegram_api_base_url
-    builder = ApplicationBuilder().application_class(BotApplication)
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().application_class(BotApplication)
     if rate_limited:
         builder = builder.rate_limiter(BotRateLimiter.from_settings(settings))
     application = (

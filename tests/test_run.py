@@ -16,7 +16,7 @@ import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,24 +105,32 @@ async def zalo_answer(zalo: ZaloEmulator, user: EmulatedZaloUser, text: str, bef
 # In-process: the composition root's running parts
 
 
+@dataclass
+class OneProcess:
+    running: Running
+    clock: ManualClock
+    zalo: ZaloEmulator  # on the bot's calendar: its windows and token expiry follow `clock`
+
+
 @pytest.fixture
-async def bot(emulator: BotApiEmulator, zalo: ZaloEmulator, tmp_path: Path) -> AsyncIterator[tuple[Running, ManualClock]]:
+async def bot(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[OneProcess]:
     clock = ManualClock(EVENING)
-    zalo.clock = clock  # the emulator's windows and token expiry on the bot's calendar
-    zalo.tokens.clock = clock
-    zalo.oa.clock = clock
-    zalo.driver.clock = clock
-    env = both_channels(emulator, zalo, tmp_path / "bot.sqlite3", zalo.issue_tokens().refresh_token)
-    async with started(settings_of(env), clock=clock) as running:
-        assert running.http_base_url is not None
-        zalo.webhook_url = f"{running.http_base_url}/zalo/webhook"
-        yield running, clock
+    zalo = ZaloEmulator(clock=clock, limits=replace(FAST))
+    await zalo.start()
+    try:
+        env = both_channels(emulator, zalo, tmp_path / "bot.sqlite3", zalo.issue_tokens().refresh_token)
+        async with started(settings_of(env), clock=clock) as running:
+            assert running.http_base_url is not None
+            zalo.webhook_url = f"{running.http_base_url}/zalo/webhook"
+            yield OneProcess(running, clock, zalo)
+    finally:
+        await zalo.stop()
 
 
 async def test_one_process_answers_a_telegram_and_a_zalo_citizen_on_one_set_of_services(
-    bot: tuple[Running, ManualClock], emulator: BotApiEmulator, zalo: ZaloEmulator
+    bot: OneProcess, emulator: BotApiEmulator
 ) -> None:
-    running, _ = bot
+    running, zalo = bot.running, bot.zalo
     assert running.channels == ["telegram", "zalo_oa"]
     assert running.telegram is not None and running.zalo is not None
     assert running.runner.running and running.runner.services is running.services
@@ -150,9 +158,9 @@ async def test_one_process_answers_a_telegram_and_a_zalo_citizen_on_one_set_of_s
 
 
 async def test_a_reminder_round_reaches_a_zalo_follower_through_the_zalo_sender(
-    bot: tuple[Running, ManualClock], zalo: ZaloEmulator
+    bot: OneProcess,
 ) -> None:
-    running, clock = bot
+    running, clock, zalo = bot.running, bot.clock, bot.zalo
     services = running.services
     follower = zalo.add_user("Lê Thị Cúc")
     await zalo_answer(zalo, follower, "xin chào", 0)  # she wrote to the OA: the window is open
@@ -164,7 +172,7 @@ async def test_a_reminder_round_reaches_a_zalo_follower_through_the_zalo_sender(
 
     assert report.sent == 1 and report.sent_by_channel == {ZALO_OA.name: 1}
     reminder = [m for m in follower.inbox[before:] if m.text]
-    assert reminder and "Gia hạn 12 tháng cho 1 người: 1.366.200 đ" in reminder[0].text
+    assert reminder and "Gia hạn 12 tháng cho 1 người: 1.366.200 đ" in (reminder[0].text or "")
     titles = [b.title for m in follower.inbox[before:] for b in m.buttons]
     assert "Tôi đã gia hạn" in titles
     assert all(m.kind == "proactive" for m in follower.inbox[before:])  # not a reply to her message
@@ -179,9 +187,9 @@ async def test_a_reminder_round_reaches_a_zalo_follower_through_the_zalo_sender(
 
 
 async def test_the_zalo_sender_maps_a_closed_window_to_refused_and_an_unknown_person(
-    bot: tuple[Running, ManualClock], zalo: ZaloEmulator
+    bot: OneProcess,
 ) -> None:
-    running, clock = bot
+    running, clock, zalo = bot.running, bot.clock, bot.zalo
     sender = running.senders[ZALO_OA.name]
     stranger = zalo.add_user("Người chưa nhắn")  # follows, never wrote: no window
     user_id = await running.services.storage.identities.user_id(ZALO_OA.name, stranger.user_id, clock.now())

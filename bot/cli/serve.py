@@ -27,6 +27,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import logsafety
 from bot.bootstrap import open_services
 from bot.chat.model import TELEGRAM, ZALO_OA, Person, Reply, Sender
 from bot.chat.rich import t
@@ -72,7 +73,12 @@ def no_channel_lines(settings: Settings) -> list[str]:
     lines = []
     for name, names in CHANNEL_SETTINGS.items():
         missing = [setting for setting in names if not getattr(settings, setting.lower())]
-        lines.append(f"{name} needs {', '.join(names)} (missing: {', '.join(missing)})")
+        verb = "is" if len(missing) == 1 else "are"
+        lines.append(
+            f"{name} needs {', '.join(names)}: {', '.join(missing)} {verb} missing"
+            + (" (set it in the environment or .env, or run `./dev demo` to try the bot offline)"
+               if name == "Telegram" else " (set them in the environment or .env)")
+        )
     return lines
 
 
@@ -177,8 +183,6 @@ _background: set[asyncio.Task[None]] = set()
 
 
 async def _start_telegram(settings: Settings, running: Running, stack: AsyncExitStack) -> None:
-    from telegram.error import InvalidToken
-
     from handlers.telegram.app import build_application
     from handlers.telegram.app import running as polling
     from handlers.telegram.sender import TelegramSender
@@ -192,7 +196,9 @@ async def _start_telegram(settings: Settings, running: Running, stack: AsyncExit
     )
     try:
         await stack.enter_async_context(polling(application))
-    except InvalidToken:
+    except Exception as exc:
+        if not logsafety.is_token_refusal(exc):  # PTB's InvalidToken (it quotes the token)
+            raise
         with suppress(Exception):
             await application.shutdown()
         raise TelegramTokenRefused() from None
@@ -204,9 +210,7 @@ async def _start_telegram(settings: Settings, running: Running, stack: AsyncExit
 
 
 def _polling_ended(task: asyncio.Task[Any], running: Running) -> None:
-    from telegram.error import InvalidToken
-
-    if not task.cancelled() and isinstance(task.exception(), InvalidToken):
+    if not task.cancelled() and logsafety.is_token_refusal(task.exception()):
         log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN); stopping")
         running.token_refused = True
         running.stop.set()

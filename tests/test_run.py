@@ -27,7 +27,7 @@ import pytest
 from bot.chat.model import ZALO_OA, Person, Reply
 from bot.chat.rich import t
 from bot.chat.texts.channels import ZALO_REAUTH_NEEDED
-from bot.cli.serve import Running, started
+from bot.cli.serve import Running, serve, started
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
@@ -285,3 +285,28 @@ async def test_the_command_answers_both_channels_then_exits_cleanly_on_sigterm(
     assert "Traceback" not in text
     assert "stopping" in text and "scheduler started" in text
     assert TOKEN.split(":")[1] not in text
+
+
+async def test_a_token_telegram_refuses_mid_run_ends_the_run_and_closes_everything(
+    emulator: BotApiEmulator, zalo: ZaloEmulator, tmp_path: Path
+) -> None:
+    env = both_channels(emulator, zalo, tmp_path / "bot.sqlite3", zalo.issue_tokens().refresh_token)
+    seen: list[Running] = []
+
+    async def revoke(running: Running) -> None:
+        seen.append(running)
+        citizen = emulator.user(6161, first_name="Lan")
+        await citizen.say(QUESTION)
+        await citizen.replies(timeout=15)
+        emulator.token = "999999:revoked-by-botfather"  # the next getUpdates is refused (401)
+        await citizen.say("xin chào")  # ends the long poll in progress
+
+    answered = await asyncio.wait_for(
+        serve(settings_of(env), handle_signals=False, on_ready=revoke), timeout=60
+    )
+    assert answered is False  # `run` then prints the one line naming TELEGRAM_BOT_TOKEN, exit 3
+    (running,) = seen
+    assert running.token_refused and not running.runner.running
+    async with httpx.AsyncClient() as http:  # the other channels closed too: the HTTP server is gone
+        with pytest.raises(httpx.ConnectError):
+            await http.get(f"{running.http_base_url}/healthz")

@@ -190,7 +190,10 @@ async def running(application: Application, poll_timeout: int = 10) -> AsyncIter
         yield application
     finally:
         if application.updater.running:
-            await application.updater.stop()
+            try:
+                await application.updater.stop()
+            except InvalidToken:  # polling ended on it; stop the rest all the same
+                log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN) while polling")
         if application.running:
             await application.stop()
         await application.shutdown()

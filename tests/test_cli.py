@@ -72,7 +72,7 @@ def test_rates_on_2027_01_01_show_the_new_poverty_line_and_its_source(tmp_path: 
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({}, "TELEGRAM_BOT_TOKEN is missing"),
+        # No setting at all: one line per channel, tested in tests/test_run.py.
         ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "TIMEZONE": "Mars/Olympus"}, "TIMEZONE is invalid"),
         ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "ADMIN_TELEGRAM_IDS": "12,abc"}, "ADMIN_TELEGRAM_IDS is invalid"),

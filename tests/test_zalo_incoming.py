@@ -9,7 +9,7 @@ from handlers.zalo.events import parse_event
 from handlers.zalo.render import shrink_png
 from handlers.zalo.worker import to_incoming
 
-ME = Person("zalo", "111")
+ME = Person("zalo_oa", "111")  # the core's channel name (bot.chat.model.ZALO_OA)
 
 
 def _text(text: str) -> object:

@@ -61,16 +61,23 @@ def configure_logging(level: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot for real: long polling against the configured Bot API server.
+    """Run the bot for real: every channel whose settings are present, in one process, on one
+    set of services (bot/cli/serve.py), until SIGINT/SIGTERM.
 
-    A token Telegram refuses (401, at start-up or later) ends the run with one line on
-    stderr naming the setting, never a traceback: PTB's InvalidToken quotes the token.
+    With no channel configured it names, one line per channel, the settings each needs. A token
+    Telegram refuses (401, at start-up or later) ends the run with one line on stderr naming the
+    setting, never a traceback: PTB's InvalidToken quotes the token.
     """
-    from handlers.telegram.app import run_until_stopped
+    import asyncio
 
-    token = settings.require_token()
+    from bot.cli.serve import configured_channels, no_channel_lines, serve
+
+    if not configured_channels(settings):
+        for line in no_channel_lines(settings):
+            print(f"bhxh-bot: error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings.log_level)
-    if not run_until_stopped(settings, token):
+    if not asyncio.run(serve(settings)):
         print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
         return EXIT_TOKEN_REFUSED
     return 0
@@ -109,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run = sub.add_parser("run", help="run the bot on every configured channel (Telegram, Zalo OA)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="moved: run ./dev demo from a checkout")

@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.bootstrap import build_services
 from bot.chat.commands import commands_for
 from bot.chat.model import TELEGRAM, Sender
+from bot.chat.router import Conversations
 from bot.domain.clock import Clock
 from bot.domain.roles import Role
 from bot.services import Services
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 SCHEDULER_KEY = "scheduler"
+# True when this application built its services and scheduler runner and so opens, starts,
+# stops and closes them; False when a composition root (bot/cli/serve.py) shares its own.
+OWNS_SERVICES_KEY = "owns_services"
 
 
 class BotApplication(Application):
@@ -69,18 +73,31 @@ def build_application(
     token: str | None = None,
     clock: Clock | None = None,
     rate_limited: bool = True,
+    services: Services | None = None,
+    conversations: Conversations | None = None,
+    runner: SchedulerRunner | None = None,
 ) -> Application:
     """Build the python-telegram-bot Application with every handler and job registered.
 
     `rate_limited=False` is for benchmarks that measure the bot's own capacity; production,
     tests and the demo always keep Telegram's limits.
+
+    Alone (tests, demo, bench) it builds its own services, conversation core and scheduler
+    runner, and opens, starts, stops and closes them with the application. A composition root
+    running several channels in one process (`bhxh-bot run`, bot/cli/serve.py) passes all three,
+    shared: the application then only answers on Telegram, and the caller connects the
+    storage, starts and stops the runner (adding Telegram's sender to it) and closes the storage.
     """
     from bot.chat.flows import build_conversations
     from handlers.telegram.adapter import CONVERSATIONS_KEY
     from handlers.telegram.routing import register_handlers  # the handlers import this module
     from scheduler import register_jobs
 
-    services = build_services(settings, clock)
+    shared = (services, conversations, runner)
+    if any(part is not None for part in shared) and not all(part is not None for part in shared):
+        raise ValueError("pass services, conversations and runner together, or none of them")
+    owns = services is None
+    services = services if services is not None else build_services(settings, clock)
     base = settings.telegram_api_base_url
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().application_class(BotApplication)
     if rate_limited:
@@ -102,28 +119,37 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[CONVERSATIONS_KEY] = build_conversations(
-        services, services.storage.sessions, services.storage.identities
+    application.bot_data[OWNS_SERVICES_KEY] = owns
+    application.bot_data[CONVERSATIONS_KEY] = (
+        conversations
+        if conversations is not None
+        else build_conversations(services, services.storage.sessions, services.storage.identities)
     )
     register_handlers(application)
-    # The channels configured in this process, each with its sender; the scheduler knows no
-    # channel library and sends every row through the sender of the person's channel.
-    senders: dict[str, Sender] = {TELEGRAM.name: TelegramSender(application.bot)}
-    runner = SchedulerRunner(services, senders)
-    register_jobs(runner)
+    if runner is None:
+        # The channels configured in this process, each with its sender; the scheduler knows no
+        # channel library and sends every row through the sender of the person's channel.
+        senders: dict[str, Sender] = {TELEGRAM.name: TelegramSender(application.bot)}
+        runner = SchedulerRunner(services, senders)
+        register_jobs(runner)
     application.bot_data[SCHEDULER_KEY] = runner
     return application
 
 
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
-    await services.storage.connect()
+    owns = application.bot_data.get(OWNS_SERVICES_KEY, True)
+    if owns:
+        await services.storage.connect()
     citizen_menu = [BotCommand(c, d) for c, d in commands_for(Role.CITIZEN)]
     await application.bot.set_my_commands(citizen_menu)
-    scheduler_of(application).start()
+    if owns:
+        scheduler_of(application).start()
 
 
 async def _post_shutdown(application: Application) -> None:
+    if not application.bot_data.get(OWNS_SERVICES_KEY, True):
+        return  # the composition root that shares them stops the runner and closes the storage
     services: Services = application.bot_data[SERVICES_KEY]
     await scheduler_of(application).stop()  # already stopped by BotApplication.stop, unless it never ran
     await services.storage.close()
@@ -165,7 +191,10 @@ async def running(application: Application, poll_timeout: int = 10) -> AsyncIter
         yield application
     finally:
         if application.updater.running:
-            await application.updater.stop()
+            try:
+                await application.updater.stop()
+            except InvalidToken:  # polling ended on it; stop the rest all the same
+                log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN) while polling")
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -40,7 +40,18 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
-from bot.chat.model import Command, ForeignContact, Incoming, Person, PhoneShared, Press, Reply, Text, Unsupported
+from bot.chat.model import (
+    ZALO_OA,
+    Command,
+    ForeignContact,
+    Incoming,
+    Person,
+    PhoneShared,
+    Press,
+    Reply,
+    Text,
+    Unsupported,
+)
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxEvent, InboxStore
 from bot.logsafety import describe_exception
@@ -54,6 +65,10 @@ log = logging.getLogger(__name__)
 __all__ = ["CHANNEL", "Conversation", "ZaloWorker", "to_incoming"]
 
 Conversation = Callable[[Incoming], Awaitable[Sequence[Reply]]]
+
+# The people the worker hands to the core are of the channel the core, its tables and the
+# scheduler's senders know ("zalo_oa", bot.chat.model.ZALO_OA); CHANNEL ("zalo") names the inbox.
+PERSON_CHANNEL = ZALO_OA.name
 
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:\s+(.*))?$", re.DOTALL)
 _UNSUPPORTED_KIND = {
@@ -79,7 +94,7 @@ def _own_submission(event: zevents.SubmitInfo, raw: dict[str, object]) -> bool:
 def to_incoming(event: zevents.Event, raw: dict[str, object] | None = None) -> Incoming | None:
     """The neutral event for a parsed Zalo event, or None when no conversation is involved."""
     if isinstance(event, zevents.TextMessage):
-        person = Person(CHANNEL, event.sender_id)
+        person = Person(PERSON_CHANNEL, event.sender_id)
         action = event.action_id
         if action is not None:
             return Press(person, action)
@@ -88,16 +103,16 @@ def to_incoming(event: zevents.Event, raw: dict[str, object] | None = None) -> I
             return Command(person, match.group(1).lower(), tuple((match.group(2) or "").split()))
         return Text(person, event.text)
     if isinstance(event, zevents.SubmitInfo):
-        person = Person(CHANNEL, event.sender_id)
+        person = Person(PERSON_CHANNEL, event.sender_id)
         if not _own_submission(event, raw or {}):
             return ForeignContact(person)
         if event.phone is not None:
             return PhoneShared(person, event.phone)
         return Unsupported(person, "contact")
     if isinstance(event, zevents.Follow):
-        return Command(Person(CHANNEL, event.sender_id), "start")
+        return Command(Person(PERSON_CHANNEL, event.sender_id), "start")
     if isinstance(event, zevents.Unsupported):
-        return Unsupported(Person(CHANNEL, event.sender_id), _UNSUPPORTED_KIND.get(event.event_name, "other"))
+        return Unsupported(Person(PERSON_CHANNEL, event.sender_id), _UNSUPPORTED_KIND.get(event.event_name, "other"))
     return None
 
 

@@ -115,3 +115,19 @@ def test_two_flows_cannot_declare_one_command(world) -> None:  # type: ignore[no
         _core(world, [ECHO, Flow("again", commands={"echo": _echo_command})])
     with pytest.raises(ValueError, match="BUTTON_ROLES"):
         _core(world, [Flow("bad", buttons={"zz:": _button})])
+
+
+async def _put_then_fail(turn: Turn) -> Sequence[Out]:
+    await turn.session.put("count", {"n": 99})
+    raise RuntimeError("the flow failed after writing its session")
+
+
+async def test_a_turn_that_fails_leaves_the_sessions_as_they_were(world) -> None:  # type: ignore[no-untyped-def]
+    """Sessions are written once the turn has been answered: never half of a turn's changes."""
+    core = _core(world, [Flow("failing", commands={"hong": _put_then_fail}), COUNTER, ECHO])
+    chat = RecordingChat(core, Person("telegram", "505"))
+    await chat.text("/dem")
+    with pytest.raises(RuntimeError):
+        await chat.text("/hong")
+    await chat.text("one")
+    assert chat.said() == "counted 1"  # not 100: the failed turn wrote nothing

@@ -98,6 +98,7 @@ class Conversations:
         menu = await self._menu_change(turn, await services.access.actor(user_id, person.channel))
         if menu is not None:
             outputs.append(menu)
+        await session.flush()
         return outputs
 
     async def _dispatch(self, turn: Turn) -> Sequence[Out]:

@@ -8,6 +8,7 @@ their own names through `Session`, bound to the person of the turn.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,6 +21,12 @@ class SessionStore(Protocol):
     async def get(self, channel: str, user_id: int, name: str) -> dict[str, Any] | None: ...
 
     async def put(self, channel: str, user_id: int, name: str, value: dict[str, Any], at: datetime) -> None: ...
+
+    async def all(self, channel: str, user_id: int) -> dict[str, dict[str, Any]]: ...
+
+    async def write(
+        self, channel: str, user_id: int, changes: dict[str, dict[str, Any] | None], at: datetime
+    ) -> None: ...
 
     async def delete(self, channel: str, user_id: int, name: str) -> None: ...
 
@@ -44,19 +51,45 @@ async def resolve_user_id(identities: IdentityStore, person: Person, at: datetim
 
 
 class Session:
-    """The sessions of one person, as the flows see them during one turn."""
+    """The sessions of one person, as the flows see them during one turn.
+
+    The first read loads every session of the person at once; changes are kept and written in
+    one transaction by `flush` when the turn has been answered (the router calls it). So a
+    message costs one read and at most one write, and a turn that fails half-way leaves the
+    sessions as they were: never half of a draft."""
 
     def __init__(self, store: SessionStore, channel: str, user_id: int, now: datetime) -> None:
         self._store = store
         self._channel = channel
         self._user_id = user_id
         self._now = now
+        self._values: dict[str, dict[str, Any]] | None = None
+        self._changes: dict[str, dict[str, Any] | None] = {}
+
+    async def _loaded(self) -> dict[str, dict[str, Any]]:
+        if self._values is None:
+            self._values = await self._store.all(self._channel, self._user_id)
+        return self._values
 
     async def get(self, name: str) -> dict[str, Any] | None:
-        return await self._store.get(self._channel, self._user_id, name)
+        """A copy of the session `name`, or None; changing it changes nothing until `put`."""
+        value = (await self._loaded()).get(name)
+        return None if value is None else copy.deepcopy(value)
 
     async def put(self, name: str, value: dict[str, Any]) -> None:
-        await self._store.put(self._channel, self._user_id, name, value, self._now)
+        (await self._loaded())[name] = copy.deepcopy(value)
+        self._changes[name] = copy.deepcopy(value)
 
     async def clear(self, name: str) -> None:
-        await self._store.delete(self._channel, self._user_id, name)
+        values = await self._loaded()
+        if name in values:
+            del values[name]
+            self._changes[name] = None
+        else:
+            self._changes.pop(name, None)
+
+    async def flush(self) -> None:
+        """Write this turn's changes, if any, in one transaction."""
+        if self._changes:
+            changes, self._changes = self._changes, {}
+            await self._store.write(self._channel, self._user_id, changes, self._now)

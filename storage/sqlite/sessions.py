@@ -41,6 +41,41 @@ class SessionRepository:
             (channel, user_id, name, json.dumps(value, ensure_ascii=False), at.isoformat(timespec="seconds")),
         )
 
+    async def all(self, channel: str, user_id: int) -> dict[str, dict[str, Any]]:
+        """Every session of one person, by name (one read per turn: bot.chat.sessions.Session)."""
+        rows = await self.db.fetchall(
+            "SELECT name, value FROM chat_sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for name, raw in rows:
+            try:
+                value = json.loads(raw)
+            except ValueError:  # a row written by hand or by an older build: treated as absent
+                continue
+            if isinstance(value, dict):
+                found[str(name)] = value
+        return found
+
+    async def write(
+        self, channel: str, user_id: int, changes: dict[str, dict[str, Any] | None], at: datetime
+    ) -> None:
+        """Apply one turn's changes in one transaction: a value replaces, None deletes."""
+        stamp = at.isoformat(timespec="seconds")
+        async with self.db.transaction() as conn:
+            for name, value in changes.items():
+                if value is None:
+                    await conn.execute(
+                        "DELETE FROM chat_sessions WHERE channel = ? AND user_id = ? AND name = ?",
+                        (channel, user_id, name),
+                    )
+                else:
+                    await conn.execute(
+                        "INSERT INTO chat_sessions(channel, user_id, name, value, updated_at) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT(channel, user_id, name) DO UPDATE SET value = excluded.value,"
+                        " updated_at = excluded.updated_at",
+                        (channel, user_id, name, json.dumps(value, ensure_ascii=False), stamp),
+                    )
+
     async def delete(self, channel: str, user_id: int, name: str) -> None:
         await self.db.execute(
             "DELETE FROM chat_sessions WHERE channel = ? AND user_id = ? AND name = ?",

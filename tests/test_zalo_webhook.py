@@ -398,3 +398,26 @@ async def test_every_event_reaches_the_on_event_hook_receipts_and_unfollows_incl
         assert await world.drain() == 4
     assert seen == ["follow", "user_send_text", "unfollow", "user_received_message"]
     assert [type(e).__name__ for e in world.conversation.received] == ["Command", "Text"]
+
+
+async def test_housekeeping_deletes_expired_files_and_week_old_events_only(world: ZaloWorld) -> None:
+    """`run` tidies every hour: files of expired links and events handled over a week ago go;
+    a live link, a recent event and an unhandled one stay (handlers/zalo/channel.tidy_once)."""
+    from handlers.zalo.channel import KEEP_HANDLED, tidy_once
+
+    user = world.emulator.add_user()
+    await user.say("báo cáo")
+    await world.drain()
+    *_, link = await user.replies(3)
+    url = link.buttons[0].payload["url"]
+    assert await tidy_once(world.links, world.inbox, world.clock) == (0, 0)  # nothing old yet
+    world.clock.advance(KEEP_HANDLED + timedelta(minutes=1))
+    await user.say("mới")  # handled now: kept
+    await world.drain()
+    pending = world.emulator.add_user()
+    await pending.say("chưa xử lý")  # stored, not handled: kept whatever its age
+    before = await world.counts()
+    assert await tidy_once(world.links, world.inbox, world.clock) == (1, 1)
+    after = await world.counts()
+    assert after["done"] == before["done"] - 1 and after.get("pending", 0) == before.get("pending", 0) == 1
+    assert (await world.http.get(url)).status_code == 404

@@ -219,7 +219,7 @@ def _polling_ended(task: asyncio.Task[Any], running: Running) -> None:
 async def _start_zalo(settings: Settings, running: Running, stack: AsyncExitStack) -> None:
     from handlers.http.app import build_http_app, serving
     from handlers.http.files import FileLinks
-    from handlers.zalo.channel import build_zalo_channel
+    from handlers.zalo.channel import build_zalo_channel, tidying
     from handlers.zalo.core import conversation_of
     from handlers.zalo.sender import ZaloSender
     from handlers.zalo.tokens import ReauthorisationNeeded
@@ -248,6 +248,7 @@ async def _start_zalo(settings: Settings, running: Running, stack: AsyncExitStac
     app = build_http_app(channel.routes(), links.routes())
     served = await stack.enter_async_context(serving(app, settings.webhook_host, settings.webhook_port))
     await stack.enter_async_context(channel.running())
+    await stack.enter_async_context(tidying(links, storage.inbox, services.clock))
     running.zalo = channel
     running.http_base_url = served.base_url
     running.senders[ZALO_OA.name] = ZaloSender(channel.renderer, storage.identities)

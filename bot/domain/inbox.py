@@ -62,3 +62,7 @@ class InboxStore(Protocol):
     async def fail(self, event: InboxEvent, now: datetime, error: str) -> bool:
         """Mark failed for good (kept for an operator); False if the lease was lost."""
         ...
+
+    async def purge_handled(self, before: datetime) -> int:
+        """Delete done and failed events handled before `before`; returns how many."""
+        ...

@@ -16,17 +16,20 @@ owns the database builds the SQLite pieces and passes them:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from starlette.routing import BaseRoute
 
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
+from bot.logsafety import describe_exception
 from bot.settings import Settings
 
 from .oa_client import OAClient
@@ -35,7 +38,9 @@ from .tokens import ReauthorisationNeeded, TokenManager, TokenStore
 from .webhook import DEFAULT_REPLAY_WINDOW, ZaloWebhook
 from .worker import Conversation, ZaloWorker
 
-__all__ = ["ZaloChannel", "build_zalo_channel"]
+log = logging.getLogger(__name__)
+
+__all__ = ["KEEP_HANDLED", "ZaloChannel", "build_zalo_channel", "tidy_once", "tidying"]
 
 
 @dataclass
@@ -109,3 +114,47 @@ def build_zalo_channel(
         on_stored=worker.wake,
     )
     return ZaloChannel(webhook, worker, tokens, oa, renderer, client, own)
+
+
+class Purgeable(Protocol):
+    """Files behind signed links that expire (handlers/http/files.FileLinks)."""
+
+    async def purge_expired(self) -> int: ...
+
+
+# Handled events are kept a week for operators; far longer than the webhook's replay window, so
+# deleting them never lets a retried event through twice (the timestamp check refuses it first).
+KEEP_HANDLED = timedelta(days=7)
+TIDY_EVERY = timedelta(hours=1)
+
+
+async def tidy_once(links: Purgeable, inbox: InboxStore, clock: Clock, keep: timedelta = KEEP_HANDLED) -> tuple[int, int]:
+    """Delete expired download files and events handled more than `keep` ago; (files, events)."""
+    files = await links.purge_expired()
+    events = await inbox.purge_handled(clock.now() - keep)
+    return files, events
+
+
+@asynccontextmanager
+async def tidying(
+    links: Purgeable, inbox: InboxStore, clock: Clock, every: timedelta = TIDY_EVERY
+) -> AsyncIterator[None]:
+    """Run `tidy_once` now and every `every` while the channel runs, so neither the files of
+    expired links nor handled events pile up; a failed pass is logged and tried again later."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                files, events = await tidy_once(links, inbox, clock)
+                if files or events:
+                    log.info("Zalo housekeeping: %s expired files and %s handled events deleted", files, events)
+            except Exception as error:  # noqa: BLE001 - housekeeping must never stop the channel
+                log.error("Zalo housekeeping failed: %s", describe_exception(error))
+            await asyncio.sleep(every.total_seconds())
+
+    task = asyncio.create_task(loop(), name="zalo-housekeeping")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

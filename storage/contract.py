@@ -619,11 +619,9 @@ class SummaryStore(Protocol):
 
 class SessionStore(Protocol):
     """What a conversation remembers between messages (bot/chat/sessions.py), per person and
-    session name; `put` replaces the whole JSON object at once."""
+    session name: read all of one person's at once, write one turn's changes in one transaction."""
 
     async def get(self, channel: str, user_id: int, name: str) -> dict[str, Any] | None: ...
-
-    async def put(self, channel: str, user_id: int, name: str, value: dict[str, Any], at: datetime) -> None: ...
 
     async def all(self, channel: str, user_id: int) -> dict[str, dict[str, Any]]: ...
 
@@ -631,7 +629,6 @@ class SessionStore(Protocol):
         self, channel: str, user_id: int, changes: dict[str, dict[str, Any] | None], at: datetime
     ) -> None: ...
 
-    async def delete(self, channel: str, user_id: int, name: str) -> None: ...
 
 
 class IdentityStore(Protocol):

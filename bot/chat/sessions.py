@@ -16,11 +16,7 @@ from bot.chat.model import TELEGRAM, Person
 
 
 class SessionStore(Protocol):
-    """Sessions by (channel, user id, name); `put` replaces the whole value atomically."""
-
-    async def get(self, channel: str, user_id: int, name: str) -> dict[str, Any] | None: ...
-
-    async def put(self, channel: str, user_id: int, name: str, value: dict[str, Any], at: datetime) -> None: ...
+    """Sessions by (channel, user id, name): `all` of one person, one turn's changes in one `write`."""
 
     async def all(self, channel: str, user_id: int) -> dict[str, dict[str, Any]]: ...
 
@@ -28,7 +24,6 @@ class SessionStore(Protocol):
         self, channel: str, user_id: int, changes: dict[str, dict[str, Any] | None], at: datetime
     ) -> None: ...
 
-    async def delete(self, channel: str, user_id: int, name: str) -> None: ...
 
 
 class IdentityStore(Protocol):

@@ -21,25 +21,8 @@ class SessionRepository:
         self.db = db
 
     async def get(self, channel: str, user_id: int, name: str) -> dict[str, Any] | None:
-        raw = await self.db.fetchval(
-            "SELECT value FROM chat_sessions WHERE channel = ? AND user_id = ? AND name = ?",
-            (channel, user_id, name),
-        )
-        if raw is None:
-            return None
-        try:
-            value = json.loads(raw)
-        except ValueError:  # a row written by hand or by an older build: treated as absent
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def put(self, channel: str, user_id: int, name: str, value: dict[str, Any], at: datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO chat_sessions(channel, user_id, name, value, updated_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(channel, user_id, name) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at",
-            (channel, user_id, name, json.dumps(value, ensure_ascii=False), at.isoformat(timespec="seconds")),
-        )
+        """One session of one person (for tools and tests; the core reads them `all` at once)."""
+        return (await self.all(channel, user_id)).get(name)
 
     async def all(self, channel: str, user_id: int) -> dict[str, dict[str, Any]]:
         """Every session of one person, by name (one read per turn: bot.chat.sessions.Session)."""
@@ -75,12 +58,6 @@ class SessionRepository:
                         " updated_at = excluded.updated_at",
                         (channel, user_id, name, json.dumps(value, ensure_ascii=False), stamp),
                     )
-
-    async def delete(self, channel: str, user_id: int, name: str) -> None:
-        await self.db.execute(
-            "DELETE FROM chat_sessions WHERE channel = ? AND user_id = ? AND name = ?",
-            (channel, user_id, name),
-        )
 
 
 class IdentityRepository:

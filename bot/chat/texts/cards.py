@@ -16,6 +16,7 @@ from datetime import date
 from bot.chat.layout import utf16_len
 from bot.chat.model import Button, Rows
 from bot.chat.rich import Rich, b, code, i, join, lines, paragraphs, t
+from bot.chat.texts.common import LAYOUT_TEXTS
 from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE
 from bot.domain.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
 from bot.domain.money import format_pct, format_vnd
@@ -47,7 +48,8 @@ COMMANDS: list[tuple[str, str]] = [
 
 MAX_MESSAGE = 4000  # visible UTF-16 units of one reply; Telegram allows 4096
 
-CONTACT_BUTTON = "📱 Chia sẻ số điện thoại"
+# The label of the phone-sharing button the adapters show (one string, named in the texts).
+CONTACT_BUTTON = LAYOUT_TEXTS.share_phone
 BUTTON_COST = "Tính chi phí khác"
 BUTTON_RENEWED = "Tôi đã gia hạn"
 BUTTON_STOP = "Không nhận nhắc nữa"

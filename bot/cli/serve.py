@@ -38,6 +38,7 @@ from bot.chat.texts.channels import ZALO_REAUTH_NEEDED
 from bot.domain.clock import Clock
 from bot.services import Services
 from bot.settings import Settings, SettingsError
+from handlers.http.gate import Gate
 from scheduler.runner import SchedulerRunner
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ class Running:
     http_base_url: str | None = None  # where the HTTP server listens
     token_refused: bool = False
     notices: list[str] = field(default_factory=list)  # channels admins were told on
+    gate: Gate = field(default_factory=Gate)  # closed when stopping: webhooks and /readyz answer 503
 
     @property
     def channels(self) -> list[str]:
@@ -332,10 +334,49 @@ async def _serve_http(
 ) -> None:
     """The one HTTP server: every channel's routes and the health checks, on WEBHOOK_HOST:PORT."""
     from handlers.http.app import build_http_app, serving
+    from handlers.http.health import Readiness
 
-    app = build_http_app(*routes)
+    readiness = Readiness(readiness_checks(running), gate=running.gate)
+    app = build_http_app(*routes, readiness.routes(), gate=running.gate)
     served = await stack.enter_async_context(serving(app, settings.webhook_host, settings.webhook_port))
     running.http_base_url = served.base_url
+
+
+# Seconds a Telegram getMe answer stands for /readyz: a load balancer probing every few seconds
+# costs Telegram one request a minute at most per instance.
+TELEGRAM_CHECK_TTL = 30.0
+
+
+def readiness_checks(running: Running) -> dict[str, Callable[[], Awaitable[None]]]:
+    """What /readyz checks: the database (a cheap read), and each configured channel: Telegram
+    answers getMe (cached for TELEGRAM_CHECK_TTL), Zalo's tokens still work."""
+    from handlers.http.health import NotReady, cached
+
+    settings = running.services.settings
+    storage = running.services.storage
+
+    async def database() -> None:
+        await storage.units.count()
+
+    checks: dict[str, Callable[[], Awaitable[None]]] = {"database": database}
+    if settings.telegram_bot_token:
+
+        async def telegram() -> None:
+            if running.telegram is None:
+                raise NotReady("not started")
+            await running.telegram.bot.get_me()
+
+        checks[TELEGRAM.name] = cached(telegram, TELEGRAM_CHECK_TTL)
+    if settings.zalo_configured():
+
+        async def zalo() -> None:
+            if running.zalo is None:
+                raise NotReady("not started")
+            if running.zalo.tokens.reauthorisation_needed is not None:
+                raise NotReady("re-authorisation needed")
+
+        checks[ZALO_OA.name] = zalo
+    return checks
 
 
 async def _tell_admins_zalo_stopped(running: Running, error: Exception) -> None:

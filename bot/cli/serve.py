@@ -4,7 +4,8 @@ The composition root (the CLI is an entry point, so it may name the channel adap
 storage opened for the whole run, one conversation core, one scheduler runner that sends through
 the sender of every configured channel, and the channels themselves:
 
-- the HTTP server (handlers/http), always: /healthz and the routes of the channels below;
+- the HTTP server (handlers/http), always: /healthz, /readyz, /metrics and the routes of the
+  channels below;
 - Telegram, when TELEGRAM_BOT_TOKEN is set: the PTB application on the shared services, polling
   (started as `handlers.telegram.app.running` does, not with `run_polling`, which would own the
   event loop and the signals), or, when TELEGRAM_WEBHOOK_URL is set, `POST /telegram/webhook`
@@ -335,9 +336,11 @@ async def _serve_http(
     """The one HTTP server: every channel's routes and the health checks, on WEBHOOK_HOST:PORT."""
     from handlers.http.app import build_http_app, serving
     from handlers.http.health import Readiness
+    from handlers.http.metrics import Metrics, outbox_gauge
 
     readiness = Readiness(readiness_checks(running), gate=running.gate)
-    app = build_http_app(*routes, readiness.routes(), gate=running.gate)
+    metrics = Metrics([outbox_gauge(running.services.storage.reminders.status_counts)])
+    app = build_http_app(*routes, readiness.routes(), metrics.routes(), gate=running.gate)
     served = await stack.enter_async_context(serving(app, settings.webhook_host, settings.webhook_port))
     running.http_base_url = served.base_url
 

@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
 from bot.logsafety import describe_exception
+from bot.observability.metrics import WEBHOOK_REQUESTS
 from handlers.http.body import TooLarge, read_capped
 
 log = logging.getLogger(__name__)
@@ -102,25 +103,31 @@ class TelegramWebhook:
         return None
 
     async def handle(self, request: Request) -> Response:
-        """One webhook POST (see the module docstring for every answer)."""
+        """One webhook POST (see the module docstring for every answer), counted in
+        `bhxh_webhook_requests_total` by answer."""
+        response, result = await self._answer(request)
+        WEBHOOK_REQUESTS.labels(CHANNEL, result).inc()
+        return response
+
+    async def _answer(self, request: Request) -> tuple[Response, str]:
         refused = self._authentic(request)
         if refused is not None:
             log.warning("Telegram webhook refused (%s): secret token %s", refused, "missing" if refused == 401 else "wrong")
-            return PlainTextResponse("refused", status_code=refused)
+            return PlainTextResponse("refused", status_code=refused), "refused"
         try:
             raw = await read_capped(request, self._max_body)
         except TooLarge:
             log.warning("Telegram webhook refused: body over %s bytes", self._max_body)
-            return PlainTextResponse("too large", status_code=413)
+            return PlainTextResponse("too large", status_code=413), "too_large"
         except ClientDisconnect:
-            return PlainTextResponse("gone", status_code=400)
+            return PlainTextResponse("gone", status_code=400), "invalid"
         try:
             update = json.loads(raw)
         except ValueError:
             update = None
         if not isinstance(update, dict) or type(update.get("update_id")) is not int:
             log.warning("Telegram webhook refused (400): not an update")
-            return PlainTextResponse("not an update", status_code=400)
+            return PlainTextResponse("not an update", status_code=400), "invalid"
         kind = update_kind(update)
         try:
             stored = await self._inbox.add(
@@ -128,10 +135,10 @@ class TelegramWebhook:
             )
         except Exception as error:  # noqa: BLE001 - any storage failure: let Telegram retry
             log.error("Telegram webhook: the inbox could not be written; answering 503: %s", describe_exception(error))
-            return PlainTextResponse("busy", status_code=503)
-        if stored:
-            if self._on_stored is not None:
-                self._on_stored()
-        else:
+            return PlainTextResponse("busy", status_code=503), "unavailable"
+        if not stored:
             log.info("Telegram webhook: update %s already in the inbox (retry)", update["update_id"])
-        return PlainTextResponse("ok")
+            return PlainTextResponse("ok"), "duplicate"
+        if self._on_stored is not None:
+            self._on_stored()
+        return PlainTextResponse("ok"), "stored"

@@ -15,9 +15,15 @@ the sender of every configured channel, and the channels themselves:
   (the token manager logs how to re-authorise), admins are told on their other channels, and
   Telegram keeps running.
 
-Shutdown (SIGINT/SIGTERM, or the caller's `stop` event): the scheduler runner stops first (it
-cancels the rounds in progress, gives back unsent rows and records requests in flight), then the
-channels (Telegram polling, the Zalo worker, the HTTP server), and the storage last.
+Shutdown (SIGINT/SIGTERM, or the caller's `stop` event), bounded and losing nothing:
+1. the gate closes: webhook POSTs answer 503 (Telegram and Zalo retry, the load balancer tries
+   another instance) and /readyz answers 503, so no new work comes in;
+2. the scheduler runner stops (it cancels the rounds in progress, gives back unsent rows and
+   records requests in flight);
+3. the channels: the Zalo worker, the Telegram inbox worker (the updates in hand finish, for up
+   to INBOX_GRACE_SECONDS; any left are taken over after their lease), the HTTP server (requests
+   in flight finish, up to 5 s), Telegram polling and the PTB application;
+4. the storage, last. `run` then exits 0.
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ CHANNEL_SETTINGS: dict[str, tuple[str, ...]] = {
     "Telegram": ("TELEGRAM_BOT_TOKEN",),
     "Zalo OA": ("ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_REFRESH_TOKEN", "PUBLIC_BASE_URL"),
 }
+
+# Seconds the Telegram inbox worker lets the updates in hand finish at shutdown; what is left is
+# taken over after its lease (handlers/telegram/inbox.py). With the HTTP server's 5 s and the
+# scheduler's stop, `run` exits well within systemd's default 90 s (docs/DEPLOY.md uses 45 s).
+INBOX_GRACE_SECONDS = 15.0
 
 # The name asyncio gives PTB's polling task (telegram/ext/_updater.py): watched so that a token
 # Telegram refuses after start-up ends the run like one refused at start-up.
@@ -148,7 +159,8 @@ async def started(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             try:
                 yield running
             finally:
-                await runner.stop()  # first: rounds cancelled, unsent rows given back
+                running.gate.close()  # no new work: webhooks and /readyz answer 503 from now on
+                await runner.stop()  # then: rounds cancelled, unsent rows given back
         # channels closed here (in reverse start order); the storage closes after
 
 
@@ -260,7 +272,7 @@ def _telegram_webhook(
 
     async def start() -> None:
         await worker.start()
-        stack.push_async_callback(worker.stop)
+        stack.push_async_callback(worker.stop, INBOX_GRACE_SECONDS)
         assert settings.telegram_webhook_url is not None
         try:
             await set_webhook(application, settings.telegram_webhook_url, secret)

@@ -124,12 +124,13 @@ class TelegramInboxWorker:
         self._stopping = True
         self._stopped.set()
         self._wake.set()
-        done, pending = await asyncio.wait(tasks, timeout=grace)
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        left = self._in_hand
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if self._in_hand:
-            log.warning("Telegram inbox: %s update(s) left to another worker at shutdown", self._in_hand)
+        if left:
+            log.warning("Telegram inbox: %s update(s) left to another worker at shutdown", left)
 
     async def _loop(self) -> None:
         """Claim and handle until stopping; a loop finishes the update in hand before it ends."""

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     reminder_concurrency: int = Field(default=8, ge=1, le=64)
     # Daily summaries (scheduler/summaries.py)
     summary_time: time = Field(default=time(17, 0))
+    # Whether this process runs the scheduled work (reminder rounds, daily summaries). Until the
+    # outbox and ledgers are claimed with leases, exactly one instance of a multi-instance
+    # deployment may run it (docs/DEPLOY.md): set false on every other one.
+    scheduler_enabled: bool = Field(default=True)
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Joining (bot/organisation.py): how long a /moi invite code stays valid.
     invite_ttl_hours: int = Field(default=72, ge=1, le=720)

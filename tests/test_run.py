@@ -222,6 +222,21 @@ async def test_a_refused_zalo_refresh_token_tells_the_admin_on_telegram_and_tele
     assert dead not in caplog.text
 
 
+async def test_an_instance_with_scheduled_work_off_answers_but_runs_no_rounds(
+    emulator: BotApiEmulator, zalo: ZaloEmulator, tmp_path: Path
+) -> None:
+    """SCHEDULER_ENABLED=false: the second instance of a two-instance deployment (docs/DEPLOY.md)
+    answers people and never starts the scheduler."""
+    env = both_channels(emulator, zalo, tmp_path / "bot.sqlite3", zalo.issue_tokens().refresh_token)
+    settings = settings_of(env).model_copy(update={"scheduler_enabled": False})
+    async with started(settings) as running:
+        assert not running.runner.running
+        citizen = emulator.user(4545, first_name="Bình")
+        await citizen.say(QUESTION)
+        (answer,) = await citizen.replies(timeout=15)
+        assert figures(answer.plain_text)
+
+
 # ---------------------------------------------------------------------------------------------
 # The command, in a subprocess
 

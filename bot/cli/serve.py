@@ -154,7 +154,10 @@ async def started(settings: Settings, *, clock: Clock | None = None) -> AsyncIte
             await _serve_http(settings, running, channels_stack, routes)
             for start in after_serving:
                 await start()
-            runner.start()
+            if settings.scheduler_enabled:
+                runner.start()
+            else:
+                log.info("scheduled work is off in this instance (SCHEDULER_ENABLED=false)")
             log.info("bot running on %s", ", ".join(running.channels))
             try:
                 yield running

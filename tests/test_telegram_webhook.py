@@ -195,3 +195,33 @@ async def test_an_update_is_stored_under_its_id_for_its_sender(route: tuple[str,
 
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator's webhook mode, and back to polling
+
+
+async def test_the_emulator_retries_a_refused_post_and_polling_works_again_after_delete_webhook(
+    emulator: BotApiEmulator, route: tuple[str, SqliteInbox]
+) -> None:
+    url, inbox = route
+    api = f"{emulator.api_base_url}/bot{TOKEN}"
+    async with httpx.AsyncClient() as http:
+        wrong = await http.post(f"{api}/setWebhook", data={"url": url, "secret_token": "not-the-secret"})
+        assert wrong.json()["ok"]
+        update_id = await emulator.user(31, first_name="A").say("xin chào")
+        await eventually(lambda: len(emulator.webhook_posts) >= 2)  # refused (403), posted again
+        assert {status for _, status in emulator.webhook_posts} == {403}
+        info = (await http.post(f"{api}/getWebhookInfo")).json()["result"]
+        assert info["pending_update_count"] == 1 and "403" in info["last_error_message"]
+        conflict = await http.post(f"{api}/getUpdates")
+        assert conflict.status_code == 409
+
+        await http.post(f"{api}/setWebhook", data={"url": url, "secret_token": SECRET})
+        await eventually(lambda: (update_id, 200) in emulator.webhook_posts)
+        assert (await inbox.counts("telegram"))["pending"] == 1
+
+        await http.post(f"{api}/deleteWebhook")
+        later = await emulator.user(31, first_name="A").say("còn đó không")
+        polled = (await http.post(f"{api}/getUpdates", data={"timeout": "0"})).json()["result"]
+    assert [u["update_id"] for u in polled] == [later]

@@ -356,7 +356,13 @@ async def _serve_http(
     readiness = Readiness(readiness_checks(running), gate=running.gate)
     metrics = Metrics([outbox_gauge(running.services.storage.reminders.status_counts)])
     app = build_http_app(*routes, readiness.routes(), metrics.routes(), gate=running.gate)
-    served = await stack.enter_async_context(serving(app, settings.webhook_host, settings.webhook_port))
+    try:
+        served = await stack.enter_async_context(serving(app, settings.webhook_host, settings.webhook_port))
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise SettingsError(
+            f"WEBHOOK_PORT is invalid: cannot listen on {settings.webhook_host}:{settings.webhook_port} "
+            f"({exc.strerror or type(exc).__name__}); the HTTP server (health, metrics, webhooks) needs it"
+        ) from None
     running.http_base_url = served.base_url
 
 

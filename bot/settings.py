@@ -26,6 +26,8 @@ _BLANK_IS_DEFAULT = {
     "zalo_zns_base_url": ZALO_ZNS_DEFAULT,
 }
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+# Telegram allows 1 to 256 characters; fewer than 16 would be guessable, so they are refused.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 class SettingsError(Exception):
@@ -78,6 +80,10 @@ class Settings(BaseSettings):
     reminder_concurrency: int = Field(default=8, ge=1, le=64)
     # Daily summaries (scheduler/summaries.py)
     summary_time: time = Field(default=time(17, 0))
+    # Whether this process runs the scheduled work (reminder rounds, daily summaries). Until the
+    # outbox and ledgers are claimed with leases, exactly one instance of a multi-instance
+    # deployment may run it (docs/DEPLOY.md): set false on every other one.
+    scheduler_enabled: bool = Field(default=True)
     scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Joining (bot/organisation.py): how long a /moi invite code stays valid.
     invite_ttl_hours: int = Field(default=72, ge=1, le=720)
@@ -99,6 +105,14 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         default=None, description="https://… address where people and Zalo reach the HTTP server"
     )
+    # Telegram webhooks (handlers/telegram/webhook.py) instead of long polling: the public https
+    # address Telegram posts updates to (routed by the load balancer to POST /telegram/webhook on
+    # the HTTP server), and the secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token.
+    telegram_webhook_url: str | None = Field(default=None)
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    # Logs: "text" (one readable line per record) or "json" (one JSON object per line, for log
+    # shipping); either way the privacy filter of bot/logsafety.py applies.
+    log_format: Literal["text", "json"] = Field(default="text")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -148,6 +162,38 @@ class Settings(BaseSettings):
             raise ValueError("expected the public http(s) address of the bot, such as https://bot.example.vn")
         return value
 
+    @field_validator("telegram_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        """Blank is unset; otherwise an http(s) URL (Telegram itself accepts only https on the
+        ports 443, 80, 88 and 8443: it says so when `run` calls setWebhook)."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        if not _URL_RE.match(value):
+            raise ValueError("expected the public https address Telegram posts updates to")
+        return value
+
+    @field_validator("telegram_webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        """Telegram's rule for secret_token: 1 to 256 characters of A-Z, a-z, 0-9, _ and -."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        if not _SECRET_RE.match(value):
+            raise ValueError("expected 16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("zalo_app_id", "zalo_app_secret", "zalo_oa_secret_key", "zalo_refresh_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -188,6 +234,16 @@ class Settings(BaseSettings):
         (token calls) and the OA secret key (webhook signatures). The refresh token may come
         from the database of an earlier run, so it is not required here."""
         return bool(self.zalo_app_id and self.zalo_app_secret and self.zalo_oa_secret_key)
+
+    def webhook_secret(self) -> str:
+        """The secret of the Telegram webhook, or a SettingsError naming it: a webhook anyone can
+        post to would let anyone speak as any Telegram user."""
+        if not self.telegram_webhook_secret:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET is missing: TELEGRAM_WEBHOOK_URL is set, and Telegram's webhook "
+                "needs a secret of 16 to 256 characters (A-Z, a-z, 0-9, _ and -)"
+            )
+        return self.telegram_webhook_secret
 
     def require_token(self) -> str:
         """The token, or a SettingsError naming the setting (only `run` needs it)."""

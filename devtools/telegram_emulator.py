@@ -15,6 +15,13 @@ The emulator runs in the same event loop as the bot. Test code plays the people 
 side through `EmulatedUser` (`say`, `press`, `share_contact`, `send_document`, `replies`, ...)
 and inspects what the bot did through `emu.sent`, `emu.rejected`, `emu.requests`.
 
+Updates reach the bot by long polling (`getUpdates`) or, after `setWebhook(url, secret_token)`,
+by webhook: the emulator POSTs each update as JSON to `url` with the secret in
+`X-Telegram-Bot-Api-Secret-Token`, one at a time and oldest first, confirms it on a 2xx answer
+and posts it again otherwise (as Telegram does); `emu.webhook_posts` records every POST and
+`emu.post_again(update_id)` repeats an accepted one (a retry, or a second instance receiving it).
+While a webhook is set, getUpdates answers 409 as Telegram does; `deleteWebhook` ends it.
+
 Wire format (what PTB 22 sends): POST to `<base_url><token>/<method>` with an
 `application/x-www-form-urlencoded` body in which strings are sent as is and every other value
 (ints, bools, `reply_markup`, `entities`, `commands`) is a JSON string; `multipart/form-data` when a
@@ -43,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Literal, NamedTuple
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 __all__ = [
     "BotApiEmulator",
@@ -1222,7 +1229,15 @@ class BotApiEmulator:
         self.chat_actions: list[tuple[int, str]] = []
         self.deleted: list[tuple[int, int]] = []
         self.updates_delivered: Counter[int] = Counter()  # update_id -> times handed out
+        # webhook mode (setWebhook): where updates are posted, the secret header sent with them,
+        # and every POST made as (update_id, HTTP status; 0 when the connection failed)
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_posts: list[tuple[int, int]] = []
+        self.webhook_retry_delay = 0.05  # seconds before a refused post is tried again
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_error: tuple[int, str] | None = None
+        self._posted_updates: dict[int, JSON] = {}  # update_id -> the update as posted
 
         # chats and messages
         self._users: dict[int, EmulatedUser] = {}
@@ -1282,6 +1297,7 @@ class BotApiEmulator:
     async def stop(self) -> None:
         """Release waiting requests and close the server."""
         self._stopping.set()
+        await self._stop_webhook_delivery()
         self._update_pulse.notify()
         self._output_pulse.notify()
         self._change_pulse.notify()
@@ -1792,23 +1808,104 @@ class BotApiEmulator:
         }
 
     async def _set_webhook(self, params: JSON, uploads: dict[str, _Upload]) -> bool:
-        self.webhook_url = str(params.get("url") or "")
+        """Webhook mode: every pending and new update is POSTed to `url` (see `_deliver`);
+        getUpdates answers 409 until deleteWebhook."""
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("secret token contains unallowed characters")
+        if url and not re.match(r"^https?://", url):
+            raise _bad("bad webhook: an HTTPS URL must be provided for webhook")
+        allowed = _json_param(params, "allowed_updates", "allowed updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed] or None
         if _bool(params.get("drop_pending_updates", False)):
             self._updates.clear()
+        if not url:
+            return await self._delete_webhook(params, uploads)
+        self.webhook_url = url
+        self.webhook_secret = str(secret) if secret is not None else None
+        self._webhook_error = None
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver(), name="emulator-webhook")
+        self._update_pulse.notify()
         return True
 
     async def _delete_webhook(self, params: JSON, uploads: dict[str, _Upload]) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
         if _bool(params.get("drop_pending_updates", False)):
             self._updates.clear()
+        self._update_pulse.notify()  # the delivery loop sees the webhook is gone and ends
         return True
 
     async def _get_webhook_info(self, params: JSON, uploads: dict[str, _Upload]) -> JSON:
-        return {
+        info: JSON = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
+            "max_connections": 40,
         }
+        if self._allowed_updates:
+            info["allowed_updates"] = list(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    # ---- webhook delivery ------------------------------------------------------------------
+
+    async def _post(self, update: JSON) -> int:
+        """POST one update to the webhook as Telegram does (JSON, the secret header); the HTTP
+        status, or 0 when the connection failed."""
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        try:
+            async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+                async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
+                    status = answer.status
+        except (ClientError, OSError, TimeoutError):
+            status = 0
+        self.webhook_posts.append((int(update["update_id"]), status))
+        if not 200 <= status < 300:
+            self._webhook_error = (int(self._now()), f"Wrong response from the webhook: {status}")
+        self._change_pulse.notify()
+        return status
+
+    async def _deliver(self) -> None:
+        """Post pending updates one at a time, oldest first, while a webhook is set; an update
+        is confirmed (removed) on a 2xx answer and posted again after `webhook_retry_delay`
+        otherwise, as Telegram retries until the webhook accepts."""
+        while self.webhook_url and not self._stopping.is_set():
+            if self._allowed_updates:
+                allowed_set = set(self._allowed_updates)
+                self._updates = [u for u in self._updates if _update_kind(u) in allowed_set]
+            if not self._updates:
+                await self._update_pulse.wait(None)
+                continue
+            update = self._updates[0]
+            status = await self._post(update)
+            if 200 <= status < 300:
+                if self._updates and self._updates[0] is update:
+                    self._updates.pop(0)
+                self.updates_delivered[update["update_id"]] += 1
+                self._posted_updates[update["update_id"]] = update
+                self._change_pulse.notify()
+            else:
+                await asyncio.sleep(self.webhook_retry_delay)
+
+    async def post_again(self, update_id: int) -> int:
+        """Post an update the webhook already accepted once more (what Telegram does when the
+        first answer was lost, or what a second instance behind the load balancer receives);
+        returns the HTTP status."""
+        return await self._post(self._posted_updates[update_id])
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _get_updates(self, params: JSON, uploads: dict[str, _Upload]) -> list[JSON]:
         """Long polling: confirm below `offset`, wait up to `timeout` s for something to return.

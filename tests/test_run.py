@@ -222,6 +222,21 @@ async def test_a_refused_zalo_refresh_token_tells_the_admin_on_telegram_and_tele
     assert dead not in caplog.text
 
 
+async def test_an_instance_with_scheduled_work_off_answers_but_runs_no_rounds(
+    emulator: BotApiEmulator, zalo: ZaloEmulator, tmp_path: Path
+) -> None:
+    """SCHEDULER_ENABLED=false: the second instance of a two-instance deployment (docs/DEPLOY.md)
+    answers people and never starts the scheduler."""
+    env = both_channels(emulator, zalo, tmp_path / "bot.sqlite3", zalo.issue_tokens().refresh_token)
+    settings = settings_of(env).model_copy(update={"scheduler_enabled": False})
+    async with started(settings) as running:
+        assert not running.runner.running
+        citizen = emulator.user(4545, first_name="Bình")
+        await citizen.say(QUESTION)
+        (answer,) = await citizen.replies(timeout=15)
+        assert figures(answer.plain_text)
+
+
 # ---------------------------------------------------------------------------------------------
 # The command, in a subprocess
 
@@ -310,3 +325,23 @@ async def test_a_token_telegram_refuses_mid_run_ends_the_run_and_closes_everythi
     async with httpx.AsyncClient() as http:  # the other channels closed too: the HTTP server is gone
         with pytest.raises(httpx.ConnectError):
             await http.get(f"{running.http_base_url}/healthz")
+
+
+async def test_a_port_already_taken_stops_start_up_naming_the_setting(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "WEBHOOK_PORT": str(port),
+        }
+        result = await asyncio.to_thread(run_cli, "run", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert lines[-1].startswith("bhxh-bot: error: WEBHOOK_PORT is invalid") and str(port) in lines[-1]

@@ -44,12 +44,18 @@ _LEAKY_LOGGERS = ("telegram", "httpx", "httpcore")
 _NOISY_LOGGERS = ("apscheduler", "aiohttp.access")
 
 
-def configure_logging(level: str) -> None:
-    """Plain logs without personal data or the token; LOG_LEVEL governs the bot's own code."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Logs without personal data or the token; LOG_LEVEL governs the bot's own code.
+    `log_format` "text": one readable line per record; "json": one JSON object per line
+    (bot/logformat.py), for log shipping. The privacy filter applies to both."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        from bot.logformat import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     for name in _LEAKY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
     for name in ("httpx", "httpcore", *_NOISY_LOGGERS):
@@ -76,7 +82,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for line in no_channel_lines(settings):
             print(f"bhxh-bot: error: {line}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if not asyncio.run(serve(settings)):
         print(f"bhxh-bot: error: {TOKEN_REFUSED}", file=sys.stderr)
         return EXIT_TOKEN_REFUSED

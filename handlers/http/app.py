@@ -1,7 +1,7 @@
 """Compose the HTTP app from the routes channels contribute, and serve it with uvicorn in-process.
 
 `build_http_app(zalo_routes, file_routes, ...)` gives one Starlette app with `GET /healthz`
-added; `serving(app, host, port)` runs it in the current event loop (next to PTB and the
+added (the readiness check `/readyz` and `/metrics` are route groups too: health.py, metrics.py); `serving(app, host, port)` runs it in the current event loop (next to PTB and the
 workers) and yields the bound address, so tests use port 0 and production WEBHOOK_PORT.
 
 uvicorn's access log is off: request paths carry download tokens (handlers/http/files.py), and
@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
+
+from handlers.http.gate import Gate, GateMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,11 @@ async def _healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-def build_http_app(*route_groups: Sequence[BaseRoute]) -> Starlette:
+def build_http_app(*route_groups: Sequence[BaseRoute], gate: Gate | None = None) -> Starlette:
     """One app serving every group's routes plus `GET /healthz` (200 "ok" while the process
     serves). Raises ValueError when two groups claim the same path and method, so a channel can
-    never silently shadow another's route."""
+    never silently shadow another's route. With a `gate`, every POST answers 503 once it is
+    closed (handlers/http/gate.py)."""
     routes: list[BaseRoute] = [Route("/healthz", _healthz, methods=["GET"])]
     seen: set[tuple[str, str]] = {("/healthz", "GET")}
     for group in route_groups:
@@ -48,7 +52,8 @@ def build_http_app(*route_groups: Sequence[BaseRoute]) -> Starlette:
                         raise ValueError(f"two routes for {method} {route.path}")
                     seen.add(key)
             routes.append(route)
-    return Starlette(routes=routes)
+    middleware = [Middleware(GateMiddleware, gate=gate)] if gate is not None else []
+    return Starlette(routes=routes, middleware=middleware)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ edits in place, pop-up alerts, the contact keyboard, and removing that keyboard 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from telegram import (
@@ -49,6 +50,7 @@ from bot.chat.model import (
 )
 from bot.chat.router import Conversations
 from bot.chat.texts.common import LAYOUT_TEXTS
+from bot.observability.metrics import REPLY_SECONDS, UPDATES
 from handlers.telegram.context import BotContext
 from handlers.telegram.sender import inline_keyboard
 
@@ -223,15 +225,24 @@ class _Renderer:
 
 
 async def on_update(update: Update, context: BotContext) -> None:
-    """Every private-chat update no older handler took: through the conversation core."""
+    """Every private-chat update no older handler took: through the conversation core.
+    Counted in `bhxh_updates_total` by outcome and timed in `bhxh_reply_seconds`."""
     event = event_of(update, context)
     chat = update.effective_chat
     if event is None or chat is None:
+        UPDATES.labels(TELEGRAM.name, "ignored").inc()
         return
-    conversations: Conversations = context.application.bot_data[CONVERSATIONS_KEY]
-    outputs = await conversations.handle(event, profile_of(update))
-    after_phone = isinstance(event, PhoneShared | ForeignContact)
-    await _Renderer(context, chat.id, update.callback_query, after_phone).render(outputs)
+    started = time.perf_counter()
+    try:
+        conversations: Conversations = context.application.bot_data[CONVERSATIONS_KEY]
+        outputs = await conversations.handle(event, profile_of(update))
+        after_phone = isinstance(event, PhoneShared | ForeignContact)
+        await _Renderer(context, chat.id, update.callback_query, after_phone).render(outputs)
+    except Exception:
+        UPDATES.labels(TELEGRAM.name, "error").inc()  # the error net (common.py) logs and apologises
+        raise
+    REPLY_SECONDS.labels(TELEGRAM.name).observe(time.perf_counter() - started)
+    UPDATES.labels(TELEGRAM.name, "answered" if outputs else "silent").inc()
 
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.bootstrap import build_services
@@ -171,28 +171,21 @@ def run_until_stopped(settings: Settings, token: str) -> bool:
 
 
 @asynccontextmanager
-async def running(application: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
-    """Start polling as `run_polling` does, without owning the event loop (tests, demo, bench).
-
-    Pending updates are never dropped: messages sent while the bot was down are answered.
-    """
+async def started_application(application: Application) -> AsyncIterator[Application]:
+    """Initialise and start the Application (handlers, post_init) without fetching updates:
+    what polling and the webhook mode share. On exit: the updater if it polls, the
+    Application (the scheduler first, BotApplication.stop), shutdown, post_shutdown."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0.0,
-        timeout=poll_timeout,
-        allowed_updates=Update.ALL_TYPES,
-        drop_pending_updates=False,
-    )
     try:
         yield application
     finally:
-        if application.updater.running:
+        updater = application.updater
+        if updater is not None and updater.running:
             try:
-                await application.updater.stop()
+                await updater.stop()
             except InvalidToken:  # polling ended on it; stop the rest all the same
                 log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN) while polling")
         if application.running:
@@ -200,3 +193,42 @@ async def running(application: Application, poll_timeout: int = 10) -> AsyncIter
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+@asynccontextmanager
+async def running(application: Application, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Start polling as `run_polling` does, without owning the event loop (tests, demo, bench).
+
+    Pending updates are never dropped: messages sent while the bot was down are answered.
+    PTB's start_polling deletes a webhook first, so unsetting TELEGRAM_WEBHOOK_URL is enough to
+    go back to polling.
+    """
+    async with started_application(application):
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        yield application
+
+
+class WebhookRefused(Exception):
+    """Telegram refused setWebhook (an http:// URL, a port it does not post to, a bad host):
+    the message is Telegram's reason, one line for the operator."""
+
+
+async def set_webhook(application: Application, url: str, secret: str) -> None:
+    """Ask Telegram to post every kind of update to `url` with `secret` in the
+    X-Telegram-Bot-Api-Secret-Token header. Updates waiting since the bot stopped are kept (they
+    will be posted). Never deleted on shutdown: with several instances behind one address, one
+    instance stopping must not stop the others' updates."""
+    try:
+        await application.bot.set_webhook(
+            url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        )
+    except InvalidToken:
+        raise
+    except TelegramError as exc:
+        raise WebhookRefused(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}") from None

@@ -59,6 +59,8 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.chat.model import TELEGRAM
+from bot.observability.metrics import RATE_LIMITED
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -247,6 +249,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                RATE_LIMITED.labels(TELEGRAM.name).inc()
                 pause = retry_after_seconds(exc)  # exactly what Telegram asked, however long
                 if chat is None:
                     self.method_retry_after(endpoint, pause)

@@ -49,6 +49,7 @@ from bot.chat.model import (
     Unknown,
 )
 from bot.chat.texts.common import LAYOUT_TEXTS
+from bot.observability.metrics import SENDS
 from handlers.telegram.ratelimit import BotRateLimiter, SendPolicy, retry_after_seconds
 from scheduler.sending import ChannelDown
 
@@ -130,6 +131,16 @@ class TelegramSender:
         return await self._send(person, reply, reserved=True)
 
     async def _send(self, person: Person, reply: Reply, *, reserved: bool) -> SendResult:
+        """Send and count the result in `bhxh_sends_total{channel="telegram", result}`."""
+        try:
+            result = await self._send_all(person, reply, reserved=reserved)
+        except ChannelDown:
+            SENDS.labels(TELEGRAM.name, "channel_down").inc()
+            raise
+        SENDS.labels(TELEGRAM.name, result_label(result)).inc()
+        return result
+
+    async def _send_all(self, person: Person, reply: Reply, *, reserved: bool) -> SendResult:
         chat = _chat(person)
         messages = layout(reply, TELEGRAM, texts=self.texts)
         first: str | None = None
@@ -197,6 +208,16 @@ class TelegramSender:
             chat, document=item.content, filename=item.name, caption=caption,
             parse_mode=ParseMode.HTML, reply_markup=markup, **extra,
         )
+
+
+_RESULT_LABELS: dict[type, str] = {
+    Delivered: "delivered", Blocked: "blocked", RetryAfter: "retry_after", Refused: "refused", Unknown: "unknown",
+}
+
+
+def result_label(result: SendResult) -> str:
+    """The `result` label of `bhxh_sends_total` for a send's outcome."""
+    return _RESULT_LABELS.get(type(result), "unknown")
 
 
 def _reason(result: SendResult) -> str:

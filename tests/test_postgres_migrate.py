@@ -121,3 +121,26 @@ async def test_reminder_selection_on_postgresql_agrees_with_the_rules(tmp_path: 
         assert queued == len(after - before) > 0
     finally:
         await pg.close()
+
+
+async def test_a_sqlite_file_at_another_migration_is_refused_before_anything_is_copied(
+    tmp_path: Path, target: str
+) -> None:
+    import aiosqlite
+
+    from storage.postgresql.copy import CopyError
+
+    source = tmp_path / "ahead.sqlite3"
+    async with opened_storage(source) as lite:
+        await lite.units.import_tree(UNITS, BASELINES, TARGETS, NOW)
+    async with aiosqlite.connect(source) as conn:  # a migration PostgreSQL has not got yet
+        await conn.execute("CREATE TABLE zns_outbox (id INTEGER PRIMARY KEY)")
+        await conn.commit()
+    pg = PostgresStorage(target)
+    await pg.connect()
+    try:
+        with pytest.raises(CopyError, match="zns_outbox"):
+            await copy_from_sqlite(source, pg.db)
+        assert await pg.units.count() == 0
+    finally:
+        await pg.close()

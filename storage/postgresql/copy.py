@@ -8,8 +8,9 @@ Guarantees:
 - each table is copied in ONE transaction with one `COPY` streamed from SQLite (asyncpg's
   `copy_records_to_table`, the fastest way in), parents before children (foreign keys read from
   the catalog), so a table is either whole or empty, never half there;
-- the two schemas must have the same columns per table (checked first: a deployment whose
-  SQLite file has a migration PostgreSQL lacks, or the reverse, is refused by name);
+- the two schemas must have the same tables and the same columns per table (checked first: a
+  deployment whose SQLite file has a migration PostgreSQL lacks, or the reverse, is refused
+  by name, never copied in part);
 - identity sequences continue after the copied ids, so new rows never collide;
 - afterwards the row counts of every table and a few tallies (active enrolments per scheme with
   the money paid, outbox rows per status, cards per unit) are compared on both sides.
@@ -129,6 +130,15 @@ async def copy_from_sqlite(
     source = await aiosqlite.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         tables = await tables_in_order(target)
+        async with source.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name <> 'schema_migrations' ORDER BY name"
+        ) as cur:
+            only_sqlite = sorted({row[0] for row in await cur.fetchall()} - set(tables))
+        if only_sqlite:
+            raise CopyError(
+                f"tables {', '.join(only_sqlite)} exist in SQLite only: both engines must be at the same migration"
+            )
         plan: list[tuple[str, list[str], int, int]] = []  # (table, columns, sqlite rows, pg rows)
         for table in tables:
             pg_cols = await _pg_columns(target, table)

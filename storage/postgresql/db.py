@@ -143,13 +143,19 @@ class Database:
             pass
         finally:
             await first.close()
-        self._pool = await asyncpg.create_pool(
+        pool = await asyncpg.create_pool(
             self.dsn,
             min_size=self._min_size,
             max_size=self._max_size,
             server_settings={"search_path": self.schema, "timezone": "UTC"},
         )
-        await self._migrate()
+        self._pool = pool
+        try:
+            await self._migrate()
+        except BaseException:
+            self._pool = None  # not connected: the next connect() starts again
+            await pool.close()
+            raise
 
     async def _migrate(self) -> None:
         async with self.pool.acquire() as conn:

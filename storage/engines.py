@@ -1,9 +1,10 @@
 """The one place that chooses the storage engine from the settings.
 
 `DATABASE_URL` unset: SQLite at `DATABASE_PATH`. `sqlite:///relative/path` or
-`sqlite:////absolute/path`: SQLite at that path. Any other scheme stops start-up with one line
-naming the engines this build supports. A new engine (PostgreSQL) adds its scheme here and meets
-`storage.contract.Storage`; nothing else chooses.
+`sqlite:////absolute/path`: SQLite at that path. `postgresql://user@host:port/db` (or
+`postgres://`; `?schema=name` puts the tables in that schema): PostgreSQL (storage/postgresql).
+Any other scheme stops start-up with one line naming the engines this build supports. Each
+engine meets `storage.contract.Storage`; nothing else chooses.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # the contract (and its records) load with the engine, not with the CLI's parser
     from storage.contract import Storage
 
-SUPPORTED_ENGINES = ("sqlite",)
+SUPPORTED_ENGINES = ("sqlite", "postgresql")
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class EngineError(ValueError):
@@ -39,6 +41,10 @@ def engine_of(url: str | None) -> tuple[str, str | None]:
     if not sep:
         raise EngineError(f"DATABASE_URL is invalid: not a database URL ({_supported()})")
     scheme = scheme.lower()
+    if scheme in _POSTGRES_SCHEMES:
+        if not rest.strip("/"):
+            raise EngineError("DATABASE_URL is invalid: no server (postgresql://user@host:5432/db)")
+        return "postgresql", url.strip()
     if scheme != "sqlite":
         raise EngineError(f"DATABASE_URL is invalid: no engine '{scheme}' ({_supported()})")
     if not rest.startswith("/") or rest == "/":
@@ -47,7 +53,7 @@ def engine_of(url: str | None) -> tuple[str, str | None]:
 
 
 def _supported() -> str:
-    return "supported engines: " + ", ".join(f"{name}:///path" for name in SUPPORTED_ENGINES)
+    return "supported engines: sqlite:///path, postgresql://user@host:5432/db"
 
 
 def missing_database(settings: StorageSettings) -> str | None:
@@ -71,4 +77,8 @@ def open_storage(settings: StorageSettings) -> Storage:
         from storage.sqlite.engine import SQLiteStorage
 
         return SQLiteStorage(Path(place) if place else settings.database_path)
+    if engine == "postgresql" and place is not None:
+        from storage.postgresql.engine import PostgresStorage
+
+        return PostgresStorage(place)
     raise EngineError(f"DATABASE_URL is invalid: no engine '{engine}' ({_supported()})")  # pragma: no cover

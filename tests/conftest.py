@@ -21,6 +21,7 @@ from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
 from handlers.telegram.app import SERVICES_KEY, build_application, running, scheduler_of, senders_of
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import Senders
+from tests.storage_engines import PG_SKIP_REASON, server_url
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TOKEN = "123456:TEST-token-for-the-local-emulator"
@@ -126,3 +127,18 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Any]:
 
     async with flow_world(tmp_path / "flows.db", clock) as opened:
         yield opened
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line when the PostgreSQL half was skipped (no server at TEST_DATABASE_URL): on a
+    newcomer's machine the SQLite half still runs; `.ci/run` checks the server first
+    (`./dev postgres`), so there it fails instead."""
+    skipped = [
+        report for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and PG_SKIP_REASON in str(report.longrepr[2])
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"skipped the PostgreSQL half: {len(skipped)} tests ({PG_SKIP_REASON} at {server_url()};"
+            " start a server or set TEST_DATABASE_URL, see ./dev postgres)"
+        )

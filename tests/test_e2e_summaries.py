@@ -1,11 +1,11 @@
-"""Officials' summaries end to end: the real bot, the emulator, a real SQLite file, and time
-moved by the ManualClock. The scheduler ticks for real (every 0.2 s of wall time); what it
+"""Officials' summaries end to end: the real bot, the emulator, a real database (a SQLite file,
+and again a fresh PostgreSQL schema), and time moved by the ManualClock. The scheduler ticks for real (every 0.2 s of wall time); what it
 decides depends only on the injected clock and the ledger."""
 
 from __future__ import annotations
 
 import io
-import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.services.enrolment import Logged
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from scheduler.summaries import run_summary_round
 from tests.conftest import TZ, BotHarness
+from tests.storage_engines import ENGINES, database_url
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
 MONDAY = datetime(2026, 11, 23, 16, 0, tzinfo=TZ)  # a Monday: weekly digests go out too
@@ -49,15 +50,19 @@ def clock() -> ManualClock:
     return ManualClock(MONDAY)
 
 
-@pytest.fixture
-async def bot(emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(emulator, tmp_path / "summaries.sqlite3", clock, scheduler_tick_seconds=0.2)
-    await harness.start()
-    await seed(harness.services)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+@pytest.fixture(params=ENGINES)
+async def bot(
+    request: pytest.FixtureRequest, emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[BotHarness]:
+    path = tmp_path / "summaries.sqlite3"
+    async with database_url(request.param, path) as url:
+        harness = BotHarness(emulator, path, clock, scheduler_tick_seconds=0.2, database_url=url)
+        await harness.start()
+        await seed(harness.services)
+        try:
+            yield harness
+        finally:
+            await harness.stop()
 
 
 async def seed(services: Services) -> None:
@@ -364,8 +369,9 @@ async def test_stopping_the_bot_mid_round_records_the_part_in_flight_and_a_resta
     (held_chat,) = {r.chat_id for r in emulator.rejected if r.method == "sendPhoto"}
     # The round was cut short: the others did not all get their workbook before the stop ended.
     assert any(len(methods) < 3 for chat, methods in at_stop.items() if chat != held_chat)
-    with sqlite3.connect(f"file:{bot.db_path}?mode=ro", uri=True) as conn:
-        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM summary_runs GROUP BY status").fetchall())
+    await bot.services.storage.connect()
+    statuses = Counter(run.status for run in await bot.services.summaries.repo.runs(clock.now().date()))
+    await bot.services.storage.close()
     assert "sending" not in statuses and statuses.get("uncertain", 0) == 0
 
     await bot.start()

@@ -2,8 +2,8 @@
 
 Each test takes the `engine` fixture: a connected `storage.contract.Storage` built by
 `storage.engines.open_storage` on a fresh database, once per engine of
-`tests.storage_engines.ENGINES` (SQLite today; a PostgreSQL engine adds its name there and
-its `open_write` below, and must pass every test unchanged). The tests speak only the contract
+`tests.storage_engines.ENGINES` (SQLite and PostgreSQL; each passes every test unchanged, and
+gives its own `open_write` below). The tests speak only the contract
 (`Storage` and its stores) except `open_write`, the one engine-specific hook: a write
 transaction held open, so that a read can be made while it is.
 
@@ -89,7 +89,22 @@ def _sqlite_open_write(storage: Storage) -> Callable[[str], AbstractAsyncContext
     return open_write
 
 
-OPEN_WRITE = {"sqlite": _sqlite_open_write}
+def _postgres_open_write(storage: Storage) -> Callable[[str], AbstractAsyncContextManager[None]]:
+    db = storage.db  # type: ignore[attr-defined]  # the PostgreSQL engine's own handle
+
+    @asynccontextmanager
+    async def open_write(code: str) -> AsyncIterator[None]:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO units(code, name, parent_code, level, updated_at) VALUES ($1, $2, 'CL', 'commune', $3)",
+                code, "Xã Đang Ghi", NOW.isoformat(),
+            )
+            yield
+
+    return open_write
+
+
+OPEN_WRITE = {"sqlite": _sqlite_open_write, "postgresql": _postgres_open_write}
 
 
 @pytest.fixture(params=ENGINES)

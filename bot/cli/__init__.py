@@ -1,4 +1,4 @@
-"""Command line: `bhxh-bot run | demo | rates | import | report`.
+"""Command line: `bhxh-bot run | demo | rates | import | report | migrate-data`.
 
 Start-up problems an operator can fix (a missing setting, a broken rate file) end with one line
 on stderr and a non-zero exit code, never a traceback.
@@ -178,6 +178,16 @@ def _summary_report_command(sub: argparse._SubParsersAction) -> None:
 
 
 EXTRA_COMMANDS.append(_summary_report_command)
+
+
+def _migrate_data_command(sub: argparse._SubParsersAction) -> None:
+    """`migrate-data --to postgresql://…` (bot/cli/migrate.py): SQLite -> PostgreSQL."""
+    from bot.cli.migrate import register_cli
+
+    register_cli(sub)
+
+
+EXTRA_COMMANDS.append(_migrate_data_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

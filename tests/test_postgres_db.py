@@ -1,0 +1,155 @@
+"""The PostgreSQL engine's own guarantees, with two instances (two pools) on one database.
+
+The contract suite (tests/test_storage_contract.py) runs on PostgreSQL too, from one instance;
+these check what SQLite gets from its single writer and PostgreSQL must get otherwise: two
+instances starting together migrate once, and two instances claiming, queueing or taking
+inbox events at the same moment never both get the same work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.reminders import Cadence
+from storage.contract import DuplicateError
+from storage.engines import open_storage
+from storage.postgresql.db import migration_files, split_url
+from storage.postgresql.engine import PostgresStorage
+from tests.storage_engines import EngineSettings, database_url
+from tests.test_storage_contract import BASELINES, NOW, TARGETS, UNITS, WINDOW, card
+
+
+@pytest.fixture
+async def url(tmp_path: Path) -> AsyncIterator[str]:
+    async with database_url("postgresql", tmp_path / "unused") as opened:
+        yield opened
+
+
+def instance(url: str, tmp_path: Path) -> PostgresStorage:
+    storage = open_storage(EngineSettings(url, tmp_path / "unused"))
+    assert isinstance(storage, PostgresStorage)
+    return storage
+
+
+async def test_two_instances_starting_together_migrate_once(url: str, tmp_path: Path) -> None:
+    first, second = instance(url, tmp_path), instance(url, tmp_path)
+    await asyncio.gather(first.connect(), second.connect())
+    try:
+        rows = await first.db.fetch("SELECT number FROM schema_migrations ORDER BY number")
+        assert [r[0] for r in rows] == [n for n, _, _ in migration_files()]
+        await second.close()
+        await second.connect()  # reopening applies nothing twice
+        assert await second.db.fetchval("SELECT COUNT(*) FROM schema_migrations") == len(rows)
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_the_schema_comes_from_the_url_and_must_be_a_plain_name() -> None:
+    assert split_url("postgres://bot@db:5432/bhxh?schema=hcm&sslmode=require") == (
+        "postgresql://bot@db:5432/bhxh?sslmode=require", "hcm"
+    )
+    assert split_url("postgresql://bot@db/bhxh")[1] == "public"
+    with pytest.raises(ValueError, match="schema"):
+        split_url("postgresql://bot@db/bhxh?schema=x;drop")
+
+
+async def test_a_unique_violation_in_a_transaction_is_the_contracts_duplicate_error(url: str, tmp_path: Path) -> None:
+    storage = instance(url, tmp_path)
+    await storage.connect()
+    try:
+        with pytest.raises(DuplicateError):
+            async with storage.db.transaction() as tx:
+                await tx.execute("INSERT INTO ptb_user_data(user_id, data) VALUES (1, '{}')")
+                await tx.execute("INSERT INTO ptb_user_data(user_id, data) VALUES (1, '{}')")
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM ptb_user_data") == 0
+    finally:
+        await storage.close()
+
+
+async def two_instances(url: str, tmp_path: Path, people: int) -> tuple[PostgresStorage, PostgresStorage]:
+    """Two connected instances on one database with `people` linked, due people."""
+    one, two = instance(url, tmp_path), instance(url, tmp_path)
+    await one.connect()
+    await two.connect()
+    await one.units.import_tree(UNITS, BASELINES, TARGETS, NOW)
+    cards = [card(n) for n in range(1, people + 1)]
+    await one.cards.import_cards(cards, "list.csv", NOW)
+    await one.cards.link_phones([(7000 + n, c.phone or "") for n, c in enumerate(cards, 1)], NOW, "telegram")
+    return one, two
+
+
+async def test_two_instances_queueing_at_once_queue_each_person_once(url: str, tmp_path: Path) -> None:
+    one, two = await two_instances(url, tmp_path, 20)
+    try:
+        queued = await asyncio.gather(
+            *(s.reminders.queue_due_all([("ky-2026", WINDOW), ("q4", WINDOW)], Cadence(7, 3), NOW) for s in (one, two, one))
+        )
+        assert sum(queued) == 20
+        assert await one.reminders.status_counts() == {"pending": 20}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_two_instances_claiming_every_row_at_once_claim_each_row_once(url: str, tmp_path: Path) -> None:
+    one, two = await two_instances(url, tmp_path, 30)
+    try:
+        await one.reminders.queue_due("ky-2026", WINDOW, Cadence(7, 3), NOW)
+        rows = await one.reminders.next_pending(NOW)
+        assert len(rows) == 30
+        results = await asyncio.gather(
+            *(s.reminders.claim(row.id, f"{name}-{row.id}", NOW)
+              for row in rows for name, s in (("one", one), ("two", two)))
+        )
+        assert results.count("claimed") == 30 and results.count("gone") == 30
+        assert await two.reminders.status_counts() == {"sending": 30}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_two_instances_taking_inbox_events_never_hold_two_of_one_person(url: str, tmp_path: Path) -> None:
+    one, two = instance(url, tmp_path), instance(url, tmp_path)
+    await one.connect()
+    await two.connect()
+    try:
+        for n in range(12):
+            assert await one.inbox.add("zalo", f"event-{n}", f"person-{n % 3}", "user_send_text", "{}", NOW)
+        lease = timedelta(minutes=5)
+        taken = await asyncio.gather(*(s.inbox.claim("zalo", NOW, lease, 3) for s in (one, two) * 4))
+        held = [event for event in taken if event is not None]
+        # Three people: one event each can be held at a time, the oldest of each.
+        assert sorted(event.event_key for event in held) == ["event-0", "event-1", "event-2"]
+        assert (await two.inbox.counts("zalo"))["working"] == 3
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_the_zalo_token_pair_is_saved_once_per_app_and_a_new_seed_ignores_the_old_chain(
+    url: str, tmp_path: Path
+) -> None:
+    from bot.domain.clock import ManualClock
+    from bot.domain.oauth import TokenState
+    from storage.postgresql.zalo_tokens import PostgresTokenStore
+
+    storage = instance(url, tmp_path)
+    await storage.connect()
+    try:
+        clock = ManualClock(NOW)
+        store = PostgresTokenStore(storage.db, "app", clock, seed="first")
+        assert await store.load() is None
+        for n in (1, 2):
+            await store.save(TokenState(f"access-{n}", NOW + timedelta(hours=n), f"refresh-{n}"))
+        loaded = await PostgresTokenStore(storage.db, "app", clock, seed="first").load()
+        assert loaded == TokenState("access-2", NOW + timedelta(hours=2), "refresh-2")
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM zalo_tokens") == 1
+        assert await PostgresTokenStore(storage.db, "app", clock, seed="second").load() is None
+    finally:
+        await storage.close()

@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "limits": "bench.bench_limits",
     "uploads": "bench.bench_uploads",
     "zalo-webhook": "bench.bench_zalo_webhook",
+    "zns-send": "bench.bench_zalo_zns",
 }
 
 

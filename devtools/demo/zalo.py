@@ -13,9 +13,10 @@ The walk-through is a list of named steps (`ZALO_STEPS`), each an async function
     async def zns_reminder(demo: ZaloDemo) -> None: ...
     ZALO_STEPS.insert(step_index("official-summary"), Step("zns-reminder", "…", zns_reminder))
 
-and its settings (`ZALO_SETTINGS`, e.g. `zns_enabled`) and sample data (`ZALO_SEEDERS`) beside
-it. The clock is a `ManualClock`, moved only by steps (`demo.clock`): the summary step moves it
-to SUMMARY_TIME and the last step past the links' expiry, so a new step goes before those.
+and its settings (`ZALO_SETTINGS`, e.g. `zns_enabled`) and set-up (`ZALO_SEEDERS`: sample data,
+a ZNS template registered at the emulator) beside it. The clock is a `ManualClock` (09:00 on the
+day) moved only by steps (`demo.clock`): the summary step moves it to SUMMARY_TIME and the last
+step past the links' expiry, so a step that needs daytime (a ZNS reminder) goes before those.
 
 With a keyboard the demo waits for Enter between steps; without one (a pipe, CI, `</dev/null`)
 it runs straight through, like the Telegram demo's scripted run.
@@ -45,7 +46,6 @@ from devtools.zalo import DeliveredMessage, EmulatedZaloUser, ZaloEmulator, Zalo
 from handlers.http.files import DEFAULT_TTL as LINK_TTL  # what bhxh-bot run gives FileLinks
 from scheduler.summaries import run_summary_round
 
-QUIET_SECONDS = 0.5  # the bot has answered when its OA messages stop for this long
 REPLY_TIMEOUT = 20.0
 MORNING = time(9, 0)
 FAST = ZaloLimits(receipt_delay=0.05, webhook_retry_delays=(0.05, 0.1))
@@ -99,10 +99,10 @@ class ZaloDemo:
     async def says(self, user: EmulatedZaloUser, text: str) -> list[DeliveredMessage]:
         """`user` writes `text` to the OA (a signed webhook); print it and the bot's answer."""
         self.print(f"{user.state.display_name}: {text}")
-        before = len(user.inbox)
+        before, handled = len(user.inbox), self.handled
         post = await user.say(text)
         self.print(f"     (Zalo gửi sự kiện có chữ ký tới bot: HTTP {post.status})")
-        return self.show(user, await self.answer(user, before))
+        return self.show(await self.answer(user, before, handled))
 
     async def taps(self, user: EmulatedZaloUser, title: str) -> list[DeliveredMessage]:
         """`user` taps the query button whose title contains `title`, on the latest message
@@ -117,25 +117,31 @@ class ZaloDemo:
         assert button.query is not None
         self.print(f"{user.state.display_name} bấm nút «{button.title}»")
         self.print(f"     (Zalo gửi lại mã ẩn của nút: {button.query})")
-        before = len(user.inbox)
+        before, handled = len(user.inbox), self.handled
         await user.press_payload(button.query)
-        return self.show(user, await self.answer(user, before))
+        return self.show(await self.answer(user, before, handled))
 
-    async def answer(self, user: EmulatedZaloUser, before: int) -> list[DeliveredMessage]:
-        """The OA messages `user` got after `before`, once the bot has been quiet a moment."""
-        await self.emulator.wait_until(lambda: len(user.inbox) > before, timeout=REPLY_TIMEOUT)
-        return await self.settled(user, before)
+    @property
+    def handled(self) -> int:
+        """Inbox events the bot's Zalo worker has finished (it finishes one after sending
+        every message of its answer)."""
+        return int(self.running.zalo.worker.handled)
 
-    async def settled(self, user: EmulatedZaloUser, before: int) -> list[DeliveredMessage]:
-        count = -1
-        while count != len(user.inbox):
-            count = len(user.inbox)
-            await asyncio.sleep(QUIET_SECONDS)
+    async def answer(self, user: EmulatedZaloUser, before: int, handled: int) -> list[DeliveredMessage]:
+        """The OA messages `user` got after the `before` first, once the worker has finished
+        the event posted after it had finished `handled`."""
+        await self.emulator.wait_until(
+            lambda: self.handled > handled and len(user.inbox) > before, timeout=REPLY_TIMEOUT
+        )
         return user.inbox[before:]
 
-    def show(self, user: EmulatedZaloUser, messages: list[DeliveredMessage]) -> list[DeliveredMessage]:
+    def show(self, messages: list[DeliveredMessage]) -> list[DeliveredMessage]:
+        """Print `messages` and keep the download links they carry (`links`)."""
         for message in messages:
             self.print(self.render(message))
+            self.links += [
+                str(b.payload["url"]) for b in message.buttons if isinstance(b.payload, dict) and "url" in b.payload
+            ]
         return messages
 
     def render(self, message: DeliveredMessage) -> str:
@@ -159,15 +165,14 @@ class ZaloDemo:
                 numbered += 1
                 lines.append(f"     [{numbered}] {button.title}")
             elif isinstance(button.payload, dict) and "url" in button.payload:
-                url = str(button.payload["url"])
-                self.links.append(url)
-                lines.append(f"     [liên kết] {button.title}\n         {url}")
+                lines.append(f"     [liên kết] {button.title}\n         {button.payload['url']}")
         return "\n".join(lines)
 
 
-Seeder = Callable[[Services], Awaitable[None]]
-# Sample data a step needs, loaded once the bot runs (the organisation, list and entries are
-# loaded first, by `_seed`).
+Seeder = Callable[[ZaloDemo], Awaitable[None]]
+# What a step needs set up before the first step: sample data (`demo.services`), templates or
+# phones at the emulator (`demo.emulator`). Run in order once the bot runs, after `_seed` has
+# loaded the organisation, the lapsed-card list and today's entries.
 ZALO_SEEDERS: list[Seeder] = []
 # Settings a step needs (names as in bot/settings.py), on top of the emulator's addresses.
 ZALO_SETTINGS: dict[str, Any] = {}
@@ -208,7 +213,7 @@ async def official_summary(demo: ZaloDemo) -> None:
     before = len(official.inbox)
     report = await run_summary_round(demo.services, demo.running.senders, chat_spacing=0.0)
     demo.print(f"(lượt gửi tin tổng hợp: {report.due} người nhận, {report.parts_sent} phần đã gửi)")
-    demo.show(official, await demo.settled(official, before))
+    demo.show(official.inbox[before:])  # the round returns once every part was sent
 
 
 async def link_works_then_expires(demo: ZaloDemo) -> None:
@@ -221,7 +226,8 @@ async def link_works_then_expires(demo: ZaloDemo) -> None:
     name = _file_name(answer.headers.get("content-disposition", ""))
     demo.print(f"Mở liên kết: HTTP {answer.status_code}, tệp «{name}», {_n(len(answer.content))} byte")
     demo.clock.advance(LINK_TTL + timedelta(minutes=1))
-    demo.print(f"(đồng hồ của bot: {demo.clock.now():%H:%M %d/%m/%Y}, liên kết đã quá hạn)")
+    hours = int(LINK_TTL.total_seconds() // 3600)
+    demo.print(f"(liên kết có hạn {hours} giờ; đồng hồ của bot tiến tới {demo.clock.now():%H:%M %d/%m/%Y})")
     again = await demo.http.get(url)
     demo.print(f"Mở lại liên kết: HTTP {again.status_code}: {again.text}")
 
@@ -293,7 +299,7 @@ async def _seed(demo: ZaloDemo) -> None:
     await seed_cards(demo.services)
     await seed_enrolments(demo.services)
     for seed in ZALO_SEEDERS:
-        await seed(demo.services)
+        await seed(demo)
 
 
 async def _pause(interactive: bool) -> bool:

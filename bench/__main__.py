@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, str] = {
     "reminders": "bench.bench_reminders",
     "limits": "bench.bench_limits",
     "uploads": "bench.bench_uploads",
+    "zalo-webhook": "bench.bench_zalo_webhook",
+    "zns-send": "bench.bench_zalo_zns",
 }
 
 

@@ -43,6 +43,31 @@ def test_demo_script_option_from_the_command_line(tmp_path: Path) -> None:
     assert "Tổng: 2.322.540 đ" in result.stdout  # household of 2, 12 months
 
 
+def test_the_zalo_demo_runs_through_with_stdin_closed(tmp_path: Path) -> None:
+    """`./dev demo --channel zalo </dev/null`: every step runs against the real HTTP server and
+    Zalo adapter and the emulator, and the terminal shows what the emulator received."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.demo", "--channel", "zalo", "--date", "23/11/2026"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:] + out[-2000:]
+    assert "không chạy được" not in out and "Traceback" not in result.stderr
+    # The free-text question and the same question by buttons give the same total.
+    assert out.count("Tổng: 3.142.260 đ") == 2
+    assert "(Zalo gửi lại mã ẩn của nút: #a:" in out
+    assert "     [5] 5 người\nBot: Chọn tiếp:\n     [1] 6 người" in out  # 6 choices: 5 + 1
+    # The official's summary: the round sent its three parts, the chart was uploaded, the
+    # workbook's link downloads, then is refused once it expired.
+    assert "1 người nhận, 3 phần đã gửi" in out
+    assert "[ảnh biểu đồ đã tải lên Zalo: " in out
+    assert "Mở liên kết: HTTP 200, tệp «tong-hop_2026-11-23_huyen-cang-long.xlsx»" in out
+    assert "Mở lại liên kết: HTTP 404: " in out
+    assert out.rstrip().endswith("=== Hết demo Zalo. Chat thử trên Telegram giả lập: ./dev demo ===")
+
+
 def test_the_installed_command_points_to_dev_demo(capsys: pytest.CaptureFixture[str]) -> None:
     """`bhxh-bot demo` (the product) cannot run the demo, which lives in the development package:
     it says where the demo went, in English and Vietnamese, and fails, whatever options it gets."""

@@ -24,6 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="./dev demo", description="chat with the bot offline, on sample data")
     parser.add_argument("--script", type=Path, help="read messages from FILE (#n presses button n)")
     parser.add_argument("--date", type=parse_day, help="pretend today is DD/MM/YYYY")
+    parser.add_argument(
+        "--channel", choices=("telegram", "zalo"), default="telegram",
+        help="telegram: chat in the terminal (default); zalo: a walk-through on a Zalo OA",
+    )
     return parser
 
 
@@ -32,10 +36,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from devtools.demo.session import run_demo
 
     args = build_parser().parse_args(argv)
+    if args.channel == "zalo" and args.script is not None:
+        print("demo: error: --script is for the Telegram demo; the Zalo demo runs its own steps", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         settings = load_settings()
         # Quiet by default (the transcript is what a newcomer reads); LOG_LEVEL, when set, applies.
         configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
+        if args.channel == "zalo":
+            from devtools.demo.zalo import run_zalo_demo
+
+            return asyncio.run(run_zalo_demo(on=args.date))
         return asyncio.run(run_demo(script=args.script, on=args.date))
     except (SettingsError, RatesError, CampaignsError) as exc:
         print(f"demo: error: {exc}", file=sys.stderr)

@@ -12,7 +12,7 @@ __all__ = ["BUTTON_NOT_ALLOWED", "LAYOUT_TEXTS"]
 LAYOUT_TEXTS = LayoutTexts(
     more_buttons="Chọn tiếp:",
     choose="Mời chọn:",
-    file_link="Tệp {name}: bấm nút dưới đây để tải về (liên kết chỉ dùng được trong ít phút).",
+    file_link="Tệp {name}: bấm nút dưới đây để tải về (liên kết dùng được trong 24 giờ).",
     download_label="Tải {name}",
     share_phone="📱 Chia sẻ số điện thoại",
 )

@@ -23,12 +23,24 @@ def add_cli_commands(sub: argparse._SubParsersAction) -> None:
     kinds = import_subparsers(sub)
     cards = kinds.add_parser("cards", help="danh sách thẻ BHYT hết hạn (CSV hoặc XLSX) của BHXH")
     cards.add_argument("file", type=Path)
+    cards.add_argument(
+        "--legal-basis",
+        metavar="VĂN_BẢN",
+        help="cơ sở pháp lý để liên hệ người trong danh sách (ví dụ số công văn); không có thì"
+        " không bao giờ gửi ZNS cho danh sách này",
+    )
     cards.set_defaults(func=cmd_import_cards)
 
 
 def _plain(text: Rich) -> str:
     """The chat report without markup, for a terminal."""
     return to_plain(text)
+
+
+def _basis(args: argparse.Namespace) -> str | None:
+    """The --legal-basis text, trimmed; None when absent or blank."""
+    text = (getattr(args, "legal_basis", None) or "").strip()
+    return text[:300] or None
 
 
 def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,7 +62,9 @@ def cmd_import_cards(args: argparse.Namespace, settings: Settings) -> int:
         async with open_services(settings) as services:
             service = services.cards
             try:
-                result = await service.import_list(data, path.name, None, source=f"cli:{path.name}")
+                result = await service.import_list(
+                    data, path.name, None, source=f"cli:{path.name}", legal_basis=_basis(args)
+                )
             except CardFileError as exc:
                 print(f"bhxh-bot: lỗi: {path.name}: {_plain(file_error_text(exc.problem, exc.missing, exc.limit))}", file=sys.stderr)
                 return 2

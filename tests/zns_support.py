@@ -18,8 +18,7 @@ from bot.domain.reminders import Hours
 from bot.domain.zns import ZnsTemplates
 from bot.services import Services
 from devtools.zalo import ZaloLimits
-from handlers.zalo.zns_client import ZNSClient
-from handlers.zalo.zns_sender import ReminderEvents, ZnsSender
+from handlers.zalo.zns_sender import ReminderEvents, zns_queue
 from scheduler.reminders import RoundReport, run_reminder_round
 from scheduler.zns import ZnsQueue
 from tests.zalo_world import FAST, ZaloWorld, zalo_world
@@ -90,8 +89,8 @@ async def zns_world(
             )
             zalo.emulator.add_template(templates.reminder.template_id, list(templates.reminder.params))
             zalo.emulator.zns.any_phone_bound = True
-            client = ZNSClient(zalo.http, zalo.emulator.zns_base_url, zalo.channel.tokens)
-            queue = ZnsQueue(ZnsSender(client), templates, Hours(), concurrency=8)
+            queue = zns_queue(zalo.channel, settings, templates, Hours())
+            queue.concurrency = 8
             yield ZnsWorld(zalo, services, queue, clock)
         finally:
             await services.storage.close()

@@ -21,6 +21,7 @@ from bot.domain.rates import RateBook
 from bot.domain.records import DoorRow, LinkedCard, ReminderCounts, ZnsRow
 from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
 from bot.domain.roles import Role
+from bot.domain.zns import ZnsTemplates
 from bot.imports.cards import (
     MAX_ROWS,
     Column,
@@ -338,6 +339,9 @@ class ReminderService:
         self.clock = clock
         # One round at a time per process: the tick job and a direct call (tests, demo) share it.
         self.round_lock = asyncio.Lock()
+        # ZNS: the operator's templates and sending hours (set by build_card_services).
+        self.zns_templates: ZnsTemplates | None = None
+        self.zns_hours = Hours()
 
     # ----------------------------------------------------------------- the person's choices
 
@@ -509,7 +513,7 @@ def build_card_services(
 ) -> tuple[CardService, ReminderService]:
     """Wire the repositories and services of this feature (called by bot.bootstrap.build_services).
 
-    Loads reminders.toml now, so a broken file stops start-up with one line.
+    Loads reminders.toml and zns_templates.toml now, so a broken file stops start-up with one line.
     """
     cards = CardService(card_store, users, rates, campaigns, clock)
     reminders = ReminderService(
@@ -522,4 +526,7 @@ def build_card_services(
         Hours(settings.reminder_hours_start, settings.reminder_hours_end),
         clock,
     )
+    # Loaded now, ZNS on or off, so a broken operator file stops start-up with one line.
+    reminders.zns_templates = ZnsTemplates.load(settings.zns_templates_path)
+    reminders.zns_hours = Hours(settings.zns_hours_start, settings.zns_hours_end)
     return cards, reminders

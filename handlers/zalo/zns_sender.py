@@ -20,15 +20,19 @@ from typing import Protocol
 
 from bot.chat.model import ZALO_OA
 from bot.domain.clock import Clock
-from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome
+from bot.domain.reminders import Hours
+from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsTemplates
+from bot.settings import Settings
+from scheduler.zns import ZnsQueue
 
 from . import events as zevents
+from .channel import ZaloChannel
 from .errors import ZNS_DAILY_LIMIT_CODES, ErrorClass
 from .zns_client import ZNSClient, ZnsSent
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NIGHT_CODE", "REFUSED_BY_USER", "ReminderEvents", "ZnsSender", "zns_outcome"]
+__all__ = ["NIGHT_CODE", "REFUSED_BY_USER", "ReminderEvents", "ZnsSender", "zns_outcome", "zns_queue"]
 
 NIGHT_CODE = -133
 REFUSED_BY_USER = frozenset({-139, -141})
@@ -110,3 +114,10 @@ class ReminderEvents:
                 await self._ledger.record_follower(user_id, False, at)
             else:
                 await self._ledger.record_interaction(user_id, at)
+
+
+def zns_queue(channel: ZaloChannel, settings: Settings, templates: ZnsTemplates, hours: Hours) -> ZnsQueue:
+    """The ZNS queue of a running Zalo channel (its HTTP client and token manager), for
+    ``SchedulerRunner.zns``: the reminder rounds then send ZNS when ``ZNS_ENABLED`` is on."""
+    client = ZNSClient(channel.http, settings.zalo_zns_base_url, channel.tokens)
+    return ZnsQueue(ZnsSender(client), templates, hours, settings.zns_concurrency)

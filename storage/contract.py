@@ -610,6 +610,10 @@ class ReminderStore(Protocol):
         """ZNS rows still waiting to go."""
         ...
 
+    async def units_with_reminders(self) -> list[tuple[str]]:
+        """Unit codes that have reminder rows."""
+        ...
+
     async def record_follower(self, user_id: int, following: bool, at: datetime) -> None:
         """A Zalo OA follow or unfollow of the person our tables call ``user_id``."""
         ...

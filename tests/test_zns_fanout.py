@@ -6,11 +6,16 @@ basis gets one, unknown outcomes are settled by delivery receipts and never rese
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main as cli_main
 from bot.domain.clock import ManualClock
+from bot.domain.money import format_number, format_vnd
 from devtools.zalo import ZaloLimits
 from tests.conftest import TZ
 from tests.zalo_world import FAST
@@ -25,7 +30,9 @@ def _local(phone84: str) -> str:
     return "0" + phone84[2:]
 
 
-async def test_five_thousand_phones_each_get_exactly_one_zns_across_the_days(tmp_path: Path) -> None:
+async def test_five_thousand_phones_each_get_exactly_one_zns_across_the_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     clock = ManualClock(DAY1)
     limits = ZaloLimits(**{**FAST.__dict__, "zns_daily_quota": QUOTA, "night_start_hour": 19})
     async with zns_world(tmp_path, clock, limits) as world:
@@ -85,7 +92,7 @@ async def test_five_thousand_phones_each_get_exactly_one_zns_across_the_days(tmp
         # unknown (never resent) and are what an admin is shown, masked.
         assert len(unknown) == 5 and not {row[0] for row in unknown} & set(sent)
         listed = await world.services.reminders.repo.unknown_zns()
-        assert len(listed) == 5 and all("****" in row.phone_masked for row in listed)
+        assert len(listed) == 5 and all("***" in row.phone_masked and len(row.phone_masked) == 10 for row in listed)
         assert statuses["delivered"] == len(sent)
         assert set(sent) | {row[0] for row in unknown} | {phone(n) for n in refusing} == eligible_phones
 
@@ -99,3 +106,16 @@ async def test_five_thousand_phones_each_get_exactly_one_zns_across_the_days(tmp
         assert counts.total.delivered == len(sent) and counts.total.unknown == 5
         assert counts.total.refused == len(refusing)
         assert counts.total.zns_cost == len(sent) * world.queue.templates.price_per_message
+
+        # The admin's list of unknown rows and the figures, from the command line.
+        monkeypatch.setenv("DATABASE_PATH", str(world.zalo.db.path))
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        assert await asyncio.to_thread(cli_main, ["reminders", "unknown"]) == 0
+        listing = capsys.readouterr().out
+        assert "5 tin ZNS chưa rõ" in listing and all(row.phone_masked in listing for row in listed)
+        assert not any(row[0] in listing for row in unknown)  # never a whole number
+        assert await asyncio.to_thread(cli_main, ["reminders", "counts", "--days", "400"]) == 0
+        figures = capsys.readouterr().out
+        assert f"ZNS {format_number(len(sent) + 5)}" in figures and "chưa rõ 5" in figures
+        assert format_vnd(len(sent) * 300) in figures

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from bot.domain.privacy import mask_phone
 from bot.domain.records import UnknownZns, ZnsRow
 from bot.domain.reminders import OA_FREE_WINDOW, SelectionWindow
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
@@ -57,11 +58,6 @@ def _local(moment: datetime) -> str:
 
 def tracking_id(row_id: int) -> str:
     return f"{TRACKING_PREFIX}{row_id}"
-
-
-def mask_phone(phone: str) -> str:
-    """0912345678 -> 091****678: enough for an admin to match a call, not to collect numbers."""
-    return phone[:3] + "*" * max(0, len(phone) - 6) + phone[-3:] if len(phone) > 6 else "***"
 
 
 class ZnsOutboxMixin:
@@ -226,6 +222,13 @@ class ZnsOutboxMixin:
             (limit,),
         )
         return [UnknownZns(r[0], r[1], mask_phone(r[2] or ""), r[3], r[4], r[5]) for r in rows]
+
+    async def units_with_reminders(self) -> list[tuple[str]]:
+        """Unit codes that have reminder rows (for the command-line figures of every unit)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT unit_code FROM reminder_outbox WHERE unit_code IS NOT NULL ORDER BY unit_code"
+        )
+        return [(str(row[0]),) for row in rows]
 
     async def zns_backlog(self) -> int:
         """ZNS rows still waiting to go (pending)."""

@@ -238,3 +238,34 @@ def test_the_import_command_records_the_legal_basis_and_a_plain_import_clears_it
         assert conn.execute("SELECT COUNT(contact_basis) FROM cards").fetchone() == (0,)
     finally:
         conn.close()
+
+
+async def test_follows_messages_and_unfollows_through_the_webhook_decide_the_oa_window(tmp_path: Path) -> None:
+    """The worker's reminder hook keeps the follower table from real signed events: a person
+    linked on Zalo who wrote within 48 h gets the OA reminder (free); once they unfollow, the
+    reminder about the next expiry goes by ZNS (their list has a legal basis)."""
+    clock = ManualClock(NOON)
+    async with zns_world(tmp_path, clock) as world:
+        services = world.services
+        lan = world.zalo.emulator.add_user("Trần Thị Lan")
+        await lan.follow()
+        await lan.say("xin chào")
+        while await world.zalo.drain():
+            pass
+        user_id = await services.storage.identities.user_id(ZALO_OA, lan.user_id, NOON)
+        await services.cards.repo.import_cards([card(1)], "l.csv", NOON, legal_basis=BASIS)
+        await services.cards.repo.link_phones([(user_id, phone(1))], NOON, channel=ZALO_OA)
+        assert world.rows("SELECT following FROM zalo_followers WHERE user_id = ?", user_id) == [(1,)]
+        assert await services.reminders.queue_round(NOON) == 1
+        assert await services.reminders.queue_zns(NOON) == 0  # the OA reaches her for free
+        await lan.unfollow()
+        while await world.zalo.drain():
+            pass
+        assert world.rows("SELECT following FROM zalo_followers WHERE user_id = ?", user_id) == [(0,)]
+        later = NOON + timedelta(days=1)
+        conn = sqlite3.connect(world.zalo.db.path)
+        conn.execute("UPDATE cards SET valid_to = '2026-09-25'")  # a newer expiry on the list
+        conn.execute("UPDATE reminder_outbox SET status = 'sent', done_on = '2026-11-24'")  # the OA reminder went
+        conn.commit()
+        conn.close()
+        assert await services.reminders.queue_zns(later) == 1  # unfollowed: ZNS by phone

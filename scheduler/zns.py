@@ -186,6 +186,8 @@ async def _send_row(
     repo = services.reminders.repo
     clock = services.clock
     attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
+    if stop.reason is not None or not queue.hours.allows(clock.now()) or queue.pause.active(clock.now()):
+        return  # another row's answer stopped the fan-out meanwhile: this one was never claimed
     claimed = await _shielded(repo.claim_zns(row.id, attempt, clock.now()))
     if claimed != "claimed":
         report.skipped += 1
@@ -195,7 +197,7 @@ async def _send_row(
         report.skipped += 1
         return
     if not queue.hours.allows(clock.now()) or queue.pause.active(clock.now()):
-        await _shielded(repo.retry_zns(row.id, attempt, clock.now(), "hours", "retry_later"))
+        await _shielded(repo.retry_zns(row.id, attempt, clock.now(), "hours", "retry_later", counted=False))
         return
     template = queue.templates.reminder
     data = zns_template_data(content, template)
@@ -244,10 +246,10 @@ async def _record(
         report.refused += 1
     elif action in (ZnsAction.NIGHT, ZnsAction.DAILY_LIMIT):
         until = queue.pause.pause_till_morning(now, "night refusal" if action is ZnsAction.NIGHT else "daily quota")
-        await repo.retry_zns(row.id, attempt, until, reason, action.value)
+        await repo.retry_zns(row.id, attempt, until, reason, action.value, counted=False)
         report.retried += 1
     elif action is ZnsAction.STOP_QUEUE:
-        await repo.retry_zns(row.id, attempt, now, reason, action.value)
+        await repo.retry_zns(row.id, attempt, now, reason, action.value, counted=False)
         if stop.reason is None:
             stop.reason = reason
             log.error("zns: queue stopped until a person acts: %s", reason)

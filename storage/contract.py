@@ -587,9 +587,10 @@ class ReminderStore(Protocol):
         ...
 
     async def retry_zns(
-        self, row_id: int, attempt_id: str, next_at: datetime, error: str, error_class: str
+        self, row_id: int, attempt_id: str, next_at: datetime, error: str, error_class: str, counted: bool = True
     ) -> bool:
-        """Nothing was sent: back to 'pending', not before ``next_at``, the reason kept."""
+        """Nothing was sent: back to 'pending', not before ``next_at``, the reason kept;
+        ``counted`` False: the attempt does not count towards giving the row up."""
         ...
 
     async def settle_interrupted_zns(self, now: datetime) -> int:

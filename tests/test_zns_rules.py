@@ -269,3 +269,52 @@ async def test_follows_messages_and_unfollows_through_the_webhook_decide_the_oa_
         conn.commit()
         conn.close()
         assert await services.reminders.queue_zns(later) == 1  # unfollowed: ZNS by phone
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def test_the_daily_summary_shows_zns_figures_only_once_zns_was_used() -> None:
+    from openpyxl import load_workbook
+
+    from bot.domain.summary import ReminderFigures, render_summary
+    from bot.reports.summary_xlsx import build_summary_workbook
+    from devtools.telegram_emulator import validate_html
+    from tests.test_summary import seed_003_rows, summary_of
+
+    plain = validate_html(render_summary(summary_of(seed_003_rows())))
+    assert "ZNS" not in plain
+    zns = ReminderFigures(1240, 1200, 87, by_zns=900, zns_delivered=850, refused=12, unknown=3, zns_cost=270_000)
+    data = summary_of(seed_003_rows(), reminders_to_date=zns)
+    plain = validate_html(render_summary(data))
+    assert "qua ZNS 900 tin, Zalo xác nhận đã giao 850, bị từ chối 12, chưa rõ 3, chi phí 270.000 đ." in plain
+    import io
+
+    sheet = load_workbook(io.BytesIO(build_summary_workbook(data))).worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert any(row[:6] == ["Từ đầu chiến dịch nhắc hạn", 900, 850, 12, 3, 270_000] for row in values)
+
+
+async def test_a_stop_keeps_the_backlog_a_refusal_keeps_its_reason_an_unknown_is_never_resent(tmp_path: Path) -> None:
+    clock = ManualClock(NOON)
+    async with zns_world(tmp_path, clock) as world:
+        emu = world.zalo.emulator
+        world.queue.concurrency = 1  # one request at a time: the faults meet known rows
+        emu.add_phone(phone(3), bound=False)  # −118: no Zalo account
+        await world.services.cards.repo.import_cards([card(n) for n in range(1, 5)], "l.csv", NOON, legal_basis=BASIS)
+        emu.fail_next("message/template", "error", code=-115)  # the wallet is empty
+        report = await world.round(NOON)
+        assert report.zns is not None and report.zns.sent == 0 and report.zns.backlog == 4
+        assert report.zns.stopped is not None and "-115" in report.zns.stopped
+        assert world.rows("SELECT status, error_class, attempts FROM reminder_outbox WHERE id = 1") == [
+            ("pending", "stop_queue", 0)]
+        emu.fail_next("message/template", "timeout_after_accept", hold_seconds=0.01)  # row 1: unknown
+        report = await world.round(NOON + timedelta(minutes=5))
+        assert report.zns is not None and (report.zns.sent, report.zns.unknown, report.zns.refused) == (2, 1, 1)
+        assert world.rows("SELECT status, error FROM reminder_outbox WHERE phone = ?", phone(3)) == [
+            ("refused", "zalo -118: no Zalo account for this phone, or disabled")]
+        report = await world.round(NOON + timedelta(days=1))  # nothing is resent, ever
+        assert report.zns is not None and report.zns.sent == 0 and len(emu.zns.sent) == 3
+        assert world.rows("SELECT status FROM reminder_outbox WHERE id = 1") == [("unknown",)]
+        await world.receipts()
+        assert world.rows("SELECT status FROM reminder_outbox WHERE id = 1") == [("delivered",)]

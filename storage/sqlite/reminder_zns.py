@@ -182,14 +182,17 @@ class ZnsOutboxMixin:
             return cur.rowcount > 0
 
     async def retry_zns(
-        self, row_id: int, attempt_id: str, next_at: datetime, error: str, error_class: str
+        self, row_id: int, attempt_id: str, next_at: datetime, error: str, error_class: str, counted: bool = True
     ) -> bool:
-        """Nothing was sent: back to 'pending', not before ``next_at``, the reason kept."""
+        """Nothing was sent: back to 'pending', not before ``next_at``, the reason kept.
+        ``counted`` False (night, quota, a stopped queue, the hours): the attempt is not the
+        row's fault and does not count towards giving it up."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE reminder_outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
-                " error_class = ? WHERE id = ? AND attempt_id = ? AND status = 'sending'",
-                (_utc(next_at), error, error_class, row_id, attempt_id),
+                " error_class = ?, attempts = attempts - ? WHERE id = ? AND attempt_id = ?"
+                " AND status = 'sending'",
+                (_utc(next_at), error, error_class, 0 if counted else 1, row_id, attempt_id),
             )
             return cur.rowcount > 0
 

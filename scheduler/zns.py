@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from bot.chat.outbound import zns_template_data
 from bot.domain.records import ZnsRow
 from bot.domain.reminders import Hours, backoff
-from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsPause, ZnsTemplates
+from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsPause, ZnsTemplates, tracking_id
 from bot.services import Services
 from bot.services.cards import ReminderContent
 
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # RETRY_LATER answers before a row is given up as 'failed' (nothing was sent)
 BATCH = 100
-TRACKING_PREFIX = "bhxh-r"  # the outbox's tracking id: prefix + row id (storage sets the same)
 _BOOT = uuid.uuid4().hex[:8]
 
 
@@ -169,8 +168,7 @@ async def _drain(services: Services, queue: ZnsQueue, report: ZnsReport) -> None
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    if stop.reason is not None and stop.reason != "pause":
-        report.stopped = stop.reason
+    report.stopped = stop.reason
 
 
 async def _send_row(
@@ -202,7 +200,7 @@ async def _send_row(
     template = queue.templates.reminder
     data = zns_template_data(content, template)
     sending = asyncio.ensure_future(
-        queue.port.send(row.phone, template.template_id, data, f"{TRACKING_PREFIX}{row.id}")
+        queue.port.send(row.phone, template.template_id, data, tracking_id(row.id))
     )
     try:
         outcome = await asyncio.shield(sending)

@@ -318,3 +318,39 @@ async def test_a_stop_keeps_the_backlog_a_refusal_keeps_its_reason_an_unknown_is
         assert world.rows("SELECT status FROM reminder_outbox WHERE id = 1") == [("unknown",)]
         await world.receipts()
         assert world.rows("SELECT status FROM reminder_outbox WHERE id = 1") == [("delivered",)]
+
+
+# --------------------------------------------------------------------------- the migration
+
+
+async def test_migration_0042_keeps_the_rows_of_an_existing_outbox(tmp_path: Path) -> None:
+    """A database at 0041 with Telegram rows (integer message ids) upgrades in place: the rows
+    keep their status and history, gain the person's phone as their key, and queueing goes on
+    without repeating them."""
+    from storage.sqlite.db import Database, migration_files
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT)")
+    for number, name, sql in migration_files():
+        if number < 42:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations(number, name) VALUES (?, ?)", (number, name))
+    conn.execute("INSERT INTO contact_phones(channel, user_id, phone, verified_at) VALUES ('telegram', 7, ?, 'x')",
+                 (phone(7),))
+    conn.execute(
+        "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, queued_at, queued_on, status, done_on,"
+        " message_id) VALUES ('NHAC-2026', 'telegram', 7, 1, 'x', '2026-11-20', 'sent', '2026-11-20', 4242)"
+    )
+    conn.commit()
+    conn.close()
+    db = Database(path)
+    await db.connect()
+    try:
+        row = await db.fetchone(
+            "SELECT channel, user_id, person_key, card_expiry, status, message_id, typeof(message_id), cost"
+            " FROM reminder_outbox"
+        )
+        assert tuple(row or ()) == ("telegram", 7, phone(7), None, "sent", "4242", "text", 0)
+    finally:
+        await db.close()

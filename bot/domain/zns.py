@@ -45,12 +45,22 @@ __all__ = [
     "ZnsTemplatesError",
     "choose_channel",
     "next_morning",
+    "tracking_id",
 ]
 
 TELEGRAM = "telegram"
 ZALO_OA = "zalo_oa"
 ZNS = "zns"
 ZNS_TEMPLATES_FILE = "zns_templates.toml"
+
+
+TRACKING_PREFIX = "bhxh-r"
+
+
+def tracking_id(row_id: int) -> str:
+    """The ZNS ``tracking_id`` of an outbox row: Zalo echoes it in the delivery receipt, so the
+    receipt names the row (unique, and nothing personal)."""
+    return f"{TRACKING_PREFIX}{row_id}"
 
 
 def choose_channel(

@@ -22,18 +22,22 @@ import aiosqlite
 from bot.domain.privacy import mask_phone
 from bot.domain.records import UnknownZns, ZnsRow
 from bot.domain.reminders import OA_FREE_WINDOW, SelectionWindow
+from bot.domain.zns import tracking_id
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.sqlite.db import Database
 
-ZNS = "zns"
-TRACKING_PREFIX = "bhxh-r"  # tracking id = prefix + row id: unique, and names the row
-
+# A Zalo OA follower the OA cannot reach for free now: unfollowed, or silent for longer than
+# the free reply window (``:oa_open_from`` is the UTC ISO start of that window). A person linked
+# on Zalo with no follower record yet is taken as reachable: they linked through the OA's form.
+OA_CLOSED_SQL = (
+    "EXISTS (SELECT 1 FROM zalo_followers f WHERE f.user_id = {user} AND (f.following = 0"
+    " OR f.last_interaction_at IS NULL OR f.last_interaction_at < :oa_open_from))"
+)
 # A phone someone proved on a chat channel that reaches them now: Telegram always; the Zalo OA
 # while it may write to them for free (see storage/sqlite/reminders.OA_CLOSED_SQL).
 _REACHABLE_PHONE = (
     "EXISTS (SELECT 1 FROM contact_phones cp WHERE cp.phone = {phone} AND (cp.channel <> 'zalo_oa'"
-    " OR NOT EXISTS (SELECT 1 FROM zalo_followers f WHERE f.user_id = cp.user_id AND (f.following = 0"
-    " OR f.last_interaction_at IS NULL OR f.last_interaction_at < :oa_open_from))))"
+    " OR NOT " + OA_CLOSED_SQL.format(user="cp.user_id") + "))"
 )
 # A card covered by a chat reminder: its phone, or a phone of its household, reaches someone.
 _COVERED_SQL = (
@@ -54,10 +58,6 @@ def _utc(moment: datetime) -> str:
 
 def _local(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
-
-
-def tracking_id(row_id: int) -> str:
-    return f"{TRACKING_PREFIX}{row_id}"
 
 
 class ZnsOutboxMixin:

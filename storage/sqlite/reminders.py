@@ -19,15 +19,7 @@ from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
 from bot.domain.reminders import OA_FREE_WINDOW, Cadence, SelectionWindow
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.sqlite.db import Database
-from storage.sqlite.reminder_zns import ZnsOutboxMixin
-
-# A Zalo OA follower the OA cannot reach for free now: unfollowed, or silent for longer than
-# the free reply window (``:oa_open_from`` is the UTC ISO start of that window). A person linked
-# on Zalo with no follower record yet is taken as reachable: they linked through the OA's form.
-OA_CLOSED_SQL = (
-    "EXISTS (SELECT 1 FROM zalo_followers f WHERE f.user_id = {user} AND (f.following = 0"
-    " OR f.last_interaction_at IS NULL OR f.last_interaction_at < :oa_open_from))"
-)
+from storage.sqlite.reminder_zns import OA_CLOSED_SQL, ZnsOutboxMixin
 
 # Statuses that mean "a reminder went out, or may have".
 _ATTEMPTED = "('sent', 'delivered', 'unknown', 'blocked', 'failed')"

@@ -18,7 +18,6 @@ from bot.domain.campaigns import CampaignsError
 from bot.domain.clock import ManualClock
 from bot.domain.reminders import Hours
 from bot.domain.zns import (
-    TELEGRAM,
     ZALO_OA,
     ZNS,
     ZnsAccepted,
@@ -173,12 +172,14 @@ def test_a_wrong_template_file_stops_start_up_with_one_line(tmp_path: Path, text
 
 
 def test_the_channel_of_a_reminder_is_the_cheapest_that_reaches_the_person() -> None:
-    assert choose_channel(True, True, True, True) == TELEGRAM
-    assert choose_channel(False, True, True, True) == ZALO_OA
-    assert choose_channel(False, True, False, True) == ZNS  # the OA's free window closed
-    assert choose_channel(False, False, False, True) == ZNS
-    assert choose_channel(False, True, False, False) is None  # the agents' door list
-    assert choose_channel(False, False, False, False) is None
+    assert choose_channel("telegram", True, True, True) == "telegram"
+    assert choose_channel(None, True, True, True) == ZALO_OA
+    assert choose_channel(ZALO_OA, True, True, True) == ZALO_OA
+    assert choose_channel(ZALO_OA, True, False, True) == ZNS  # linked on Zalo, the window closed
+    assert choose_channel(None, True, False, True) == ZNS
+    assert choose_channel(None, False, False, True) == ZNS
+    assert choose_channel(None, True, False, False) is None  # the agents' door list
+    assert choose_channel(None, False, False, False) is None
 
 
 async def test_channel_choice_in_the_outbox(tmp_path: Path) -> None:
@@ -190,7 +191,8 @@ async def test_channel_choice_in_the_outbox(tmp_path: Path) -> None:
         await cards.import_cards([card(n) for n in range(1, 6)], "l.csv", NOON, legal_basis=BASIS)
         await cards.import_cards([card(9)], "other.csv", NOON)
         await repo.link_phones([(1, phone(1))], NOON, channel="telegram")
-        await repo.link_phones([(2, phone(2)), (3, phone(3))], NOON, channel="zalo_oa")
+        await repo.link_phones([(2, phone(2)), (3, phone(3)), (11, phone(1))], NOON, channel="zalo_oa")
+        await reminders.repo.record_interaction(11, NOON)  # person 1 on Zalo too: Telegram wins
         await reminders.repo.record_interaction(2, NOON - timedelta(hours=3))
         await reminders.repo.record_interaction(3, NOON - timedelta(days=3))
         await reminders.repo.record_follower(4, True, NOON)  # follows, unrelated id: no effect

@@ -30,7 +30,6 @@ from bot.domain.rates import load_toml, validation_message
 from bot.domain.reminders import Hours
 
 __all__ = [
-    "TELEGRAM",
     "ZALO_OA",
     "ZNS",
     "ZNS_TEMPLATES_FILE",
@@ -48,7 +47,6 @@ __all__ = [
     "tracking_id",
 ]
 
-TELEGRAM = "telegram"
 ZALO_OA = "zalo_oa"
 ZNS = "zns"
 ZNS_TEMPLATES_FILE = "zns_templates.toml"
@@ -64,13 +62,15 @@ def tracking_id(row_id: int) -> str:
 
 
 def choose_channel(
-    telegram_linked: bool, oa_follower: bool, oa_window_open: bool, zns_allowed: bool
+    linked_chat: str | None, oa_follower: bool, oa_window_open: bool, zns_allowed: bool
 ) -> str | None:
-    """The channel of one reminder, cheapest first: Telegram (free), the Zalo OA inside its
-    free window, ZNS by phone (paid: only when ``zns_allowed``: ZNS on and the list has a
-    legal basis), else None: nobody writes, the agents' door list is the way."""
-    if telegram_linked:
-        return TELEGRAM
+    """The channel of one reminder, cheapest first: the chat channel the person linked their
+    phone on (Telegram; free), else the Zalo OA inside its free window, else ZNS by phone
+    (paid: only when ``zns_allowed``: ZNS on and the list has a legal basis), else None:
+    nobody writes, the agents' door list is the way. (storage/sqlite/reminders.py and
+    reminder_zns.py state the same rule in SQL for whole lists.)"""
+    if linked_chat is not None and linked_chat != ZALO_OA:
+        return linked_chat
     if oa_follower and oa_window_open:
         return ZALO_OA
     if zns_allowed:

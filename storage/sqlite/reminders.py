@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
 
 import aiosqlite
@@ -204,9 +205,9 @@ class ReminderRepository(ZnsOutboxMixin):
             "                   AND r.user_id = d.user_id AND r.opted_out = 1)"
             "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
             "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
-            # Telegram first: a person linked on both chat channels is reminded on Telegram,
+            # The Zalo OA last: a person linked on another chat channel too is reminded there,
             # their Zalo row then meets the (person, expiry, step) key and is not queued.
-            " ORDER BY CASE WHEN d.channel = 'telegram' THEN 0 ELSE 1 END, d.user_id"
+            " ORDER BY CASE WHEN d.channel = 'zalo_oa' THEN 1 ELSE 0 END, d.user_id"
             " ON CONFLICT DO NOTHING",
             {**params, "oa_open_from": oa_open_from},
         )
@@ -428,8 +429,9 @@ class ReminderRepository(ZnsOutboxMixin):
             f" AND status IN {_ATTEMPTED} GROUP BY unit_code, channel",
             (campaigns, scope, *span),
         )
+        by_channel = {f.name for f in fields(ReminderStats) if f.name.startswith("by_")}
         for unit, channel, people, cost in rows:
-            if channel in ("telegram", "zalo_oa", "zns"):
+            if f"by_{channel}" in by_channel:
                 figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
             if channel == "zns":
                 figures[str(unit)]["zns_cost"] = int(cost or 0)

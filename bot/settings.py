@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     zalo_oauth_base_url: str = Field(default=ZALO_OAUTH_DEFAULT)
     zalo_zns_base_url: str = Field(default=ZALO_ZNS_DEFAULT)
     zns_enabled: bool = Field(default=False, description="send ZNS template reminders (paid)")
+    # ZNS sending hours, local time (scheduler/zns.py); Zalo refuses 22:00-06:00 (−133).
+    zns_hours_start: time = Field(default=time(8, 0))
+    zns_hours_end: time = Field(default=time(20, 0))
+    zns_templates_path: Path | None = Field(
+        default=None, description="Operator copy of zns_templates.toml; default: the packaged file"
+    )
+    zns_concurrency: int = Field(default=4, ge=1, le=32)
     # The HTTP server (handlers/http): Zalo's webhook and the signed download links.
     webhook_host: str = Field(default="127.0.0.1")
     webhook_port: int = Field(default=8080, ge=0, le=65535)

@@ -70,6 +70,7 @@ from bot.services import Services
 from bot.services.cards import ReminderContent
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import ChannelDown, Paced, Senders, paced
+from scheduler.zns import ZnsQueue, ZnsReport, zns_round
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class RoundReport:
     sent_to: list[int] = field(default_factory=list)
     sent_by_channel: dict[str, int] = field(default_factory=dict)
     down: list[str] = field(default_factory=list)
+    zns: ZnsReport | None = None
 
     def summary(self) -> str:
         return (
@@ -116,9 +118,10 @@ class RoundReport:
         )
 
 
-async def run_reminder_round(services: Services, senders: Senders) -> RoundReport:
+async def run_reminder_round(services: Services, senders: Senders, zns: ZnsQueue | None = None) -> RoundReport:
     """One round: recover, queue, and drain the outbox while the hours allow, each row
-    through the sender of its channel."""
+    through the sender of its channel; then, with a ``zns`` queue, the ZNS rows
+    (scheduler/zns.py: queued after the chat rows, so a linked person is reminded on the chat)."""
     reminders = services.reminders
     async with reminders.round_lock:
         now = services.clock.now()
@@ -128,6 +131,9 @@ async def run_reminder_round(services: Services, senders: Senders) -> RoundRepor
             log.warning("reminders: %d interrupted sends will be sent again", report.recovered)
         report.queued = await reminders.queue_round(now)
         await _drain(services, senders, report)
+        if zns is not None:
+            report.zns = await zns_round(services, zns)
+            log.info("reminder round: %s", report.zns.summary())
         log.info("reminder round: %s", report.summary())
         return report
 
@@ -443,17 +449,16 @@ async def _attempt(
     return "retry"
 
 
-def _message_id(result: Delivered) -> int | None:
-    """The channel's message id when it is a number (the outbox column is an integer)."""
-    provider = result.provider_id
-    return int(provider) if provider is not None and provider.isdigit() else None
+def _message_id(result: Delivered) -> str | None:
+    """The channel's message id as text (Zalo's ids are strings; Telegram's are numbers)."""
+    return result.provider_id
 
 
 async def _tick(runner: SchedulerRunner) -> None:
     """Run one round as a task the runner cancels first when it stops (scheduler/rounds.py),
     so a shutdown does not wait for the whole fan-out; the tick lasts as long as its round, so
     ticks never stack."""
-    task = runner.rounds.start(run_reminder_round(runner.services, runner.senders), "reminder-round")
+    task = runner.rounds.start(run_reminder_round(runner.services, runner.senders, runner.zns), "reminder-round")
     if task is None:  # the runner is stopping
         return
     try:

@@ -47,6 +47,8 @@ class SchedulerRunner:
     def __init__(self, services: Services, senders: Senders) -> None:
         self.services = services
         self.senders = senders
+        # The ZNS queue (scheduler/zns.ZnsQueue) when the wiring built one (Zalo configured).
+        self.zns: Any = None
         self.rounds = RoundTasks()
         self._jobs: list[_Repeating] = []
         self._scheduler: AsyncIOScheduler | None = None

@@ -54,6 +54,8 @@ from bot.domain.records import (
     Unit,
     UnitRecord,
     UnitRow,
+    UnknownZns,
+    ZnsRow,
 )
 from bot.domain.reminders import Cadence, SelectionWindow
 from bot.domain.roles import Member, Role
@@ -413,9 +415,20 @@ class CardStore(Protocol):
     """Imported cards (idempotent upsert by BHXH code), proved phones and the cards they link."""
 
     async def import_cards(
-        self, cards: Sequence[Card], source: str, at: datetime, scope: Collection[str] | None = None
+        self,
+        cards: Sequence[Card],
+        source: str,
+        at: datetime,
+        scope: Collection[str] | None = None,
+        legal_basis: str | None = None,
     ) -> ImportCounts:
-        """Upsert by BHXH code in one transaction; unchanged rows are not touched."""
+        """Upsert by BHXH code in one transaction; unchanged rows are not touched.
+        ``legal_basis`` is recorded on every card of the file (None clears it): only cards with
+        one may be sent ZNS."""
+        ...
+
+    async def cards_of_phones(self, phones: Sequence[str]) -> dict[str, list[LinkedCard]]:
+        """The cards a ZNS to each phone is about: the phone's cards and their households'."""
         ...
 
     async def get(self, bhxh_code: str) -> Card | None:
@@ -522,7 +535,7 @@ class ReminderStore(Protocol):
         attempt_id: str,
         status: str,
         now: datetime,
-        message_id: int | None = None,
+        message_id: str | None = None,
         error: str | None = None,
     ) -> bool:
         """Record the outcome of the claimed attempt: sent, blocked, failed or skipped."""
@@ -539,6 +552,75 @@ class ReminderStore(Protocol):
         ...
 
     async def status_counts(self) -> dict[str, int]:
+        ...
+
+    # ---- ZNS rows of the same outbox (storage/sqlite/reminder_zns.py states the guarantees)
+
+    async def queue_zns(self, campaigns: Sequence[tuple[str, SelectionWindow]], now: datetime) -> int:
+        """Queue one ZNS per phone of a legal-basis list with a due card that no chat reminder
+        covers, whose owner neither opted out nor refused the OA, and with no reminder about
+        that expiry (any channel) yet; returns how many were queued."""
+        ...
+
+    async def next_pending_zns(self, now: datetime, after_id: int = 0, limit: int = 200) -> list[ZnsRow]:
+        """Pending ZNS rows whose time has come, oldest first."""
+        ...
+
+    async def claim_zns(self, row_id: int, attempt_id: str, now: datetime) -> str:
+        """'sending' with attempt and tracking id, committed before the request: 'claimed', or
+        why not ('gone', 'opted_out', 'linked')."""
+        ...
+
+    async def finish_zns(
+        self,
+        row_id: int,
+        attempt_id: str,
+        status: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        error_class: str | None = None,
+        cost: int = 0,
+    ) -> bool:
+        """Record the claimed attempt's outcome once ('sent', 'unknown', 'refused', 'failed')."""
+        ...
+
+    async def retry_zns(
+        self, row_id: int, attempt_id: str, next_at: datetime, error: str, error_class: str, counted: bool = True
+    ) -> bool:
+        """Nothing was sent: back to 'pending', not before ``next_at``, the reason kept;
+        ``counted`` False: the attempt does not count towards giving the row up."""
+        ...
+
+    async def settle_interrupted_zns(self, now: datetime) -> int:
+        """ZNS rows a dead process left 'sending' become 'unknown' (never 'pending')."""
+        ...
+
+    async def reconcile_receipt(
+        self, tracking: str | None, msg_id: str | None, delivered_at: datetime, cost: int
+    ) -> bool:
+        """Zalo's delivery receipt settles the row it names: 'delivered'."""
+        ...
+
+    async def unknown_zns(self, limit: int = 500) -> list[UnknownZns]:
+        """ZNS rows whose outcome is unknown, oldest first, phones masked (for an admin)."""
+        ...
+
+    async def zns_backlog(self) -> int:
+        """ZNS rows still waiting to go."""
+        ...
+
+    async def units_with_reminders(self) -> list[tuple[str]]:
+        """Unit codes that have reminder rows."""
+        ...
+
+    async def record_follower(self, user_id: int, following: bool, at: datetime) -> None:
+        """A Zalo OA follow or unfollow of the person our tables call ``user_id``."""
+        ...
+
+    async def record_interaction(self, user_id: int, at: datetime) -> None:
+        """The person wrote to the Zalo OA at ``at`` (the free window opens again)."""
         ...
 
     async def history(self, user_id: int, channel: str) -> list[tuple[str, int, str, str | None]]:

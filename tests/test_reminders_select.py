@@ -188,9 +188,9 @@ async def _scenario(db: Database, seed: int) -> dict[int, bool]:
             done = TODAY - timedelta(days=rng.randrange(0, 20))
             rows.append((status, done))
             await db.execute(
-                "INSERT INTO reminder_outbox(campaign_code, user_id, seq, queued_at, queued_on, status, done_on)"
-                " VALUES (?, ?, ?, 'x', 'x', ?, ?)",
-                (CAMPAIGN.code, user, seq, status, done.isoformat() if status != "pending" else None),
+                "INSERT INTO reminder_outbox(campaign_code, user_id, person_key, seq, queued_at, queued_on,"
+                " status, done_on) VALUES (?, ?, ?, ?, 'x', 'x', ?, ?)",
+                (CAMPAIGN.code, user, f"telegram:{user}", seq, status, done.isoformat() if status != "pending" else None),
             )
         history[user] = rows
     opted = {r[0] for r in await db.fetchall("SELECT user_id FROM reminder_prefs WHERE opted_out = 1")}

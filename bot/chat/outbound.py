@@ -19,6 +19,9 @@ from bot.chat.model import File, Reply
 from bot.chat.rich import Rich, Run, Style, t
 from bot.chat.texts import cards as card_texts
 from bot.chat.texts import summaries as summary_texts
+from bot.domain.money import format_vnd
+from bot.domain.rates import format_date
+from bot.domain.zns import ZnsField, ZnsTemplate
 from bot.services.cards import ReminderContent
 from bot.services.summaries import SummaryPackage
 
@@ -112,3 +115,30 @@ def summary_parts(package: SummaryPackage) -> tuple[Reply | None, ...]:
                     as_rich(summary_texts.workbook_caption(package.data))),),
     )
     return (Reply(as_rich(package.text)), chart, workbook)
+
+
+def _masked_name(full_name: str) -> str:
+    """"Nguyễn Thị Lan" -> "N. T. Lan": enough for the person to recognise, little for a
+    stranger holding a recycled number."""
+    words = full_name.split()
+    if len(words) <= 1:
+        return full_name
+    return " ".join(f"{w[0]}." for w in words[:-1]) + " " + words[-1]
+
+
+def zns_template_data(content: ReminderContent, template: ZnsTemplate) -> dict[str, str]:
+    """The parameters of a ZNS reminder, each filled from the field zns_templates.toml names
+    (Vietnamese values; Zalo refuses empty ones, so a missing figure becomes a dash)."""
+    first = content.due[0].card
+    total = sum(h.cost.total for h in content.households if h.cost is not None)
+    pay = content.pay.pay_points or content.pay.unit_name or "-"
+    values = {
+        ZnsField.NAME: first.full_name,
+        ZnsField.NAME_MASKED: _masked_name(first.full_name),
+        ZnsField.BHXH_MASKED: "******" + first.bhxh_code[-4:],
+        ZnsField.EXPIRY_DATE: format_date(min(v.card.valid_to for v in content.due)),
+        ZnsField.AMOUNT: format_vnd(total) if total else "-",
+        ZnsField.PEOPLE: str(len(content.due)),
+        ZnsField.PAY_PLACE: pay[:90],  # Zalo: a table value holds 3-90 characters
+    }
+    return {name: values[field] for name, field in template.params.items()}

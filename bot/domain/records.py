@@ -9,7 +9,7 @@ them from its rows, and nothing that reads them imports storage.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -423,6 +423,30 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class ZnsRow:
+    """A ZNS reminder waiting in the outbox: the phone (0xxxxxxxxx), the expiry it is about."""
+
+    id: int
+    campaign_code: str
+    phone: str
+    card_expiry: str | None
+    unit_code: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class UnknownZns:
+    """A ZNS whose outcome is unknown, for an admin: the phone masked, never whole."""
+
+    id: int
+    campaign_code: str
+    phone_masked: str
+    unit_code: str | None
+    claimed_at: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class ReminderStats:
     """Reminder figures for one unit (or a whole scope) over a period.
 
@@ -432,6 +456,11 @@ class ReminderStats:
     accepted a reminder for. ``blocked``: people who had blocked the bot (403). ``opted_out``: people who
     asked for no more reminders. ``renewed_after_reminder``: cards of reminded people renewed
     (an agent's enrolment or a newer list) on or after their first reminder.
+    Per channel: ``by_telegram``, ``by_zalo_oa``, ``by_zns`` (reminders that went out, or may
+    have); ``delivered``: ZNS whose delivery Zalo confirmed; ``refused``: reminders a channel
+    refused for good (ZNS: no Zalo account, the person refused the OA...); ``unknown``: ZNS
+    whose outcome is unknown (never resent; an admin checks them); ``zns_cost``: what the ZNS
+    cost (integer đồng, the price in zns_templates.toml per accepted or delivered message).
     """
 
     eligible: int = 0
@@ -440,16 +469,16 @@ class ReminderStats:
     blocked: int = 0
     opted_out: int = 0
     renewed_after_reminder: int = 0
+    by_telegram: int = 0
+    by_zalo_oa: int = 0
+    by_zns: int = 0
+    delivered: int = 0
+    refused: int = 0
+    unknown: int = 0
+    zns_cost: int = 0
 
     def __add__(self, other: ReminderStats) -> ReminderStats:
-        return ReminderStats(
-            self.eligible + other.eligible,
-            self.reminded + other.reminded,
-            self.reached + other.reached,
-            self.blocked + other.blocked,
-            self.opted_out + other.opted_out,
-            self.renewed_after_reminder + other.renewed_after_reminder,
-        )
+        return ReminderStats(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(frozen=True)

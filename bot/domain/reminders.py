@@ -20,6 +20,7 @@ from bot.domain.campaigns import CampaignsError
 from bot.domain.rates import load_toml, validation_message
 
 __all__ = [
+    "OA_FREE_WINDOW",
     "Cadence",
     "DueReason",
     "Hours",
@@ -252,3 +253,8 @@ def backoff(attempts: int, base_seconds: float = 30.0, cap_seconds: float = 3600
     attempts = max(1, attempts)
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** (attempts - 1)))
 
+
+
+# The Zalo OA answers a follower for free within 48 h of their last message [ZALO.md §2, Z14]:
+# a reminder goes through the OA only inside that window, else by ZNS (paid) when allowed.
+OA_FREE_WINDOW = timedelta(hours=48)

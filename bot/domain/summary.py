@@ -18,7 +18,7 @@ from enum import StrEnum
 from html import escape, unescape
 
 from bot.domain.coverage import CoverageRow, Figure, Measure
-from bot.domain.money import format_number, format_pct
+from bot.domain.money import format_number, format_pct, format_vnd
 from bot.domain.tallies import CompetitionRow, CompetitionRules, SchemeCounts
 
 __all__ = [
@@ -87,11 +87,17 @@ class TeamLine:
 
 @dataclass(frozen=True)
 class ReminderFigures:
-    """Lapsed-card reminders in a scope: sent, reached (delivered), renewals after one."""
+    """Lapsed-card reminders in a scope: sent, reached (delivered), renewals after one; of them
+    by ZNS: sent, confirmed delivered by Zalo, refused, outcome unknown, cost (integer đồng)."""
 
     sent: int = 0
     reached: int = 0
     renewed: int = 0
+    by_zns: int = 0
+    zns_delivered: int = 0
+    refused: int = 0
+    unknown: int = 0
+    zns_cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -368,7 +374,15 @@ def _reminder_lines(data: SummaryData) -> list[str]:
             f"từ đầu gửi {format_number(total.sent)}, đến nơi {format_number(total.reached)},"
             f" gia hạn sau nhắc {format_number(total.renewed)}"
         )
-    return ["🔔 Nhắc hạn thẻ: " + "; ".join(parts) + "."]
+    out = ["🔔 Nhắc hạn thẻ: " + "; ".join(parts) + "."]
+    zns = total if total is not None else now
+    if zns is not None and (zns.by_zns or zns.refused or zns.unknown):
+        out.append(
+            f"   qua ZNS {format_number(zns.by_zns)} tin, Zalo xác nhận đã giao"
+            f" {format_number(zns.zns_delivered)}, bị từ chối {format_number(zns.refused)},"
+            f" chưa rõ {format_number(zns.unknown)}, chi phí {format_vnd(zns.zns_cost)}."
+        )
+    return out
 
 
 def _render(data: SummaryData, max_children: int, max_items: int, with_competition: bool) -> str:

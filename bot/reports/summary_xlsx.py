@@ -38,7 +38,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.coverage import CoverageRow, Figure, Measure
-from bot.domain.summary import LeaderLine, SummaryData, SummaryKind, TeamLine
+from bot.domain.summary import LeaderLine, ReminderFigures, SummaryData, SummaryKind, TeamLine
 from bot.reports.sheets import first_sheet, fit_to_page
 from bot.reports.xlsx_safe import CellValue, safe_cell_value
 
@@ -388,6 +388,26 @@ def _summary_sheet(ws: Worksheet, data: SummaryData) -> None:
             for col, value in enumerate(cells, start=1):
                 _put(ws, row, col, value, COUNT_FORMAT if col > 1 else None)
             row += 1
+        row = _zns_block(ws, row, reminder_rows)
+
+
+def _zns_block(ws: Worksheet, row: int, reminder_rows: list[tuple[str, ReminderFigures | None]]) -> int:
+    """ZNS figures under the reminders (only when ZNS was used): sent, delivered, refused,
+    unknown, cost in đồng."""
+    shown = [(label, f) for label, f in reminder_rows if f is not None and (f.by_zns or f.refused or f.unknown)]
+    if not shown:
+        return row
+    for col, text in enumerate(["Nhắc qua ZNS", "Đã gửi", "Zalo xác nhận đã giao", "Bị từ chối", "Chưa rõ",
+                                "Chi phí (đồng)"], start=1):
+        _head_cell(ws, row, col, text)
+    row += 1
+    for label, figures in shown:
+        cells: list[CellValue] = [label, figures.by_zns, figures.zns_delivered, figures.refused, figures.unknown,
+                                  figures.zns_cost]
+        for col, value in enumerate(cells, start=1):
+            _put(ws, row, col, value, COUNT_FORMAT if col > 1 else None)
+        row += 1
+    return row
 
 
 def _competition_sheet(ws: Worksheet, data: SummaryData) -> None:

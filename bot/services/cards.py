@@ -9,6 +9,7 @@ summaries show. Handlers and the scheduler render what these return.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,9 +18,10 @@ from bot.domain.campaigns import CampaignBook
 from bot.domain.cards import Card, CardState, CardStatus, HouseholdCost, card_status, household_renewal_cost
 from bot.domain.clock import Clock
 from bot.domain.rates import RateBook
-from bot.domain.records import DoorRow, LinkedCard, ReminderCounts
+from bot.domain.records import DoorRow, LinkedCard, ReminderCounts, ZnsRow
 from bot.domain.reminders import Cadence, Hours, ReminderCampaign, ReminderPlan, card_reason, selection_window
 from bot.domain.roles import Role
+from bot.domain.zns import ZnsTemplates
 from bot.imports.cards import (
     MAX_ROWS,
     Column,
@@ -209,6 +211,7 @@ class CardService:
         scope_codes: list[str] | None,
         source: str | None = None,
         max_rows: int = MAX_ROWS,
+        legal_basis: str | None = None,
     ) -> ImportResult:
         """Parse and upsert a list; rows outside ``scope_codes`` (None: everything) are refused.
 
@@ -216,7 +219,8 @@ class CardService:
         card on file in a unit outside the scope (both reported the same way, so the report
         says nothing about other units' people). Parsing runs in a worker thread: a big file
         must not stop every other chat and job. ``max_rows``: a channel's cap
-        (``CHAT_MAX_ROWS`` for chat uploads). Raises CardFileError for a file that cannot be
+        (``CHAT_MAX_ROWS`` for chat uploads). ``legal_basis``: the basis for contacting the
+        list's people (recorded on its cards; without one they are never sent ZNS). Raises CardFileError for a file that cannot be
         read or is over the cap; nothing is written then.
         """
         async with self._parsing:
@@ -225,7 +229,8 @@ class CardService:
             counts = ImportCounts()
         else:
             counts = await self.repo.import_cards(
-                [card for _, card in parsed.rows], (source or filename)[:200], self.clock.now(), scope_codes
+                [card for _, card in parsed.rows], (source or filename)[:200], self.clock.now(), scope_codes,
+                legal_basis=legal_basis,
             )
         if counts.out_of_scope:
             refused = set(counts.out_of_scope)
@@ -334,6 +339,9 @@ class ReminderService:
         self.clock = clock
         # One round at a time per process: the tick job and a direct call (tests, demo) share it.
         self.round_lock = asyncio.Lock()
+        # ZNS: the operator's templates and sending hours (set by build_card_services).
+        self.zns_templates: ZnsTemplates | None = None
+        self.zns_hours = Hours()
 
     # ----------------------------------------------------------------- the person's choices
 
@@ -448,6 +456,29 @@ class ReminderService:
             [(campaign.code, selection_window(campaign, today)) for campaign in running], self.cadence, now
         )
 
+    async def queue_zns(self, now: datetime) -> int:
+        """Queue ZNS reminders (phones of legal-basis lists no chat reminder covers) for the
+        running campaigns; after ``queue_round``, so a person linked on a chat is reminded
+        there. The caller checks that ZNS is on."""
+        today = now.date()
+        running = self.plan.running_on(today)
+        return await self.repo.queue_zns([(c.code, selection_window(c, today)) for c in running], now)
+
+    async def zns_contents(self, rows: Sequence[ZnsRow]) -> dict[int, ReminderContent]:
+        """What each ZNS row is about (by row id), read for the batch at once; a row whose
+        cards were renewed or claimed meanwhile is absent."""
+        today = self.clock.now().date()
+        cards = await self.cards.repo.cards_of_phones([r.phone for r in rows])
+        contents: dict[int, ReminderContent] = {}
+        for row in rows:
+            campaign = self.plan.by_code(row.campaign_code)
+            if campaign is None:
+                continue
+            content = await self._content(cards.get(row.phone, []), "", campaign, today)
+            if content is not None:
+                contents[row.id] = content
+        return contents
+
     # ----------------------------------------------------------------- counting
 
     async def reminder_counts(self, scope_codes: list[str], day_from: date, day_to: date) -> ReminderCounts:
@@ -482,7 +513,7 @@ def build_card_services(
 ) -> tuple[CardService, ReminderService]:
     """Wire the repositories and services of this feature (called by bot.bootstrap.build_services).
 
-    Loads reminders.toml now, so a broken file stops start-up with one line.
+    Loads reminders.toml and zns_templates.toml now, so a broken file stops start-up with one line.
     """
     cards = CardService(card_store, users, rates, campaigns, clock)
     reminders = ReminderService(
@@ -495,4 +526,7 @@ def build_card_services(
         Hours(settings.reminder_hours_start, settings.reminder_hours_end),
         clock,
     )
+    # Loaded now, ZNS on or off, so a broken operator file stops start-up with one line.
+    reminders.zns_templates = ZnsTemplates.load(settings.zns_templates_path)
+    reminders.zns_hours = Hours(settings.zns_hours_start, settings.zns_hours_end)
     return cards, reminders

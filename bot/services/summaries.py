@@ -115,7 +115,10 @@ class ReminderServiceSource:
     async def figures(self, scope: Sequence[str], day_from: date, day_to: date) -> ReminderFigures:
         counts = await self.service.reminder_counts(list(scope), day_from, day_to)
         total = counts.total
-        return ReminderFigures(total.reminded, total.reached, total.renewed_after_reminder)
+        return ReminderFigures(
+            total.reminded, total.reached, total.renewed_after_reminder,
+            total.by_zns, total.delivered, total.refused, total.unknown, total.zns_cost,
+        )
 
     def campaign_start(self, day: date) -> date | None:
         plan = getattr(self.service, "plan", None)

@@ -325,10 +325,12 @@ class ZaloEmulator:
                 raise TimeoutError(f"condition not met within {timeout}s")
             await self.changed.wait(min(remaining, 0.05))
 
-    async def release_receipts(self) -> None:
-        """Deliver every receipt held back (`receipt_delay=None`) now, and wait for them."""
-        pending, self._pending_receipts = self._pending_receipts, []
-        await asyncio.gather(*(self._deliver_receipt(m) for m in pending))
+    async def release_receipts(self, which: Callable[[ZnsMessage], bool] | None = None) -> None:
+        """Deliver the receipts held back (`receipt_delay=None`) now, and wait for them: all,
+        or those `which` selects (the others stay held)."""
+        chosen = [m for m in self._pending_receipts if which is None or which(m)]
+        self._pending_receipts = [m for m in self._pending_receipts if not (which is None or which(m))]
+        await asyncio.gather(*(self._deliver_receipt(m) for m in chosen))
 
     @property
     def pending_receipts(self) -> int:

@@ -91,9 +91,18 @@ class CardRepository:
     # ----------------------------------------------------------------- import
 
     async def import_cards(
-        self, cards: Sequence[Card], source: str, at: datetime, scope: Collection[str] | None = None
+        self,
+        cards: Sequence[Card],
+        source: str,
+        at: datetime,
+        scope: Collection[str] | None = None,
+        legal_basis: str | None = None,
     ) -> ImportCounts:
         """Upsert by BHXH code in one transaction; unchanged rows are not touched.
+
+        ``legal_basis`` (``bhxh-bot import cards --legal-basis``): the basis for contacting the
+        people of this list, recorded on every card of the file, or cleared when None: the
+        latest list a card came on decides, so a list imported without one is never sent ZNS.
 
         ``scope`` (unit codes; None: everything) guards the cards ALREADY on file: a row whose
         code belongs to a stored card of a unit outside the scope changes nothing and comes back
@@ -151,6 +160,11 @@ class CardRepository:
                         " changed_at, changed_on) VALUES (?, ?, ?, ?, ?)",
                         renewals,
                     )
+                taken = [c.bhxh_code for c in chunk if c.bhxh_code not in refused]
+                await conn.executemany(
+                    "UPDATE cards SET contact_basis = ? WHERE bhxh_code = ?",
+                    [(legal_basis, code) for code in taken],
+                )
         return ImportCounts(
             added=counts[Change.ADD],
             updated=counts[Change.UPDATE] + counts[Change.RENEW],
@@ -235,6 +249,30 @@ class CardRepository:
                 " FROM links l JOIN cards c ON c.bhxh_code = l.bhxh_code JOIN who w ON w.user_id = l.user_id"
                 " ORDER BY l.user_id, own DESC, c.household_code, c.birth_date, c.full_name",
                 (channel, json.dumps(wanted[start : start + _CHUNK])),
+            )
+            for r in rows:
+                result.setdefault(r[15], []).append(
+                    LinkedCard(card_from_row(r), bool(r[12]), bool(r[13]), bool(r[14]))
+                )
+        return result
+
+    async def cards_of_phones(self, phones: Sequence[str]) -> dict[str, list[LinkedCard]]:
+        """The cards a ZNS to each phone is about: those carrying the phone and every card of
+        their households, own cards first (as ``linked_cards_many`` for a person who linked it)."""
+        result: dict[str, list[LinkedCard]] = {}
+        wanted = sorted(set(phones))
+        for start in range(0, len(wanted), _CHUNK):
+            rows = await self.db.fetchall(
+                "WITH who(phone) AS (SELECT value FROM json_each(?)),"
+                " links(phone, bhxh_code) AS ("
+                "   SELECT w.phone, c.bhxh_code FROM who w JOIN cards c ON c.phone = w.phone"
+                "   UNION SELECT w.phone, m.bhxh_code FROM who w JOIN cards o ON o.phone = w.phone"
+                "   JOIN cards m ON m.household_code = o.household_code WHERE o.household_code IS NOT NULL)"
+                f" SELECT {_C_COLUMNS}, c.phone IS l.phone AS own, {RENEWED_SQL} AS renewed,"
+                f" {CLAIMED_SQL} AS claimed, l.phone"
+                " FROM links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+                " ORDER BY l.phone, own DESC, c.household_code, c.birth_date, c.full_name",
+                (json.dumps(wanted[start : start + _CHUNK]),),
             )
             for r in rows:
                 result.setdefault(r[15], []).append(

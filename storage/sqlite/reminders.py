@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
 
 import aiosqlite
 
 from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
-from bot.domain.reminders import Cadence, SelectionWindow
+from bot.domain.reminders import OA_FREE_WINDOW, Cadence, SelectionWindow
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.sqlite.db import Database
+from storage.sqlite.reminder_zns import OA_CLOSED_SQL, ZnsOutboxMixin
 
 # Statuses that mean "a reminder went out, or may have".
-_ATTEMPTED = "('sent', 'blocked', 'failed')"
+_ATTEMPTED = "('sent', 'delivered', 'unknown', 'blocked', 'failed')"
+_PERSON = "channel || ':' || COALESCE(CAST(user_id AS TEXT), phone)"
 
 
 def _utc(moment: datetime) -> str:
@@ -33,7 +36,7 @@ def _local(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-class ReminderRepository:
+class ReminderRepository(ZnsOutboxMixin):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -167,28 +170,33 @@ class ReminderRepository:
             "last_allowed": last_allowed,
             "now": _local(now),
         }
+        oa_open_from = _utc(now - OA_FREE_WINDOW)
         cur = await conn.execute(
-            "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, unit_code,"
-            " queued_at, queued_on)"
-            " SELECT :campaign, d.channel, d.user_id, COALESCE(h.rows_all, 0) + 1, d.unit_code,"
-            " :now, :today"
-            " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code"
+            "INSERT INTO reminder_outbox(campaign_code, channel, user_id, person_key, card_expiry, seq,"
+            " unit_code, queued_at, queued_on)"
+            " SELECT :campaign, d.channel, d.user_id, d.person_key, d.card_expiry,"
+            " COALESCE(h.rows_all, 0) + 1, d.unit_code, :now, :today"
+            " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code,"
+            "       MIN(c.valid_to) AS card_expiry,"
+            "       COALESCE(MIN(cp.phone), l.channel || ':' || CAST(l.user_id AS TEXT)) AS person_key"
             "       FROM card_links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+            "       LEFT JOIN contact_phones cp ON cp.channel = l.channel AND cp.user_id = l.user_id"
             "       WHERE ((c.valid_to BETWEEN :lf AND :lu)"
             "              OR (:eu IS NOT NULL AND c.valid_to BETWEEN :today AND :eu))"
             f"        AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL}"
+            f"        AND (l.channel <> 'zalo_oa' OR NOT {OA_CLOSED_SQL.format(user='l.user_id')})"
             "       GROUP BY l.channel, l.user_id) d"
             # Per campaign: the n-th reminder of this campaign, and the maximum count.
             " LEFT JOIN (SELECT channel, user_id, COUNT(*) AS rows_all,"
-            "            SUM(status IN ('sent', 'failed')) AS counted"
-            "            FROM reminder_outbox WHERE campaign_code = :campaign"
+            "            SUM(CASE WHEN status IN ('sent', 'failed') THEN 1 ELSE 0 END) AS counted"
+            "            FROM reminder_outbox WHERE campaign_code = :campaign AND user_id IS NOT NULL"
             "            GROUP BY channel, user_id) h"
             "   ON h.channel = d.channel AND h.user_id = d.user_id"
             # Per person, whatever the campaign: the interval and the open row.
             " LEFT JOIN (SELECT channel, user_id,"
             "            MAX(CASE WHEN status = 'sent' THEN done_on END) AS last_on,"
-            "            SUM(status IN ('pending', 'sending')) AS open_rows"
-            "            FROM reminder_outbox GROUP BY channel, user_id) p"
+            "            SUM(CASE WHEN status IN ('pending', 'sending') THEN 1 ELSE 0 END) AS open_rows"
+            "            FROM reminder_outbox WHERE user_id IS NOT NULL GROUP BY channel, user_id) p"
             "   ON p.channel = d.channel AND p.user_id = d.user_id"
             " WHERE COALESCE(p.open_rows, 0) = 0"
             "   AND COALESCE(h.counted, 0) < :max"
@@ -197,8 +205,11 @@ class ReminderRepository:
             "                   AND r.user_id = d.user_id AND r.opted_out = 1)"
             "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
             "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
-            " ON CONFLICT(campaign_code, channel, user_id, seq) DO NOTHING",
-            params,
+            # The Zalo OA last: a person linked on another chat channel too is reminded there,
+            # their Zalo row then meets the (person, expiry, step) key and is not queued.
+            " ORDER BY CASE WHEN d.channel = 'zalo_oa' THEN 1 ELSE 0 END, d.user_id"
+            " ON CONFLICT DO NOTHING",
+            {**params, "oa_open_from": oa_open_from},
         )
         return int(cur.rowcount)
 
@@ -214,7 +225,23 @@ class ReminderRepository:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted'"
-                " WHERE status = 'sending'"
+                " WHERE status = 'sending' AND channel <> 'zns'"
+            )
+            return cur.rowcount
+
+    async def settle_interrupted_zns(self, now: datetime) -> int:
+        """ZNS rows left 'sending' by a process that died during their request become
+        'unknown': the request may have been written, and a second ZNS is a second paid
+        message the person did not need. Zalo's receipt settles them, or an admin does.
+
+        Called at the start of every round, under the round lock (no row of this process can
+        be 'sending' then)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE reminder_outbox SET status = 'unknown', error = 'interrupted',"
+                " error_class = 'unknown_outcome', done_at = ?, done_on = ?"
+                " WHERE status = 'sending' AND channel = 'zns'",
+                (_local(now), now.date().isoformat()),
             )
             return cur.rowcount
 
@@ -230,11 +257,11 @@ class ReminderRepository:
             return cur.rowcount
 
     async def next_pending(self, now: datetime, after_id: int = 0, limit: int = 200) -> list[OutboxRow]:
-        """Pending rows whose retry time has come, oldest first."""
+        """Pending chat rows (not ZNS: scheduler/zns.py) whose retry time has come, oldest first."""
         rows = await self.db.fetchall(
             "SELECT id, campaign_code, channel, user_id, seq, unit_code, attempts FROM reminder_outbox"
-            " WHERE status = 'pending' AND id > ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-            " ORDER BY id LIMIT ?",
+            " WHERE status = 'pending' AND channel <> 'zns' AND id > ?"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
             (after_id, _utc(now), limit),
         )
         return [OutboxRow(*row) for row in rows]
@@ -277,7 +304,7 @@ class ReminderRepository:
         attempt_id: str,
         status: str,
         now: datetime,
-        message_id: int | None = None,
+        message_id: str | None = None,
         error: str | None = None,
     ) -> bool:
         """Record the outcome of the claimed attempt: sent, blocked, failed or skipped.
@@ -385,14 +412,29 @@ class ReminderRepository:
             for unit, value in rows:
                 figures.setdefault(unit, {})["eligible"] = value
         outbox = (
-            "SELECT unit_code, COUNT(DISTINCT channel || ':' || user_id) FROM reminder_outbox"
+            f"SELECT unit_code, COUNT(DISTINCT {_PERSON}) FROM reminder_outbox"
             " WHERE campaign_code IN (SELECT value FROM json_each(?))"
             " AND unit_code IN (SELECT value FROM json_each(?)) AND done_on BETWEEN ? AND ?"
             " AND status IN {statuses} GROUP BY unit_code"
         )
         put(await self.db.fetchall(outbox.format(statuses=_ATTEMPTED), (campaigns, scope, *span)), "reminded")
-        put(await self.db.fetchall(outbox.format(statuses="('sent')"), (campaigns, scope, *span)), "reached")
-        put(await self.db.fetchall(outbox.format(statuses="('blocked')"), (campaigns, scope, *span)), "blocked")
+        for statuses, name in (("('sent', 'delivered')", "reached"), ("('blocked')", "blocked"),
+                               ("('delivered')", "delivered"), ("('refused')", "refused"),
+                               ("('unknown')", "unknown")):
+            put(await self.db.fetchall(outbox.format(statuses=statuses), (campaigns, scope, *span)), name)
+        rows = await self.db.fetchall(
+            f"SELECT unit_code, channel, COUNT(DISTINCT {_PERSON}), SUM(cost) FROM reminder_outbox"
+            " WHERE campaign_code IN (SELECT value FROM json_each(?))"
+            " AND unit_code IN (SELECT value FROM json_each(?)) AND done_on BETWEEN ? AND ?"
+            f" AND status IN {_ATTEMPTED} GROUP BY unit_code, channel",
+            (campaigns, scope, *span),
+        )
+        by_channel = {f.name for f in fields(ReminderStats) if f.name.startswith("by_")}
+        for unit, channel, people, cost in rows:
+            if f"by_{channel}" in by_channel:
+                figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
+            if channel == "zns":
+                figures[str(unit)]["zns_cost"] = int(cost or 0)
         put(
             await self.db.fetchall(
                 "SELECT u.unit_code, COUNT(*) FROM reminder_prefs p"

@@ -21,6 +21,7 @@ from bot.chat.texts.cost import BHYT_GROUP_SHORT, PAY_WHERE
 from bot.domain.cards import GAP_MONTHS, WAITING_DAYS, CardState, CardStatus, HouseholdCost
 from bot.domain.money import format_pct, format_vnd
 from bot.domain.privacy import mask_code, mask_phone
+from bot.domain.records import ReminderCounts, ReminderStats, UnknownZns
 from bot.domain.reminders import Cadence, Hours
 from bot.imports.cards import (
     CHAT_MAX_ROWS,
@@ -625,3 +626,35 @@ def _file_error(problem: FileProblem, missing: Sequence[Column], limit: int | No
             "hoặc lưu thành .csv rồi gửi lại. Chưa nhập gì."
         )
     return "Tệp bị hỏng hoặc không đọc được. Bạn mở lại bằng Excel, lưu .xlsx hoặc .csv (UTF-8) rồi gửi lại. Chưa nhập gì."
+
+
+# --------------------------------------------------------------------------- ZNS for admins
+
+
+def zns_unknown_text(rows: Sequence[UnknownZns]) -> Rich:
+    """ZNS reminders whose outcome is unknown (never resent automatically), phones masked."""
+    if not rows:
+        return t("Không có tin ZNS nào chưa rõ kết quả.")
+    head = b(f"{_count(len(rows))} tin ZNS chưa rõ đã đến hay chưa")
+    note = t("Bot không tự gửi lại các tin này (tránh gửi trùng, tốn tiền). Zalo báo đã giao thì"
+             " bot tự cập nhật; nếu không, đại lý thu gọi điện hoặc đến nhà.")
+    body = [t(f"#{r.id} · {r.phone_masked} · {r.unit_code or '-'} · {r.claimed_at or '-'}") for r in rows]
+    return paragraphs(head, note, lines(*body))
+
+
+def reminder_counts_text(counts: ReminderCounts) -> Rich:
+    """Reminder figures of a period per unit: by channel, delivered, refused, unknown, ZNS cost."""
+    total = counts.total
+    head = b(f"Nhắc hạn thẻ BHYT {day(counts.day_from)}–{day(counts.day_to)}")
+    body = [_counts_line("Tổng", total)]
+    body += [_counts_line(unit, stats) for unit, stats in counts.by_unit.items()]
+    return paragraphs(head, lines(*body))
+
+
+def _counts_line(label: str, s: ReminderStats) -> Rich:
+    return t(
+        f"{label}: đã nhắc {_count(s.reminded)} (Telegram {_count(s.by_telegram)}, Zalo OA"
+        f" {_count(s.by_zalo_oa)}, ZNS {_count(s.by_zns)}); đến nơi {_count(s.reached)},"
+        f" Zalo xác nhận đã giao {_count(s.delivered)}, bị từ chối {_count(s.refused)},"
+        f" chưa rõ {_count(s.unknown)}; chi phí ZNS {format_vnd(s.zns_cost)}"
+    )

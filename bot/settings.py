@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=None,
         description="Storage engine and place (storage/engines.py): unset, or sqlite:///path; unset uses database_path",
     )
+    files_dir: Path | None = Field(
+        default=None,
+        description="Where the files behind signed download links are kept; default: files/ beside the database file",
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     admin_telegram_ids: Annotated[tuple[int, ...], NoDecode] = Field(default=())
     # Zalo user ids (the OA's follower ids) of admins; admin rights are per channel.

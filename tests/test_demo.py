@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -61,6 +62,14 @@ def test_the_zalo_demo_runs_through_with_stdin_closed(tmp_path: Path) -> None:
     assert "     [5] 5 người\nBot: Chọn tiếp:\n     [1] 6 người" in out  # 6 choices: 5 + 1
     # The official's summary: the round sent its three parts, the chart was uploaded, the
     # workbook's link downloads, then is refused once it expired.
+    # The ZNS step, through the product's wiring (bhxh-bot run builds the queue and the receipts hook):
+    # the persona's own figures reach her phone, every receipt settles its row, the summary counts them.
+    assert "Zalo của số 84912000001 nhận tin ZNS" in out
+    assert "so_tien: 4.371.840 đ" in out and "ma_bhxh_che: ******0001" in out
+    sent = re.search(r"lượt nhắc: (\d+) tin ZNS đã gửi, 0 còn chờ", out)
+    assert sent is not None and int(sent.group(1)) > 1
+    assert f"bot ghi {sent.group(1)} tin «đã nhận»" in out
+    assert f"qua ZNS {sent.group(1)} tin, Zalo xác nhận đã giao {sent.group(1)}, bị từ chối 0, chưa rõ 0" in out
     assert "1 người nhận, 3 phần đã gửi" in out
     assert "[ảnh biểu đồ đã tải lên Zalo: " in out
     assert "Mở liên kết: HTTP 200, tệp «tong-hop_2026-11-23_huyen-cang-long.xlsx»" in out

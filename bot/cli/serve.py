@@ -34,6 +34,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import logsafety
@@ -311,27 +312,33 @@ async def _prepare_zalo(
     from handlers.zalo.core import conversation_of
     from handlers.zalo.sender import ZaloSender
     from handlers.zalo.tokens import ReauthorisationNeeded
-    from storage.sqlite.engine import SQLiteStorage
-    from storage.sqlite.zalo_tokens import SqliteTokenStore
+    from handlers.zalo.zns_sender import ReminderEvents, zns_queue
 
     services = running.services
     storage = services.storage
-    if not isinstance(storage, SQLiteStorage):
-        raise SettingsError("DATABASE_URL is invalid: the Zalo channel keeps its tokens in SQLite")
     assert settings.zalo_app_id is not None and settings.public_base_url is not None
+    templates = services.reminders.zns_templates
 
     async def reauth_needed(error: ReauthorisationNeeded) -> None:
         await _tell_admins_zalo_stopped(running, error)
 
-    links = FileLinks(storage.path.parent / "files", settings.public_base_url, services.clock)
+    links = FileLinks(_files_directory(settings, storage), settings.public_base_url, services.clock)
     channel = build_zalo_channel(
         settings,
         conversation=conversation_of(running.conversations),
         clock=services.clock,
         inbox=storage.inbox,
-        token_store=SqliteTokenStore(storage.db, settings.zalo_app_id, services.clock, seed=settings.zalo_refresh_token),
+        token_store=_zalo_token_store(storage, settings.zalo_app_id, services.clock, settings.zalo_refresh_token),
         links=links,
         on_reauth_needed=reauth_needed,
+        # ZNS receipts settle their outbox rows; follows and messages feed the follower table
+        # the reminders' channel choice reads.
+        on_event=ReminderEvents(
+            services.reminders.repo,
+            storage.identities.user_id,
+            services.clock,
+            templates.price_per_message if templates is not None else 0,
+        ),
     )
     routes.append(channel.routes())
     routes.append(links.routes())
@@ -341,8 +348,36 @@ async def _prepare_zalo(
         await stack.enter_async_context(tidying(links, storage.inbox, services.clock))
         running.zalo = channel
         running.senders[ZALO_OA.name] = ZaloSender(channel.renderer, storage.identities)
+        if templates is not None:
+            running.runner.zns = zns_queue(channel, settings, templates, services.reminders.zns_hours)
 
     after_serving.append(start)
+
+
+def _files_directory(settings: Settings, storage: Any) -> Path:
+    """FILES_DIR, else `files/` beside the SQLite file (on PostgreSQL: beside DATABASE_PATH).
+    Several instances serve each other's links only when they share this folder."""
+    from storage.sqlite.engine import SQLiteStorage
+
+    if settings.files_dir is not None:
+        return settings.files_dir
+    database = storage.path if isinstance(storage, SQLiteStorage) else settings.database_path
+    return Path(database).parent / "files"
+
+
+def _zalo_token_store(storage: Any, app_id: str, clock: Clock, seed: str | None) -> Any:
+    """The Zalo token store of the storage engine in use (each engine keeps them in its own
+    database, with the same guarantees: storage/*/zalo_tokens.py)."""
+    from storage.postgresql.engine import PostgresStorage
+    from storage.postgresql.zalo_tokens import PostgresTokenStore
+    from storage.sqlite.engine import SQLiteStorage
+    from storage.sqlite.zalo_tokens import SqliteTokenStore
+
+    if isinstance(storage, SQLiteStorage):
+        return SqliteTokenStore(storage.db, app_id, clock, seed=seed)
+    if isinstance(storage, PostgresStorage):
+        return PostgresTokenStore(storage.db, app_id, clock, seed=seed)
+    raise SettingsError(f"DATABASE_URL is invalid: no Zalo token store for {type(storage).__name__}")
 
 
 async def _serve_http(

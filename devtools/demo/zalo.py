@@ -10,11 +10,11 @@ terminal shows the way the emulator received it (text, up to 5 buttons, uploaded
 The walk-through is a list of named steps (`ZALO_STEPS`), each an async function of the one
 `ZaloDemo` it shares with the others. A feature adds its own step with a few lines, e.g.
 
-    async def zns_reminder(demo: ZaloDemo) -> None: ...
-    ZALO_STEPS.insert(step_index("official-summary"), Step("zns-reminder", "…", zns_reminder))
+    async def new_feature(demo: ZaloDemo) -> None: ...
+    ZALO_STEPS.insert(step_index("official-summary"), Step("new-feature", "…", new_feature))
 
-and its settings (`ZALO_SETTINGS`, e.g. `zns_enabled`) and set-up (`ZALO_SEEDERS`: sample data,
-a ZNS template registered at the emulator) beside it. The clock is a `ManualClock` (09:00 on the
+and its settings (`ZALO_SETTINGS`) and set-up (`ZALO_SEEDERS`) beside it, as the ZNS reminder
+step does (`zns_enabled`; the template registered at the emulator, the list's legal basis). The clock is a `ManualClock` (09:00 on the
 day) moved only by steps (`demo.clock`): the summary step moves it to SUMMARY_TIME and the last
 step past the links' expiry, so a step that needs daytime (a ZNS reminder) goes before those.
 
@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -55,6 +56,8 @@ CITIZEN_QUESTION = "bhyt hộ gia đình 3 người 12 tháng"
 TAPS = ("Tính lại", "3 người", "12 tháng")  # button titles the citizen taps, in order
 OFFICIAL_NAME = "Trần Minh Đức"  # the sample district official of devtools/demo/session.py
 OFFICIAL_UNIT = "CL"
+ZNS_LEGAL_BASIS = "Kế hoạch phát triển người tham gia BHYT hộ gia đình năm 2026 (mẫu)"
+ZNS_DEMO_PHONE = "84912000001"  # the citizen persona's row of devtools/demo/cards.py, as Zalo writes it
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,65 @@ async def link_works_then_expires(demo: ZaloDemo) -> None:
     demo.print(f"Mở lại liên kết: HTTP {again.status_code}: {again.text}")
 
 
+async def zns_reminder(demo: ZaloDemo) -> None:
+    """A reminder round with ZNS on: the lapsed-card list was imported with its legal basis, so
+    people who never chatted with the bot are reminded by a ZNS template to their phone; Zalo's
+    delivery receipt then settles each row."""
+    from scheduler.reminders import run_reminder_round
+
+    queue = demo.running.runner.zns
+    if queue is None:
+        raise LookupError("the bot built no ZNS queue (ZNS_ENABLED and the Zalo channel are needed)")
+    demo.print(f"(danh sách thẻ hết hạn được nhập kèm cơ sở pháp lý: «{ZNS_LEGAL_BASIS}»; ZNS đã bật)")
+    demo.print(f"(đồng hồ của bot: {demo.clock.now():%H:%M %d/%m/%Y}; ZNS chỉ gửi từ 8:00 đến 20:00)")
+    before = len(demo.emulator.zns.sent)
+    report = await run_reminder_round(demo.services, demo.running.senders, queue)
+    zns = report.zns
+    sent = demo.emulator.zns.sent[before:]
+    demo.print(f"(lượt nhắc: {zns.sent if zns else 0} tin ZNS đã gửi, {zns.backlog if zns else 0} còn chờ)")
+    mine = next((m for m in sent if m.phone == ZNS_DEMO_PHONE), None)
+    if mine is None:
+        raise LookupError(f"no ZNS reached {ZNS_DEMO_PHONE}")
+    demo.print(f"Zalo của số {ZNS_DEMO_PHONE} nhận tin ZNS (mẫu {mine.template_id}, tin chính thức của OA):")
+    for name, value in mine.template_data.items():
+        demo.print(f"     {name}: {value}")
+    states = await _settled(demo, len(sent))
+    demo.print(f"(Zalo báo tin đã tới máy: bot ghi {states.get('delivered', 0)} tin «đã nhận» theo mã theo dõi;"
+               " tin chưa rõ kết quả không bao giờ tự gửi lại)")
+
+
+async def _settled(demo: ZaloDemo, sent: int) -> dict[str, int]:
+    """The outbox's counts once the bot's worker has settled `sent` rows from Zalo's receipts
+    (each receipt is a webhook event: answered 200 at once, applied by the worker after)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REPLY_TIMEOUT
+    while True:
+        states = await demo.services.storage.reminders.status_counts()
+        if states.get("delivered", 0) >= sent or loop.time() > deadline:
+            return states
+        await asyncio.sleep(0.05)
+
+
+async def _zns_seeder(demo: ZaloDemo) -> None:
+    """The approved template at the emulator, every valid number bound to a Zalo account, and
+    the sample list imported again with its legal basis (the latest import of a card decides)."""
+    from devtools.demo.cards import DEMO_ROW, SAMPLE
+
+    templates = demo.services.reminders.zns_templates
+    assert templates is not None
+    demo.emulator.add_template(templates.reminder.template_id, list(templates.reminder.params))
+    demo.emulator.zns.any_phone_bound = True
+    data = (resources.files("bot") / "data" / "samples" / SAMPLE).read_bytes()
+    await demo.services.cards.import_list(data, SAMPLE, None, source=f"demo:{SAMPLE}", legal_basis=ZNS_LEGAL_BASIS)
+    await demo.services.cards.import_list(
+        DEMO_ROW.encode("utf-8"), "demo.csv", None, source="demo", legal_basis=ZNS_LEGAL_BASIS
+    )
+
+
+ZALO_SETTINGS["zns_enabled"] = True
+ZALO_SEEDERS.append(_zns_seeder)
+
+
 def _n(number: int) -> str:
     """12.345: thousands as Vietnamese write them."""
     return f"{number:,}".replace(",", ".")
@@ -247,6 +309,7 @@ def _file_name(disposition: str) -> str:
 ZALO_STEPS: list[Step] = [
     Step("citizen-asks", "Người dân hỏi mức đóng BHYT trên Zalo", citizen_asks),
     Step("citizen-taps", "Người dân bấm các nút trong câu trả lời", citizen_taps),
+    Step("zns-reminder", "Nhắc thẻ BHYT hết hạn qua ZNS tới số điện thoại trong danh sách", zns_reminder),
     Step("official-summary", "Cán bộ nhận tin tổng hợp hằng ngày: biểu đồ và liên kết tải Excel", official_summary),
     Step("link-expires", "Liên kết tải về dùng được, rồi hết hạn", link_works_then_expires),
 ]

@@ -17,7 +17,9 @@ Names and labels (see docs/DEPLOY.md for what to alert on):
   `duplicate` (a retry of an update already in the inbox), `refused` (secret or signature),
   `invalid` (not an update), `too_large`, `unavailable` (inbox unwritable or shutting down);
 - `bhxh_sends_total{channel, result}`: sends through a channel's Sender (reminders, summaries):
-  `delivered`, `blocked`, `retry_after`, `refused`, `unknown`, `channel_down`;
+  `delivered`, `blocked`, `retry_after`, `refused`, `unknown`, `channel_down`; paid ZNS template
+  sends count under channel `zns`: `accepted`, or the queue's action (`retry_later`, `night`,
+  `never_retry`, `daily_limit`, `stop_queue`, `unknown`);
 - `bhxh_rate_limited_total{channel}`: 429 answers received (flood limits hit);
 - `bhxh_zns_quota_pauses_total`: ZNS sending paused because a quota was reached;
 - `bhxh_outbox_rows{state}`: reminder outbox rows by state, read from storage at scrape time.

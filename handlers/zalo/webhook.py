@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
 from bot.logsafety import describe_exception
+from bot.observability.metrics import WEBHOOK_REQUESTS
 
 from .events import (
     Follow,
@@ -118,9 +119,9 @@ class ZaloWebhook:
             raw = await _read_capped(request, self._max_body)
         except _TooLarge:
             log.warning("Zalo webhook refused: body over %s bytes", self._max_body)
-            return PlainTextResponse("too large", status_code=413)
+            return _answer("too_large", "too large", 413)
         except ClientDisconnect:
-            return PlainTextResponse("gone", status_code=400)
+            return _answer("invalid", "gone", 400)
         now = self._clock.now()
         checked = verify(
             raw,
@@ -133,15 +134,15 @@ class ZaloWebhook:
         if isinstance(checked, Rejected):
             status = 400 if checked.reason in _BAD_REQUEST_REASONS else 401
             log.warning("Zalo webhook refused (%s): %s", status, checked.reason)
-            return PlainTextResponse("refused", status_code=status)
+            return _answer("refused", "refused", status)
         event = parse_event(raw)
         if event is None:
             # Authentic but unreadable (a shape we do not know): a retry would not help.
             log.warning("Zalo webhook: authentic event of an unknown shape ignored")
-            return PlainTextResponse("ok")
+            return _answer("invalid", "ok")
         if isinstance(event, OtherEvent):
             log.debug("Zalo webhook: %s not used", event.event_name)
-            return PlainTextResponse("ok")
+            return _answer("ignored", "ok")
         assert isinstance(event, (TextMessage, Follow, Unfollow, SubmitInfo, Unsupported, OaReceipt, ZnsReceipt))
         try:
             stored = await self._inbox.add(
@@ -149,10 +150,16 @@ class ZaloWebhook:
             )
         except Exception as error:  # noqa: BLE001 - any storage failure: let Zalo retry
             log.error("Zalo webhook: the inbox could not be written; answering 503: %s", describe_exception(error))
-            return PlainTextResponse("busy", status_code=503)
+            return _answer("unavailable", "busy", 503)
         if stored:
             if self._on_stored is not None:
                 self._on_stored()
         else:
             log.info("Zalo webhook: %s already in the inbox (retry)", event.event_name)
-        return PlainTextResponse("ok")
+        return _answer("stored" if stored else "duplicate", "ok")
+
+
+def _answer(result: str, text: str, status: int = 200) -> Response:
+    """The webhook's answer, counted by result (bhxh_webhook_requests_total{channel="zalo"})."""
+    WEBHOOK_REQUESTS.labels(CHANNEL, result).inc()
+    return PlainTextResponse(text, status_code=status)

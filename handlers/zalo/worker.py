@@ -37,6 +37,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -55,6 +56,7 @@ from bot.chat.model import (
 from bot.domain.clock import Clock
 from bot.domain.inbox import InboxEvent, InboxStore
 from bot.logsafety import describe_exception
+from bot.observability.metrics import REPLY_SECONDS, UPDATES
 
 from . import events as zevents
 from .render import ZaloRenderer
@@ -201,6 +203,7 @@ class ZaloWorker:
                 pass
 
     async def _handle(self, item: InboxEvent) -> None:
+        started = time.perf_counter()
         raw = (item.payload or "").encode("utf-8")
         event = zevents.parse_event(raw)
         if event is None:
@@ -217,6 +220,7 @@ class ZaloWorker:
                 await self._on_event(event)
             if incoming is None:
                 await self._inbox.complete(item, self._clock.now())
+                UPDATES.labels(ZALO_OA.name, "ignored").inc()
                 self.handled += 1
                 return
             replies = await self._conversation(incoming)
@@ -225,6 +229,7 @@ class ZaloWorker:
                 "Zalo worker: handling failed on %s (attempt %s of %s): %s",
                 item.kind, item.attempts, self._max_attempts, describe_exception(raised),
             )
+            UPDATES.labels(ZALO_OA.name, "error").inc()
             now = self._clock.now()
             if item.attempts >= self._max_attempts:
                 await self._inbox.fail(item, now, f"handling raised {type(raised).__name__}")
@@ -241,4 +246,6 @@ class ZaloWorker:
         else:
             error = None if rendered.error is None else f"{rendered.error.cls.value}: {rendered.error.reason}"
         await self._inbox.complete(item, self._clock.now(), error)
+        REPLY_SECONDS.labels(ZALO_OA.name).observe(time.perf_counter() - started)
+        UPDATES.labels(ZALO_OA.name, "answered" if replies else "silent").inc()
         self.handled += 1

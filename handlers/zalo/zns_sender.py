@@ -22,6 +22,7 @@ from bot.chat.model import ZALO_OA
 from bot.domain.clock import Clock
 from bot.domain.reminders import Hours
 from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsTemplates
+from bot.observability.metrics import RATE_LIMITED, SENDS, ZNS_QUOTA_PAUSES
 from bot.settings import Settings
 from scheduler.zns import ZnsQueue
 
@@ -36,6 +37,7 @@ __all__ = ["NIGHT_CODE", "REFUSED_BY_USER", "ReminderEvents", "ZnsSender", "zns_
 
 NIGHT_CODE = -133
 REFUSED_BY_USER = frozenset({-139, -141})
+ZNS_CHANNEL = "zns"  # the metrics' channel label of paid template sends
 
 
 def zns_outcome(answer: object) -> ZnsOutcome:
@@ -67,7 +69,23 @@ class ZnsSender:
         self._client = client
 
     async def send(self, phone: str, template_id: str, data: dict[str, str], tracking_id: str) -> ZnsOutcome:
-        return zns_outcome(await self._client.send_template(phone, template_id, data, tracking_id))
+        outcome = zns_outcome(await self._client.send_template(phone, template_id, data, tracking_id))
+        count_outcome(outcome)
+        return outcome
+
+
+def count_outcome(outcome: ZnsOutcome) -> None:
+    """bhxh_sends_total{channel="zns"} by result, and a quota pause when Zalo says the day's
+    quota is used up (an error, or an accepted send that leaves none)."""
+    if isinstance(outcome, ZnsAccepted):
+        SENDS.labels(ZNS_CHANNEL, "accepted").inc()
+        if outcome.remaining_quota == 0:
+            ZNS_QUOTA_PAUSES.inc()
+        return
+    SENDS.labels(ZNS_CHANNEL, outcome.action.value).inc()
+    if outcome.action is ZnsAction.DAILY_LIMIT:
+        ZNS_QUOTA_PAUSES.inc()
+        RATE_LIMITED.labels(ZNS_CHANNEL).inc()
 
 
 class ReminderLedger(Protocol):

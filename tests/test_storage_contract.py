@@ -267,9 +267,9 @@ async def test_an_outbox_row_is_claimed_by_one_attempt_and_recorded_once(engine:
     assert not await reminders.finish(row.id, "attempt-2", "sent", NOW, message_id="1")
     assert await reminders.status_counts() == {"sending": 1}
 
-    # The process holding it died: its lease ends when the next round starts, and the row is
-    # taken over by a new attempt; the dead attempt can no longer record anything.
-    assert await reminders.recover_sending() == 1
+    # The process holding it (claimed without a lease) died: the next round's recovery takes
+    # it over for a new attempt; the dead attempt can no longer record anything.
+    assert await reminders.recover_sending(NOW) == 1
     (again,) = await reminders.next_pending(NOW + timedelta(minutes=10))
     assert again.id == row.id
     assert await reminders.claim(row.id, "attempt-3", NOW) == "claimed"

@@ -55,8 +55,11 @@ class ZnsOutboxMixin:
         )
         return [ZnsRow(*row) for row in rows]
 
-    async def claim_zns(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """'sending' with the attempt id and the tracking id, committed before the request;
+    async def claim_zns(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """'sending' with the attempt id and the tracking id, held by ``owner`` until
+        ``lease_until``, committed before the request;
         returns 'claimed', or why not: 'gone' (no longer pending, or another instance holds
         it), 'opted_out' or 'linked' (the chat reminder covers them)."""
         async with self.db.transaction() as tx:
@@ -77,8 +80,9 @@ class ZnsOutboxMixin:
                 return reason
             await tx.execute(
                 "UPDATE reminder_outbox SET status = 'sending', attempt_id = $1, attempts = attempts + 1,"
-                " claimed_at = $2, tracking_id = $3 WHERE id = $4",
-                attempt_id, _local(now), tracking_id(row_id), row_id,
+                " claimed_at = $2, tracking_id = $3, claimed_by = $4, lease_until = $5 WHERE id = $6",
+                attempt_id, _local(now), tracking_id(row_id), owner,
+                None if lease_until is None else _utc(lease_until), row_id,
             )
             return "claimed"
 

@@ -6,7 +6,9 @@ its single writer is explicit here, so that several instances can share the fan-
   INSERT are one decision, and two instances queueing at once must not both make it;
 - a claim locks its row `FOR UPDATE SKIP LOCKED` and moves it 'pending' -> 'sending' only if it
   is still pending: of two instances claiming one row, one gets it and the other hears 'gone';
-- every outcome is a compare-and-set on (id, attempt_id, status = 'sending').
+- every outcome is a compare-and-set on (id, attempt_id, status = 'sending');
+- a claim records the instance and its lease; recovery takes only rows whose lease ended, so
+  one instance never takes over another live instance's rows in flight.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from storage.postgresql.db import Database, Tx
 from storage.postgresql.reminder_zns import QUEUE_LOCK, ZnsOutboxMixin, positional
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.sqlite.reminder_zns import OA_CLOSED_SQL
-from storage.sqlite.reminders import _ATTEMPTED, _PERSON, _local, _utc
+from storage.sqlite.reminders import _ATTEMPTED, _PERSON, _local, _utc, lease_text
 
 _SKIP_PENDING_OF_PERSON = (
     "UPDATE reminder_outbox SET status = 'skipped', error = $1, done_at = $2, done_on = $3"
@@ -127,22 +129,24 @@ class ReminderRepository(ZnsOutboxMixin):
 
     # ----------------------------------------------------------------- sending
 
-    async def recover_sending(self) -> int:
-        """Rows left 'sending' by a process that died during their request go back to
-        'pending' and are sent again (at least once: see scheduler/reminders.py)."""
+    async def recover_sending(self, now: datetime) -> int:
+        """Rows left 'sending' whose lease ended by ``now`` (a dead process's) go back to
+        'pending' and are sent again (at least once: see scheduler/reminders.py); another live
+        instance's rows in flight are left alone."""
         return await self.db.execute(
             "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted'"
-            " WHERE status = 'sending' AND channel <> 'zns'"
+            " WHERE status = 'sending' AND channel <> 'zns' AND (lease_until IS NULL OR lease_until <= $1)",
+            _utc(now),
         )
 
     async def settle_interrupted_zns(self, now: datetime) -> int:
-        """ZNS rows left 'sending' by a process that died during their request become
+        """ZNS rows left 'sending' whose lease ended by ``now`` (a dead process's) become
         'unknown', never 'pending' (see storage/sqlite/reminders.py)."""
         return await self.db.execute(
             "UPDATE reminder_outbox SET status = 'unknown', error = 'interrupted',"
             " error_class = 'unknown_outcome', done_at = $1, done_on = $2"
-            " WHERE status = 'sending' AND channel = 'zns'",
-            _local(now), now.date().isoformat(),
+            " WHERE status = 'sending' AND channel = 'zns' AND (lease_until IS NULL OR lease_until <= $3)",
+            _local(now), now.date().isoformat(), _utc(now),
         )
 
     async def skip_pending_outside(self, running: Sequence[str], at: datetime) -> int:
@@ -163,8 +167,11 @@ class ReminderRepository(ZnsOutboxMixin):
         )
         return [OutboxRow(*row) for row in rows]
 
-    async def claim(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """Mark the row 'sending' right before the request; returns 'claimed', or why not
+    async def claim(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """Mark the row 'sending' right before the request, held by ``owner`` until
+        ``lease_until``; returns 'claimed', or why not
         ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same
         transaction; a row another instance holds is 'gone' for this one."""
         async with self.db.transaction() as tx:
@@ -188,8 +195,8 @@ class ReminderRepository(ZnsOutboxMixin):
                 return reason
             await tx.execute(
                 "UPDATE reminder_outbox SET status = 'sending', attempt_id = $1, attempts = attempts + 1,"
-                " claimed_at = $2 WHERE id = $3",
-                attempt_id, _local(now), row_id,
+                " claimed_at = $2, claimed_by = $3, lease_until = $4 WHERE id = $5",
+                attempt_id, _local(now), owner, lease_text(lease_until), row_id,
             )
             return "claimed"
 

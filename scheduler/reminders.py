@@ -43,10 +43,14 @@ key, so when that request ends without an answer (a timeout, or the process dyin
 tell whether the message arrived. We choose *at least once* there: such a row is sent again.
 A person who misses a reminder may let their card pass the 3-month mark and lose the 30 days
 and their 5-year status; a rare second copy of the same message costs them a glance. So:
-- Crashes: a row found 'sending' at the start of a round belongs to a dead process (rounds
-  hold a lock, and a cancelled round first waits for every in-flight send to be recorded);
-  it returns to 'pending' and is sent again. A kill anywhere else (waiting for a slot, a 429
-  pause, between rows, outside hours) loses and repeats nothing.
+- Crashes: a claim holds its row for a lease (``scheduler.leases``: this instance's id, 5
+  minutes on the injected clock, longer than any wait for a slot plus a request). A row found
+  'sending' with its lease ended at the start of a round belongs to a dead process (a live
+  one records every row before its lease ends, and a cancelled round first waits for every
+  in-flight send to be recorded); it returns to 'pending' and is sent again, by whichever
+  instance's round finds it. Rows another live instance holds are never touched, so several
+  instances share one outbox. A kill anywhere else (waiting for a slot, a 429 pause, between
+  rows, outside hours) loses and repeats nothing.
 - Timeouts are retried with back-off, for the same reason.
 """
 
@@ -68,6 +72,7 @@ from bot.domain.reminders import backoff
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.cards import ReminderContent
+from scheduler.leases import INSTANCE_ID, lease_until
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import ChannelDown, Paced, Senders, paced
 from scheduler.zns import ZnsQueue, ZnsReport, zns_round
@@ -126,7 +131,7 @@ async def run_reminder_round(services: Services, senders: Senders, zns: ZnsQueue
     async with reminders.round_lock:
         now = services.clock.now()
         report = RoundReport(started_at=now)
-        report.recovered = await reminders.repo.recover_sending()
+        report.recovered = await reminders.repo.recover_sending(now)
         if report.recovered:
             log.warning("reminders: %d interrupted sends will be sent again", report.recovered)
         report.queued = await reminders.queue_round(now)
@@ -324,7 +329,10 @@ async def _send_row(
             return True
         if not hours.allows(clock.now()):
             return False
-        claimed = await _shielded(repo.claim(row.id, attempt, clock.now()), give_back=(repo, row.id, attempt, clock))
+        now = clock.now()
+        claimed = await _shielded(
+            repo.claim(row.id, attempt, now, lease_until(now), INSTANCE_ID), give_back=(repo, row.id, attempt, clock)
+        )
         if claimed != "claimed":
             report.skipped += 1
             return True
@@ -374,7 +382,8 @@ async def _send_row(
 
 async def _skip(services: Services, row: OutboxRow, attempt: str) -> None:
     repo = services.reminders.repo
-    if await repo.claim(row.id, attempt, services.clock.now()) == "claimed":
+    now = services.clock.now()
+    if await repo.claim(row.id, attempt, now, lease_until(now), INSTANCE_ID) == "claimed":
         await repo.finish(row.id, attempt, "skipped", services.clock.now(), error="nothing_due")
 
 

@@ -15,14 +15,20 @@ is sent; a second round, in this process or after a restart, finds it and sends 
 Each of the three outputs is marked `sending` right before its request and counted in
 `parts_done` right after Telegram accepts it. If the process dies between those two writes,
 the part may or may not have reached the chat: the next round (which first turns leftover
-`sending` rows into "that part is done, uncertain") never sends that part again, and resumes
-with the next part. So nothing is ever delivered twice; the price is that, in that window of
+`sending` rows whose lease ended into "that part is done, uncertain") never sends that part
+again, and resumes with the next part. So nothing is ever delivered twice; the price is that, in that window of
 one request, one part can be lost. Per `SendResult`: Delivered counts the part; RetryAfter (the
 channel certainly refused it for now) is retried on the next tick; Unknown (timed out, cut)
 counts it as done, uncertain, and goes on; Blocked (Telegram's 403) and Refused end the run as
 failed, not written to again that day; a channel down (`ChannelDown`) leaves the part due for
 the next tick. A member whose channel has no sender configured is claimed and held
 ('claimed', error 'no_sender'), counted in the report, and due again every round.
+
+Several instances: a claim records this instance (scheduler/leases.py) and a lease, renewed
+at each part; another instance neither resumes a run nor recovers its part in flight while the
+lease runs (on PostgreSQL a run being claimed is skipped, `FOR UPDATE SKIP LOCKED`), so the
+instances share the fan-out and a dead one's runs are taken over after at most the lease. A
+run this instance leaves resumable (retry later, shutting down) is released at once.
 
 Rates: a sender that paces its channel (`scheduler.sending.Paced`: Telegram with the project's
 `BotRateLimiter`, 1 a second per chat, 30 a second overall, RetryAfter honoured) spaces the
@@ -45,6 +51,7 @@ from bot.domain.summary import SummaryKind
 from bot.logsafety import describe_exception
 from bot.services import Services
 from bot.services.summaries import WEEKLY_WEEKDAY, SummaryPackage
+from scheduler.leases import INSTANCE_ID, lease_until
 from scheduler.runner import SchedulerRunner
 from scheduler.sending import ChannelDown, Senders, paced
 
@@ -141,24 +148,29 @@ class _Round:
                 self.report.errors.append(type(exc).__name__)
                 return
             now = self.services.clock.now()
-            done = await self.repo.claim(recipient, kind, day, now)
+            done = await self.repo.claim(recipient, kind, day, now, lease_until(now), INSTANCE_ID)
             if done is None:
-                return  # someone else's, or finished meanwhile
+                return  # another instance's, or finished meanwhile
             if done:
                 self.report.resumed += 1
             parts = summary_parts(package)
             person = Person(recipient.channel, str(recipient.chat_id))
-            for part in range(done, PARTS):
-                if part > done and spacing:
-                    await asyncio.sleep(spacing)
-                if not await _to_the_end(self._send(sender, person, recipient, kind, day, parts[part], part)):
-                    return
-            self.report.completed += 1
+            try:
+                for part in range(done, PARTS):
+                    if part > done and spacing:
+                        await asyncio.sleep(spacing)
+                    if not await _to_the_end(self._send(sender, person, recipient, kind, day, parts[part], part)):
+                        return
+                self.report.completed += 1
+            finally:
+                # Left resumable (retry later, or shutting down): any instance may resume it now.
+                await asyncio.shield(self.repo.release(recipient.member_id, kind, day, INSTANCE_ID))
 
     async def _hold(self, recipient: Recipient, kind: str, day: date) -> None:
         """No sender for the member's channel: claim the run and hold it with the reason, so it
         is visible in the ledger and due again once the channel is configured."""
-        if await self.repo.claim(recipient, kind, day, self.services.clock.now()) is None:
+        # No lease: an instance that has a sender for this channel may take it at once.
+        if await self.repo.claim(recipient, kind, day, self.services.clock.now(), None, INSTANCE_ID) is None:
             return
         await self.repo.hold(recipient.member_id, kind, day, NO_SENDER)
         self.report.no_sender += 1
@@ -170,7 +182,7 @@ class _Round:
         self, sender: Sender, person: Person, r: Recipient, kind: str, day: date, reply: Reply | None, part: int
     ) -> bool:
         """One part; True to go on with the next one."""
-        if not await self.repo.start_part(r.member_id, kind, day, part):
+        if not await self.repo.start_part(r.member_id, kind, day, part, lease_until(self.services.clock.now())):
             return False
         now = self.services.clock.now
         try:

@@ -4,7 +4,8 @@ most once.
 Run by ``scheduler.reminders.run_reminder_round`` after the chat rows (same round lock, so a
 person linked on a chat is queued there first and never sent a ZNS), when the wiring gave it a
 ``ZnsQueue`` and ``ZNS_ENABLED`` is on. A round:
-1. turns rows a dead process left 'sending' into 'unknown' (see "Exactly once" below);
+1. turns rows a dead process left 'sending' into 'unknown' once their lease ended (see
+   "Exactly once" below; a live instance's rows in flight are left alone);
 2. queues one ZNS per eligible phone (storage/sqlite/reminder_zns.py states who);
 3. inside the ZNS hours (default 08:00-20:00 local, ``ZNS_HOURS_START``/``_END``) and while the
    queue is not paused, sends pending rows oldest first, ``ZNS_CONCURRENCY`` at once.
@@ -28,7 +29,8 @@ comes from an official sender, so here an unknown outcome is NEVER resent automa
 row stays 'unknown' until Zalo's delivery receipt (``user_received_message``, matched by
 tracking id, see ``reconcile``) makes it 'delivered', or an admin looks at it
 (``bhxh-bot reminders unknown``). A process killed during a request leaves its row 'sending';
-the next round makes it 'unknown', the same way. A kill anywhere else repeats nothing.
+the first round after its lease ended (scheduler/leases.py), on any instance, makes it
+'unknown', the same way. A kill anywhere else repeats nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from bot.domain.reminders import Hours, backoff
 from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsPause, ZnsTemplates, tracking_id
 from bot.services import Services
 from bot.services.cards import ReminderContent
+from scheduler.leases import INSTANCE_ID, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +189,8 @@ async def _send_row(
     attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
     if stop.reason is not None or not queue.hours.allows(clock.now()) or queue.pause.active(clock.now()):
         return  # another row's answer stopped the fan-out meanwhile: this one was never claimed
-    claimed = await _shielded(repo.claim_zns(row.id, attempt, clock.now()))
+    now = clock.now()
+    claimed = await _shielded(repo.claim_zns(row.id, attempt, now, lease_until(now), INSTANCE_ID))
     if claimed != "claimed":
         report.skipped += 1
         return

@@ -513,8 +513,10 @@ class ReminderStore(Protocol):
         """Queue one reminder for every linked person now due; returns how many were queued."""
         ...
 
-    async def recover_sending(self) -> int:
-        """Rows left 'sending' by a process that died during their request go back to 'pending' and are sent again (at least once: see scheduler/reminders.py)."""
+    async def recover_sending(self, now: datetime) -> int:
+        """Chat rows left 'sending' whose lease ended by ``now`` (their process died during the
+        request) go back to 'pending' and are sent again (at least once: see
+        scheduler/reminders.py); rows another live instance holds are left alone."""
         ...
 
     async def skip_pending_outside(self, running: Sequence[str], at: datetime) -> int:
@@ -525,8 +527,13 @@ class ReminderStore(Protocol):
         """Pending rows whose retry time has come, oldest first."""
         ...
 
-    async def claim(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """Mark the row 'sending' right before the request; returns 'claimed', or why not ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same transaction, so a person who opted out a moment ago is never messaged."""
+    async def claim(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """Mark the row 'sending' right before the request, held by ``owner`` until
+        ``lease_until`` (None: no lease, recoverable at once); returns 'claimed', or why not
+        ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same
+        transaction, so a person who opted out a moment ago is never messaged."""
         ...
 
     async def finish(
@@ -566,9 +573,11 @@ class ReminderStore(Protocol):
         """Pending ZNS rows whose time has come, oldest first."""
         ...
 
-    async def claim_zns(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """'sending' with attempt and tracking id, committed before the request: 'claimed', or
-        why not ('gone', 'opted_out', 'linked')."""
+    async def claim_zns(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """'sending' with attempt and tracking id, held by ``owner`` until ``lease_until``,
+        committed before the request: 'claimed', or why not ('gone', 'opted_out', 'linked')."""
         ...
 
     async def finish_zns(
@@ -594,7 +603,8 @@ class ReminderStore(Protocol):
         ...
 
     async def settle_interrupted_zns(self, now: datetime) -> int:
-        """ZNS rows a dead process left 'sending' become 'unknown' (never 'pending')."""
+        """ZNS rows left 'sending' whose lease ended by ``now`` (a dead process's) become
+        'unknown' (never 'pending')."""
         ...
 
     async def reconcile_receipt(
@@ -654,13 +664,28 @@ class SummaryStore(Protocol):
         ...
 
     async def claim(
-        self, recipient: Recipient, kind: str, day: date, at: datetime
+        self,
+        recipient: Recipient,
+        kind: str,
+        day: date,
+        at: datetime,
+        lease_until: datetime | None = None,
+        owner: str | None = None,
     ) -> int | None:
-        """Claim the (member, kind, day) summary; returns the parts already done, or None when it is not ours to send (already sent, in flight, uncertain or failed)."""
+        """Claim the (member, kind, day) summary for ``owner`` until ``lease_until``; returns the
+        parts already done, or None when it is not ours to send (already sent, in flight,
+        uncertain or failed, or held by another owner whose lease has not ended)."""
         ...
 
-    async def start_part(self, member_id: int, kind: str, day: date, part: int) -> bool:
-        """Mark one part in flight right before its request; False if the row moved on."""
+    async def start_part(
+        self, member_id: int, kind: str, day: date, part: int, lease_until: datetime | None = None
+    ) -> bool:
+        """Mark one part in flight right before its request (the lease renewed to
+        ``lease_until``); False if the row moved on."""
+        ...
+
+    async def release(self, member_id: int, kind: str, day: date, owner: str | None) -> None:
+        """``owner`` stops working on a run it left resumable: its lease ends now."""
         ...
 
     async def part_done(
@@ -691,7 +716,7 @@ class SummaryStore(Protocol):
         ...
 
     async def recover_interrupted(self, at: datetime) -> int:
-        """Parts left `sending` by a process that died mid-request: done, uncertain."""
+        """Parts left `sending` whose lease ended by `at` (a dead process's): done, uncertain."""
         ...
 
     async def runs(self, day: date, kind: str | None = None) -> list[SummaryRun]:

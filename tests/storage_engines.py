@@ -107,3 +107,29 @@ async def opened_storage(path: Path, engine: str = "sqlite") -> AsyncIterator[St
             yield storage
         finally:
             await storage.close()
+
+
+class RawSql:
+    """Plain SQL against either engine's own handle, for tests that set up or check rows
+    directly: write `?` placeholders (SQLite's); on PostgreSQL they become `$1, $2, ...`.
+    Rows come back as tuples."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.db = storage.db  # type: ignore[attr-defined]  # the engine's own handle
+        self.postgres = storage.engine == "postgresql"
+
+    def _sql(self, sql: str) -> str:
+        if not self.postgres:
+            return sql
+        parts = sql.split("?")
+        return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+
+    async def execute(self, sql: str, *params: object) -> int:
+        if self.postgres:
+            return int(await self.db.execute(self._sql(sql), *params))
+        return int(await self.db.execute(sql, params))
+
+    async def fetchall(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        if self.postgres:
+            return [tuple(row) for row in await self.db.fetch(self._sql(sql), *params)]
+        return [tuple(row) for row in await self.db.fetchall(sql, params)]

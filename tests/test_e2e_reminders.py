@@ -32,6 +32,7 @@ import pytest
 
 from bot.domain.clock import ManualClock
 from devtools.telegram_emulator import BotApiEmulator, EmulatorLimits
+from scheduler.leases import LEASE
 from scheduler.reminders import JOB_NAME, run_reminder_round
 from tests.conftest import TOKEN, TZ, BotHarness
 from tests.reminder_support import (
@@ -218,7 +219,9 @@ async def test_sigkill_mid_fanout_then_restart_gives_exactly_one_each(limited: B
     assert sum(left.values()) == 600
     assert limited.clear_faults() > 0  # the network is back for the restart
 
-    (restart,) = await _finish(_worker(db_path, limited.api_base_url, clock_file, EVENING))
+    # The restart comes after the dead process's leases ended (scheduler/leases.py): before
+    # that, its rows in flight could be another live instance's and are left alone.
+    (restart,) = await _finish(_worker(db_path, limited.api_base_url, clock_file, EVENING + LEASE))
     assert restart["recovered"] == str(left["sending"])
     counts = reminders_per_chat(limited)
     assert set(counts) == set(everyone) and set(counts.values()) == {1}

@@ -26,7 +26,7 @@ from bot.services.enrolment import Logged
 from devtools.telegram_emulator import BotApiEmulator, EmulatedUser, SentMessage
 from scheduler.summaries import run_summary_round
 from tests.conftest import TZ, BotHarness
-from tests.storage_engines import ENGINES, database_url
+from tests.storage_engines import ENGINES, RawSql, database_url
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "data" / "samples"
 MONDAY = datetime(2026, 11, 23, 16, 0, tzinfo=TZ)  # a Monday: weekly digests go out too
@@ -371,7 +371,13 @@ async def test_stopping_the_bot_mid_round_records_the_part_in_flight_and_a_resta
     assert any(len(methods) < 3 for chat, methods in at_stop.items() if chat != held_chat)
     await bot.services.storage.connect()
     statuses = Counter(run.status for run in await bot.services.summaries.repo.runs(clock.now().date()))
+    # The runs cut short were given back: no lease holds them, so another instance could
+    # resume them at once (scheduler/leases.py).
+    held_runs = await RawSql(bot.services.storage).fetchall(
+        "SELECT COUNT(*) FROM summary_runs WHERE lease_until IS NOT NULL AND status = 'claimed'"
+    )
     await bot.services.storage.close()
+    assert held_runs == [(0,)] and statuses.get("claimed", 0) > 0
     assert "sending" not in statuses and statuses.get("uncertain", 0) == 0
 
     await bot.start()

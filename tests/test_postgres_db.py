@@ -153,3 +153,48 @@ async def test_the_zalo_token_pair_is_saved_once_per_app_and_a_new_seed_ignores_
         assert await PostgresTokenStore(storage.db, "app", clock, seed="second").load() is None
     finally:
         await storage.close()
+
+
+async def test_migration_0042_keeps_the_rows_of_an_existing_outbox(url: str, tmp_path: Path) -> None:
+    """A database at 0041 with Telegram rows (integer message ids) upgrades in place: the rows
+    keep their id, status and history, gain the person's phone as their key, and the new
+    constraints hold (as SQLite's rebuild does: tests/test_zns_rules.py)."""
+    import asyncpg
+
+    from storage.postgresql.db import split_url
+
+    dsn, schema = split_url(url)
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for number, name, sql in migration_files():
+            if number < 42:
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations(number, name) VALUES ($1, $2)", number, name)
+        await conn.execute("INSERT INTO contact_phones VALUES ('telegram', 7, '0900000007', 'x')")
+        await conn.execute(
+            "INSERT INTO reminder_outbox(id, campaign_code, channel, user_id, seq, queued_at, queued_on, status,"
+            " done_on, message_id) VALUES (5, 'NHAC-2026', 'telegram', 7, 1, 'x', '2026-11-20', 'sent',"
+            " '2026-11-20', 4242), (6, 'NHAC-2026', 'telegram', 8, 1, 'x', '2026-11-20', 'pending', NULL, NULL)"
+        )
+    finally:
+        await conn.close()
+    storage = instance(url, tmp_path)
+    await storage.connect()
+    try:
+        rows = await storage.db.fetch(
+            "SELECT id, person_key, card_expiry, status, message_id, cost FROM reminder_outbox ORDER BY id"
+        )
+        assert [tuple(r) for r in rows] == [
+            (5, "0900000007", None, "sent", "4242", 0), (6, "telegram:8", None, "pending", None, 0)]
+        with pytest.raises(DuplicateError):  # the new (person, expiry, step) key: one reminder each
+            await storage.db.execute(
+                "INSERT INTO reminder_outbox(campaign_code, channel, user_id, person_key, card_expiry, seq,"
+                " queued_at, queued_on) VALUES ('Q4', 'zalo_oa', 9, 'p', '2026-09-18', 1, 'x', 'x'),"
+                " ('Q4', 'telegram', 10, 'p', '2026-09-18', 1, 'x', 'x')"
+            )
+    finally:
+        await storage.close()

@@ -106,7 +106,7 @@ async def test_reminder_selection_on_postgresql_agrees_with_the_rules(tmp_path: 
     lite = SQLiteStorage(tmp_path / "select.sqlite3")
     await lite.connect()
     try:
-        expected = await _scenario(lite.db, 3)
+        expected = await _scenario(lite, 3)
     finally:
         await lite.close()
     pg = PostgresStorage(target)

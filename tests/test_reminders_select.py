@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.cards import Card
+from bot.domain.records import AuditActor, UnitRecord
 from bot.domain.reminders import (
     Cadence,
     DueReason,
@@ -22,10 +24,9 @@ from bot.domain.reminders import (
     is_person_due,
     selection_window,
 )
-from storage.sqlite.cards import CardRepository
-from storage.sqlite.db import Database
-from storage.sqlite.reminders import ReminderRepository
-from tests.storage_engines import opened_storage
+from bot.domain.roles import Role
+from storage.contract import Storage
+from tests.storage_engines import ENGINES, RawSql, opened_storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = date(2026, 11, 23)
@@ -122,23 +123,21 @@ def test_backoff_grows_and_is_capped() -> None:
 # --------------------------------------------------------------------------- SQL == rules
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> Database:
-    """The SQLite engine's handle, opened as the application opens it: these tests check its SQL."""
-    async with opened_storage(tmp_path / "select.sqlite3") as storage:
-        yield storage.db
+@pytest.fixture(params=ENGINES)
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """Each engine, opened as the application opens it: these tests check its SQL."""
+    async with opened_storage(tmp_path / "select.sqlite3", request.param) as opened:
+        yield opened
 
 
-async def _scenario(db: Database, seed: int) -> dict[int, bool]:
+async def _scenario(storage: Storage, seed: int) -> dict[int, bool]:
     """Random cards, links, renewals, claims, choices and history; returns who the rules say is due."""
     rng = random.Random(seed)
-    cards_repo = CardRepository(db)
-    await db.execute(
-        "INSERT INTO units(code, name, level, updated_at) VALUES ('CL01', 'Xã A', 'xã', '2026-01-01')"
-    )
-    member = await db.execute(
-        "INSERT INTO members(full_name, role, unit_code, created_at, updated_at)"
-        " VALUES ('Người thu', 'agent', 'CL01', '2026-01-01', '2026-01-01')"
+    db = RawSql(storage)
+    cards_repo = storage.cards
+    await storage.units.import_tree([UnitRecord("CL01", "Xã A", None, "xã")], [], [], NOW)
+    member = await storage.members.add(
+        full_name="Người thu", role=Role.AGENT, unit_code="CL01", actor=AuditActor(), at=NOW, channel="telegram"
     )
     cards: list[Card] = []
     for i in range(240):
@@ -160,28 +159,28 @@ async def _scenario(db: Database, seed: int) -> dict[int, bool]:
             "INSERT INTO enrolments(agent_id, unit_code, scheme, participant_name, participant_code, code_kind,"
             " months, period_start, period_end, amount_expected, amount_paid, status, created_at, created_on)"
             " VALUES (?, 'CL01', 'bhyt_household', 'x', ?, 'bhxh', 12, ?, ?, 0, 0, ?, ?, ?)",
-            (member, c.bhxh_code, c.valid_to.isoformat(), ends.isoformat(),
-             rng.choice(["active", "active", "voided"]), NOW.isoformat(), TODAY.isoformat()),
+            member, c.bhxh_code, c.valid_to.isoformat(), ends.isoformat(),
+            rng.choice(["active", "active", "voided"]), NOW.isoformat(), TODAY.isoformat(),
         )
-        row = await db.fetchone("SELECT 1 FROM enrolments WHERE participant_code = ? AND status = 'active'"
-                                " AND period_end > ?", (c.bhxh_code, c.valid_to.isoformat()))
-        if row is not None:
+        found = await db.fetchall("SELECT 1 FROM enrolments WHERE participant_code = ? AND status = 'active'"
+                                  " AND period_end > ?", c.bhxh_code, c.valid_to.isoformat())
+        if found:
             renewed.add(c.bhxh_code)
     for c in rng.sample(cards, 25):
         status = rng.choice(["pending", "confirmed", "rejected"])
         await db.execute(
-            "INSERT OR IGNORE INTO renewal_claims(user_id, bhxh_code, card_valid_to, claimed_at, claimed_on, status)"
-            " VALUES (1, ?, ?, ?, ?, ?)",
-            (c.bhxh_code, c.valid_to.isoformat(), NOW.isoformat(), TODAY.isoformat(), status),
+            "INSERT INTO renewal_claims(user_id, bhxh_code, card_valid_to, claimed_at, claimed_on, status)"
+            " VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            c.bhxh_code, c.valid_to.isoformat(), NOW.isoformat(), TODAY.isoformat(), status,
         )
         if status != "rejected":
             claimed.add(c.bhxh_code)
     history: dict[int, list[tuple[str, date]]] = {}
     for user in users:
         if rng.random() < 0.2:
-            await db.execute("INSERT INTO reminder_prefs(user_id, opted_out, changed_at, changed_on) VALUES (?, 1, 'x', 'x')", (user,))
+            await db.execute("INSERT INTO reminder_prefs(user_id, opted_out, changed_at, changed_on) VALUES (?, 1, 'x', 'x')", user)
         if rng.random() < 0.1:
-            await db.execute("INSERT INTO reminder_blocks(user_id, blocked_at, blocked_on) VALUES (?, 'x', 'x')", (user,))
+            await db.execute("INSERT INTO reminder_blocks(user_id, blocked_at, blocked_on) VALUES (?, 'x', 'x')", user)
         rows = []
         for seq in range(1, rng.randrange(0, 5)):
             status = rng.choice(["sent", "sent", "failed", "skipped", "blocked", "pending"])
@@ -190,7 +189,7 @@ async def _scenario(db: Database, seed: int) -> dict[int, bool]:
             await db.execute(
                 "INSERT INTO reminder_outbox(campaign_code, user_id, person_key, seq, queued_at, queued_on,"
                 " status, done_on) VALUES (?, ?, ?, ?, 'x', 'x', ?, ?)",
-                (CAMPAIGN.code, user, f"telegram:{user}", seq, status, done.isoformat() if status != "pending" else None),
+                CAMPAIGN.code, user, f"telegram:{user}", seq, status, done.isoformat() if status != "pending" else None,
             )
         history[user] = rows
     opted = {r[0] for r in await db.fetchall("SELECT user_id FROM reminder_prefs WHERE opted_out = 1")}
@@ -219,9 +218,10 @@ async def _scenario(db: Database, seed: int) -> dict[int, bool]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-async def test_sql_selection_agrees_with_the_rules(db: Database, seed: int) -> None:
-    expected = await _scenario(db, seed)
-    repo = ReminderRepository(db)
+async def test_sql_selection_agrees_with_the_rules(storage: Storage, seed: int) -> None:
+    expected = await _scenario(storage, seed)
+    db = RawSql(storage)
+    repo = storage.reminders
     window = selection_window(CAMPAIGN, TODAY)
     before = {r[0] for r in await db.fetchall("SELECT DISTINCT user_id FROM reminder_outbox WHERE status = 'pending'")}
     queued = await repo.queue_due(CAMPAIGN.code, window, Cadence(7, 3), NOW)

@@ -264,18 +264,18 @@ async def test_an_outbox_row_is_claimed_by_one_attempt_and_recorded_once(engine:
     # Held by attempt 1: neither offered again nor claimable, and no one else can record it.
     assert await reminders.next_pending(NOW + timedelta(minutes=5)) == []
     assert await reminders.claim(row.id, "attempt-2", NOW) == "gone"
-    assert not await reminders.finish(row.id, "attempt-2", "sent", NOW, message_id=1)
+    assert not await reminders.finish(row.id, "attempt-2", "sent", NOW, message_id="1")
     assert await reminders.status_counts() == {"sending": 1}
 
-    # The process holding it died: its lease ends when the next round starts, and the row is
-    # taken over by a new attempt; the dead attempt can no longer record anything.
-    assert await reminders.recover_sending() == 1
+    # The process holding it (claimed without a lease) died: the next round's recovery takes
+    # it over for a new attempt; the dead attempt can no longer record anything.
+    assert await reminders.recover_sending(NOW) == 1
     (again,) = await reminders.next_pending(NOW + timedelta(minutes=10))
     assert again.id == row.id
     assert await reminders.claim(row.id, "attempt-3", NOW) == "claimed"
-    assert not await reminders.finish(row.id, "attempt-1", "sent", NOW, message_id=2)
-    assert await reminders.finish(row.id, "attempt-3", "sent", NOW, message_id=3)
-    assert not await reminders.finish(row.id, "attempt-3", "sent", NOW, message_id=4)  # recorded once
+    assert not await reminders.finish(row.id, "attempt-1", "sent", NOW, message_id="2")
+    assert await reminders.finish(row.id, "attempt-3", "sent", NOW, message_id="3")
+    assert not await reminders.finish(row.id, "attempt-3", "sent", NOW, message_id="4")  # recorded once
     assert await reminders.status_counts() == {"sent": 1}
     assert [status for _, _, status, _ in await reminders.history(7001, "telegram")] == ["sent"]
 

@@ -37,10 +37,16 @@ class CardRepository:
         self.db = db
 
     async def import_cards(
-        self, cards: Sequence[Card], source: str, at: datetime, scope: Collection[str] | None = None
+        self,
+        cards: Sequence[Card],
+        source: str,
+        at: datetime,
+        scope: Collection[str] | None = None,
+        legal_basis: str | None = None,
     ) -> ImportCounts:
         """Upsert by BHXH code in one transaction; unchanged rows are not touched; stored cards
-        of units outside ``scope`` are refused (see storage/sqlite/cards.py)."""
+        of units outside ``scope`` are refused; ``legal_basis`` is recorded on (or, None,
+        cleared from) every card of the file taken (see storage/sqlite/cards.py)."""
         stamp = at.isoformat(timespec="seconds")
         counts = {change: 0 for change in Change}
         allowed = None if scope is None else set(scope)
@@ -86,6 +92,11 @@ class CardRepository:
                     "INSERT INTO card_expiry_changes(bhxh_code, old_valid_to, new_valid_to,"
                     " changed_at, changed_on) VALUES ($1, $2, $3, $4, $5)",
                     renewals,
+                )
+                await tx.execute(
+                    "UPDATE cards SET contact_basis = $1 WHERE bhxh_code = ANY($2::text[])"
+                    " AND contact_basis IS DISTINCT FROM $1",
+                    legal_basis, [c.bhxh_code for c in chunk if c.bhxh_code not in refused],
                 )
         return ImportCounts(
             added=counts[Change.ADD],
@@ -147,6 +158,28 @@ class CardRepository:
                 " FROM links l JOIN cards c ON c.bhxh_code = l.bhxh_code JOIN who w ON w.user_id = l.user_id"
                 " ORDER BY l.user_id, own DESC, c.household_code NULLS FIRST, c.birth_date NULLS FIRST, c.full_name",
                 channel, wanted[start : start + _CHUNK],
+            )
+            for r in rows:
+                result.setdefault(r[15], []).append(LinkedCard(card_from_row(r), bool(r[12]), bool(r[13]), bool(r[14])))
+        return result
+
+    async def cards_of_phones(self, phones: Sequence[str]) -> dict[str, list[LinkedCard]]:
+        """The cards a ZNS to each phone is about: those carrying the phone and every card of
+        their households, own cards first (as ``linked_cards_many`` for a person who linked it)."""
+        result: dict[str, list[LinkedCard]] = {}
+        wanted = sorted(set(phones))
+        for start in range(0, len(wanted), _CHUNK):
+            rows = await self.db.fetch(
+                "WITH who(phone) AS (SELECT unnest($1::text[])),"
+                " links(phone, bhxh_code) AS ("
+                "   SELECT w.phone, c.bhxh_code FROM who w JOIN cards c ON c.phone = w.phone"
+                "   UNION SELECT w.phone, m.bhxh_code FROM who w JOIN cards o ON o.phone = w.phone"
+                "   JOIN cards m ON m.household_code = o.household_code WHERE o.household_code IS NOT NULL)"
+                f" SELECT {_C_COLUMNS}, c.phone IS NOT DISTINCT FROM l.phone AS own, {RENEWED_SQL} AS renewed,"
+                f" {CLAIMED_SQL} AS claimed, l.phone"
+                " FROM links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+                " ORDER BY l.phone, own DESC, c.household_code NULLS FIRST, c.birth_date NULLS FIRST, c.full_name",
+                wanted[start : start + _CHUNK],
             )
             for r in rows:
                 result.setdefault(r[15], []).append(LinkedCard(card_from_row(r), bool(r[12]), bool(r[13]), bool(r[14])))

@@ -6,19 +6,24 @@ its single writer is explicit here, so that several instances can share the fan-
   INSERT are one decision, and two instances queueing at once must not both make it;
 - a claim locks its row `FOR UPDATE SKIP LOCKED` and moves it 'pending' -> 'sending' only if it
   is still pending: of two instances claiming one row, one gets it and the other hears 'gone';
-- every outcome is a compare-and-set on (id, attempt_id, status = 'sending').
+- every outcome is a compare-and-set on (id, attempt_id, status = 'sending');
+- a claim records the instance and its lease; recovery takes only rows whose lease ended, so
+  one instance never takes over another live instance's rows in flight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime
 
 from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
-from bot.domain.reminders import Cadence, SelectionWindow
+from bot.domain.reminders import OA_FREE_WINDOW, Cadence, SelectionWindow
 from storage.postgresql.db import Database, Tx
+from storage.postgresql.reminder_zns import QUEUE_LOCK, ZnsOutboxMixin, positional
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
-from storage.sqlite.reminders import _ATTEMPTED, _local, _utc
+from storage.sqlite.reminder_zns import OA_CLOSED_SQL
+from storage.sqlite.reminders import _ATTEMPTED, _PERSON, _local, _utc, lease_text
 
 _SKIP_PENDING_OF_PERSON = (
     "UPDATE reminder_outbox SET status = 'skipped', error = $1, done_at = $2, done_on = $3"
@@ -26,7 +31,7 @@ _SKIP_PENDING_OF_PERSON = (
 )
 
 
-class ReminderRepository:
+class ReminderRepository(ZnsOutboxMixin):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -117,18 +122,31 @@ class ReminderRepository:
         """
         queued = 0
         async with self.db.transaction() as tx:
-            await tx.lock("reminders:queue")
+            await tx.lock(QUEUE_LOCK)
             for campaign_code, window in campaigns:
                 queued += await _queue_one(tx, campaign_code, window, cadence, now)
         return queued
 
     # ----------------------------------------------------------------- sending
 
-    async def recover_sending(self) -> int:
-        """Rows left 'sending' by a process that died during their request go back to
-        'pending' and are sent again (at least once: see scheduler/reminders.py)."""
+    async def recover_sending(self, now: datetime) -> int:
+        """Rows left 'sending' whose lease ended by ``now`` (a dead process's) go back to
+        'pending' and are sent again (at least once: see scheduler/reminders.py); another live
+        instance's rows in flight are left alone."""
         return await self.db.execute(
-            "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted' WHERE status = 'sending'"
+            "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted'"
+            " WHERE status = 'sending' AND channel <> 'zns' AND (lease_until IS NULL OR lease_until <= $1)",
+            _utc(now),
+        )
+
+    async def settle_interrupted_zns(self, now: datetime) -> int:
+        """ZNS rows left 'sending' whose lease ended by ``now`` (a dead process's) become
+        'unknown', never 'pending' (see storage/sqlite/reminders.py)."""
+        return await self.db.execute(
+            "UPDATE reminder_outbox SET status = 'unknown', error = 'interrupted',"
+            " error_class = 'unknown_outcome', done_at = $1, done_on = $2"
+            " WHERE status = 'sending' AND channel = 'zns' AND (lease_until IS NULL OR lease_until <= $3)",
+            _local(now), now.date().isoformat(), _utc(now),
         )
 
     async def skip_pending_outside(self, running: Sequence[str], at: datetime) -> int:
@@ -140,17 +158,20 @@ class ReminderRepository:
         )
 
     async def next_pending(self, now: datetime, after_id: int = 0, limit: int = 200) -> list[OutboxRow]:
-        """Pending rows whose retry time has come, oldest first."""
+        """Pending chat rows (not ZNS: scheduler/zns.py) whose retry time has come, oldest first."""
         rows = await self.db.fetch(
             "SELECT id, campaign_code, channel, user_id, seq, unit_code, attempts FROM reminder_outbox"
-            " WHERE status = 'pending' AND id > $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2)"
+            " WHERE status = 'pending' AND channel <> 'zns' AND id > $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $2)"
             " ORDER BY id LIMIT $3",
             after_id, _utc(now), limit,
         )
         return [OutboxRow(*row) for row in rows]
 
-    async def claim(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """Mark the row 'sending' right before the request; returns 'claimed', or why not
+    async def claim(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """Mark the row 'sending' right before the request, held by ``owner`` until
+        ``lease_until``; returns 'claimed', or why not
         ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same
         transaction; a row another instance holds is 'gone' for this one."""
         async with self.db.transaction() as tx:
@@ -174,8 +195,8 @@ class ReminderRepository:
                 return reason
             await tx.execute(
                 "UPDATE reminder_outbox SET status = 'sending', attempt_id = $1, attempts = attempts + 1,"
-                " claimed_at = $2 WHERE id = $3",
-                attempt_id, _local(now), row_id,
+                " claimed_at = $2, claimed_by = $3, lease_until = $4 WHERE id = $5",
+                attempt_id, _local(now), owner, lease_text(lease_until), row_id,
             )
             return "claimed"
 
@@ -185,7 +206,7 @@ class ReminderRepository:
         attempt_id: str,
         status: str,
         now: datetime,
-        message_id: int | None = None,
+        message_id: str | None = None,
         error: str | None = None,
     ) -> bool:
         """Record the outcome of the claimed attempt: sent, blocked, failed or skipped.
@@ -289,12 +310,26 @@ class ReminderRepository:
                 "eligible",
             )
         outbox = (
-            "SELECT unit_code, COUNT(DISTINCT (channel, user_id)) FROM reminder_outbox"
+            f"SELECT unit_code, COUNT(DISTINCT {_PERSON}) FROM reminder_outbox"
             " WHERE campaign_code = ANY($1::text[]) AND unit_code = ANY($2::text[])"
             " AND done_on BETWEEN $3 AND $4 AND status IN {statuses} GROUP BY unit_code"
         )
-        for statuses, name in ((_ATTEMPTED, "reminded"), ("('sent')", "reached"), ("('blocked')", "blocked")):
+        for statuses, name in ((_ATTEMPTED, "reminded"), ("('sent', 'delivered')", "reached"),
+                               ("('blocked')", "blocked"), ("('delivered')", "delivered"),
+                               ("('refused')", "refused"), ("('unknown')", "unknown")):
             put(await self.db.fetch(outbox.format(statuses=statuses), campaigns, scope, *span), name)
+        rows = await self.db.fetch(
+            f"SELECT unit_code, channel, COUNT(DISTINCT {_PERSON}), SUM(cost) FROM reminder_outbox"
+            " WHERE campaign_code = ANY($1::text[]) AND unit_code = ANY($2::text[])"
+            f" AND done_on BETWEEN $3 AND $4 AND status IN {_ATTEMPTED} GROUP BY unit_code, channel",
+            campaigns, scope, *span,
+        )
+        by_channel = {f.name for f in fields(ReminderStats) if f.name.startswith("by_")}
+        for unit, channel, people, cost in rows:
+            if f"by_{channel}" in by_channel:
+                figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
+            if channel == "zns":
+                figures.setdefault(str(unit), {})["zns_cost"] = int(cost or 0)
         put(
             await self.db.fetch(
                 "SELECT u.unit_code, COUNT(*) FROM reminder_prefs p"
@@ -333,27 +368,33 @@ class ReminderRepository:
 
 async def _queue_one(tx: Tx, campaign_code: str, window: SelectionWindow, cadence: Cadence, now: datetime) -> int:
     """Queue one campaign's due people inside the caller's transaction (the SQLite query, with
-    PostgreSQL's boolean aggregates)."""
+    PostgreSQL's boolean aggregates): the person's key, the expiry, the Zalo OA last."""
     today = window.today
     last_allowed = date.fromordinal(max(1, today.toordinal() - cadence.interval_days)).isoformat()
     return await tx.execute(
-        "INSERT INTO reminder_outbox(campaign_code, channel, user_id, seq, unit_code, queued_at, queued_on)"
-        " SELECT $1, d.channel, d.user_id, COALESCE(h.rows_all, 0) + 1, d.unit_code, $8, $4"
-        " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code"
+        "INSERT INTO reminder_outbox(campaign_code, channel, user_id, person_key, card_expiry, seq,"
+        " unit_code, queued_at, queued_on)"
+        " SELECT $1, d.channel, d.user_id, d.person_key, d.card_expiry,"
+        " COALESCE(h.rows_all, 0) + 1, d.unit_code, $8, $4"
+        " FROM (SELECT l.channel AS channel, l.user_id AS user_id, MIN(c.unit_code) AS unit_code,"
+        "       MIN(c.valid_to) AS card_expiry,"
+        "       COALESCE(MIN(cp.phone), l.channel || ':' || CAST(l.user_id AS TEXT)) AS person_key"
         "       FROM card_links l JOIN cards c ON c.bhxh_code = l.bhxh_code"
+        "       LEFT JOIN contact_phones cp ON cp.channel = l.channel AND cp.user_id = l.user_id"
         "       WHERE ((c.valid_to BETWEEN $2 AND $3)"
         "              OR ($5::text IS NOT NULL AND c.valid_to BETWEEN $4 AND $5::text))"
         f"        AND NOT {RENEWED_SQL} AND NOT {CLAIMED_SQL}"
+        f"        AND (l.channel <> 'zalo_oa' OR NOT {positional(OA_CLOSED_SQL.format(user='l.user_id'), 'oa_open_from', 9)})"
         "       GROUP BY l.channel, l.user_id) d"
         " LEFT JOIN (SELECT channel, user_id, COUNT(*) AS rows_all,"
         "            COUNT(*) FILTER (WHERE status IN ('sent', 'failed')) AS counted"
-        "            FROM reminder_outbox WHERE campaign_code = $1"
+        "            FROM reminder_outbox WHERE campaign_code = $1 AND user_id IS NOT NULL"
         "            GROUP BY channel, user_id) h"
         "   ON h.channel = d.channel AND h.user_id = d.user_id"
         " LEFT JOIN (SELECT channel, user_id,"
         "            MAX(CASE WHEN status = 'sent' THEN done_on END) AS last_on,"
         "            COUNT(*) FILTER (WHERE status IN ('pending', 'sending')) AS open_rows"
-        "            FROM reminder_outbox GROUP BY channel, user_id) p"
+        "            FROM reminder_outbox WHERE user_id IS NOT NULL GROUP BY channel, user_id) p"
         "   ON p.channel = d.channel AND p.user_id = d.user_id"
         " WHERE COALESCE(p.open_rows, 0) = 0"
         "   AND COALESCE(h.counted, 0) < $6"
@@ -362,8 +403,9 @@ async def _queue_one(tx: Tx, campaign_code: str, window: SelectionWindow, cadenc
         "                   AND r.user_id = d.user_id AND r.opted_out = 1)"
         "   AND NOT EXISTS (SELECT 1 FROM reminder_blocks b WHERE b.channel = d.channel"
         "                   AND b.user_id = d.user_id AND b.cleared_at IS NULL)"
-        " ON CONFLICT(campaign_code, channel, user_id, seq) DO NOTHING",
+        " ORDER BY CASE WHEN d.channel = 'zalo_oa' THEN 1 ELSE 0 END, d.user_id"
+        " ON CONFLICT DO NOTHING",
         campaign_code, window.lapsed_from.isoformat(), window.lapsed_until.isoformat(), today.isoformat(),
         window.expiring_until.isoformat() if window.expiring_until else None, cadence.max_count, last_allowed,
-        _local(now),
+        _local(now), _utc(now - OA_FREE_WINDOW),
     )

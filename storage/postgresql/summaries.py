@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, SUMMARY_ROLES, Recipient, SummaryPrefs, SummaryRun
 from storage.postgresql.db import Database
-from storage.sqlite.summaries import _PREF_COLUMN, _PREF_DEFAULT, _stamp
+from storage.sqlite.summaries import _PREF_COLUMN, _PREF_DEFAULT, _lease, _stamp
 
 _ROW = "member_id = $1 AND kind = $2 AND local_date = $3"
 
@@ -61,33 +61,60 @@ class SummaryRepository:
         rows = await self.db.fetch(sql, *params)
         return [Recipient(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], int(r[6])) for r in rows]
 
-    async def claim(self, recipient: Recipient, kind: str, day: date, at: datetime) -> int | None:
-        """Claim the (member, kind, day) summary; returns the parts already done, or None when
-        it is not ours to send (already sent, in flight, uncertain or failed)."""
+    async def claim(
+        self,
+        recipient: Recipient,
+        kind: str,
+        day: date,
+        at: datetime,
+        lease_until: datetime | None = None,
+        owner: str | None = None,
+    ) -> int | None:
+        """Claim the (member, kind, day) summary for ``owner`` until ``lease_until``; returns
+        the parts already done, or None when it is not ours to send (already sent, in flight,
+        uncertain, failed, or held by another owner whose lease has not ended). A resumable
+        run is taken `FOR UPDATE SKIP LOCKED`: an instance deciding it right now keeps it."""
         async with self.db.transaction() as tx:
             inserted = await tx.fetchrow(
                 "INSERT INTO summary_runs(member_id, kind, local_date, unit_code, chat_id,"
-                " status, parts_done, claimed_at) VALUES ($1, $2, $3, $4, $5, 'claimed', 0, $6)"
+                " status, parts_done, claimed_at, claimed_by, lease_until)"
+                " VALUES ($1, $2, $3, $4, $5, 'claimed', 0, $6, $7, $8)"
                 " ON CONFLICT(member_id, kind, local_date) DO NOTHING RETURNING parts_done",
                 recipient.member_id, kind, day.isoformat(), recipient.unit_code, recipient.chat_id, _stamp(at),
+                owner, _lease(lease_until),
             )
             if inserted is not None:
                 return 0
-            row = await tx.fetchrow(
-                f"SELECT status, parts_done FROM summary_runs WHERE {_ROW}", recipient.member_id, kind, day.isoformat()
+            taken = await tx.fetchrow(
+                "UPDATE summary_runs SET claimed_by = $4, lease_until = $5"
+                " WHERE (member_id, kind, local_date) IN (SELECT member_id, kind, local_date FROM summary_runs"
+                f"   WHERE {_ROW} AND status = 'claimed'"
+                "   AND (claimed_by IS NOT DISTINCT FROM $4 OR lease_until IS NULL OR lease_until <= $6)"
+                "   FOR UPDATE SKIP LOCKED)"
+                " RETURNING parts_done",
+                recipient.member_id, kind, day.isoformat(), owner, _lease(lease_until), _lease(at),
             )
-        if row is None or row[0] != "claimed":
-            return None
-        return int(row[1])
+        return None if taken is None else int(taken[0])
 
-    async def start_part(self, member_id: int, kind: str, day: date, part: int) -> bool:
-        """Mark one part in flight right before its request; False if the row moved on."""
+    async def start_part(
+        self, member_id: int, kind: str, day: date, part: int, lease_until: datetime | None = None
+    ) -> bool:
+        """Mark one part in flight right before its request (the lease renewed to
+        ``lease_until``); False if the row moved on."""
         changed = await self.db.execute(
-            "UPDATE summary_runs SET status = 'sending', attempts = attempts + 1"
+            "UPDATE summary_runs SET status = 'sending', attempts = attempts + 1, lease_until = $5"
             f" WHERE {_ROW} AND status = 'claimed' AND parts_done = $4",
-            member_id, kind, day.isoformat(), part,
+            member_id, kind, day.isoformat(), part, _lease(lease_until),
         )
         return changed == 1
+
+    async def release(self, member_id: int, kind: str, day: date, owner: str | None) -> None:
+        """``owner`` stops working on a run it left resumable: its lease ends now."""
+        await self.db.execute(
+            f"UPDATE summary_runs SET lease_until = NULL WHERE {_ROW} AND status = 'claimed'"
+            " AND claimed_by IS NOT DISTINCT FROM $4",
+            member_id, kind, day.isoformat(), owner,
+        )
 
     async def part_done(self, member_id: int, kind: str, day: date, part: int, at: datetime) -> None:
         """Record a delivered part; the last one finishes the run."""
@@ -139,16 +166,16 @@ class SummaryRepository:
         )
 
     async def recover_interrupted(self, at: datetime) -> int:
-        """Parts left `sending` by a process that died mid-request: done, uncertain (see the
-        SQLite engine). With several instances this runs under the round's lock."""
+        """Parts left `sending` whose lease ended by `at` (a dead process's): done, uncertain
+        (see the SQLite engine); another live instance's part in flight is left alone."""
         if await self.db.fetchrow("SELECT 1 FROM summary_runs WHERE status = 'sending' LIMIT 1") is None:
             return 0
         return await self.db.execute(
             "UPDATE summary_runs SET parts_done = parts_done + 1, error = 'interrupted',"
             " status = CASE WHEN parts_done + 1 >= $1 THEN 'uncertain' ELSE 'claimed' END,"
             " done_at = CASE WHEN parts_done + 1 >= $1 THEN $2 ELSE done_at END"
-            " WHERE status = 'sending'",
-            PARTS, _stamp(at),
+            " WHERE status = 'sending' AND (lease_until IS NULL OR lease_until <= $3)",
+            PARTS, _stamp(at), _lease(at),
         )
 
     async def runs(self, day: date, kind: str | None = None) -> list[SummaryRun]:

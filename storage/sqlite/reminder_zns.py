@@ -5,9 +5,10 @@ Guarantees (scheduler/zns.py acts on them):
   repeated; and never to a phone someone linked on a chat channel that reaches them (they get
   the chat reminder), to a phone whose owner opted out, or that refused this OA (−139/−141);
 - only to cards of lists imported with a legal basis for contact (``cards.contact_basis``);
-- a row is claimed ('sending', attempt id, tracking id) in its own committed transaction
-  before the request; a row found 'sending' by a later round goes to 'unknown', never back to
-  'pending': the request may have been written, and Zalo has no idempotency key;
+- a row is claimed ('sending', attempt id, tracking id, the instance and its lease) in its own
+  committed transaction before the request; a row found 'sending' with its lease ended goes to
+  'unknown', never back to 'pending': the request may have been written, and Zalo has no
+  idempotency key;
 - 'unknown' (and 'sent') rows become 'delivered' when Zalo's receipt names their tracking id
   (or message id); nothing else ever moves an 'unknown' row.
 """
@@ -121,8 +122,11 @@ class ZnsOutboxMixin:
         )
         return [ZnsRow(*row) for row in rows]
 
-    async def claim_zns(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """'sending' with the attempt id and the tracking id, committed before the request;
+    async def claim_zns(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """'sending' with the attempt id and the tracking id, held by ``owner`` until
+        ``lease_until``, committed before the request;
         returns 'claimed', or why not: 'gone' (no longer pending), 'opted_out' or 'linked'
         (someone linked the phone on a chat channel since: the chat reminder covers them)."""
         oa_open_from = _utc(now - OA_FREE_WINDOW)
@@ -146,8 +150,9 @@ class ZnsOutboxMixin:
                 return reason
             await conn.execute(
                 "UPDATE reminder_outbox SET status = 'sending', attempt_id = ?, attempts = attempts + 1,"
-                " claimed_at = ?, tracking_id = ? WHERE id = ?",
-                (attempt_id, _local(now), tracking_id(row_id), row_id),
+                " claimed_at = ?, tracking_id = ?, claimed_by = ?, lease_until = ? WHERE id = ?",
+                (attempt_id, _local(now), tracking_id(row_id), owner,
+                 None if lease_until is None else _utc(lease_until), row_id),
             )
             return "claimed"
 

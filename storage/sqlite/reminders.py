@@ -3,8 +3,9 @@
 The outbox is what makes the fan-out restart-safe. Each reminder is a row, unique per
 (campaign, person, n-th reminder), so selecting twice queues nothing twice. A row is claimed
 ('sending', with an attempt id) in its own committed transaction right before the request and
-marked 'sent' right after; see scheduler/reminders.py for what a later round does with a row
-left in 'sending'.
+marked 'sent' right after; the claim records the instance and a lease (migration 0043), and
+see scheduler/reminders.py for what a later round does with a row left in 'sending' once its
+lease ended.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from storage.sqlite.reminder_zns import OA_CLOSED_SQL, ZnsOutboxMixin
 # Statuses that mean "a reminder went out, or may have".
 _ATTEMPTED = "('sent', 'delivered', 'unknown', 'blocked', 'failed')"
 _PERSON = "channel || ':' || COALESCE(CAST(user_id AS TEXT), phone)"
+# A claim's lease has ended (the one parameter: now, UTC ISO); NULL: claimed without a lease.
+LEASE_ENDED = "(lease_until IS NULL OR lease_until <= ?)"
 
 
 def _utc(moment: datetime) -> str:
@@ -34,6 +37,11 @@ def _utc(moment: datetime) -> str:
 
 def _local(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+def lease_text(lease_until: datetime | None) -> str | None:
+    """A lease's end as stored (UTC ISO text, compared as text), or None: no lease."""
+    return None if lease_until is None else _utc(lease_until)
 
 
 class ReminderRepository(ZnsOutboxMixin):
@@ -215,17 +223,16 @@ class ReminderRepository(ZnsOutboxMixin):
 
     # ----------------------------------------------------------------- sending
 
-    async def recover_sending(self) -> int:
-        """Rows left 'sending' by a process that died during their request go back to
-        'pending' and are sent again (at least once: see scheduler/reminders.py).
-
-        Called at the start of every round, under the round lock, so no row of this process
-        can be 'sending' then.
-        """
+    async def recover_sending(self, now: datetime) -> int:
+        """Rows left 'sending' whose lease ended by ``now`` go back to 'pending' and are sent
+        again (at least once: see scheduler/reminders.py). A lease outlives any request of a
+        live process (scheduler/leases.py), so these belong to a process that died during
+        their request; another instance's rows in flight are left alone."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE reminder_outbox SET status = 'pending', error = 'interrupted'"
-                " WHERE status = 'sending' AND channel <> 'zns'"
+                f" WHERE status = 'sending' AND channel <> 'zns' AND {LEASE_ENDED}",
+                (_utc(now),),
             )
             return cur.rowcount
 
@@ -234,14 +241,13 @@ class ReminderRepository(ZnsOutboxMixin):
         'unknown': the request may have been written, and a second ZNS is a second paid
         message the person did not need. Zalo's receipt settles them, or an admin does.
 
-        Called at the start of every round, under the round lock (no row of this process can
-        be 'sending' then)."""
+        Only rows whose lease ended by ``now``: another live instance's are left alone."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE reminder_outbox SET status = 'unknown', error = 'interrupted',"
                 " error_class = 'unknown_outcome', done_at = ?, done_on = ?"
-                " WHERE status = 'sending' AND channel = 'zns'",
-                (_local(now), now.date().isoformat()),
+                f" WHERE status = 'sending' AND channel = 'zns' AND {LEASE_ENDED}",
+                (_local(now), now.date().isoformat(), _utc(now)),
             )
             return cur.rowcount
 
@@ -266,10 +272,13 @@ class ReminderRepository(ZnsOutboxMixin):
         )
         return [OutboxRow(*row) for row in rows]
 
-    async def claim(self, row_id: int, attempt_id: str, now: datetime) -> str:
-        """Mark the row 'sending' right before the request; returns 'claimed', or why not
-        ('opted_out', 'blocked', 'gone'). Opt-outs and blocks are checked in the same
-        transaction, so a person who opted out a moment ago is never messaged."""
+    async def claim(
+        self, row_id: int, attempt_id: str, now: datetime, lease_until: datetime | None = None, owner: str | None = None
+    ) -> str:
+        """Mark the row 'sending' right before the request, held by ``owner`` until
+        ``lease_until``; returns 'claimed', or why not ('opted_out', 'blocked', 'gone').
+        Opt-outs and blocks are checked in the same transaction, so a person who opted out a
+        moment ago is never messaged."""
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT o.status,"
@@ -293,8 +302,8 @@ class ReminderRepository(ZnsOutboxMixin):
                 return reason
             await conn.execute(
                 "UPDATE reminder_outbox SET status = 'sending', attempt_id = ?, attempts = attempts + 1,"
-                " claimed_at = ? WHERE id = ?",
-                (attempt_id, _local(now), row_id),
+                " claimed_at = ?, claimed_by = ?, lease_until = ? WHERE id = ?",
+                (attempt_id, _local(now), owner, lease_text(lease_until), row_id),
             )
             return "claimed"
 

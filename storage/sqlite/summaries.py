@@ -7,7 +7,7 @@ restart tries it. See scheduler/summaries.py for the crash window this leaves an
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from bot.domain.records import KIND_DAILY, KIND_WEEKLY, PARTS, SUMMARY_ROLES, Recipient, SummaryPrefs, SummaryRun
 from storage.sqlite.db import Database
@@ -18,6 +18,11 @@ _PREF_DEFAULT = {KIND_DAILY: 1, KIND_WEEKLY: 0}
 
 def _stamp(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
+
+
+def _lease(moment: datetime | None) -> str | None:
+    """A lease's end (or now, to compare with one) as stored: UTC ISO text; None: no lease."""
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class SummaryRepository:
@@ -81,40 +86,66 @@ class SummaryRepository:
     # ---- the ledger --------------------------------------------------------------------------
 
     async def claim(
-        self, recipient: Recipient, kind: str, day: date, at: datetime
+        self,
+        recipient: Recipient,
+        kind: str,
+        day: date,
+        at: datetime,
+        lease_until: datetime | None = None,
+        owner: str | None = None,
     ) -> int | None:
-        """Claim the (member, kind, day) summary; returns the parts already done, or None when
-        it is not ours to send (already sent, in flight, uncertain or failed)."""
+        """Claim the (member, kind, day) summary for ``owner`` until ``lease_until``; returns
+        the parts already done, or None when it is not ours to send (already sent, in flight,
+        uncertain or failed, or resumable but held by another owner whose lease has not ended:
+        that instance is still sending it). A single writer makes this a compare-and-set."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO summary_runs(member_id, kind, local_date, unit_code, chat_id,"
-                " status, parts_done, claimed_at) VALUES (?, ?, ?, ?, ?, 'claimed', 0, ?)"
+                " status, parts_done, claimed_at, claimed_by, lease_until)"
+                " VALUES (?, ?, ?, ?, ?, 'claimed', 0, ?, ?, ?)"
                 " ON CONFLICT(member_id, kind, local_date) DO NOTHING",
                 (recipient.member_id, kind, day.isoformat(), recipient.unit_code,
-                 recipient.chat_id, _stamp(at)),
+                 recipient.chat_id, _stamp(at), owner, _lease(lease_until)),
             )
             if cur.rowcount == 1:
                 return 0
+            cur = await conn.execute(
+                "UPDATE summary_runs SET claimed_by = ?, lease_until = ?"
+                " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'"
+                " AND (claimed_by IS ? OR lease_until IS NULL OR lease_until <= ?)",
+                (owner, _lease(lease_until), recipient.member_id, kind, day.isoformat(), owner, _lease(at)),
+            )
+            if cur.rowcount != 1:
+                return None
             async with conn.execute(
-                "SELECT status, parts_done FROM summary_runs"
-                " WHERE member_id = ? AND kind = ? AND local_date = ?",
+                "SELECT parts_done FROM summary_runs WHERE member_id = ? AND kind = ? AND local_date = ?",
                 (recipient.member_id, kind, day.isoformat()),
             ) as found:
                 row = await found.fetchone()
-        if row is None or row[0] != "claimed":
-            return None
-        return int(row[1])
+        return None if row is None else int(row[0])
 
-    async def start_part(self, member_id: int, kind: str, day: date, part: int) -> bool:
-        """Mark one part in flight right before its request; False if the row moved on."""
+    async def start_part(
+        self, member_id: int, kind: str, day: date, part: int, lease_until: datetime | None = None
+    ) -> bool:
+        """Mark one part in flight right before its request (the lease renewed to
+        ``lease_until``); False if the row moved on."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE summary_runs SET status = 'sending', attempts = attempts + 1"
+                "UPDATE summary_runs SET status = 'sending', attempts = attempts + 1, lease_until = ?"
                 " WHERE member_id = ? AND kind = ? AND local_date = ? AND status = 'claimed'"
                 " AND parts_done = ?",
-                (member_id, kind, day.isoformat(), part),
+                (_lease(lease_until), member_id, kind, day.isoformat(), part),
             )
             return cur.rowcount == 1
+
+    async def release(self, member_id: int, kind: str, day: date, owner: str | None) -> None:
+        """``owner`` stops working on a run it claimed and left resumable ('claimed': shut down,
+        or told to retry later): its lease ends now, so any instance may resume it at once."""
+        await self.db.execute(
+            "UPDATE summary_runs SET lease_until = NULL WHERE member_id = ? AND kind = ? AND local_date = ?"
+            " AND status = 'claimed' AND claimed_by IS ?",
+            (member_id, kind, day.isoformat(), owner),
+        )
 
     async def part_done(
         self, member_id: int, kind: str, day: date, part: int, at: datetime
@@ -173,11 +204,12 @@ class SummaryRepository:
         )
 
     async def recover_interrupted(self, at: datetime) -> int:
-        """Parts left `sending` by a process that died mid-request: done, uncertain.
+        """Parts left `sending` whose lease ended by `at`: done, uncertain.
 
-        Called at the start of every round, under the round lock: in this process no part is
-        in flight then, so any `sending` row belongs to a crashed predecessor. The part is
-        never sent again; the run resumes with its next part (if any, and if still today).
+        A lease outlives any request of a live process (scheduler/leases.py), so such a part
+        belongs to a process that died mid-request; another instance's part in flight is left
+        alone. The part is never sent again; the run resumes with its next part (if any, and
+        if still today), by whichever instance claims it next.
         """
         if await self.db.fetchone("SELECT 1 FROM summary_runs WHERE status = 'sending' LIMIT 1") is None:
             return 0  # the usual case: no write, so ticks never contend for the write lock
@@ -186,8 +218,8 @@ class SummaryRepository:
                 "UPDATE summary_runs SET parts_done = parts_done + 1, error = 'interrupted',"
                 " status = CASE WHEN parts_done + 1 >= ? THEN 'uncertain' ELSE 'claimed' END,"
                 " done_at = CASE WHEN parts_done + 1 >= ? THEN ? ELSE done_at END"
-                " WHERE status = 'sending'",
-                (PARTS, PARTS, _stamp(at)),
+                " WHERE status = 'sending' AND (lease_until IS NULL OR lease_until <= ?)",
+                (PARTS, PARTS, _stamp(at), _lease(at)),
             )
             return cur.rowcount
 

@@ -721,6 +721,30 @@ class IdentityStore(Protocol):
     async def external_id(self, channel: str, user_id: int) -> str | None: ...
 
 
+class RateBudget(Protocol):
+    """A send rate shared by every instance on one database: at most `limit` sends of a channel
+    in one second of the database's clock, whichever instance sends them."""
+
+    async def take_send_slot(self, channel: str, limit: int) -> float:
+        """Take one send of `channel` in the current second: 0.0 when taken; otherwise the
+        second is full, nothing was taken, and the result is the seconds until the next one."""
+        ...
+
+    async def purge_send_slots(self, older_than: float) -> int:
+        """Forget the seconds more than `older_than` seconds old; returns how many rows went."""
+        ...
+
+
+class CoordinationStore(RateBudget, Protocol):
+    """What instances sharing one database coordinate through: the send budget, and which
+    instance runs each tick of a scheduled job."""
+
+    async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
+        """True for the one caller that claims (`job`, `tick`) first, in any instance; False
+        for every later one. Claims of `job` more than `keep` ticks older are purged."""
+        ...
+
+
 class Storage(Protocol):
     """Every repository of one engine over one database, and its lifecycle.
 
@@ -744,6 +768,7 @@ class Storage(Protocol):
     sessions: SessionStore
     identities: IdentityStore
     inbox: InboxStore
+    coordination: CoordinationStore
 
     async def connect(self) -> None:
         ...

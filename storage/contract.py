@@ -722,16 +722,12 @@ class IdentityStore(Protocol):
 
 
 class RateBudget(Protocol):
-    """A send rate shared by every instance on one database: at most `limit` sends of a channel
-    in one second of the database's clock, whichever instance sends them."""
+    """One evenly paced stream of sends shared by every instance on one database."""
 
-    async def take_send_slot(self, channel: str, limit: int) -> float:
-        """Take one send of `channel` in the current second: 0.0 when taken; otherwise the
-        second is full, nothing was taken, and the result is the seconds until the next one."""
-        ...
-
-    async def purge_send_slots(self, older_than: float) -> int:
-        """Forget the seconds more than `older_than` seconds old; returns how many rows went."""
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """Reserve the next release of `stream`: `spacing` seconds after the one reserved before
+        it (by any instance), or now when that is past. Returns the seconds to wait until it,
+        measured on the database's clock, so instances whose clocks disagree share one pace."""
         ...
 
 

@@ -7,11 +7,9 @@ CREATE TABLE job_runs (
     started_at TEXT NOT NULL,
     PRIMARY KEY (job, tick)
 );
--- send_slots: sends taken per channel in one second of the database's clock (Unix seconds).
--- Rows live about a minute: the senders purge older seconds.
-CREATE TABLE send_slots (
-    channel TEXT NOT NULL,
-    second INTEGER NOT NULL,
-    used INTEGER NOT NULL,
-    PRIMARY KEY (channel, second)
+-- send_pace: one evenly paced stream of sends per channel shared by every instance; last_at
+-- is the release time (Unix seconds, the database's clock) of the latest send reserved.
+CREATE TABLE send_pace (
+    stream TEXT PRIMARY KEY,
+    last_at REAL NOT NULL
 );

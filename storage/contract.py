@@ -722,7 +722,8 @@ class IdentityStore(Protocol):
 
 
 class RateBudget(Protocol):
-    """One evenly paced stream of sends shared by every instance on one database."""
+    """Evenly paced streams of sends shared by every instance on one database: a channel's
+    overall stream, and one per chat for bulk sends."""
 
     async def reserve_send(self, stream: str, spacing: float) -> float:
         """Reserve the next release of `stream`: `spacing` seconds after the one reserved before
@@ -730,10 +731,23 @@ class RateBudget(Protocol):
         measured on the database's clock, so instances whose clocks disagree share one pace."""
         ...
 
+    async def purge_sends(self, idle_for: float) -> int:
+        """Forget the streams whose last release is more than `idle_for` seconds past (a chat's
+        stream after a fan-out); returns how many. A forgotten stream starts again from now."""
+        ...
 
-class CoordinationStore(RateBudget, Protocol):
-    """What instances sharing one database coordinate through: the send budget, and which
-    instance runs each tick of a scheduled job."""
+
+class CoordinationStore(Protocol):
+    """What instances sharing one database coordinate through: the send paces (`RateBudget`),
+    and which instance runs each tick of a scheduled job."""
+
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """See `RateBudget.reserve_send`."""
+        ...
+
+    async def purge_sends(self, idle_for: float) -> int:
+        """See `RateBudget.purge_sends`."""
+        ...
 
     async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
         """True for the one caller that claims (`job`, `tick`) first, in any instance; False

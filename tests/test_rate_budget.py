@@ -100,6 +100,45 @@ async def test_two_instances_sharing_the_budget_stay_within_30_a_second_together
     assert emulator.stats.flood_429 <= 3  # a stray one from a busy machine's jitter at most
 
 
+@pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])
+async def test_bulk_sends_from_two_instances_to_one_chat_keep_its_interval(
+    engine: str, shared: bool, tmp_path: Path
+) -> None:
+    """Two instances each send three bulk messages to one person (say, reminders of two
+    campaigns): shared, they keep the chat's interval together; alone (the control), each
+    keeps it only for its own messages and Telegram refuses some."""
+    interval = 0.3
+    limits = EmulatorLimits(global_per_second=30, per_chat_interval=interval, tolerance=0.05)
+    emulator = BotApiEmulator(token=TOKEN, limits=limits)
+    await emulator.start()
+    try:
+        async with two_instances(engine, tmp_path) as storages:
+            bots = []
+            for storage in storages:
+                limiter = BotRateLimiter(30, per_chat_interval=interval, max_retries=0)
+                if shared:
+                    limiter.share(storage.coordination)
+                bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
+            for bot in bots:
+                await bot.initialize()
+            try:
+                chat = emulator.user(800).id
+                results = await asyncio.gather(
+                    *(bots[i % 2].send_message(chat, f"tin {i}", rate_limit_args=BULK) for i in range(6)),
+                    return_exceptions=True,
+                )
+            finally:
+                for bot in bots:
+                    await bot.shutdown()
+    finally:
+        await emulator.stop()
+    refused = [r for r in results if isinstance(r, Exception)]
+    if shared:
+        assert refused == [] and len(emulator.sent) == 6
+    else:
+        assert refused and emulator.stats.flood_429 == len(refused)
+
+
 async def test_without_the_shared_budget_two_instances_exceed_the_limit(tmp_path: Path) -> None:
     """The control: each instance alone keeps 28.8/s, the two together get refused."""
     emulator = await send_all("sqlite", tmp_path, shared=False)

@@ -41,7 +41,10 @@ paced slot, each send reserves the next release of one stream common to every in
 same ``spacing`` after the release reserved before it by any instance (one upsert, one round
 trip, on the database's clock), and waits for it. So all instances together release at most
 28.8 a second, evenly paced, as one instance alone does; the local pacing and the hard window
-stay, so each instance alone still keeps the limit. The database round trip comes before the
+stay, so each instance alone still keeps the limit. A bulk send to a private chat also reserves
+in that chat's shared stream (the chat interval with its margin), so two instances' reminders
+to one person (two campaigns) never go within the interval either; idle chat streams are
+purged once a minute. The database round trip comes before the
 request, as the other waiting does, and costs the margin nothing but its jitter. When the
 database does not answer, sends go on at the local limit (logged once a minute): a reply is
 worth more than the shared pace, and a 429 is still waited out as asked.
@@ -97,8 +100,10 @@ DEFAULT_SAFETY_MARGIN = 0.04
 #: this much late means it was (``BotRateLimiter._stall_watch``).
 STALL_SECONDS = 0.005
 
-#: Seconds between two warnings that the shared budget's database did not answer.
+#: Seconds between two warnings that the shared budget's database did not answer, and between
+#: two purges of the chats' idle shared streams.
 SHARED_WARNING_SECONDS = 60.0
+SHARED_PURGE_SECONDS = 60.0
 
 #: Different chats refused with RetryAfter within one pause that make it a flood: then every
 #: request waits, not only the refused chats.
@@ -215,6 +220,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self.shared: RateBudget | None = None
         self.shared_stream = TELEGRAM.name
         self._shared_warned = float("-inf")
+        self._shared_purged: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotRateLimiter:
@@ -410,7 +416,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._next_release = slot + self.spacing
         if slot > now:
             await asyncio.sleep(slot - now)
-        await self._shared_slot()
+        await self._shared_wait(self.shared_stream, self.spacing)
         released = self._released
         while True:
             now = self._clock()
@@ -422,13 +428,14 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
                 return
             await asyncio.sleep(released[0] + self.window - now)
 
-    async def _shared_slot(self) -> None:
-        """Wait for this send's release in the stream shared with the other instances (none
+    async def _shared_wait(self, stream: str, spacing: float) -> None:
+        """Wait for this send's release in ``stream``, shared with the other instances (none
         when not shared). A database that does not answer lets the send go at the local pace."""
         if self.shared is None:
             return
         try:
-            wait = await self.shared.reserve_send(self.shared_stream, self.spacing)
+            await self._purge_shared()
+            wait = await self.shared.reserve_send(stream, spacing)
         except Exception as exc:  # the database is away: the local limit still holds
             now = self._clock()
             if now - self._shared_warned >= SHARED_WARNING_SECONDS:
@@ -437,6 +444,14 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             return
         if wait > 0:
             await asyncio.sleep(wait)
+
+    async def _purge_shared(self) -> None:
+        """Once a minute, forget the chats' shared streams idle for longer than a minute."""
+        now = self._clock()
+        if self.shared is None or (self._shared_purged is not None and now - self._shared_purged < SHARED_PURGE_SECONDS):
+            return
+        self._shared_purged = now
+        await self.shared.purge_sends(max(SHARED_PURGE_SECONDS, 10 * self.chat_spacing))
 
     def _watch_stalls(self) -> None:
         """Run ``_stall_watch`` while sends are recent (one task, started on demand)."""
@@ -472,6 +487,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._forget_old_chats()
         if slot > now:
             await asyncio.sleep(slot - now)
+        await self._shared_wait(f"{self.shared_stream}:{chat}", self.chat_spacing)
 
     def _forget_old_chats(self) -> None:
         """Keep memory flat over a 5,000-chat fan-out: drop chats whose interval has passed."""

@@ -35,6 +35,9 @@ class PostgresCoordination:
         wait = await self._db.fetchval(RESERVE, stream, float(spacing))
         return max(0.0, float(wait or 0.0))
 
+    async def purge_sends(self, idle_for: float) -> int:
+        return await self._db.execute(f"DELETE FROM send_pace WHERE last_at < {_CLOCK} - $1", float(idle_for))
+
     async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
         async with self._db.transaction() as tx:
             claimed = (

@@ -36,6 +36,11 @@ class SqliteCoordination:
                 row = await cursor.fetchone()
         return max(0.0, float(row[0])) if row is not None else 0.0
 
+    async def purge_sends(self, idle_for: float) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(f"DELETE FROM send_pace WHERE last_at < {_CLOCK} - ?", (idle_for,))
+            return cursor.rowcount
+
     async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(

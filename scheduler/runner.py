@@ -10,12 +10,28 @@ tests/test_e2e_summaries.py): `stop` first cancels the running rounds and waits 
 settled (a reminder row waiting for its slot is given back, a request in flight is awaited and
 recorded, a summary part in flight is recorded), refuses new rounds, and only then shuts the
 scheduler down; so the caller may close the channels and the database right after it.
+
+Once per tick across instances (tested in tests/test_once_per_tick.py on both engines): every
+instance may run the scheduler against one database. Each job's ticks are numbered from the
+real time, ``floor(unix time / interval)``, the same in every instance; before running its job
+an instance claims (job, tick) in the database (`CoordinationStore.claim_tick`, one insert
+that only one instance's call creates) and runs the job only when its claim made the row. The
+claim is neither a lock nor a lease: an instance that dies mid-job loses that one tick and
+blocks nothing; the next tick is a new row, claimed by whichever instance ticks first. A tick
+the database could not record is skipped (logged), never run unclaimed. The tick number comes
+from the wall clock, not the injected `Clock`, because it names APScheduler's own real-time
+tick: a test's ManualClock stands still while the scheduler ticks for real.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import os
+import secrets
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +40,23 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.logsafety import describe_exception
 from bot.services import Services
 from scheduler.rounds import RoundTasks
 from scheduler.sending import Senders
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SchedulerRunner"]
+__all__ = ["KEEP_CLAIMS_SECONDS", "SchedulerRunner", "instance_id"]
+
+#: How long a job's claimed ticks are kept in `job_runs` (for an operator's look), in seconds.
+KEEP_CLAIMS_SECONDS = 3600
+
+
+def instance_id() -> str:
+    """A name for this process among the instances: host, pid and a random part (a restarted
+    process with a reused pid is still another instance). Recorded with each claimed tick."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -44,9 +70,22 @@ class _Repeating:
 class SchedulerRunner:
     """Runs the registered jobs every few seconds on the event loop it is started in."""
 
-    def __init__(self, services: Services, senders: Senders) -> None:
+    def __init__(
+        self,
+        services: Services,
+        senders: Senders,
+        *,
+        instance: str | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """``instance``: this process's name in the claims (default `instance_id()`);
+        ``wall``: Unix seconds that number the ticks (tests inject their own)."""
         self.services = services
         self.senders = senders
+        self.instance = instance or instance_id()
+        self.wall = wall
+        #: The tick each job last ran for in this instance (what `run_tick` claimed).
+        self.ran_tick: dict[str, int] = {}
         # The ZNS queue (scheduler/zns.ZnsQueue) when the wiring built one (Zalo configured).
         self.zns: Any = None
         self.rounds = RoundTasks()
@@ -75,16 +114,39 @@ class SchedulerRunner:
         )
         for job in self._jobs:
             scheduler.add_job(
-                job.work,
+                self.run_tick,
                 IntervalTrigger(seconds=job.every, timezone=self.services.settings.tz),
-                args=(self,),
+                args=(job.name,),
                 id=job.name,
                 name=job.name,
                 **job.options,
             )
         scheduler.start()
         self._scheduler = scheduler
-        log.info("scheduler started: %s", ", ".join(job.name for job in self._jobs) or "no jobs")
+        log.info(
+            "scheduler started (instance %s): %s",
+            self.instance, ", ".join(job.name for job in self._jobs) or "no jobs",
+        )
+
+    async def run_tick(self, name: str) -> bool:
+        """One tick of the job ``name``: claim the tick the wall clock is in and run the job
+        if this call claimed it (what APScheduler calls; tests call it directly). Returns
+        whether the job ran here."""
+        job = next((j for j in self._jobs if j.name == name), None)
+        if job is None:
+            raise KeyError(name)
+        tick = math.floor(self.wall() / job.every)
+        keep = max(1, math.ceil(KEEP_CLAIMS_SECONDS / job.every))
+        try:
+            claimed = await self.services.storage.coordination.claim_tick(name, tick, self.instance, keep)
+        except Exception as exc:  # the database is away: skip this tick, the next one tries again
+            log.error("job %s: tick %d not claimed, skipped: %s", name, tick, describe_exception(exc))
+            return False
+        if not claimed:
+            return False
+        self.ran_tick[name] = tick
+        await job.work(self)
+        return True
 
     async def stop(self) -> None:
         """Cancel the running rounds (each records what it had in flight), then stop ticking.

@@ -746,6 +746,40 @@ class IdentityStore(Protocol):
     async def external_id(self, channel: str, user_id: int) -> str | None: ...
 
 
+class RateBudget(Protocol):
+    """Evenly paced streams of sends shared by every instance on one database: a channel's
+    overall stream, and one per chat for bulk sends."""
+
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """Reserve the next release of `stream`: `spacing` seconds after the one reserved before
+        it (by any instance), or now when that is past. Returns the seconds to wait until it,
+        measured on the database's clock, so instances whose clocks disagree share one pace."""
+        ...
+
+    async def purge_sends(self, idle_for: float) -> int:
+        """Forget the streams whose last release is more than `idle_for` seconds past (a chat's
+        stream after a fan-out); returns how many. A forgotten stream starts again from now."""
+        ...
+
+
+class CoordinationStore(Protocol):
+    """What instances sharing one database coordinate through: the send paces (`RateBudget`),
+    and which instance runs each tick of a scheduled job."""
+
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """See `RateBudget.reserve_send`."""
+        ...
+
+    async def purge_sends(self, idle_for: float) -> int:
+        """See `RateBudget.purge_sends`."""
+        ...
+
+    async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
+        """True for the one caller that claims (`job`, `tick`) first, in any instance; False
+        for every later one. Claims of `job` more than `keep` ticks older are purged."""
+        ...
+
+
 class Storage(Protocol):
     """Every repository of one engine over one database, and its lifecycle.
 
@@ -769,6 +803,7 @@ class Storage(Protocol):
     sessions: SessionStore
     identities: IdentityStore
     inbox: InboxStore
+    coordination: CoordinationStore
 
     async def connect(self) -> None:
         ...

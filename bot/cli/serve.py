@@ -225,6 +225,7 @@ async def _start_telegram(
     route on the HTTP server, its inbox worker, and setWebhook once the server listens."""
     from handlers.telegram.app import build_application, started_application
     from handlers.telegram.app import running as polling
+    from handlers.telegram.ratelimit import BotRateLimiter
     from handlers.telegram.sender import TelegramSender
 
     application = build_application(
@@ -246,6 +247,9 @@ async def _start_telegram(
             await application.shutdown()
         raise TelegramTokenRefused() from None
     running.telegram = application
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, BotRateLimiter):  # one pace for every instance on this database
+        limiter.share(running.services.storage.coordination)
     running.senders[TELEGRAM.name] = TelegramSender(application.bot)
     if webhook_secret is not None:
         _telegram_webhook(settings, running, stack, routes, after_serving, application, webhook_secret)

@@ -35,6 +35,20 @@ Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
 ``max_retries`` is set, has no per-private-chat limit, and its leaky bucket lets up to twice the
 rate land in one second after an idle spell.
 
+Across instances (``share``): several instances on one bot token and one database share
+Telegram's 30 a second through the database (``storage.contract.RateBudget``): after its own
+paced slot, each send reserves the next release of one stream common to every instance, the
+same ``spacing`` after the release reserved before it by any instance (one upsert, one round
+trip, on the database's clock), and waits for it. So all instances together release at most
+28.8 a second, evenly paced, as one instance alone does; the local pacing and the hard window
+stay, so each instance alone still keeps the limit. A bulk send to a private chat also reserves
+in that chat's shared stream (the chat interval with its margin), so two instances' reminders
+to one person (two campaigns) never go within the interval either; idle chat streams are
+purged once a minute. The database round trip comes before the
+request, as the other waiting does, and costs the margin nothing but its jitter. When the
+database does not answer, sends go on at the local limit (logged once a minute): a reply is
+worth more than the shared pace, and a 429 is still waited out as asked.
+
 Interactive replies are not slowed by the per-chat limit: a person's own back-and-forth comes
 at human speed and Telegram tolerates short bursts in a private chat. The limit applies to
 bulk sends (reminders, summaries), marked with ``rate_limit_args=SendPolicy(bulk=True)``; every
@@ -62,6 +76,7 @@ from telegram.ext import BaseRateLimiter
 from bot.chat.model import TELEGRAM
 from bot.observability.metrics import RATE_LIMITED
 from bot.settings import Settings
+from storage.contract import RateBudget
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +99,11 @@ DEFAULT_SAFETY_MARGIN = 0.04
 #: How often the limiter checks, while sending, that the process has not been paused; a check
 #: this much late means it was (``BotRateLimiter._stall_watch``).
 STALL_SECONDS = 0.005
+
+#: Seconds between two warnings that the shared budget's database did not answer, and between
+#: two purges of the chats' idle shared streams.
+SHARED_WARNING_SECONDS = 60.0
+SHARED_PURGE_SECONDS = 60.0
 
 #: Different chats refused with RetryAfter within one pause that make it a flood: then every
 #: request waits, not only the refused chats.
@@ -196,6 +216,11 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._method_paused: dict[str, float] = {}  # RetryAfter deadline of chat-less methods
         #: Monotonic seconds (None: the event loop's clock); tests inject their own.
         self.time_source = clock
+        #: The budget shared with the other instances (``share``); None: this process alone.
+        self.shared: RateBudget | None = None
+        self.shared_stream = TELEGRAM.name
+        self._shared_warned = float("-inf")
+        self._shared_purged: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotRateLimiter:
@@ -207,6 +232,12 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             max_retries=3,
             safety_margin=settings.telegram_safety_margin,
         )
+
+    def share(self, budget: RateBudget, stream: str = TELEGRAM.name) -> None:
+        """Pace every send with all other instances that share ``budget`` (one database) and
+        ``stream`` (one bot token): together at most this limiter's release rate."""
+        self.shared = budget
+        self.shared_stream = stream
 
     @property
     def release_rate(self) -> float:
@@ -385,6 +416,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._next_release = slot + self.spacing
         if slot > now:
             await asyncio.sleep(slot - now)
+        await self._shared_wait(self.shared_stream, self.spacing)
         released = self._released
         while True:
             now = self._clock()
@@ -395,6 +427,31 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
                 self._watch_stalls()
                 return
             await asyncio.sleep(released[0] + self.window - now)
+
+    async def _shared_wait(self, stream: str, spacing: float) -> None:
+        """Wait for this send's release in ``stream``, shared with the other instances (none
+        when not shared). A database that does not answer lets the send go at the local pace."""
+        if self.shared is None:
+            return
+        try:
+            await self._purge_shared()
+            wait = await self.shared.reserve_send(stream, spacing)
+        except Exception as exc:  # the database is away: the local limit still holds
+            now = self._clock()
+            if now - self._shared_warned >= SHARED_WARNING_SECONDS:
+                self._shared_warned = now
+                log.warning("shared send pace unavailable, pacing this instance alone: %s", type(exc).__name__)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _purge_shared(self) -> None:
+        """Once a minute, forget the chats' shared streams idle for longer than a minute."""
+        now = self._clock()
+        if self.shared is None or (self._shared_purged is not None and now - self._shared_purged < SHARED_PURGE_SECONDS):
+            return
+        self._shared_purged = now
+        await self.shared.purge_sends(max(SHARED_PURGE_SECONDS, 10 * self.chat_spacing))
 
     def _watch_stalls(self) -> None:
         """Run ``_stall_watch`` while sends are recent (one task, started on demand)."""
@@ -430,6 +487,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._forget_old_chats()
         if slot > now:
             await asyncio.sleep(slot - now)
+        await self._shared_wait(f"{self.shared_stream}:{chat}", self.chat_spacing)
 
     def _forget_old_chats(self) -> None:
         """Keep memory flat over a 5,000-chat fan-out: drop chats whose interval has passed."""

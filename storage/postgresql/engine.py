@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from storage.contract import (
     CardStore,
+    CoordinationStore,
     EnrolmentStore,
     FigureStore,
     IdentityStore,
@@ -33,6 +34,7 @@ from storage.contract import (
     UserStore,
 )
 from storage.postgresql.cards import CardRepository
+from storage.postgresql.coordination import PostgresCoordination
 from storage.postgresql.db import Database
 from storage.postgresql.enrolments import EnrolmentRepository
 from storage.postgresql.inbox import PostgresInbox
@@ -73,6 +75,7 @@ class PostgresStorage:
         self.sessions: SessionStore = SessionRepository(self.db)
         self.identities: IdentityStore = IdentityRepository(self.db)
         self.inbox: InboxStore = PostgresInbox(self.db)
+        self.coordination: CoordinationStore = PostgresCoordination(self.db)
 
     async def connect(self) -> None:
         """Open the pool and apply pending migrations (once across instances). Idempotent."""

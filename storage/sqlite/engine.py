@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage.contract import (
     CardStore,
+    CoordinationStore,
     EnrolmentStore,
     FigureStore,
     IdentityStore,
@@ -25,6 +26,7 @@ from storage.contract import (
     UserStore,
 )
 from storage.sqlite.cards import CardRepository
+from storage.sqlite.coordination import SqliteCoordination
 from storage.sqlite.db import Database
 from storage.sqlite.enrolments import EnrolmentRepository
 from storage.sqlite.inbox import SqliteInbox
@@ -65,6 +67,7 @@ class SQLiteStorage:
         self.sessions: SessionStore = SessionRepository(self.db)
         self.identities: IdentityStore = IdentityRepository(self.db)
         self.inbox: InboxStore = SqliteInbox(self.db)
+        self.coordination: CoordinationStore = SqliteCoordination(self.db)
 
     @property
     def path(self) -> Path:

@@ -1,0 +1,54 @@
+"""Coordination between bot instances sharing one PostgreSQL database (migration 0044).
+
+- A send is reserved by one statement, one round trip: the upsert moves the stream's last
+  release time on by the spacing, or to now when that is past, and returns how long to wait
+  for it. The time is the database's (`statement_timestamp()`), so instances whose own clocks
+  disagree still share one pace; concurrent reservations queue on the stream's row lock, so
+  no two get the same release time.
+- A tick of a scheduled job is claimed by the one `INSERT ... ON CONFLICT DO NOTHING` that
+  creates its row; every other instance's insert changes nothing and it skips the tick. The
+  claim holds no lock and no lease: an instance that dies mid-job costs that one tick, and the
+  next tick is a new row anyone can claim.
+"""
+
+from __future__ import annotations
+
+from storage.postgresql.db import Database
+
+_CLOCK = "extract(epoch FROM statement_timestamp())::float8"
+
+RESERVE = (
+    f"INSERT INTO send_pace(stream, last_at) VALUES ($1, {_CLOCK})"
+    " ON CONFLICT (stream) DO UPDATE SET last_at = GREATEST(send_pace.last_at + $2, excluded.last_at)"
+    f" RETURNING last_at - {_CLOCK}"
+)
+
+
+class PostgresCoordination:
+    """`storage.contract.CoordinationStore` on PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """The next release of `stream`, `spacing` after the last one or now; seconds to wait."""
+        wait = await self._db.fetchval(RESERVE, stream, float(spacing))
+        return max(0.0, float(wait or 0.0))
+
+    async def purge_sends(self, idle_for: float) -> int:
+        return await self._db.execute(f"DELETE FROM send_pace WHERE last_at < {_CLOCK} - $1", float(idle_for))
+
+    async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
+        async with self._db.transaction() as tx:
+            claimed = (
+                await tx.execute(
+                    "INSERT INTO job_runs(job, tick, instance, started_at) VALUES ($1, $2, $3,"
+                    " to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
+                    " ON CONFLICT (job, tick) DO NOTHING",
+                    job, tick, instance,
+                )
+                == 1
+            )
+            if claimed:
+                await tx.execute("DELETE FROM job_runs WHERE job = $1 AND tick < $2", job, tick - keep)
+            return claimed

@@ -1,0 +1,55 @@
+"""Coordination between bot processes sharing one SQLite file (migration 0044).
+
+The same guarantees as on PostgreSQL (storage/postgresql/coordination.py), by the same SQL
+where the dialects agree: a send is reserved by one upsert that moves the stream's last
+release time on by the spacing (`ON CONFLICT ... DO UPDATE ... RETURNING`, SQLite >= 3.35), and
+a tick is claimed by the one insert that creates its row. One file is normally one process, so
+these mostly cost a write; they still hold when a second process (a CLI round, a test worker)
+shares the file, because every write goes through SQLite's one writer. Times come from the
+database's clock (`julianday('now')`, fixed within one statement), as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from storage.sqlite.db import Database
+
+#: The database clock in Unix seconds, to the millisecond; the same value throughout a statement.
+_CLOCK = "((julianday('now') - 2440587.5) * 86400.0)"
+
+RESERVE = (
+    f"INSERT INTO send_pace(stream, last_at) VALUES (?, {_CLOCK})"
+    " ON CONFLICT(stream) DO UPDATE SET last_at = max(send_pace.last_at + ?, excluded.last_at)"
+    f" RETURNING last_at - {_CLOCK}"
+)
+
+
+class SqliteCoordination:
+    """`storage.contract.CoordinationStore` on the SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def reserve_send(self, stream: str, spacing: float) -> float:
+        """The next release of `stream`, `spacing` after the last one or now; seconds to wait."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(RESERVE, (stream, spacing)) as cursor:
+                row = await cursor.fetchone()
+        return max(0.0, float(row[0])) if row is not None else 0.0
+
+    async def purge_sends(self, idle_for: float) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(f"DELETE FROM send_pace WHERE last_at < {_CLOCK} - ?", (idle_for,))
+            return cursor.rowcount
+
+    async def claim_tick(self, job: str, tick: int, instance: str, keep: int) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO job_runs(job, tick, instance, started_at)"
+                " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+                " ON CONFLICT(job, tick) DO NOTHING",
+                (job, tick, instance),
+            )
+            claimed = cursor.rowcount == 1
+            if claimed:
+                await conn.execute("DELETE FROM job_runs WHERE job = ? AND tick < ?", (job, tick - keep))
+            return claimed

@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -188,8 +189,11 @@ def per_chat(emulator: BotApiEmulator, methods: tuple[str, ...], marker: str | N
     )
 
 
-async def eventually(condition: object, timeout: float, what: str, step: float = 0.1) -> None:
-    """Wait until `condition()` (sync or async) holds, failing after `timeout` seconds."""
+async def eventually(
+    condition: object, timeout: float, what: str, step: float = 0.1, broken: Callable[[], str | None] | None = None
+) -> None:
+    """Wait until `condition()` (sync or async) holds, failing after `timeout` seconds, or at
+    once when `broken()` names a failure already certain (no waiting out the timeout for it)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -198,6 +202,9 @@ async def eventually(condition: object, timeout: float, what: str, step: float =
             value = await value
         if value:
             return
+        failure = broken() if broken is not None else None
+        if failure:
+            raise AssertionError(f"{what}: {failure}")
         if loop.time() >= deadline:
             raise AssertionError(f"{what}: not reached within {timeout:.0f} s")
         await asyncio.sleep(step)

@@ -20,6 +20,9 @@ by webhook: the emulator POSTs each update as JSON to `url` with the secret in
 `X-Telegram-Bot-Api-Secret-Token`, one at a time and oldest first, confirms it on a 2xx answer
 and posts it again otherwise (as Telegram does); `emu.webhook_posts` records every POST and
 `emu.post_again(update_id)` repeats an accepted one (a retry, or a second instance receiving it).
+`emu.fan_out_webhook([url_a, url_b])` makes the emulator post every update to each of several
+addresses instead (the same update reaching every instance behind a load balancer: the
+two-instance tests); `emu.webhook_deliveries` records every POST with its address.
 While a webhook is set, getUpdates answers 409 as Telegram does; `deleteWebhook` ends it.
 
 Wire format (what PTB 22 sends): POST to `<base_url><token>/<method>` with an
@@ -158,6 +161,9 @@ class EmulatorStats:
     flood_429: int = 0  # 429s the flood limits gave (injected faults not included)
     injected_429: int = 0
     max_per_sliding_second: int = 0  # accepted sends in the busiest sliding second (arrival)
+    # messages asked for (accepted, or refused by a flood limit) in the busiest sliding second:
+    # what the bot, or several instances together, tried to put through, whatever was refused
+    max_asked_per_sliding_second: int = 0
     in_flight: int = 0  # message-creating requests between arrival at the socket and answer
     max_in_flight: int = 0
 
@@ -1234,6 +1240,9 @@ class BotApiEmulator:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_posts: list[tuple[int, int]] = []
+        # every POST as (address, update_id, HTTP status), fan-out or not
+        self.webhook_deliveries: list[tuple[str, int, int]] = []
+        self.webhook_fan_out: list[str] = []  # see `fan_out_webhook`
         self.webhook_retry_delay = 0.05  # seconds before a refused post is tried again
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_error: tuple[int, str] | None = None
@@ -1263,6 +1272,7 @@ class BotApiEmulator:
         self._global_sends: list[float] = []  # accepted sends (arrival), sorted, last 2 s
         self._last_chat_send: dict[int, float] = {}
         self._last_second: list[float] = []  # accepted sends (arrival), sorted, last 2 s (stats)
+        self._asked: list[float] = []  # sends asked for (arrival), sorted, last 2 s (stats)
         self.stats = EmulatorStats()
         self._jitter = random.Random(self.limits.jitter_seed)
         self._faults: list[_Fault] = []
@@ -1631,6 +1641,7 @@ class BotApiEmulator:
         With network jitter, requests can be handled slightly out of arrival order, so the
         check looks at every window that would hold this arrival, later ones included."""
         now = self._arrival_time()
+        self._count_asked(now)
         limits = self.limits
         if limits.per_chat_interval is not None:
             last = self._last_chat_send.get(chat_id)
@@ -1652,6 +1663,20 @@ class BotApiEmulator:
                     wait = max(1, math.ceil(oldest + 1.0 - now))
                     self.stats.flood_429 += 1
                     raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+
+    def _count_asked(self, now: float) -> None:
+        """Count a message asked for at `now` in `stats.max_asked_per_sliding_second`."""
+        asked = self._asked
+        bisect.insort(asked, now)
+        while asked[0] <= asked[-1] - 2.0:
+            del asked[0]
+        # only the windows (t - 1 s, t] holding `now` changed: t = now or a later arrival
+        ends = asked[bisect.bisect_left(asked, now) : bisect.bisect_right(asked, now + 1.0)]
+        stats = self.stats
+        stats.max_asked_per_sliding_second = max(
+            stats.max_asked_per_sliding_second,
+            *(bisect.bisect_right(asked, end) - bisect.bisect_right(asked, end - 1.0) for end in ends),
+        )
 
     def _count_send(self, chat_id: int) -> None:
         now = self._arrival_time()
@@ -1854,19 +1879,31 @@ class BotApiEmulator:
 
     # ---- webhook delivery ------------------------------------------------------------------
 
-    async def _post(self, update: JSON) -> int:
-        """POST one update to the webhook as Telegram does (JSON, the secret header); the HTTP
-        status, or 0 when the connection failed."""
+    def fan_out_webhook(self, urls: list[str] | None) -> None:
+        """Post every update to each of `urls` (concurrently, each address until it answers
+        2xx) instead of the address setWebhook registered: the same update reaching every
+        instance behind a load balancer. An update is confirmed once every address accepted it,
+        so an address that never does holds the queue (as a webhook that keeps refusing holds
+        Telegram's). Webhook mode still starts with setWebhook, whose secret is sent; None (or
+        an empty list) goes back to the registered address."""
+        self.webhook_fan_out = list(urls or [])
+        self._update_pulse.notify()
+
+    async def _post(self, update: JSON, url: str | None = None) -> int:
+        """POST one update to the webhook (or to `url`) as Telegram does (JSON, the secret
+        header); the HTTP status, or 0 when the connection failed."""
         headers = {"Content-Type": "application/json"}
         if self.webhook_secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        target = url or self.webhook_url
         try:
             async with ClientSession(timeout=ClientTimeout(total=10)) as session:
-                async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
+                async with session.post(target, data=json.dumps(update), headers=headers) as answer:
                     status = answer.status
         except (ClientError, OSError, TimeoutError):
             status = 0
         self.webhook_posts.append((int(update["update_id"]), status))
+        self.webhook_deliveries.append((target, int(update["update_id"]), status))
         if not 200 <= status < 300:
             self._webhook_error = (int(self._now()), f"Wrong response from the webhook: {status}")
         self._change_pulse.notify()
@@ -1884,7 +1921,7 @@ class BotApiEmulator:
                 await self._update_pulse.wait(None)
                 continue
             update = self._updates[0]
-            status = await self._post(update)
+            status = await self._post_everywhere(update) if self.webhook_fan_out else await self._post(update)
             if 200 <= status < 300:
                 if self._updates and self._updates[0] is update:
                     self._updates.pop(0)
@@ -1893,6 +1930,20 @@ class BotApiEmulator:
                 self._change_pulse.notify()
             else:
                 await asyncio.sleep(self.webhook_retry_delay)
+
+    async def _post_everywhere(self, update: JSON) -> int:
+        """Fan-out mode: post `update` to every address at once, and again to those that did not
+        answer 2xx (after `webhook_retry_delay`) until all did; 200 then. Ends early with 0 when
+        fan-out is switched off or the webhook deleted meanwhile (the update stays pending)."""
+        waiting = list(self.webhook_fan_out)
+        while True:
+            statuses = await asyncio.gather(*(self._post(update, url) for url in waiting))
+            waiting = [url for url, status in zip(waiting, statuses, strict=True) if not 200 <= status < 300]
+            if not waiting:
+                return 200
+            if not self.webhook_fan_out or not self.webhook_url or self._stopping.is_set():
+                return 0
+            await asyncio.sleep(self.webhook_retry_delay)
 
     async def post_again(self, update_id: int) -> int:
         """Post an update the webhook already accepted once more (what Telegram does when the

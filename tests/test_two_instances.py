@@ -289,19 +289,11 @@ async def reminder_fan_out_with_a_kill(tmp_path: Path, plan: FanOut) -> None:
     assert codes == [0, 0]
 
 
-PENDING_PIECES = (
-    "needs the pieces being built on other branches: leases on the outbox (only expired claims "
-    "recovered), the rate budget shared through the database, once-per-tick scheduling"
-)
-
-
-@pytest.mark.xfail(strict=False, reason=PENDING_PIECES)
 async def test_a_fan_out_with_one_instance_killed_mid_way_reaches_everyone_once(tmp_path: Path) -> None:
     await reminder_fan_out_with_a_kill(tmp_path, default_fan_out())
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=PENDING_PIECES)
 async def test_the_done_when_fan_out_5000_people_at_telegrams_real_rate(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -338,7 +330,6 @@ async def _seed_summaries(services: Any) -> None:
         assert isinstance(await services.enrolments.log(member, parse_line(line).draft), Logged)
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING_PIECES)
 async def test_the_daily_summaries_go_out_once_with_both_instances_scheduling(tmp_path: Path) -> None:
     """Both instances tick every 0.2 s from 17:00; answers take 0.3 s to come back, so each
     instance's rounds run while the other's parts are in flight."""

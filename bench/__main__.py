@@ -11,6 +11,7 @@ from bench.common import machine
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.bench_engine",
     "engines": "bench.bench_engines",
+    "migrate": "bench.bench_migrate",
     "citizen": "bench.bench_citizen_e2e",
     "logging": "bench.bench_logging",
     "tallies": "bench.bench_tallies",

@@ -9,8 +9,8 @@ checks counts and tallies. Then `VACUUM (ANALYZE)` on the copy (a bulk load leav
 without statistics until autovacuum passes; the figure is printed). Then each operation runs
 on both engines through the same services (`bot.bootstrap.build_services` over the storage
 the settings name), SQLite then PostgreSQL one operation at a time, so that a busy spell on a
-shared machine falls on both: reads best of 3 (summaries best of 2), writes once, in the
-same order on both (the first reminder round queues on each engine from the same state).
+shared machine falls on both: reads best of 3 (summaries best of 2; once when a run takes
+over 3 s), writes once, in the same order on both (the first reminder round queues on each engine from the same state).
 
 The PostgreSQL server is BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test),
 its schema dropped afterwards; when it is unreachable the benchmark says so and times SQLite
@@ -23,7 +23,7 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -134,12 +134,18 @@ async def _subjects(services: Services, data: Dataset) -> Subjects:
     return Subjects(services, district, commune, agent)
 
 
+#: An operation that takes longer than this once is not repeated (its noise is small beside it).
+LONG = 3.0
+
+
 async def _best(run: Run, repeats: int) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeats):
         start = time.perf_counter()
         result = await run()
         best = min(best, time.perf_counter() - start)
+        if best > LONG:
+            break
     return best, result
 
 
@@ -151,24 +157,22 @@ def _size(result: Any) -> str:
     return ""
 
 
-@dataclass
-class Table:
-    """One benchmark's rows: operation -> seconds per engine, and what it returned."""
+WIDTH = 76  # the operation column
 
-    title: str
-    rows: list[tuple[str, dict[str, float], str]] = field(default_factory=list)
 
-    def print(self, engines: list[str]) -> None:
-        width = max(len(name) for name, _, _ in self.rows)
-        head = f"{'operation'.ljust(width)}  " + "  ".join(f"{e + ' ms':>14}" for e in engines)
-        if len(engines) == 2:
-            head += f"  {'PG/SQLite':>9}"
-        print(f"\n{self.title}\n{head}\n{'-' * len(head)}")
-        for name, seconds, size in self.rows:
-            line = f"{name.ljust(width)}  " + "  ".join(f"{seconds[e] * 1000:>14,.1f}" for e in engines)
-            if len(engines) == 2:
-                line += f"  {seconds[engines[1]] / seconds[engines[0]]:>8.2f}x"
-            print(f"{line}  {size}", flush=True)
+def _header(title: str, engines: list[str]) -> None:
+    head = f"{'operation'.ljust(WIDTH)}  " + "  ".join(f"{e + ' ms':>14}" for e in engines)
+    if len(engines) == 2:
+        head += f"  {'PG/SQLite':>9}"
+    print(f"\n{title}\n{head}\n{'-' * len(head)}", flush=True)
+
+
+def _row(name: str, seconds: dict[str, float], size: str, engines: list[str]) -> None:
+    """One operation's line, printed as soon as it is measured (a long run shows progress)."""
+    line = f"{name.ljust(WIDTH)}  " + "  ".join(f"{seconds[e] * 1000:>14,.1f}" for e in engines)
+    if len(engines) == 2:
+        line += f"  {seconds[engines[1]] / seconds[engines[0]]:>8.2f}x"
+    print(f"{line}  {size}".rstrip(), flush=True)
 
 
 async def compare(data: Dataset, urls: dict[str, str | None]) -> None:
@@ -184,19 +188,17 @@ async def compare(data: Dataset, urls: dict[str, str | None]) -> None:
         engines = list(opened)
         first = opened[engines[0]]
         names = [name for name, _ in tally_queries(first.services, first.district, first.commune, first.agent)]
-        tables: dict[str, Table] = {}
+        current = ""
         for bench, name, repeats, bind in operations(data, names):
-            if bench not in tables:
-                if tables:
-                    list(tables.values())[-1].print(engines)
-                tables[bench] = Table(bench)
+            if bench != current:
+                _header(bench, engines)
+                current = bench
             seconds: dict[str, float] = {}
             size = ""
             for engine in engines:
                 seconds[engine], result = await _best(bind(opened[engine]), repeats)
                 size = _size(result)
-            tables[bench].rows.append((name, seconds, size))
-        list(tables.values())[-1].print(engines)
+            _row(name, seconds, size, engines)
     finally:
         for subjects in opened.values():
             await subjects.services.storage.close()

@@ -15,6 +15,14 @@ the command, the product's services answer the same questions on both engines an
 are compared: the year's tallies rolled up the tree, the year's top 10 agents, the province's
 coverage table and the reminder counts of the province.
 
+Then an experiment on the same file (BENCH_MIGRATE_EXPERIMENT=0 skips it): the same copy
+(storage/postgresql/copy.py's table order, row reader and identity step, one transaction and
+one COPY per table) into a second fresh schema, twice, timed per table: once as migrate-data
+does it, into tables with all their indexes and foreign keys in place; once with each table's
+secondary indexes and outgoing foreign keys dropped inside its transaction before the COPY
+and recreated (indexes built once, foreign keys validated in one pass) before the commit, so
+the table is still whole or empty. The difference is what migrate-data could save.
+
 BENCH_UNITS, BENCH_ENROLMENTS, BENCH_CARDS (defaults 1,000 / 1,000,000 / 1,000,000) for a
 smaller run; BENCH_DATABASE_URL names the server (default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -22,6 +30,7 @@ smaller run; BENCH_DATABASE_URL names the server (default postgresql://postgres@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -77,6 +86,78 @@ async def _second_opinion(data: Dataset, schema_url: str) -> list[str]:
     return [name for name in lite if lite[name] != pg[name]]
 
 
+async def _copy_timed(sqlite_path: Path, url: str, defer: bool) -> dict[str, float]:
+    """Copy every table the way copy_from_sqlite does, timed per table; `defer`: drop the
+    table's secondary indexes and outgoing foreign keys in the transaction before the COPY and
+    recreate them after it."""
+    import aiosqlite
+
+    from storage.postgresql.copy import _continue_identity, _pg_columns, _rows, tables_in_order
+    from storage.postgresql.engine import PostgresStorage
+
+    target = PostgresStorage(url)
+    await target.connect()
+    source = await aiosqlite.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    seconds: dict[str, float] = {}
+    try:
+        db = target.db
+        for table in await tables_in_order(db):
+            columns = await _pg_columns(db, table)
+            with timed() as copied:
+                async with db.transaction() as tx:
+                    conn = tx.conn
+                    indexes = [r[0] for r in await conn.fetch(
+                        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
+                        " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                        " WHERE n.nspname = $1 AND t.relname = $2"
+                        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+                        db.schema, table)] if defer else []
+                    keys = [(r[0], r[1]) for r in await conn.fetch(
+                        "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k"
+                        " JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                        " WHERE n.nspname = $1 AND t.relname = $2 AND k.contype = 'f'",
+                        db.schema, table)] if defer else []
+                    if defer:
+                        for name, _ in keys:
+                            await conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                        for name in await conn.fetch(
+                            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                            " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                            " WHERE n.nspname = $1 AND t.relname = $2"
+                            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+                            db.schema, table):
+                            await conn.execute(f'DROP INDEX "{name[0]}"')
+                    await conn.copy_records_to_table(
+                        table, records=_rows(source, table, columns), columns=columns, schema_name=db.schema
+                    )
+                    for sql in indexes:
+                        await conn.execute(sql)
+                    for name, definition in keys:
+                        await conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+                    await _continue_identity(conn, table)
+            seconds[table] = copied.seconds
+    finally:
+        await source.close()
+        await target.close()
+    return seconds
+
+
+async def _experiment(sqlite_path: Path, url: str) -> None:
+    results = {}
+    for label, defer in (("as migrate-data (indexes and foreign keys in place)", False),
+                         ("secondary indexes and foreign keys deferred to after the COPY", True)):
+        async with fresh_schema(url) as schema_url:
+            results[label] = await _copy_timed(sqlite_path, schema_url, defer)
+    plain = next(iter(results.values()))
+    slow = sorted(plain, key=lambda t: -plain[t])[:4]
+    for label, seconds in results.items():
+        report(
+            f"experiment: copy {label}", total_s=f"{sum(seconds.values()):.1f}",
+            **{f"{t}_s": f"{seconds[t]:.1f}" for t in slow},
+        )
+
+
 async def _run(units: int, enrolments: int, cards: int) -> None:
     url = server_url()
     problem = await pg_problem(url)
@@ -116,6 +197,8 @@ async def _run(units: int, enrolments: int, cards: int) -> None:
                     "the product's answers on both engines (second opinion)",
                     agree="all" if not differ else "NO: " + "; ".join(differ),
                 )
+        if os.environ.get("BENCH_MIGRATE_EXPERIMENT", "1") != "0":
+            await _experiment(data.path, url)
     report("migrate", peak_rss_mib=f"{peak_rss_mib():.0f}")
 
 

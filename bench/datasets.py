@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -212,16 +212,20 @@ async def _load_enrolments(
 FIRST_USER = 10_000_000
 
 
-def lapsed_cards(count: int, seed: int = 2026, all_due: bool = False) -> tuple[list[Card], list[tuple[int, str]]]:
+def lapsed_cards(
+    count: int, seed: int = 2026, all_due: bool = False, units: Sequence[str] = ()
+) -> tuple[list[Card], list[tuple[int, str]]]:
     """Households of 1 to 5 (mean 3); the first member carries the phone and links Telegram.
-    Expiries are spread over 2026 (``all_due``: all in January-September)."""
+    Expiries are spread over 2026 (``all_due``: all in January-September). Households go
+    round `units` (a province's communes), else round 1,000 codes "U0000".."U0999" outside
+    any unit tree (the reminder benchmark's own, which no query scopes by unit)."""
     rng = random.Random(seed)
     cards: list[Card] = []
     links: list[tuple[int, str]] = []
     household = 0
     while len(cards) < count:
         household += 1
-        unit = f"U{household % 1000:04d}"
+        unit = units[household % len(units)] if units else f"U{household % 1000:04d}"
         valid_to = date(2026, 1, 1) + timedelta(days=rng.randrange(270 if all_due else 365))
         phone = f"09{household:08d}"
         links.append((FIRST_USER + household, phone))

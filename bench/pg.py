@@ -8,8 +8,9 @@ on it as an operator runs it.
   why the server cannot be used, so a benchmark can run SQLite alone and say so.
 - `build_sqlite_dataset` writes `bench.datasets.build_province` (units, agents, enrolments)
   and the reminder benchmark's lapsed cards (`bench.datasets.lapsed_cards`: households, one
-  linked person each) into a new SQLite file through the product's storage, the same data the
-  tallies, coverage, summaries and reminders benchmarks measure.
+  linked person each, here in the province's communes so that the summaries' reminder figures
+  count them) into a new SQLite file through the product's storage: the data the tallies,
+  coverage, summaries and reminders benchmarks measure, in one file.
 - `migrate_with_cli` runs the product's command (`python -m bot migrate-data --to URL`) in its
   own process with only DATABASE_PATH set, so the copy is the operator's code path, timed from
   outside, with the child's peak RSS and its own verdict (exit status and printed table).
@@ -142,7 +143,7 @@ async def build_sqlite_dataset(path: Path, units: int, enrolments: int, cards: i
         with timed() as built:
             province = await build_province(sqlite_db(services.storage), units=units, enrolments=enrolments)
         seconds["province"] = built.seconds
-        card_list, links = lapsed_cards(cards)
+        card_list, links = lapsed_cards(cards, units=province.communes)
         with timed() as imported:
             await services.storage.cards.import_cards(card_list, "bench", CARDS_AT)
             await services.storage.cards.link_phones(links, CARDS_AT, channel="telegram")

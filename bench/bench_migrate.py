@@ -13,7 +13,8 @@ per table on both sides and migrate-data's own verdict (exit 0 and "counts and t
 only when every table's rows and its tallies match). Then, as a second opinion from outside
 the command, the product's services answer the same questions on both engines and the answers
 are compared: the year's tallies rolled up the tree, the year's top 10 agents, the province's
-coverage table and the reminder counts of the province.
+coverage table and the reminder counts of the province. Before that, three reads are timed on
+the copy as migrate-data leaves it, then after `VACUUM (ANALYZE)` (what statistics change).
 
 Then an experiment on the same file (BENCH_MIGRATE_EXPERIMENT=0 skips it): the same copy
 (storage/postgresql/copy.py's table order, row reader and identity step, one transaction and
@@ -49,9 +50,11 @@ from bench.pg import (
     migrate_with_cli,
     pg_problem,
     server_url,
+    vacuum_analyze,
 )
 from bot.bootstrap import open_services
 from bot.domain.clock import ManualClock
+from bot.domain.summary import SummaryKind
 from bot.services import Services
 from bot.services.tallies import Period
 
@@ -74,6 +77,27 @@ async def _answers(services: Services) -> dict[str, Any]:
         "reminder counts, province, November": await services.reminders.reminder_counts(
             scope, date(2026, 11, 1), TODAY),
     }
+
+
+async def _pg_timings(data: Dataset, schema_url: str) -> dict[str, float]:
+    """Seconds of a few reads on the PostgreSQL copy (best of 2)."""
+    year = Period(YEAR_START, TODAY, "2026")
+    seconds: dict[str, float] = {}
+    async with open_services(engine_settings(data.path, schema_url), ManualClock(CARDS_AT)) as services:
+        reads = {
+            "units rolled up the tree, province, year": lambda: services.tallies.unit_tallies(None, year),
+            "coverage, province": lambda: services.organisation.coverage_rows(),
+            "gather a commune's summary": lambda: services.summaries.gather(
+                data.province.communes[0], SummaryKind.DAILY, TODAY),
+        }
+        for name, read in reads.items():
+            best = float("inf")
+            for _ in range(2):
+                with timed() as once:
+                    await read()
+                best = min(best, once.seconds)
+            seconds[name] = best
+    return seconds
 
 
 async def _second_opinion(data: Dataset, schema_url: str) -> list[str]:
@@ -192,6 +216,12 @@ async def _run(units: int, enrolments: int, cards: int) -> None:
             if migrated.stderr.strip():
                 print(f"  stderr: {migrated.stderr.strip()}")
             if migrated.agreed:
+                before = await _pg_timings(data, schema_url)
+                analyzed = await vacuum_analyze(schema_url)
+                after = await _pg_timings(data, schema_url)
+                for name in before:
+                    report(f"  PostgreSQL right after the copy, then after VACUUM (ANALYZE) ({analyzed:.0f} s): {name}",
+                           before_ms=f"{before[name] * 1000:.0f}", after_ms=f"{after[name] * 1000:.0f}")
                 differ = await _second_opinion(data, schema_url)
                 report(
                     "the product's answers on both engines (second opinion)",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import secrets
 import sys
 import tempfile
@@ -179,10 +178,29 @@ async def migrate_with_cli(sqlite_path: Path, target_url: str) -> Migrated:
             sys.executable, "-m", "bot", "migrate-data", "--to", target_url,
             cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
+        peak = asyncio.ensure_future(_watch_peak_rss(process.pid))
         out, err = await process.communicate()
         seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return Migrated(seconds, process.returncode or 0, out.decode(), err.decode(), rss)
+        peak.cancel()
+    return Migrated(seconds, process.returncode or 0, out.decode(), err.decode(), _peaks.pop(process.pid, float("nan")))
+
+
+_peaks: dict[int, float] = {}
+
+
+async def _watch_peak_rss(pid: int) -> None:
+    """Keep the child's VmHWM (its peak RSS since exec; Linux) in `_peaks[pid]` until it exits.
+    Not `getrusage(RUSAGE_CHILDREN)`: that counts the pages a forked child shares with this
+    (large) process before its exec."""
+    while True:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        _peaks[pid] = max(_peaks.get(pid, 0.0), int(line.split()[1]) / 1024)
+        except (OSError, ValueError):
+            return
+        await asyncio.sleep(0.2)
 
 
 def counts_of(migrated: Migrated) -> dict[str, tuple[int, int]]:

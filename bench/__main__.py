@@ -10,6 +10,8 @@ from bench.common import machine
 # name -> module with a `run()` function. Feature benchmarks add themselves here.
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.bench_engine",
+    "engines": "bench.bench_engines",
+    "migrate": "bench.bench_migrate",
     "citizen": "bench.bench_citizen_e2e",
     "logging": "bench.bench_logging",
     "tallies": "bench.bench_tallies",

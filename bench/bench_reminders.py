@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import tempfile
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,8 +35,8 @@ from bench.common import (
     telegram_limits,
     timed,
 )
+from bench.datasets import lapsed_cards as _cards
 from bot.bootstrap import open_services
-from bot.domain.cards import Card
 from bot.domain.clock import ManualClock
 from bot.settings import Settings
 from devtools.telegram_emulator import BotApiEmulator
@@ -46,7 +45,6 @@ from handlers.telegram.app import SERVICES_KEY, build_application
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 TOKEN = "100000003:BENCH-token-for-the-local-emulator"
-FIRST_USER = 10_000_000
 
 
 def _reset_peak_rss() -> bool:
@@ -66,29 +64,6 @@ def _status_mib(field: str) -> float:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def _cards(count: int, seed: int = 2026, all_due: bool = False) -> tuple[list[Card], list[tuple[int, str]]]:
-    """Households of 1 to 5 (mean 3); the first member carries the phone and links Telegram.
-    Expiries are spread over 2026 (``all_due``: all in January-September)."""
-    rng = random.Random(seed)
-    cards: list[Card] = []
-    links: list[tuple[int, str]] = []
-    household = 0
-    while len(cards) < count:
-        household += 1
-        unit = f"U{household % 1000:04d}"
-        valid_to = date(2026, 1, 1) + timedelta(days=rng.randrange(270 if all_due else 365))
-        phone = f"09{household:08d}"
-        links.append((FIRST_USER + household, phone))
-        for member in range(min(rng.randint(1, 5), count - len(cards))):
-            code = f"{len(cards):010d}"
-            cards.append(Card(
-                bhxh_code=code, full_name=f"Người {code}", unit_code=unit, valid_to=valid_to,
-                card_code=f"GD484{code}", household_code=f"H{household}", sex="nu",
-                birth_date=date(1960 + member * 9, 1, 1), phone=phone if member == 0 else None,
-            ))
-    return cards, links
 
 
 def _settings(path: Path, base_url: str = "http://127.0.0.1:9") -> Settings:

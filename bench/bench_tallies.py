@@ -25,9 +25,39 @@ from bench.datasets import TODAY, YEAR_START, build_province, sqlite_db
 from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.enrolment import parse_line
+from bot.domain.roles import Member
+from bot.services import Services
 from bot.services.enrolment import Logged
 from bot.services.tallies import Period
 from bot.settings import Settings
+
+
+def tally_queries(
+    services: Services, district: list[str], commune: str, agent: Member
+) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+    """The reads this benchmark times, by name (shared with bench/bench_engines.py)."""
+    t = services.tallies
+    month = Period.month_of(TODAY)
+    year = Period(YEAR_START, TODAY, "2026")
+    campaign = Period(date(2026, 11, 15), date(2026, 11, 30), "chiến dịch")
+    return [
+        ("new enrolments, province, one day", lambda: t.new_enrolments(None, TODAY, TODAY)),
+        ("new enrolments, province, month", lambda: t.new_enrolments(None, month.start, month.end)),
+        ("new enrolments, district scope (json), month",
+         lambda: t.new_enrolments(district, month.start, month.end)),
+        ("per day, province, month", lambda: t.by_day(None, month.start, month.end)),
+        ("units rolled up the tree, province, month", lambda: t.unit_tallies(None, month)),
+        ("units rolled up the tree, province, year (all rows)", lambda: t.unit_tallies(None, year)),
+        ("unit ranking, district, month", lambda: t.unit_ranking(district, month)),
+        ("top 10 agents, province, month", lambda: t.leaders(None, month, 10)),
+        ("top 10 agents, province, year", lambda: t.leaders(None, year, 10)),
+        ("top 10 agents, district, month", lambda: t.leaders(district, month, 10)),
+        ("competition (seed 004), province, 16 days", lambda: t.competition(None, campaign)),
+        ("team ranking of a commune, month", lambda: t.team_ranking(commune, TODAY)),
+        ("/toi of one agent (month, today, team rank)", lambda: t.my_results(agent, TODAY)),
+        ("monthly form rows, district", lambda: services.enrolments.repo.report_rows(
+            month.start, month.end, unit_codes=district)),
+    ]
 
 
 async def _measure_one(name: str, query: Callable[[], Awaitable[Any]]) -> None:
@@ -61,10 +91,6 @@ async def _run(units: int, enrolments: int) -> None:
                 "tally dataset", units=n_units, enrolments=total,
                 seconds=f"{build.seconds:.0f}", db_mib=f"{size_mib:.0f}",
             )
-            t = services.tallies
-            month = Period.month_of(TODAY)
-            year = Period(YEAR_START, TODAY, "2026")
-            campaign = Period(date(2026, 11, 15), date(2026, 11, 30), "chiến dịch")
             district = await services.units.subtree_codes("P07")
             commune = district[1] if len(district) > 1 else district[0]
             agent_row = await db.fetchone(
@@ -73,24 +99,7 @@ async def _run(units: int, enrolments: int) -> None:
             assert agent_row is not None
             agent = await services.members.get(int(agent_row[0]))
             assert agent is not None
-            queries: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-                ("new enrolments, province, one day", lambda: t.new_enrolments(None, TODAY, TODAY)),
-                ("new enrolments, province, month", lambda: t.new_enrolments(None, month.start, month.end)),
-                ("new enrolments, district scope (json), month",
-                 lambda: t.new_enrolments(district, month.start, month.end)),
-                ("per day, province, month", lambda: t.by_day(None, month.start, month.end)),
-                ("units rolled up the tree, province, month", lambda: t.unit_tallies(None, month)),
-                ("units rolled up the tree, province, year (all rows)", lambda: t.unit_tallies(None, year)),
-                ("unit ranking, district, month", lambda: t.unit_ranking(district, month)),
-                ("top 10 agents, province, month", lambda: t.leaders(None, month, 10)),
-                ("top 10 agents, province, year", lambda: t.leaders(None, year, 10)),
-                ("top 10 agents, district, month", lambda: t.leaders(district, month, 10)),
-                ("competition (seed 004), province, 16 days", lambda: t.competition(None, campaign)),
-                ("team ranking of a commune, month", lambda: t.team_ranking(commune, TODAY)),
-                ("/toi of one agent (month, today, team rank)", lambda: t.my_results(agent, TODAY)),
-                ("monthly form rows, district", lambda: services.enrolments.repo.report_rows(
-                    month.start, month.end, unit_codes=district)),
-            ]
+            queries = tally_queries(services, district, commune, agent)
             for name, query in queries:
                 await _measure_one(name, query)
 

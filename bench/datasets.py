@@ -1,4 +1,5 @@
-"""Province-sized datasets for the benchmarks: 1,000 units, 1,000,000 enrolments in < 60 s.
+"""Province-sized datasets for the benchmarks: 1,000 units, 1,000,000 enrolments in < 60 s,
+and the lapsed cards of the reminder benchmarks (`lapsed_cards`).
 
 `build_province(db, ...)` fills an empty, migrated database with
 - a unit tree: province "P", 20 districts "P00".."P19", communes "Pdd-cccc" (the rest), each
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from bot.domain.cards import Card
 from storage.contract import Storage
 from storage.sqlite.db import Database
 from storage.sqlite.engine import SQLiteStorage
@@ -204,3 +206,34 @@ async def _load_enrolments(
         )
         for _, sql in indexes:
             await conn.execute(sql)
+
+
+#: The chat user id of the first lapsed-card household's linked person (then +1 per household).
+FIRST_USER = 10_000_000
+
+
+def lapsed_cards(
+    count: int, seed: int = 2026, all_due: bool = False, units: Sequence[str] = ()
+) -> tuple[list[Card], list[tuple[int, str]]]:
+    """Households of 1 to 5 (mean 3); the first member carries the phone and links Telegram.
+    Expiries are spread over 2026 (``all_due``: all in January-September). Households go
+    round `units` (a province's communes), else round 1,000 codes "U0000".."U0999" outside
+    any unit tree (the reminder benchmark's own, which no query scopes by unit)."""
+    rng = random.Random(seed)
+    cards: list[Card] = []
+    links: list[tuple[int, str]] = []
+    household = 0
+    while len(cards) < count:
+        household += 1
+        unit = units[household % len(units)] if units else f"U{household % 1000:04d}"
+        valid_to = date(2026, 1, 1) + timedelta(days=rng.randrange(270 if all_due else 365))
+        phone = f"09{household:08d}"
+        links.append((FIRST_USER + household, phone))
+        for member in range(min(rng.randint(1, 5), count - len(cards))):
+            code = f"{len(cards):010d}"
+            cards.append(Card(
+                bhxh_code=code, full_name=f"Người {code}", unit_code=unit, valid_to=valid_to,
+                card_code=f"GD484{code}", household_code=f"H{household}", sex="nu",
+                birth_date=date(1960 + member * 9, 1, 1), phone=phone if member == 0 else None,
+            ))
+    return cards, links

@@ -44,7 +44,7 @@ from tests.reminder_support import (
     register_chats,
     reminders_per_chat,
 )
-from tests.storage_engines import opened_storage
+from tests.storage_engines import ENGINES, database_url, opened_storage
 
 EVENING = datetime(2026, 11, 23, 19, 0, tzinfo=TZ)
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,15 +61,19 @@ async def limited() -> AsyncIterator[BotApiEmulator]:
         await emu.stop()
 
 
-@pytest.fixture
-async def bot(limited: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(limited, tmp_path / "bot.sqlite3", ManualClock(EVENING), **FAST_LIMITS)
-    await harness.start()
-    install_limiter(harness.application, harness.settings())
-    try:
-        yield harness
-    finally:
-        await harness.stop()
+@pytest.fixture(params=ENGINES)
+async def bot(request: pytest.FixtureRequest, limited: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    """The bot on each storage engine (PostgreSQL: a fresh schema); the tests that read the
+    SQLite file itself, or run the bot as a subprocess on one, build their own."""
+    path = tmp_path / "bot.sqlite3"
+    async with database_url(request.param, path) as url:
+        harness = BotHarness(limited, path, ManualClock(EVENING), database_url=url, **FAST_LIMITS)
+        await harness.start()
+        install_limiter(harness.application, harness.settings())
+        try:
+            yield harness
+        finally:
+            await harness.stop()
 
 
 async def round_(bot: BotHarness):  # type: ignore[no-untyped-def]

@@ -44,10 +44,10 @@ trip, on the database's clock), and waits for it. So all instances together rele
 stay, so each instance alone still keeps the limit. A bulk send to a private chat also reserves
 in that chat's shared stream (the chat interval with its margin), so two instances' reminders
 to one person (two campaigns) never go within the interval either; idle chat streams are
-purged once a minute. The database round trip comes before the
-request, as the other waiting does, and costs the margin nothing but its jitter. When the
-database does not answer, sends go on at the local limit (logged once a minute): a reply is
-worth more than the shared pace, and a 429 is still waited out as asked.
+purged once a minute. The database round trip comes before the request, as the other waiting
+does, and costs the margin nothing but its jitter. When the database does not answer, sends go
+on at the local limit (logged once a minute): a reply is worth more than the shared pace, and
+a 429 is still waited out as asked.
 
 Interactive replies are not slowed by the per-chat limit: a person's own back-and-forth comes
 at human speed and Telegram tolerates short bursts in a private chat. The limit applies to

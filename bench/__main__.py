@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "engine": "bench.bench_engine",
     "engines": "bench.bench_engines",
     "migrate": "bench.bench_migrate",
+    "gather-sql": "bench.bench_gather_sql",
     "citizen": "bench.bench_citizen_e2e",
     "logging": "bench.bench_logging",
     "tallies": "bench.bench_tallies",

@@ -79,6 +79,14 @@ async def test_migrate_data_copies_every_table_checks_counts_and_refuses_a_non_e
         assert await pg.tallies.totals(None, *month) == totals == {"bhyt_household": 4}
         assert await pg.cards.linked_cards(7001, "telegram") == linked
         assert await pg.reminders.status_counts() == statuses
+        # The copied tables were ANALYZEd (planner statistics), the empty ones left alone.
+        analysed = {
+            row[0] for row in await pg.db.fetch(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                " AND last_analyze IS NOT NULL"
+            )
+        }
+        assert {"cards", "enrolments", "units"} <= analysed
         assert await pg.sessions.get("telegram", 501, "draft") == {"line": "x"}
         assert await pg.identities.user_id("zalo", "1234567890123456789", NOW) == 1
         member = await pg.members.by_user(501, "telegram")

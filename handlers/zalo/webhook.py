@@ -31,6 +31,7 @@ from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
 from bot.logsafety import describe_exception
 from bot.observability.metrics import WEBHOOK_REQUESTS
+from handlers.http.body import TooLarge, read_capped
 
 from .events import (
     Follow,
@@ -56,24 +57,6 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 DEFAULT_REPLAY_WINDOW = timedelta(minutes=5)
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 _BAD_REQUEST_REASONS = frozenset({"malformed_body", "missing_timestamp"})
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(request: Request, cap: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def person_of(event: object) -> str | None:
@@ -116,8 +99,8 @@ class ZaloWebhook:
     async def handle(self, request: Request) -> Response:
         """One webhook POST (see the module docstring for every answer)."""
         try:
-            raw = await _read_capped(request, self._max_body)
-        except _TooLarge:
+            raw = await read_capped(request, self._max_body)
+        except TooLarge:
             log.warning("Zalo webhook refused: body over %s bytes", self._max_body)
             return _answer("too_large", "too large", 413)
         except ClientDisconnect:

@@ -30,6 +30,37 @@ _SKIP_PENDING_OF_PERSON = (
     " WHERE channel = $4 AND user_id = $5 AND status = 'pending'"
 )
 
+# The SQLite engine's two scope-bound figures (storage/sqlite/reminders.py: why they avoid
+# the `card_links` view): PostgreSQL cannot push a join condition into the view's UNION
+# either, and would build every link of every card for one commune's figures.
+# $1, $2: the span; $3: the scope's unit codes.
+OPTED_OUT_SQL = (
+    "SELECT unit_code, COUNT(*) FROM ("
+    " SELECT (SELECT MIN(m.unit_code) FROM contact_phones cp JOIN cards c ON c.phone = cp.phone"
+    "         JOIN cards m ON (m.bhxh_code = c.bhxh_code OR m.household_code = c.household_code)"
+    "         WHERE cp.channel = p.channel AND cp.user_id = p.user_id) AS unit_code"
+    " FROM reminder_prefs p WHERE p.opted_out = 1 AND p.changed_on BETWEEN $1 AND $2) u"
+    " WHERE unit_code = ANY($3::text[]) GROUP BY unit_code"
+)
+# $1, $2: the span; $3: the scope's unit codes; $4: the campaigns. A join, not SQLite's
+# correlated look-ups per card: the planner probes the renewals by card for a commune and
+# hashes the span's renewals for the province (3x faster there than a probe per card).
+RENEWED_AFTER_SQL = (
+    "WITH renewed AS (SELECT c.unit_code, c.bhxh_code, c.household_code, MAX(rn.day) AS last_on"
+    "   FROM cards c JOIN (SELECT participant_code AS code, created_on AS day FROM enrolments e"
+    "        WHERE e.status = 'active' AND e.scheme IN ('bhyt_household', 'bhyt_supported')"
+    "        AND e.created_on BETWEEN $1 AND $2"
+    "        UNION ALL SELECT bhxh_code, changed_on FROM card_expiry_changes x"
+    "        WHERE x.changed_on BETWEEN $1 AND $2) rn ON rn.code = c.bhxh_code"
+    "   WHERE c.unit_code = ANY($3::text[]) GROUP BY c.unit_code, c.bhxh_code, c.household_code)"
+    " SELECT r.unit_code, COUNT(*) FROM renewed r WHERE r.last_on >= ("
+    "   SELECT MIN(o.done_on) FROM cards h JOIN contact_phones cp ON cp.phone = h.phone"
+    "   JOIN reminder_outbox o ON o.channel = cp.channel AND o.user_id = cp.user_id"
+    "   WHERE (h.bhxh_code = r.bhxh_code OR h.household_code = r.household_code)"
+    "   AND o.status = 'sent' AND o.campaign_code = ANY($4::text[]))"
+    " GROUP BY r.unit_code"
+)
+
 
 class ReminderRepository(ZnsOutboxMixin):
     def __init__(self, db: Database) -> None:
@@ -330,37 +361,8 @@ class ReminderRepository(ZnsOutboxMixin):
                 figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
             if channel == "zns":
                 figures.setdefault(str(unit), {})["zns_cost"] = int(cost or 0)
-        put(
-            await self.db.fetch(
-                "SELECT u.unit_code, COUNT(*) FROM reminder_prefs p"
-                " JOIN (SELECT l.channel, l.user_id, MIN(c.unit_code) AS unit_code FROM card_links l"
-                "       JOIN cards c ON c.bhxh_code = l.bhxh_code GROUP BY l.channel, l.user_id) u"
-                "   ON u.channel = p.channel AND u.user_id = p.user_id"
-                " WHERE p.opted_out = 1 AND p.changed_on BETWEEN $1 AND $2"
-                " AND u.unit_code = ANY($3::text[]) GROUP BY u.unit_code",
-                *span, scope,
-            ),
-            "opted_out",
-        )
-        put(
-            await self.db.fetch(
-                "WITH reminded AS (SELECT channel, user_id, MIN(done_on) AS first_on FROM reminder_outbox"
-                "   WHERE status = 'sent' AND campaign_code = ANY($1::text[]) GROUP BY channel, user_id),"
-                " reminded_cards AS (SELECT l.bhxh_code, MIN(r.first_on) AS first_on FROM reminded r"
-                "   JOIN card_links l ON l.channel = r.channel AND l.user_id = r.user_id"
-                "   GROUP BY l.bhxh_code),"
-                " renewals AS (SELECT participant_code AS code, created_on AS day FROM enrolments"
-                "   WHERE status = 'active' AND scheme IN ('bhyt_household', 'bhyt_supported')"
-                "   UNION ALL SELECT bhxh_code, changed_on FROM card_expiry_changes)"
-                " SELECT c.unit_code, COUNT(DISTINCT rc.bhxh_code) FROM reminded_cards rc"
-                " JOIN renewals rn ON rn.code = rc.bhxh_code AND rn.day >= rc.first_on"
-                "   AND rn.day BETWEEN $2 AND $3"
-                " JOIN cards c ON c.bhxh_code = rc.bhxh_code"
-                " WHERE c.unit_code = ANY($4::text[]) GROUP BY c.unit_code",
-                campaigns, *span, scope,
-            ),
-            "renewed_after_reminder",
-        )
+        put(await self.db.fetch(OPTED_OUT_SQL, *span, scope), "opted_out")
+        put(await self.db.fetch(RENEWED_AFTER_SQL, *span, scope, campaigns), "renewed_after_reminder")
         by_unit = {unit: ReminderStats(**values) for unit, values in sorted(figures.items())}
         total = sum(by_unit.values(), ReminderStats())
         return ReminderCounts(day_from, day_to, tuple(campaign_codes), total, by_unit)

@@ -29,6 +29,43 @@ _PERSON = "channel || ':' || COALESCE(CAST(user_id AS TEXT), phone)"
 # A claim's lease has ended (the one parameter: now, UTC ISO); NULL: claimed without a lease.
 LEASE_ENDED = "(lease_until IS NULL OR lease_until <= ?)"
 
+# The cost of the two figures below follows the scope and the span, not the tables: they
+# start from the span's opt-outs and from the scope's cards (index-backed), and follow a
+# person's links by hand (contact_phones -> cards by phone -> the household), because the
+# `card_links` view is a UNION that SQLite materializes whole (every link of every card)
+# before it can filter it. A person's (or a card's) links are exactly the view's: a card is
+# linked to whoever verified its phone or the phone of a card of the same household.
+
+# Opt-outs in the span (day_from, day_to), by the unit of the person (the least unit code of
+# their linked cards; a person without links has none), for the scope (JSON array).
+OPTED_OUT_SQL = (
+    "SELECT unit_code, COUNT(*) FROM ("
+    " SELECT (SELECT MIN(m.unit_code) FROM contact_phones cp JOIN cards c ON c.phone = cp.phone"
+    "         JOIN cards m ON (m.bhxh_code = c.bhxh_code OR m.household_code = c.household_code)"
+    "         WHERE cp.channel = p.channel AND cp.user_id = p.user_id) AS unit_code"
+    " FROM reminder_prefs p WHERE p.opted_out = 1 AND p.changed_on BETWEEN ? AND ?)"
+    " WHERE unit_code IN (SELECT value FROM json_each(?)) GROUP BY unit_code"
+)
+# Cards of the scope (JSON array) renewed in the span (an active household or supported BHYT
+# entry for the card, or an expiry change; day_from, day_to twice) on or after the first day a
+# reminder of the campaigns (JSON array) was sent to someone linked to the card. A card's
+# latest renewal in the span is on or after that day exactly when one of its renewals is.
+RENEWED_AFTER_SQL = (
+    "WITH renewed AS (SELECT c.unit_code, c.bhxh_code, c.household_code,"
+    "   MAX(COALESCE((SELECT MAX(e.created_on) FROM enrolments e WHERE e.participant_code = c.bhxh_code"
+    "                 AND e.status = 'active' AND e.scheme IN ('bhyt_household', 'bhyt_supported')"
+    "                 AND e.created_on BETWEEN ? AND ?), ''),"
+    "       COALESCE((SELECT MAX(x.changed_on) FROM card_expiry_changes x WHERE x.bhxh_code = c.bhxh_code"
+    "                 AND x.changed_on BETWEEN ? AND ?), '')) AS last_on"
+    "   FROM cards c WHERE c.unit_code IN (SELECT value FROM json_each(?)))"
+    " SELECT r.unit_code, COUNT(*) FROM renewed r WHERE r.last_on > '' AND r.last_on >= ("
+    "   SELECT MIN(o.done_on) FROM cards h CROSS JOIN contact_phones cp CROSS JOIN reminder_outbox o"
+    "   WHERE (h.bhxh_code = r.bhxh_code OR h.household_code = r.household_code) AND cp.phone = h.phone"
+    "   AND o.channel = cp.channel AND o.user_id = cp.user_id AND o.status = 'sent'"
+    "   AND o.campaign_code IN (SELECT value FROM json_each(?)))"
+    " GROUP BY r.unit_code"
+)
+
 
 def _utc(moment: datetime) -> str:
     """Aware datetimes stored for comparison are UTC ISO text (compares as text)."""
@@ -444,38 +481,8 @@ class ReminderRepository(ZnsOutboxMixin):
                 figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
             if channel == "zns":
                 figures[str(unit)]["zns_cost"] = int(cost or 0)
-        put(
-            await self.db.fetchall(
-                "SELECT u.unit_code, COUNT(*) FROM reminder_prefs p"
-                " JOIN (SELECT l.channel, l.user_id, MIN(c.unit_code) AS unit_code FROM card_links l"
-                "       JOIN cards c ON c.bhxh_code = l.bhxh_code GROUP BY l.channel, l.user_id) u"
-                "   ON u.channel = p.channel AND u.user_id = p.user_id"
-                " WHERE p.opted_out = 1 AND p.changed_on BETWEEN ? AND ?"
-                " AND u.unit_code IN (SELECT value FROM json_each(?)) GROUP BY u.unit_code",
-                (*span, scope),
-            ),
-            "opted_out",
-        )
-        put(
-            await self.db.fetchall(
-                "WITH reminded AS (SELECT channel, user_id, MIN(done_on) AS first_on FROM reminder_outbox"
-                "   WHERE status = 'sent'"
-                "   AND campaign_code IN (SELECT value FROM json_each(?)) GROUP BY channel, user_id),"
-                " reminded_cards AS (SELECT l.bhxh_code, MIN(r.first_on) AS first_on FROM reminded r"
-                "   JOIN card_links l ON l.channel = r.channel AND l.user_id = r.user_id"
-                "   GROUP BY l.bhxh_code),"
-                " renewals AS (SELECT participant_code AS code, created_on AS day FROM enrolments"
-                "   WHERE status = 'active' AND scheme IN ('bhyt_household', 'bhyt_supported')"
-                "   UNION ALL SELECT bhxh_code, changed_on FROM card_expiry_changes)"
-                " SELECT c.unit_code, COUNT(DISTINCT rc.bhxh_code) FROM reminded_cards rc"
-                " JOIN renewals rn ON rn.code = rc.bhxh_code AND rn.day >= rc.first_on"
-                "   AND rn.day BETWEEN ? AND ?"
-                " JOIN cards c ON c.bhxh_code = rc.bhxh_code"
-                " WHERE c.unit_code IN (SELECT value FROM json_each(?)) GROUP BY c.unit_code",
-                (campaigns, *span, scope),
-            ),
-            "renewed_after_reminder",
-        )
+        put(await self.db.fetchall(OPTED_OUT_SQL, (*span, scope)), "opted_out")
+        put(await self.db.fetchall(RENEWED_AFTER_SQL, (*span, *span, scope, campaigns)), "renewed_after_reminder")
         by_unit = {unit: ReminderStats(**values) for unit, values in sorted(figures.items())}
         total = sum(by_unit.values(), ReminderStats())
         return ReminderCounts(day_from, day_to, tuple(campaign_codes), total, by_unit)

@@ -756,6 +756,14 @@ class RateBudget(Protocol):
         measured on the database's clock, so instances whose clocks disagree share one pace."""
         ...
 
+    async def admit_send(self, stream: str, limit: int, window: float) -> float:
+        """Admit one send of `stream` now, right before its request: when fewer than `limit`
+        sends of the stream were admitted (by any instance) in the last `window` seconds of
+        the database's clock, count this one and return 0; otherwise count nothing and return
+        the seconds until the oldest of those leaves the window. The hard rule behind the
+        pace: releases that bunch up (a stalled instance) still keep the limit together."""
+        ...
+
     async def purge_sends(self, idle_for: float) -> int:
         """Forget the streams whose last release is more than `idle_for` seconds past (a chat's
         stream after a fan-out); returns how many. A forgotten stream starts again from now."""
@@ -768,6 +776,10 @@ class CoordinationStore(Protocol):
 
     async def reserve_send(self, stream: str, spacing: float) -> float:
         """See `RateBudget.reserve_send`."""
+        ...
+
+    async def admit_send(self, stream: str, limit: int, window: float) -> float:
+        """See `RateBudget.admit_send`."""
         ...
 
     async def purge_sends(self, idle_for: float) -> int:

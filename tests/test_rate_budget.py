@@ -8,6 +8,7 @@ Checked against the emulator counting Telegram's 30 a second at arrival, on both
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -56,6 +57,36 @@ async def test_reservations_from_two_instances_form_one_paced_stream(engine: str
         assert spacing - 10 < after - before <= spacing
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_the_shared_window_admits_the_limit_from_every_instance_then_says_how_long(
+    engine: str, tmp_path: Path
+) -> None:
+    """Three in a minute: whichever instance asks, the first three are admitted and the fourth
+    is told to wait for the first to leave the window (and is not counted); another stream
+    has its own window."""
+    async with two_instances(engine, tmp_path) as (one, two):
+        admitted = [await storage.coordination.admit_send("telegram", 3, 60.0) for storage in (one, two, one)]
+        refused = [await storage.coordination.admit_send("telegram", 3, 60.0) for storage in (two, one)]
+        other = await two.coordination.admit_send("another-bot", 3, 60.0)
+        wider = await one.coordination.admit_send("telegram", 4, 60.0)  # a higher limit has room
+        narrower = await two.coordination.admit_send("telegram", 2, 60.0)
+    assert admitted == [0.0, 0.0, 0.0] and other == 0.0 and wider == 0.0
+    assert all(50 < wait <= 60 for wait in refused), refused  # 60 s less the moments since
+    assert 50 < narrower <= 60
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_the_shared_window_slides(engine: str, tmp_path: Path) -> None:
+    """Once the oldest admission is older than the window, there is room again."""
+    async with two_instances(engine, tmp_path) as (one, two):
+        assert await one.coordination.admit_send("telegram", 2, 0.3) == 0.0
+        assert await two.coordination.admit_send("telegram", 2, 0.3) == 0.0
+        wait = await one.coordination.admit_send("telegram", 2, 0.3)
+        assert 0 < wait <= 0.3
+        await asyncio.sleep(wait + 0.02)
+        assert await two.coordination.admit_send("telegram", 2, 0.3) == 0.0
+
+
 async def send_all(engine: str, tmp_path: Path, shared: bool) -> BotApiEmulator:
     """Two limiters (two instances) each send PER_INSTANCE bulk messages at once to an emulator
     enforcing Telegram's 30/s; returns the emulator after every message arrived."""
@@ -98,6 +129,47 @@ async def test_two_instances_sharing_the_budget_stay_within_30_a_second_together
 ) -> None:
     emulator = await send_all(engine, tmp_path, shared=True)
     assert emulator.stats.flood_429 <= 3  # a stray one from a busy machine's jitter at most
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_at_once(
+    engine: str, tmp_path: Path
+) -> None:
+    """The event loop stops for 1,5 s mid-fan-out (a busy machine): every send whose paced slot
+    passed meanwhile is due at once, in both instances. Each instance's own window would let
+    through 30, both together 60; the shared window lets through 30 together."""
+    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.1)
+    emulator = BotApiEmulator(token=TOKEN, limits=limits)
+    await emulator.start()
+    try:
+        async with two_instances(engine, tmp_path) as storages:
+            bots = []
+            for storage in storages:
+                limiter = BotRateLimiter(30, per_chat_interval=1.0)
+                limiter.share(storage.coordination)
+                bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
+            for bot in bots:
+                await bot.initialize()
+
+            async def stall() -> None:
+                while len(emulator.sent) < 10:
+                    await asyncio.sleep(0.01)
+                time.sleep(1.5)  # noqa: ASYNC251 - the point: the whole loop stops
+
+            try:
+                chats = [emulator.user(600 + i).id for i in range(2 * PER_INSTANCE)]
+                await asyncio.gather(
+                    stall(),
+                    *(bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK) for i, chat in enumerate(chats)),
+                )
+            finally:
+                for bot in bots:
+                    await bot.shutdown()
+    finally:
+        await emulator.stop()
+    assert Counter(m.chat_id for m in emulator.sent) == {chat: 1 for chat in chats}
+    assert emulator.stats.max_asked_per_sliding_second <= 30, emulator.stats
+    assert emulator.stats.flood_429 == 0
 
 
 @pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])

@@ -5,6 +5,11 @@
   for it. The time is the database's (`statement_timestamp()`), so instances whose own clocks
   disagree still share one pace; concurrent reservations queue on the stream's row lock, so
   no two get the same release time.
+- The pace spaces reservations; what each instance actually releases can bunch (an instance
+  whose event loop stalls wakes its waiters together). The hard rule is a window counted on
+  admissions: one upsert right before each request admits it only when fewer than the limit
+  were admitted in the last window, by every instance together; the row keeps the latest
+  admissions as an array, updated under the row's lock, so the count is exact.
 - A tick of a scheduled job is claimed by the one `INSERT ... ON CONFLICT DO NOTHING` that
   creates its row; every other instance's insert changes nothing and it skips the tick. The
   claim holds no lock and no lease: an instance that dies mid-job costs that one tick, and the
@@ -23,6 +28,20 @@ RESERVE = (
     f" RETURNING last_at - {_CLOCK}"
 )
 
+ADMIT = (
+    f"WITH c(now) AS (SELECT {_CLOCK})"
+    " INSERT INTO send_window AS w (stream, released, checked_at, admitted)"
+    " SELECT $1, ARRAY[c.now], c.now, true FROM c"
+    " ON CONFLICT (stream) DO UPDATE SET"
+    " admitted = (cardinality(w.released) < $2 OR w.released[cardinality(w.released) - $2 + 1] <= excluded.checked_at - $3),"
+    " released = CASE WHEN cardinality(w.released) < $2"
+    " OR w.released[cardinality(w.released) - $2 + 1] <= excluded.checked_at - $3"
+    " THEN (w.released || excluded.checked_at)[greatest(1, cardinality(w.released) + 2 - $2):] ELSE w.released END,"
+    " checked_at = excluded.checked_at"
+    " RETURNING CASE WHEN admitted THEN 0.0"
+    " ELSE released[cardinality(released) - $2 + 1] + $3 - checked_at END"
+)
+
 
 class PostgresCoordination:
     """`storage.contract.CoordinationStore` on PostgreSQL."""
@@ -33,6 +52,11 @@ class PostgresCoordination:
     async def reserve_send(self, stream: str, spacing: float) -> float:
         """The next release of `stream`, `spacing` after the last one or now; seconds to wait."""
         wait = await self._db.fetchval(RESERVE, stream, float(spacing))
+        return max(0.0, float(wait or 0.0))
+
+    async def admit_send(self, stream: str, limit: int, window: float) -> float:
+        """Admit one send of `stream` now unless `limit` were admitted in the last `window` s."""
+        wait = await self._db.fetchval(ADMIT, stream, int(limit), float(window))
         return max(0.0, float(wait or 0.0))
 
     async def purge_sends(self, idle_for: float) -> int:

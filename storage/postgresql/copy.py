@@ -12,6 +12,8 @@ Guarantees:
   deployment whose SQLite file has a migration PostgreSQL lacks, or the reverse, is refused
   by name, never copied in part);
 - identity sequences continue after the copied ids, so new rows never collide;
+- the pacing state of the sends (`TRANSIENT`: a fraction of a second's worth, meaningful only
+  to the instances running now) is not copied; every other table is;
 - every copied table is ANALYZEd, so the first reports after the move get good plans;
 - afterwards the row counts of every table and a few tallies (active enrolments per scheme with
   the money paid, outbox rows per status, cards per unit) are compared on both sides.
@@ -35,6 +37,10 @@ from storage.postgresql.db import Database
 log = logging.getLogger(__name__)
 
 BATCH = 10_000
+
+#: Tables whose rows only matter to the instances running now (the shared send pace and its
+#: window): not copied, not compared.
+TRANSIENT = frozenset({"send_pace", "send_window"})
 
 # (name, SQL) answered by both engines, compared after the copy.
 TALLIES: tuple[tuple[str, str], ...] = (
@@ -63,7 +69,8 @@ class CopyReport:
 
 
 async def tables_in_order(db: Database) -> list[str]:
-    """The base tables of the target schema (not schema_migrations), parents before children."""
+    """The base tables of the target schema (not schema_migrations nor `TRANSIENT`), parents
+    before children."""
     names = [
         row[0]
         for row in await db.fetch(
@@ -71,6 +78,7 @@ async def tables_in_order(db: Database) -> list[str]:
             " AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name",
             db.schema,
         )
+        if row[0] not in TRANSIENT
     ]
     parents: dict[str, set[str]] = {name: set() for name in names}
     for child, parent in await db.fetch(
@@ -135,7 +143,7 @@ async def copy_from_sqlite(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             " AND name <> 'schema_migrations' ORDER BY name"
         ) as cur:
-            only_sqlite = sorted({row[0] for row in await cur.fetchall()} - set(tables))
+            only_sqlite = sorted({row[0] for row in await cur.fetchall()} - set(tables) - TRANSIENT)
         if only_sqlite:
             raise CopyError(
                 f"tables {', '.join(only_sqlite)} exist in SQLite only: both engines must be at the same migration"

@@ -6,7 +6,8 @@ release time on by the spacing (`ON CONFLICT ... DO UPDATE ... RETURNING`, SQLit
 a tick is claimed by the one insert that creates its row. One file is normally one process, so
 these mostly cost a write; they still hold when a second process (a CLI round, a test worker)
 shares the file, because every write goes through SQLite's one writer. Times come from the
-database's clock (`julianday('now')`, fixed within one statement), as on PostgreSQL.
+database's clock (`julianday('now')`, fixed within one statement), as on PostgreSQL. The
+window of admissions behind the pace is a JSON array here (an array column there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ RESERVE = (
     f" RETURNING last_at - {_CLOCK}"
 )
 
+#: Admitted: fewer than ?2 admissions in the last ?3 seconds (the ?2-th latest is older).
+_ROOM = "(json_array_length(released) < ?2 OR json_extract(released, '$[#-' || ?2 || ']') <= excluded.checked_at - ?3)"
+
+ADMIT = (
+    f"INSERT INTO send_window(stream, released, checked_at, admitted) VALUES (?1, json_array({_CLOCK}), {_CLOCK}, 1)"
+    f" ON CONFLICT(stream) DO UPDATE SET admitted = {_ROOM},"
+    f" released = CASE WHEN {_ROOM} THEN (SELECT json_group_array(value) FROM (SELECT value FROM"
+    " json_each(json_insert(released, '$[#]', excluded.checked_at)) WHERE key > json_array_length(released) - ?2"
+    " ORDER BY key)) ELSE released END,"
+    " checked_at = excluded.checked_at"
+    " RETURNING CASE WHEN admitted THEN 0.0 ELSE json_extract(released, '$[#-' || ?2 || ']') + ?3 - checked_at END"
+)
+
 
 class SqliteCoordination:
     """`storage.contract.CoordinationStore` on the SQLite file."""
@@ -33,6 +47,13 @@ class SqliteCoordination:
         """The next release of `stream`, `spacing` after the last one or now; seconds to wait."""
         async with self._db.transaction() as conn:
             async with conn.execute(RESERVE, (stream, spacing)) as cursor:
+                row = await cursor.fetchone()
+        return max(0.0, float(row[0])) if row is not None else 0.0
+
+    async def admit_send(self, stream: str, limit: int, window: float) -> float:
+        """Admit one send of `stream` now unless `limit` were admitted in the last `window` s."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(ADMIT, (stream, int(limit), float(window))) as cursor:
                 row = await cursor.fetchone()
         return max(0.0, float(row[0])) if row is not None else 0.0
 

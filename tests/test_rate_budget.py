@@ -131,14 +131,19 @@ async def test_two_instances_sharing_the_budget_stay_within_30_a_second_together
     assert emulator.stats.flood_429 <= 3  # a stray one from a busy machine's jitter at most
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])
 async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_at_once(
-    engine: str, tmp_path: Path
+    engine: str, shared: bool, tmp_path: Path
 ) -> None:
-    """The event loop stops for 1,5 s mid-fan-out (a busy machine): every send whose paced slot
-    passed meanwhile is due at once, in both instances. Each instance's own window would let
-    through 30, both together 60; the shared window lets through 30 together."""
-    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.1)
+    """The event loop stops for 3 s mid-fan-out (a busy machine): every send whose paced slot
+    passed meanwhile (86 at 28.8 a second, more than the 80 left) is due at once, in both
+    instances. Each instance's own window lets through 30, both together 60 (the control, not
+    shared); the shared window lets through 30 together, and the next 30 a window later.
+
+    The emulator counts over 0.7 s (tolerance 0.3 s): it runs in the same busy process, so a
+    loaded machine stamps arrivals late; the batches the shared window lets through come
+    1.04 s apart, so 0.7 s tells 30 from 60 without counting our own machine's delays."""
+    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.3)
     emulator = BotApiEmulator(token=TOKEN, limits=limits)
     await emulator.start()
     try:
@@ -146,7 +151,8 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
             bots = []
             for storage in storages:
                 limiter = BotRateLimiter(30, per_chat_interval=1.0)
-                limiter.share(storage.coordination)
+                if shared:
+                    limiter.share(storage.coordination)
                 bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
             for bot in bots:
                 await bot.initialize()
@@ -154,7 +160,7 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
             async def stall() -> None:
                 while len(emulator.sent) < 10:
                     await asyncio.sleep(0.01)
-                time.sleep(1.5)  # noqa: ASYNC251 - the point: the whole loop stops
+                time.sleep(3.0)  # noqa: ASYNC251 - the point: the whole loop stops
 
             try:
                 chats = [emulator.user(600 + i).id for i in range(2 * PER_INSTANCE)]
@@ -167,9 +173,12 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
                     await bot.shutdown()
     finally:
         await emulator.stop()
-    assert Counter(m.chat_id for m in emulator.sent) == {chat: 1 for chat in chats}
-    assert emulator.stats.max_asked_per_sliding_second <= 30, emulator.stats
-    assert emulator.stats.flood_429 == 0
+    assert Counter(m.chat_id for m in emulator.sent) == {chat: 1 for chat in chats}  # 429s retried
+    if shared:
+        assert emulator.stats.max_asked_per_sliding_second <= 30, emulator.stats
+        assert emulator.stats.flood_429 == 0
+    else:
+        assert emulator.stats.max_asked_per_sliding_second > 45, emulator.stats
 
 
 @pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])

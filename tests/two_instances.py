@@ -19,11 +19,12 @@ hours) and may move it while they run. Rate limits and ticks stay on wall time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,33 @@ SECRET = "two-instances-secret-" + "y" * 16
 # both); the emulator delivers to each instance's own port instead (fan-out).
 PUBLIC_WEBHOOK_URL = "https://bot.two-instances.invalid/telegram/webhook"
 READY_TIMEOUT = 60.0
+#: The scheduling priority (nice value) the instances run at: the test process's own at import.
+INSTANCE_NICENESS = os.getpriority(os.PRIO_PROCESS, 0)
+#: How much higher the emulator's process runs while it measures (`emulator_ahead`).
+EMULATOR_BOOST = 10
+
+
+@contextlib.contextmanager
+def emulator_ahead() -> Iterator[bool]:
+    """Run this process (the emulator's: it stands for Telegram's servers) ahead of the instances
+    for the CPU while the block runs; yields whether it could (root may, others may not).
+
+    Why: the emulator counts Telegram's limits at a request's arrival, stamped when its event
+    loop reads the request. Telegram's servers do not share our 2 cores; the emulator does, and
+    on a loaded machine its loop waited up to 1 s for the CPU (measured during the 5,000-person
+    fan-out with other work running: every second over the limit began with 5-8 requests
+    stamped within 1 ms of each other right after such a wait, the instances' sends before it
+    evenly spaced). Such stamps measure our machine, not the bot. The instances keep
+    `INSTANCE_NICENESS` (`Instance.start`), so they compete for the CPU as before."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, INSTANCE_NICENESS - EMULATOR_BOOST)
+    except OSError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, INSTANCE_NICENESS)
 
 
 @dataclass(frozen=True)
@@ -132,6 +160,8 @@ class Instance:
             )
         finally:
             log.close()
+        with contextlib.suppress(ProcessLookupError):  # not the emulator's priority (emulator_ahead)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, INSTANCE_NICENESS)
         await self.wait_ready()
 
     async def wait_ready(self) -> None:
@@ -187,6 +217,28 @@ def per_chat(emulator: BotApiEmulator, methods: tuple[str, ...], marker: str | N
         m.chat_id for m in emulator.sent
         if m.method in methods and (marker is None or marker in m.button_texts)
     )
+
+
+class ChatTally:
+    """`per_chat`, counted as messages come: each call reads only what was sent since the one
+    before (the fan-out test asks twenty times a second over up to 5,000 messages; counting them
+    all each time kept the emulator's event loop busy for tens of milliseconds, which delays the
+    stamping of arriving requests). Returns the same, updated Counter each time."""
+
+    def __init__(self, emulator: BotApiEmulator, methods: tuple[str, ...], marker: str | None = None) -> None:
+        self.emulator = emulator
+        self.methods = methods
+        self.marker = marker
+        self._read = 0
+        self._counts: Counter[int] = Counter()
+
+    def __call__(self) -> Counter[int]:
+        sent = self.emulator.sent
+        for m in sent[self._read:]:
+            if m.method in self.methods and (self.marker is None or self.marker in m.button_texts):
+                self._counts[m.chat_id] += 1
+        self._read = len(sent)
+        return self._counts
 
 
 async def eventually(

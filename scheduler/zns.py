@@ -299,13 +299,14 @@ async def _shared_pause(services: Services, queue: ZnsQueue) -> None:
 
 async def _share(services: Services, queue: ZnsQueue, until: datetime, reason: str) -> None:
     """Write this instance's pause for every instance (kept only if later than the one there),
-    and adopt the one in force."""
+    and adopt the one in force when it is another's."""
     try:
         kept = await services.storage.coordination.pause_channel(ZNS, until, reason)
     except Exception as exc:  # noqa: BLE001 - the pause still holds in this instance
         log.warning("zns: could not share the pause with other instances: %s", type(exc).__name__)
         return
-    queue.pause.adopt(kept.astimezone(until.tzinfo), reason)
+    if kept > until:  # another instance's pause ends later: take it, with its reason
+        await _shared_pause(services, queue)
 
 
 async def _shielded(work: Coroutine[Any, Any, Any]) -> Any:

@@ -22,7 +22,7 @@ import pytest
 from bot.bootstrap import build_services
 from bot.domain.clock import ManualClock
 from bot.domain.reminders import Hours
-from bot.domain.zns import ZNS, ZnsTemplates
+from bot.domain.zns import ZNS, ZnsPause, ZnsTemplates
 from bot.services import Services
 from devtools.zalo import ZaloLimits
 from handlers.zalo.zns_sender import zns_queue
@@ -39,7 +39,17 @@ MORNING = NOON.replace(hour=8) + timedelta(days=1)
 TEMPLATE = "message/template"
 
 
-# --------------------------------------------------------------------------- the store
+# --------------------------------------------------------------------------- the rule and the store
+
+
+def test_a_pause_from_elsewhere_is_adopted_only_when_it_ends_later() -> None:
+    pause = ZnsPause(Hours())
+    assert pause.adopt(MORNING, "daily quota") and pause.active(NOON) and not pause.active(MORNING)
+    assert not pause.adopt(NOON + timedelta(hours=1), "night refusal")
+    assert (pause.until, pause.reason) == (MORNING, "daily quota")
+    assert pause.pause_till_morning(NOON, "night refusal") == MORNING  # the same morning
+    later = MORNING + timedelta(days=1)
+    assert pause.adopt(later, "night refusal") and (pause.until, pause.reason) == (later, "night refusal")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         default=None, description="Operator copy of zns_templates.toml; default: the packaged file"
     )
     zns_concurrency: int = Field(default=4, ge=1, le=32)
+    # Zalo publishes no request rates (ZALO.md §6: one guide's guess is 20 sends a second): the
+    # bot keeps below these, every instance on one database together (handlers/zalo/pacing.py):
+    # OA messages and uploads, and ZNS template messages, a second.
+    zalo_max_per_second: float = Field(default=10.0, gt=0, le=100)
+    zns_max_per_second: float = Field(default=10.0, gt=0, le=100)
     # The HTTP server (handlers/http): Zalo's webhook and the signed download links.
     webhook_host: str = Field(default="127.0.0.1")
     webhook_port: int = Field(default=8080, ge=0, le=65535)

@@ -10,6 +10,17 @@ person linked on a chat is queued there first and never sent a ZNS), when the wi
 3. inside the ZNS hours (default 08:00-20:00 local, ``ZNS_HOURS_START``/``_END``) and while the
    queue is not paused, sends pending rows oldest first, ``ZNS_CONCURRENCY`` at once.
 
+The pause is shared. The daily quota and Zalo's night belong to the OA, not to one process:
+when one instance learns that no quota is left today (or meets a night refusal), every
+instance on the database must stop, not each spend a refused request to learn it. So each
+pause decided here (``bot.domain.zns.ZnsPause``) is written to the database at once
+(``storage.contract.ChannelPauses``, channel ``zns``; only ever later), and every instance
+reads it at the start of the round, before each batch and before claiming each row (one
+primary-key read), and adopts it. A database that does not answer leaves this instance's own
+pause (logged); the claim that follows then fails as any other write would. A send already
+past its claim when another instance pauses still goes (at most ``ZNS_CONCURRENCY`` per
+instance), and is recorded as its answer says.
+
 One row: claim it ('sending', attempt id and tracking id, committed), send the template, record
 the answer at once:
 - accepted -> 'sent' with Zalo's msg id and the price (zns_templates.toml); when the answer
@@ -47,7 +58,7 @@ from typing import Any, Protocol
 from bot.chat.outbound import zns_template_data
 from bot.domain.records import ZnsRow
 from bot.domain.reminders import Hours, backoff
-from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsPause, ZnsTemplates, tracking_id
+from bot.domain.zns import ZNS, ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsPause, ZnsTemplates, tracking_id
 from bot.services import Services
 from bot.services.cards import ReminderContent
 from scheduler.leases import INSTANCE_ID, lease_until
@@ -117,6 +128,7 @@ async def zns_round(services: Services, queue: ZnsQueue) -> ZnsReport:
         log.warning("zns: %d interrupted sends are 'unknown' (never resent; receipts settle them)", report.interrupted)
     if services.settings.zns_enabled:
         report.queued = await services.reminders.queue_zns(now)
+        await _shared_pause(services, queue)
         await _drain(services, queue, report)
     report.backlog = await repo.zns_backlog()
     if queue.pause.active(services.clock.now()):
@@ -147,6 +159,7 @@ async def _drain(services: Services, queue: ZnsQueue, report: ZnsReport) -> None
             if not queue.hours.allows(now):
                 report.outside_hours = True
                 break
+            await _shared_pause(services, queue)
             if queue.pause.active(now):
                 break
             batch = await repo.next_pending_zns(now, after, limit=BATCH)
@@ -187,6 +200,7 @@ async def _send_row(
     repo = services.reminders.repo
     clock = services.clock
     attempt = f"{_BOOT}:{row.id}:{row.attempts + 1}"
+    await _shared_pause(services, queue)  # another instance may have paused the queue meanwhile
     if stop.reason is not None or not queue.hours.allows(clock.now()) or queue.pause.active(clock.now()):
         return  # another row's answer stopped the fan-out meanwhile: this one was never claimed
     now = clock.now()
@@ -234,6 +248,8 @@ async def _record(
         report.sent += 1
         report.sent_phones.append(row.phone)
         if queue.pause.after_accepted(now, outcome):
+            assert queue.pause.until is not None and queue.pause.reason is not None
+            await _share(services, queue, queue.pause.until, queue.pause.reason)
             log.info("zns: daily quota used up; the rest waits for %s", queue.pause.until)
         return
     assert isinstance(outcome, ZnsFailed)
@@ -247,8 +263,10 @@ async def _record(
         await repo.finish_zns(row.id, attempt, "refused", now, error=reason, error_class=error_class)
         report.refused += 1
     elif action in (ZnsAction.NIGHT, ZnsAction.DAILY_LIMIT):
-        until = queue.pause.pause_till_morning(now, "night refusal" if action is ZnsAction.NIGHT else "daily quota")
+        why = "night refusal" if action is ZnsAction.NIGHT else "daily quota"
+        until = queue.pause.pause_till_morning(now, why)
         await repo.retry_zns(row.id, attempt, until, reason, action.value, counted=False)
+        await _share(services, queue, until, why)
         report.retried += 1
     elif action is ZnsAction.STOP_QUEUE:
         await repo.retry_zns(row.id, attempt, now, reason, action.value, counted=False)
@@ -262,6 +280,33 @@ async def _record(
     else:
         await repo.retry_zns(row.id, attempt, now + backoff(row.attempts + 1), reason, action.value)
         report.retried += 1
+
+
+async def _shared_pause(services: Services, queue: ZnsQueue) -> None:
+    """Adopt the pause another instance wrote (the database's, if it ends later than this
+    instance's own). A database that does not answer leaves the own pause, logged."""
+    now = services.clock.now()
+    try:
+        shared = await services.storage.coordination.channel_paused_until(ZNS, now)
+    except Exception as exc:  # noqa: BLE001 - the claim that follows meets the same database
+        log.warning("zns: shared pause unreadable, this instance's own holds: %s", type(exc).__name__)
+        return
+    if shared is not None:
+        until, reason = shared
+        if queue.pause.adopt(until.astimezone(now.tzinfo), reason):
+            log.info("zns: paused by another instance until %s (%s)", queue.pause.until, reason)
+
+
+async def _share(services: Services, queue: ZnsQueue, until: datetime, reason: str) -> None:
+    """Write this instance's pause for every instance (kept only if later than the one there),
+    and adopt the one in force when it is another's."""
+    try:
+        kept = await services.storage.coordination.pause_channel(ZNS, until, reason)
+    except Exception as exc:  # noqa: BLE001 - the pause still holds in this instance
+        log.warning("zns: could not share the pause with other instances: %s", type(exc).__name__)
+        return
+    if kept > until:  # another instance's pause ends later: take it, with its reason
+        await _shared_pause(services, queue)
 
 
 async def _shielded(work: Coroutine[Any, Any, Any]) -> Any:

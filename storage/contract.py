@@ -770,9 +770,28 @@ class RateBudget(Protocol):
         ...
 
 
-class CoordinationStore(Protocol):
+class ChannelPauses(Protocol):
+    """A channel's sends paused for every instance on one database (ZNS after Zalo's daily
+    quota ran out or a night refusal): whichever instance learns of it first pauses them all,
+    so the others do not each spend a refused request to learn it. The rule of when and how
+    long is the domain's (bot/domain/zns.py); this only keeps it."""
+
+    async def pause_channel(self, channel: str, until: datetime, reason: str) -> datetime:
+        """Pause `channel` until `until` (an aware datetime; kept in UTC) with `reason` (short
+        English, nothing personal). A pause only ever moves later: when one until a later time
+        is already kept, it stays, with its reason. Returns the end of the pause in force."""
+        ...
+
+    async def channel_paused_until(self, channel: str, now: datetime) -> tuple[datetime, str] | None:
+        """The pause of `channel` in force at `now`: (its end, in UTC; its reason), or None when
+        there is none or it ended at or before `now`. One primary-key read."""
+        ...
+
+
+class CoordinationStore(ChannelPauses, Protocol):
     """What instances sharing one database coordinate through: the send paces (`RateBudget`),
-    and which instance runs each tick of a scheduled job."""
+    the channels' pauses (`ChannelPauses`), and which instance runs each tick of a scheduled
+    job."""
 
     async def reserve_send(self, stream: str, spacing: float) -> float:
         """See `RateBudget.reserve_send`."""

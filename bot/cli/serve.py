@@ -344,6 +344,8 @@ async def _prepare_zalo(
             templates.price_per_message if templates is not None else 0,
         ),
     )
+    if channel.pacer is not None:  # one Zalo pace for every instance on this database
+        channel.pacer.share(storage.coordination)
     routes.append(channel.routes())
     routes.append(links.routes())
 
@@ -353,7 +355,9 @@ async def _prepare_zalo(
         running.zalo = channel
         running.senders[ZALO_OA.name] = ZaloSender(channel.renderer, storage.identities)
         if templates is not None:
-            running.runner.zns = zns_queue(channel, settings, templates, services.reminders.zns_hours)
+            running.runner.zns = zns_queue(
+                channel, settings, templates, services.reminders.zns_hours, shared=storage.coordination
+            )
 
     after_serving.append(start)
 

@@ -130,9 +130,12 @@ def next_morning(hours: Hours, moment: datetime) -> datetime:
 
 class ZnsPause:
     """The whole ZNS queue's pause: until the next morning after the daily quota ran out (the
-    answer's ``remainingQuota`` reached 0, or −144/−147) or after a night refusal. In memory:
-    after a restart the first send meets the same refusal (which sends and costs nothing) and
-    the pause is set again."""
+    answer's ``remainingQuota`` reached 0, or −144/−147) or after a night refusal.
+
+    This is the rule and one process's view of it. The quota and Zalo's night are the OA's, not
+    one process's, so scheduler/zns.py keeps the pause in the database for every instance
+    (``storage.contract.ChannelPauses``): it writes each pause decided here and ``adopt``s
+    the one another instance wrote. A pause only ever moves later."""
 
     def __init__(self, hours: Hours) -> None:
         self.hours = hours
@@ -143,9 +146,20 @@ class ZnsPause:
         return self.until is not None and now < self.until
 
     def pause_till_morning(self, now: datetime, reason: str) -> datetime:
-        self.until = next_morning(self.hours, now)
-        self.reason = reason
+        """Pause until the next morning after ``now`` (never earlier than a pause in force);
+        returns the end of the pause."""
+        self.adopt(next_morning(self.hours, now), reason)
+        assert self.until is not None
         return self.until
+
+    def adopt(self, until: datetime, reason: str) -> bool:
+        """Take a pause decided elsewhere (another instance, read from the database) when it
+        ends later than the one in force; returns whether it changed anything."""
+        if self.until is not None and until <= self.until:
+            return False
+        self.until = until
+        self.reason = reason
+        return True
 
     def after_accepted(self, now: datetime, accepted: ZnsAccepted) -> bool:
         """Pause when the answer says no quota is left today; returns whether it paused."""

@@ -33,6 +33,7 @@ from bot.logsafety import describe_exception
 from bot.settings import Settings
 
 from .oa_client import OAClient
+from .pacing import SendPacer
 from .render import LinkStore, ZaloRenderer
 from .tokens import ReauthorisationNeeded, TokenManager, TokenStore
 from .webhook import DEFAULT_REPLAY_WINDOW, ZaloWebhook
@@ -40,7 +41,10 @@ from .worker import Conversation, ZaloWorker
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KEEP_HANDLED", "ZaloChannel", "build_zalo_channel", "tidy_once", "tidying"]
+__all__ = ["KEEP_HANDLED", "OA_STREAM", "ZaloChannel", "build_zalo_channel", "tidy_once", "tidying"]
+
+#: The shared pace's stream of the OA's messages and uploads (ZNS has its own: zns_sender.py).
+OA_STREAM = "zalo_oa"
 
 
 @dataclass
@@ -54,6 +58,9 @@ class ZaloChannel:
     renderer: ZaloRenderer
     http: httpx.AsyncClient
     _own_http: bool = False
+    #: Paces the OA's messages and uploads (ZALO_MAX_PER_SECOND); the wiring shares it with
+    #: the other instances on the database (``pacer.share(storage.coordination)``).
+    pacer: SendPacer | None = None
 
     def routes(self) -> list[BaseRoute]:
         """`POST /zalo/webhook`, for handlers.http.app.build_http_app."""
@@ -102,7 +109,8 @@ def build_zalo_channel(
         initial_refresh_token=settings.zalo_refresh_token,
         on_reauth_needed=on_reauth_needed,
     )
-    oa = OAClient(client, settings.zalo_api_base_url, tokens)
+    pacer = SendPacer(settings.zalo_max_per_second, OA_STREAM)
+    oa = OAClient(client, settings.zalo_api_base_url, tokens, pacer=pacer)
     renderer = ZaloRenderer(oa, links)
     worker = ZaloWorker(inbox, conversation, renderer, clock, **worker_options)
     webhook = ZaloWebhook(
@@ -113,7 +121,7 @@ def build_zalo_channel(
         replay_window=replay_window,
         on_stored=worker.wake,
     )
-    return ZaloChannel(webhook, worker, tokens, oa, renderer, client, own)
+    return ZaloChannel(webhook, worker, tokens, oa, renderer, client, own, pacer)
 
 
 class Purgeable(Protocol):

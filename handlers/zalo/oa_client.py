@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from .errors import Api, ErrorClass
+from .pacing import SendPacer
 from .tokens import TokenManager
 from .transport import DEFAULT_TIMEOUT, JSON, ZaloError, call, local_refusal
 
@@ -92,11 +93,16 @@ class OAClient:
         tokens: TokenManager,
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        pacer: SendPacer | None = None,
     ) -> None:
+        """`pacer`: every message and upload waits for it (ZALO_MAX_PER_SECOND, shared by the
+        instances on one database); None: unpaced (tests of the shapes)."""
         self._http = http
         self._base = api_base_url.rstrip("/")
         self._tokens = tokens
         self._timeout = timeout
+        self.pacer = pacer
+        self._pace = pacer.acquire if pacer is not None else None
 
     # ---- messages ------------------------------------------------------------------------------
 
@@ -217,7 +223,8 @@ class OAClient:
             recipient["message_id"] = reply_to_msg_id
         body = {"recipient": recipient, "message": message}
         outcome = await call(
-            self._http, self._base + SEND_PATH, api=Api.OA, tokens=self._tokens, timeout=self._timeout, json=body
+            self._http, self._base + SEND_PATH, api=Api.OA, tokens=self._tokens, timeout=self._timeout,
+            pace=self._pace, json=body,
         )
         if isinstance(outcome, ZaloError):
             return outcome
@@ -234,7 +241,8 @@ class OAClient:
     ) -> Uploaded | ZaloError:
         files: dict[str, Any] = {"file": (filename, data, content_type)}
         outcome = await call(
-            self._http, self._base + path, api=Api.OA, tokens=self._tokens, timeout=self._timeout, files=files
+            self._http, self._base + path, api=Api.OA, tokens=self._tokens, timeout=self._timeout,
+            pace=self._pace, files=files,
         )
         if isinstance(outcome, ZaloError):
             return outcome

@@ -12,6 +12,7 @@ that answer proves nothing was sent, so the call is repeated once with the refre
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,17 +101,22 @@ async def call(
     api: Api,
     tokens: TokenManager,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    pace: Callable[[], Awaitable[None]] | None = None,
     **send: Any,
 ) -> JSON | ZaloError:
     """POST with the current access token; the success body, or a classified ZaloError.
 
     `send` is passed to httpx (`json=` or `files=`); it must be re-sendable (bytes, not
-    streams), since a −216/−124 answer triggers one refresh and one more attempt."""
+    streams), since a −216/−124 answer triggers one refresh and one more attempt. `pace`
+    (a `pacing.SendPacer.acquire`) is awaited right before each request written, the repeat
+    included: Zalo counts every request against its rate."""
     for attempt in range(2):
         try:
             token = await tokens.access_token()
         except (ReauthorisationNeeded, TokenRefreshUnavailable, TokenStoreFailed) as error:
             return _token_failure(error)
+        if pace is not None:
+            await pace()
         outcome = await _post_once(http, url, token, timeout, **send)
         if isinstance(outcome, ZaloError):
             return outcome

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import httpx
 
 from .errors import Api, ErrorClass
+from .pacing import SendPacer
 from .phone import normalise_phone
 from .tokens import TokenManager
 from .transport import DEFAULT_TIMEOUT, JSON, ZaloError, call, local_refusal
@@ -67,12 +68,17 @@ class ZNSClient:
         *,
         development: bool = False,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        pacer: SendPacer | None = None,
     ) -> None:
+        """`pacer`: every send waits for it (ZNS_MAX_PER_SECOND, shared by the instances on
+        one database); None: unpaced."""
         self._http = http
         self._url = zns_base_url.rstrip("/") + TEMPLATE_PATH
         self._tokens = tokens
         self._development = development  # "mode": "development": test sends to admins only
         self._timeout = timeout
+        self.pacer = pacer
+        self._pace = pacer.acquire if pacer is not None else None
 
     async def send_template(
         self, phone: str, template_id: str, data: dict[str, str], tracking_id: str
@@ -91,7 +97,7 @@ class ZNSClient:
         if self._development:
             body["mode"] = "development"
         outcome = await call(
-            self._http, self._url, api=Api.ZNS, tokens=self._tokens, timeout=self._timeout, json=body
+            self._http, self._url, api=Api.ZNS, tokens=self._tokens, timeout=self._timeout, pace=self._pace, json=body
         )
         if isinstance(outcome, ZaloError):
             return outcome

@@ -29,6 +29,7 @@ from scheduler.zns import ZnsQueue
 from . import events as zevents
 from .channel import ZaloChannel
 from .errors import ZNS_DAILY_LIMIT_CODES, ErrorClass
+from .pacing import SendPacer, SharedPace
 from .zns_client import ZNSClient, ZnsSent
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,18 @@ class ReminderEvents:
                 await self._ledger.record_interaction(user_id, at)
 
 
-def zns_queue(channel: ZaloChannel, settings: Settings, templates: ZnsTemplates, hours: Hours) -> ZnsQueue:
+def zns_queue(
+    channel: ZaloChannel,
+    settings: Settings,
+    templates: ZnsTemplates,
+    hours: Hours,
+    shared: SharedPace | None = None,
+) -> ZnsQueue:
     """The ZNS queue of a running Zalo channel (its HTTP client and token manager), for
-    ``SchedulerRunner.zns``: the reminder rounds then send ZNS when ``ZNS_ENABLED`` is on."""
-    client = ZNSClient(channel.http, settings.zalo_zns_base_url, channel.tokens)
+    ``SchedulerRunner.zns``: the reminder rounds then send ZNS when ``ZNS_ENABLED`` is on, at
+    most ``ZNS_MAX_PER_SECOND`` (with every instance on ``shared``'s database together)."""
+    pacer = SendPacer(settings.zns_max_per_second, ZNS_CHANNEL)
+    if shared is not None:
+        pacer.share(shared)
+    client = ZNSClient(channel.http, settings.zalo_zns_base_url, channel.tokens, pacer=pacer)
     return ZnsQueue(ZnsSender(client), templates, hours, settings.zns_concurrency)

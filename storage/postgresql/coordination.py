@@ -14,11 +14,24 @@
   creates its row; every other instance's insert changes nothing and it skips the tick. The
   claim holds no lock and no lease: an instance that dies mid-job costs that one tick, and the
   next tick is a new row anyone can claim.
+- A channel's pause (migration 0046) is one row per channel, its end in UTC ISO text (as the
+  leases keep theirs); the upsert keeps the later end under the row's lock and returns the
+  one in force, so a pause only ever moves later, whichever instance writes first.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from storage.postgresql.db import Database
+from storage.sqlite.coordination import iso_utc
+
+PAUSE = (
+    "INSERT INTO channel_pauses AS p (channel, paused_until, reason) VALUES ($1, $2, $3)"
+    " ON CONFLICT (channel) DO UPDATE SET paused_until = GREATEST(p.paused_until, excluded.paused_until),"
+    " reason = CASE WHEN excluded.paused_until > p.paused_until THEN excluded.reason ELSE p.reason END"
+    " RETURNING paused_until"
+)
 
 _CLOCK = "extract(epoch FROM statement_timestamp())::float8"
 
@@ -76,3 +89,16 @@ class PostgresCoordination:
             if claimed:
                 await tx.execute("DELETE FROM job_runs WHERE job = $1 AND tick < $2", job, tick - keep)
             return claimed
+
+    async def pause_channel(self, channel: str, until: datetime, reason: str) -> datetime:
+        """Pause `channel` until `until` for every instance (only ever later); the end in force."""
+        kept = await self._db.fetchval(PAUSE, channel, iso_utc(until), reason)
+        return datetime.fromisoformat(str(kept))
+
+    async def channel_paused_until(self, channel: str, now: datetime) -> tuple[datetime, str] | None:
+        """The pause of `channel` still in force at `now`, or None."""
+        row = await self._db.fetchrow(
+            "SELECT paused_until, reason FROM channel_pauses WHERE channel = $1 AND paused_until > $2",
+            channel, iso_utc(now),
+        )
+        return None if row is None else (datetime.fromisoformat(row[0]), str(row[1]))

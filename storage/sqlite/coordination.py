@@ -8,11 +8,30 @@ these mostly cost a write; they still hold when a second process (a CLI round, a
 shares the file, because every write goes through SQLite's one writer. Times come from the
 database's clock (`julianday('now')`, fixed within one statement), as on PostgreSQL. The
 window of admissions behind the pace is a JSON array here (an array column there).
+
+A channel's pause (migration 0046) is one row per channel, its end in UTC ISO text (as the
+leases keep theirs, so it compares as text); the upsert keeps the later of the two ends, so
+a pause only ever moves later, whichever instance writes first.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from storage.sqlite.db import Database
+
+PAUSE = (
+    "INSERT INTO channel_pauses(channel, paused_until, reason) VALUES (?, ?, ?)"
+    " ON CONFLICT(channel) DO UPDATE SET paused_until = excluded.paused_until, reason = excluded.reason"
+    " WHERE excluded.paused_until > channel_pauses.paused_until"
+)
+
+
+def iso_utc(moment: datetime) -> str:
+    """An aware datetime as the schema keeps UTC times (ISO 8601 to the second, +00:00)."""
+    if moment.tzinfo is None:
+        raise ValueError("a pause's end must be an aware datetime")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 #: The database clock in Unix seconds, to the millisecond; the same value throughout a statement.
 _CLOCK = "((julianday('now') - 2440587.5) * 86400.0)"
@@ -74,3 +93,20 @@ class SqliteCoordination:
             if claimed:
                 await conn.execute("DELETE FROM job_runs WHERE job = ? AND tick < ?", (job, tick - keep))
             return claimed
+
+    async def pause_channel(self, channel: str, until: datetime, reason: str) -> datetime:
+        """Pause `channel` until `until` for every instance (only ever later); the end in force."""
+        async with self._db.transaction() as conn:
+            await conn.execute(PAUSE, (channel, iso_utc(until), reason))
+            async with conn.execute("SELECT paused_until FROM channel_pauses WHERE channel = ?", (channel,)) as cursor:
+                row = await cursor.fetchone()
+        assert row is not None
+        return datetime.fromisoformat(row[0])
+
+    async def channel_paused_until(self, channel: str, now: datetime) -> tuple[datetime, str] | None:
+        """The pause of `channel` still in force at `now`, or None."""
+        row = await self._db.fetchone(
+            "SELECT paused_until, reason FROM channel_pauses WHERE channel = ? AND paused_until > ?",
+            (channel, iso_utc(now)),
+        )
+        return None if row is None else (datetime.fromisoformat(row[0]), str(row[1]))

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     )
     zns_concurrency: int = Field(default=4, ge=1, le=32)
     # Zalo publishes no request rates (ZALO.md §6: one guide's guess is 20 sends a second): the
-    # bot keeps below these, every instance on one database together (handlers/zalo/pacing.py):
+    # bot keeps below these, every instance on one database together (handlers/pacing.py):
     # OA messages and uploads, and ZNS template messages, a second.
     zalo_max_per_second: float = Field(default=10.0, gt=0, le=100)
     zns_max_per_second: float = Field(default=10.0, gt=0, le=100)

@@ -140,9 +140,10 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
     instances. Each instance's own window lets through 30, both together 60 (the control, not
     shared); the shared window lets through 30 together, and the next 30 a window later.
 
-    The emulator counts over 0.7 s (tolerance 0.3 s): it runs in the same busy process, so a
-    loaded machine stamps arrivals late; the batches the shared window lets through come
-    1.04 s apart, so 0.7 s tells 30 from 60 without counting our own machine's delays."""
+    The emulator refuses what goes over 30 in 0.7 s (tolerance 0.3 s): it runs in the same busy
+    process, so a loaded machine stamps arrivals late; the batches the shared window lets
+    through come 1.04 s apart, so 0.7 s tells 30 from 60 without counting our own machine's
+    delays."""
     limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.3)
     emulator = BotApiEmulator(token=TOKEN, limits=limits)
     await emulator.start()
@@ -174,11 +175,10 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
     finally:
         await emulator.stop()
     assert Counter(m.chat_id for m in emulator.sent) == {chat: 1 for chat in chats}  # 429s retried
-    if shared:
-        assert emulator.stats.max_asked_per_sliding_second <= 30, emulator.stats
-        assert emulator.stats.flood_429 == 0
+    if shared:  # nothing over 30 in any 0.7 s (the emulator's window here)
+        assert emulator.stats.flood_429 == 0, emulator.stats
     else:
-        assert emulator.stats.max_asked_per_sliding_second > 45, emulator.stats
+        assert emulator.stats.flood_429 > 10, emulator.stats
 
 
 @pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])
@@ -244,7 +244,7 @@ async def test_a_database_that_does_not_answer_leaves_the_local_pace(
         chats = [emulator.user(900 + i).id for i in range(5)]
         await asyncio.gather(*(bot.send_message(chat, "tin") for chat in chats))
         assert sorted(m.chat_id for m in emulator.sent) == sorted(chats)
-        warnings = [r for r in caplog.records if "shared send pace unavailable" in r.getMessage()]
+        warnings = [r for r in caplog.records if "shared send pace (telegram) unavailable" in r.getMessage()]
         assert len(warnings) == 1
     finally:
         await bot.shutdown()

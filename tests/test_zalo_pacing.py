@@ -1,4 +1,4 @@
-"""Zalo's request rates held by every instance together (issue 10; handlers/zalo/pacing.py):
+"""Zalo's request rates held by every instance together (issue 10; handlers/pacing.py):
 the OA client's messages (ZALO_MAX_PER_SECOND) and the ZNS client's sends (ZNS_MAX_PER_SECOND)
 each wait for one pace shared through the database (`storage.contract.RateBudget`).
 
@@ -21,9 +21,9 @@ import pytest
 from bot.domain.clock import ManualClock
 from bot.domain.zns import ZnsTemplates
 from devtools.zalo.common import SlidingWindow
+from handlers.pacing import SendPacer
 from handlers.zalo.channel import OA_STREAM
 from handlers.zalo.oa_client import OAClient, Sent
-from handlers.zalo.pacing import SendPacer
 from handlers.zalo.zns_client import ZNSClient, ZnsSent
 from handlers.zalo.zns_sender import ZNS_CHANNEL
 from storage.engines import open_storage
@@ -156,11 +156,11 @@ async def test_a_database_that_does_not_answer_leaves_the_local_pace_with_one_wa
         pacer = SendPacer(RATE, ZNS_CHANNEL)
         pacer.share(storage.coordination)
         zns = ZNSClient(world.http, world.settings.zalo_zns_base_url, world.channel.tokens, pacer=pacer)
-        with caplog.at_level(logging.WARNING, logger="handlers.zalo.pacing"):
+        with caplog.at_level(logging.WARNING, logger="handlers.pacing"):
             results = await asyncio.gather(*(zns.send_template(phone(n), template, data, f"t{n}") for n in range(1, 15)))
     assert all(isinstance(r, ZnsSent) for r in results)
     assert zns_arrivals.busiest() <= RATE
-    warnings = [r for r in caplog.records if "shared Zalo pace (zns) unavailable" in r.getMessage()]
+    warnings = [r for r in caplog.records if "shared send pace (zns) unavailable" in r.getMessage()]
     assert len(warnings) == 1
 
 

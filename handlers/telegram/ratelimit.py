@@ -36,25 +36,17 @@ Why not PTB's ``AIORateLimiter``: besides issue 5338, it retries nothing unless
 rate land in one second after an idle spell.
 
 Across instances (``share``): several instances on one bot token and one database share
-Telegram's 30 a second through the database (``storage.contract.RateBudget``): after its own
-paced slot, each send reserves the next release of one stream common to every instance, the
-same ``spacing`` after the release reserved before it by any instance (one upsert, one round
-trip, on the database's clock), and waits for it. So all instances together release at most
-28.8 a second, evenly paced, as one instance alone does. The pace alone is not a hard rule:
-an instance whose event loop stalls (a busy machine) wakes its waiters together, and its
-overdue sends plus the other instance's paced ones put more than 30 into one second (measured:
-36 asked in the busiest second, 18 refused, two instances at 30/s on a loaded 2-core machine).
-So the hard window is shared too: right before its request, each send is admitted in one
-window of every instance's admissions (``window_limit`` in ``window`` seconds, the local
-window's figures; a second round trip, one upsert under the stream's row lock), or waits until
-the window has room. The local pacing and window stay, so each instance alone still keeps
-the limit. A bulk send to a private chat also reserves
-in that chat's shared stream (the chat interval with its margin), so two instances' reminders
-to one person (two campaigns) never go within the interval either; idle chat streams are
-purged once a minute. The database round trip comes before the request, as the other waiting
-does, and costs the margin nothing but its jitter. When the database does not answer, sends go
-on at the local limit (logged once a minute): a reply is worth more than the shared pace, and
-a 429 is still waited out as asked.
+Telegram's 30 a second through the database (``storage.contract.RateBudget``): every request
+that names a chat takes its release from one ``handlers.pacing.SendPacer`` (the local paced
+slot, the stream shared by every instance, and the hard window of actual releases shared by
+every instance too; see there), so all instances together release at most 28.8 a second,
+evenly paced, as one instance alone does. A bulk send to a private chat also reserves in that
+chat's shared stream (the chat interval with its margin), so two instances' reminders to one
+person (two campaigns) never go within the interval either; idle chat streams are purged once
+a minute. The database round trips come before the request, as the other waiting does, and
+cost the margin nothing but their jitter. When the database does not answer, sends go on at
+the local limit (logged once a minute): a reply is worth more than the shared pace, and a 429
+is still waited out as asked.
 
 Interactive replies are not slowed by the per-chat limit: a person's own back-and-forth comes
 at human speed and Telegram tolerates short bursts in a private chat. The limit applies to
@@ -83,6 +75,7 @@ from telegram.ext import BaseRateLimiter
 from bot.chat.model import TELEGRAM
 from bot.observability.metrics import RATE_LIMITED
 from bot.settings import Settings
+from handlers.pacing import DEFAULT_SAFETY_MARGIN, SendPacer
 from storage.contract import RateBudget
 
 log = logging.getLogger(__name__)
@@ -97,19 +90,7 @@ __all__ = [
     "retry_after_seconds",
 ]
 
-#: Default safety margin: releases at 30 x (1 - 0.04) = 28.8 a second. Chosen by measurement
-#: (`./dev bench limits`, README): with 0.04 neither a 5,000-person fan-out nor free text at
-#: twice the limit got a 429 behind a 60 ms round trip with jitter (0.96 of the limit); with
-#: 0.03 the free text still got a few.
-DEFAULT_SAFETY_MARGIN = 0.04
-
-#: How often the limiter checks, while sending, that the process has not been paused; a check
-#: this much late means it was (``BotRateLimiter._stall_watch``).
-STALL_SECONDS = 0.005
-
-#: Seconds between two warnings that the shared budget's database did not answer, and between
-#: two purges of the chats' idle shared streams.
-SHARED_WARNING_SECONDS = 60.0
+#: Seconds between two purges of the chats' idle shared streams.
 SHARED_PURGE_SECONDS = 60.0
 
 #: Different chats refused with RetryAfter within one pause that make it a flood: then every
@@ -204,18 +185,17 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
         self.safety_margin = safety_margin
-        stretch = 1.0 / (1.0 - safety_margin)
+        #: The one stream every request that names a chat is released from (handlers.pacing):
+        #: paced, windowed on actual releases, shared with the other instances once `share`d.
+        self.overall = SendPacer(overall_per_second, TELEGRAM.name, safety_margin=safety_margin, clock=self._clock)
         #: Seconds between two releases: any `overall_per_second` consecutive releases span
-        #: 1 / (1 - margin) seconds (for fractional rates, as tests use, the same proportion).
-        self.spacing = stretch / overall_per_second
+        #: 1 / (1 - margin) seconds.
+        self.spacing = self.overall.spacing
+        #: The hard rule on actual release times: `window_limit` sends in any `window` seconds.
+        self.window_limit = self.overall.window_limit
+        self.window = self.overall.window
         #: Seconds between two bulk sends to one private chat, margin included.
-        self.chat_spacing = per_chat_interval * stretch
-        self._next_release = 0.0
-        #: The hard rule on actual release times: `window_limit` sends in any `window` s.
-        self.window_limit = max(1, round(overall_per_second))
-        self.window = self.window_limit * self.spacing
-        self._released: deque[float] = deque()
-        self._watch: asyncio.Future[None] | None = None
+        self.chat_spacing = per_chat_interval / (1.0 - safety_margin)
         self._chat_last: dict[int, float] = {}  # last (or reserved) send per private chat
         self._chat_paused: dict[int | str, float] = {}  # RetryAfter deadline per chat
         self._groups: dict[int | str, SlidingWindow] = {}
@@ -225,8 +205,6 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self.time_source = clock
         #: The budget shared with the other instances (``share``); None: this process alone.
         self.shared: RateBudget | None = None
-        self.shared_stream = TELEGRAM.name
-        self._shared_warned = float("-inf")
         self._shared_purged: float | None = None
 
     @classmethod
@@ -244,7 +222,8 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Pace every send with all other instances that share ``budget`` (one database) and
         ``stream`` (one bot token): together at most this limiter's release rate."""
         self.shared = budget
-        self.shared_stream = stream
+        self.overall.stream = stream
+        self.overall.share(budget)
 
     @property
     def release_rate(self) -> float:
@@ -257,12 +236,8 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Stop the stall watch, if running."""
-        if self._watch is not None and not self._watch.done():
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-        self._watch = None
+        """Stop the overall stream's stall watch, if running."""
+        await self.overall.shutdown()
 
     async def process_request(
         self,
@@ -407,70 +382,12 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
             await self.wait_pause(chat)
 
     async def _release_slot(self) -> None:
-        """Release one send, at most ``overall_per_second`` in any ``window`` seconds.
-
-        First an evenly paced slot (``spacing`` apart, first come first served), so that a
-        reply during a fan-out waits for the next free slot, tens of milliseconds, not for the
-        next second. Then the hard rule, on the times sends are *actually* released: when the
-        event loop was busy (or the machine), the waiters whose slots passed wake up together;
-        paced slots alone would then let them all go at once and put a burst into one
-        server-side second. Counting actual releases lets through only what the window holds,
-        and a send released just before such a pause counts from when the pause ended
-        (``_stall_watch``).
-        """
-        now = self._clock()
-        slot = max(now, self._next_release)
-        self._next_release = slot + self.spacing
-        if slot > now:
-            await asyncio.sleep(slot - now)
-        await self._shared_wait(self.shared_stream, self.spacing)
-        released = self._released
-        while True:
-            now = self._clock()
-            while released and released[0] <= now - self.window:
-                released.popleft()
-            if len(released) >= self.window_limit:
-                await asyncio.sleep(released[0] + self.window - now)
-                continue
-            if (wait := await self._shared_admit()) > 0:
-                await asyncio.sleep(wait)
-                continue
-            released.append(self._clock())
-            self._watch_stalls()
-            return
-
-    async def _shared_admit(self) -> float:
-        """Admit this send in the window shared with the other instances, right before its
-        request: 0 when it may go (always, when not shared or the database does not answer:
-        the local window still holds), else the seconds until the window has room."""
-        if self.shared is None:
-            return 0.0
-        try:
-            return await self.shared.admit_send(self.shared_stream, self.window_limit, self.window)
-        except Exception as exc:  # the database is away: the local limit still holds
-            self._warn_shared(exc)
-            return 0.0
-
-    async def _shared_wait(self, stream: str, spacing: float) -> None:
-        """Wait for this send's release in ``stream``, shared with the other instances (none
-        when not shared). A database that does not answer lets the send go at the local pace."""
-        if self.shared is None:
-            return
-        try:
-            await self._purge_shared()
-            wait = await self.shared.reserve_send(stream, spacing)
-        except Exception as exc:  # the database is away: the local limit still holds
-            self._warn_shared(exc)
-            return
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    def _warn_shared(self, exc: Exception) -> None:
-        """Tell the operator, at most once a minute, that sends go at this instance's pace."""
-        now = self._clock()
-        if now - self._shared_warned >= SHARED_WARNING_SECONDS:
-            self._shared_warned = now
-            log.warning("shared send pace unavailable, pacing this instance alone: %s", type(exc).__name__)
+        """Release one send from the overall stream (``handlers.pacing.SendPacer.acquire``):
+        an evenly paced slot first, so that a reply during a fan-out waits for the next free
+        slot (tens of milliseconds, not the next second), then the hard window on actual
+        release times, both shared with the other instances once ``share``d."""
+        await self._purge_shared()
+        await self.overall.acquire()
 
     async def _purge_shared(self) -> None:
         """Once a minute, forget the chats' shared streams idle for longer than a minute."""
@@ -478,33 +395,10 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         if self.shared is None or (self._shared_purged is not None and now - self._shared_purged < SHARED_PURGE_SECONDS):
             return
         self._shared_purged = now
-        await self.shared.purge_sends(max(SHARED_PURGE_SECONDS, 10 * self.chat_spacing))
-
-    def _watch_stalls(self) -> None:
-        """Run ``_stall_watch`` while sends are recent (one task, started on demand)."""
-        if self._watch is None or self._watch.done():
-            self._watch = asyncio.ensure_future(self._stall_watch(self._clock()))
-
-    async def _stall_watch(self, started: float) -> None:
-        """Notice when the process stops running for a while (garbage collection, a busy
-        machine): a send released just before such a pause reaches the network only when it
-        ends, possibly together with sends released after it. Such sends are counted from the
-        end of the pause, so that the send ``limit`` places later keeps a full window from when
-        they really left. Wakes every ``STALL_SECONDS`` while a send is in the window."""
-        released = self._released
-        expected = started + STALL_SECONDS  # started: when the send that started us was released
-        while released and released[-1] > self._clock() - self.window:
-            now = self._clock()
-            if now <= expected:
-                await asyncio.sleep(STALL_SECONDS)
-                now = self._clock()
-            if now - expected > STALL_SECONDS:
-                since = expected - 2 * STALL_SECONDS  # the last check that saw the loop running
-                for index in range(len(released) - 1, -1, -1):
-                    if released[index] < since:
-                        break
-                    released[index] = now
-            expected = now + STALL_SECONDS
+        try:
+            await self.shared.purge_sends(max(SHARED_PURGE_SECONDS, 10 * self.chat_spacing))
+        except Exception as exc:  # noqa: BLE001 - the database is away: the local limit still holds
+            self.overall.warn(self.overall.stream, exc)
 
     async def _chat_slot(self, chat: int) -> None:
         now = self._clock()
@@ -514,7 +408,7 @@ class BotRateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._forget_old_chats()
         if slot > now:
             await asyncio.sleep(slot - now)
-        await self._shared_wait(f"{self.shared_stream}:{chat}", self.chat_spacing)
+        await self.overall.shared_wait(f"{self.overall.stream}:{chat}", self.chat_spacing)
 
     def _forget_old_chats(self) -> None:
         """Keep memory flat over a 5,000-chat fan-out: drop chats whose interval has passed."""

@@ -31,9 +31,9 @@ from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
 from bot.logsafety import describe_exception
 from bot.settings import Settings
+from handlers.pacing import SendPacer
 
 from .oa_client import OAClient
-from .pacing import SendPacer
 from .render import LinkStore, ZaloRenderer
 from .tokens import ReauthorisationNeeded, TokenManager, TokenStore
 from .webhook import DEFAULT_REPLAY_WINDOW, ZaloWebhook

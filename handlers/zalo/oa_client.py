@@ -30,8 +30,9 @@ from typing import Any
 
 import httpx
 
+from handlers.pacing import SendPacer
+
 from .errors import Api, ErrorClass
-from .pacing import SendPacer
 from .tokens import TokenManager
 from .transport import DEFAULT_TIMEOUT, JSON, ZaloError, call, local_refusal
 

@@ -108,7 +108,7 @@ async def call(
 
     `send` is passed to httpx (`json=` or `files=`); it must be re-sendable (bytes, not
     streams), since a −216/−124 answer triggers one refresh and one more attempt. `pace`
-    (a `pacing.SendPacer.acquire`) is awaited right before each request written, the repeat
+    (a `handlers.pacing.SendPacer.acquire`) is awaited right before each request written, the repeat
     included: Zalo counts every request against its rate."""
     for attempt in range(2):
         try:

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from handlers.pacing import SendPacer
+
 from .errors import Api, ErrorClass
-from .pacing import SendPacer
 from .phone import normalise_phone
 from .tokens import TokenManager
 from .transport import DEFAULT_TIMEOUT, JSON, ZaloError, call, local_refusal

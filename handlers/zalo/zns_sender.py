@@ -24,12 +24,12 @@ from bot.domain.reminders import Hours
 from bot.domain.zns import ZnsAccepted, ZnsAction, ZnsFailed, ZnsOutcome, ZnsTemplates
 from bot.observability.metrics import RATE_LIMITED, SENDS, ZNS_QUOTA_PAUSES
 from bot.settings import Settings
+from handlers.pacing import SendPacer, SharedPace
 from scheduler.zns import ZnsQueue
 
 from . import events as zevents
 from .channel import ZaloChannel
 from .errors import ZNS_DAILY_LIMIT_CODES, ErrorClass
-from .pacing import SendPacer, SharedPace
 from .zns_client import ZNSClient, ZnsSent
 
 log = logging.getLogger(__name__)

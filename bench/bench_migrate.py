@@ -16,13 +16,12 @@ are compared: the year's tallies rolled up the tree, the year's top 10 agents, t
 coverage table and the reminder counts of the province. Before that, three reads are timed on
 the copy as migrate-data leaves it, then after `VACUUM (ANALYZE)` (what statistics change).
 
-Then an experiment on the same file (BENCH_MIGRATE_EXPERIMENT=0 skips it): the same copy
-(storage/postgresql/copy.py's table order, row reader and identity step, one transaction and
-one COPY per table) into a second fresh schema, twice, timed per table: once as migrate-data
-does it, into tables with all their indexes and foreign keys in place; once with each table's
-secondary indexes and outgoing foreign keys dropped inside its transaction before the COPY
-and recreated (indexes built once, foreign keys validated in one pass) before the commit, so
-the table is still whole or empty. The difference is what migrate-data could save.
+Then an experiment on the same file (BENCH_MIGRATE_EXPERIMENT=0 skips it): migrate-data's own
+copy (`copy_from_sqlite`: each table's secondary indexes and foreign keys dropped before its
+COPY and recreated before its commit) run in this process into fresh schemas, timed per table,
+with the index builds' `maintenance_work_mem` (`copy.INDEX_BUILD_MEMORY`, SET LOCAL) left at
+the server's (64 MB by default; what migrate-data does), at 256 MB and at 1 GB: what more
+memory would buy.
 
 BENCH_UNITS, BENCH_ENROLMENTS, BENCH_CARDS (defaults 1,000 / 1,000,000 / 1,000,000) for a
 smaller run; BENCH_DATABASE_URL names the server (default postgresql://postgres@127.0.0.1:5432/test).
@@ -33,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -110,75 +110,49 @@ async def _second_opinion(data: Dataset, schema_url: str) -> list[str]:
     return [name for name in lite if lite[name] != pg[name]]
 
 
-async def _copy_timed(sqlite_path: Path, url: str, defer: bool) -> dict[str, float]:
-    """Copy every table the way copy_from_sqlite does, timed per table; `defer`: drop the
-    table's secondary indexes and outgoing foreign keys in the transaction before the COPY and
-    recreate them after it."""
-    import aiosqlite
-
-    from storage.postgresql.copy import _continue_identity, _pg_columns, _rows, tables_in_order
+async def _copy_timed(sqlite_path: Path, url: str, memory: str | None) -> dict[str, float]:
+    """migrate-data's own copy (`copy_from_sqlite`) in this process, with the index builds'
+    maintenance_work_mem set to `memory` (None: the server's); seconds per table (from one
+    progress line to the next) and, under "total", for the whole call (ANALYZE and the
+    comparison included)."""
+    from storage.postgresql import copy
     from storage.postgresql.engine import PostgresStorage
 
     target = PostgresStorage(url)
     await target.connect()
-    source = await aiosqlite.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     seconds: dict[str, float] = {}
+    was = copy.INDEX_BUILD_MEMORY
+    copy.INDEX_BUILD_MEMORY = memory
     try:
-        db = target.db
-        for table in await tables_in_order(db):
-            columns = await _pg_columns(db, table)
-            with timed() as copied:
-                async with db.transaction() as tx:
-                    conn = tx.conn
-                    indexes = [r[0] for r in await conn.fetch(
-                        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i"
-                        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
-                        " JOIN pg_namespace n ON n.oid = t.relnamespace"
-                        " WHERE n.nspname = $1 AND t.relname = $2"
-                        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-                        db.schema, table)] if defer else []
-                    keys = [(r[0], r[1]) for r in await conn.fetch(
-                        "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k"
-                        " JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
-                        " WHERE n.nspname = $1 AND t.relname = $2 AND k.contype = 'f'",
-                        db.schema, table)] if defer else []
-                    if defer:
-                        for name, _ in keys:
-                            await conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-                        for name in await conn.fetch(
-                            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                            " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
-                            " WHERE n.nspname = $1 AND t.relname = $2"
-                            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-                            db.schema, table):
-                            await conn.execute(f'DROP INDEX "{name[0]}"')
-                    await conn.copy_records_to_table(
-                        table, records=_rows(source, table, columns), columns=columns, schema_name=db.schema
-                    )
-                    for sql in indexes:
-                        await conn.execute(sql)
-                    for name, definition in keys:
-                        await conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-                    await _continue_identity(conn, table)
-            seconds[table] = copied.seconds
+        mark = time.perf_counter()
+
+        def lap(line: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            seconds[line.split(":")[0]] = now - mark
+            mark = now
+
+        with timed() as whole:
+            copied = await copy.copy_from_sqlite(sqlite_path, target.db, progress=lap)
+        seconds["total"] = whole.seconds
+        assert copied.equal, "the experiment's copy is not equal to the source"
     finally:
-        await source.close()
+        copy.INDEX_BUILD_MEMORY = was
         await target.close()
     return seconds
 
 
 async def _experiment(sqlite_path: Path, url: str) -> None:
     results = {}
-    for label, defer in (("as migrate-data (indexes and foreign keys in place)", False),
-                         ("secondary indexes and foreign keys deferred to after the COPY", True)):
+    for memory in (None, "256MB", "1GB"):
         async with fresh_schema(url) as schema_url:
-            results[label] = await _copy_timed(sqlite_path, schema_url, defer)
-    plain = next(iter(results.values()))
-    slow = sorted(plain, key=lambda t: -plain[t])[:4]
-    for label, seconds in results.items():
+            results[memory] = await _copy_timed(sqlite_path, schema_url, memory)
+    first = next(iter(results.values()))
+    slow = sorted((t for t in first if t != "total"), key=lambda t: -first[t])[:4]
+    for memory, seconds in results.items():
         report(
-            f"experiment: copy {label}", total_s=f"{sum(seconds.values()):.1f}",
-            **{f"{t}_s": f"{seconds[t]:.1f}" for t in slow},
+            f"experiment: migrate-data's copy, index builds with maintenance_work_mem {memory or 'the server default'}",
+            total_s=f"{seconds['total']:.1f}", **{f"{t}_s": f"{seconds[t]:.1f}" for t in slow},
         )
 
 

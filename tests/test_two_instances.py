@@ -259,7 +259,7 @@ async def reminder_fan_out_with_a_kill(tmp_path: Path, plan: FanOut) -> None:
         finally:
             await storage.close()
 
-    flood_allowance = max(5, plan.size // 500)
+    flood_allowance = max(3, plan.size // 100)
     third = 30 + plan.size / (3 * limit * 0.5)  # seconds: a third of the fan-out at half the rate
 
     async with world(tmp_path, limits, plan.rates, MORNING, tick_seconds=1.0, seed=seed) as w, \

@@ -4,8 +4,8 @@ on SQLite and on PostgreSQL (a diagnosis, not a figure for the README).
 The engines benchmark found a commune's summary taking tens of seconds once a million linked
 cards exist; this names the statements. The province dataset with its lapsed cards
 (bench/pg.py, smaller by default: 100 units, 20,000 enrolments, BENCH_CARDS=200,000) is built
-on SQLite and copied by `bhxh-bot migrate-data` (then VACUUM ANALYZE); one commune's daily
-summary is gathered on each engine while the engines' read methods are wrapped, in this
+on SQLite and copied by `bhxh-bot migrate-data` (then VACUUM ANALYZE); the daily summary of
+each scope asked (below) is gathered on each engine while the engines' read methods are wrapped, in this
 process only, to add up the seconds per SQL text. Prints the five costliest statements per
 engine. Without a PostgreSQL server it diagnoses SQLite alone.
 
@@ -17,7 +17,8 @@ engine. Without a PostgreSQL server it diagnoses SQLite alone.
   count something; `0` leaves the outbox empty, as the first version of this diagnosis did.
 - `BENCH_DATASET=<file>`: keep the SQLite dataset there and reuse it when it exists (the
   migrations of the checked-out code are applied when it is opened), so a change can be timed
-  before and after on the same data.
+  before and after on the same data (`BENCH_UNITS`, `BENCH_ENROLMENTS`, `BENCH_CARDS` only
+  matter when it is built; a `.province` file beside it names its communes and districts).
 """
 
 from __future__ import annotations

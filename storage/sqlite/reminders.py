@@ -121,7 +121,7 @@ RENEWED_AFTER_SQL = (
 )
 # The same figure starting from the span's renewals (an index range each), one card looked up
 # per renewal and kept when in the scope: the cheaper way when the scope has more cards than
-# the span has renewals (a province: 200,000 cards probed twice each, 1,2 s of a 1,4 s gather
+# the span has renewals (a province of 200,000 cards, probed twice each: 1,2 s of a 1,4 s gather
 # on SQLite, against a few thousand renewals). The same parameters in the same order.
 RENEWED_AFTER_FROM_RENEWALS_SQL = (
     "WITH rn AS (SELECT e.participant_code AS code, e.created_on AS day FROM enrolments e"

@@ -481,13 +481,19 @@ class ReminderService:
 
     # ----------------------------------------------------------------- counting
 
-    async def reminder_counts(self, scope_codes: list[str], day_from: date, day_to: date) -> ReminderCounts:
+    async def reminder_counts(
+        self, scope_codes: list[str], day_from: date, day_to: date, *, eligible: bool = True
+    ) -> ReminderCounts:
         """Per unit of the scope: eligible, reminded, reached, blocked, opted out, renewed after a
-        reminder, for the campaigns running on ``day_to`` (or overlapping the period)."""
+        reminder, for the campaigns running on ``day_to`` (or overlapping the period).
+
+        ``eligible=False`` leaves the eligible figure out (0): it reads every card of the scope
+        in the campaigns' windows, the costliest of the figures over a province, and the
+        summaries, which ask twice per summary, never show it."""
         campaigns = self.plan.running_on(day_to) or [
             c for c in self.plan.campaigns if c.start <= day_to and c.end >= day_from
         ]
-        windows = [selection_window(c, day_to) for c in campaigns]
+        windows = [selection_window(c, day_to) for c in campaigns] if eligible else []
         return await self.repo.reminder_counts(scope_codes, day_from, day_to, [c.code for c in campaigns], windows)
 
 

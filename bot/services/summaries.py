@@ -102,18 +102,24 @@ class ReminderSource(Protocol):
 
 
 class ReminderCountsLike(Protocol):
-    async def reminder_counts(self, scope_codes: list[str], day_from: date, day_to: date) -> Any: ...
+    async def reminder_counts(
+        self, scope_codes: list[str], day_from: date, day_to: date, *, eligible: bool = True
+    ) -> Any: ...
 
 
 class ReminderServiceSource:
-    """Adapter over `bot.cardservice.ReminderService.reminder_counts`: its totals for a scope
-    and period become the three figures the summary shows."""
+    """Adapter over `bot.services.cards.ReminderService.reminder_counts`: its totals for a
+    scope and period become the figures the summary shows.
+
+    The eligible figure is not among them, so it is not asked for (``eligible=False``): over
+    a province it was the costliest statement of the gather, counted twice per summary (the
+    period and the campaign to date) and thrown away both times."""
 
     def __init__(self, service: ReminderCountsLike) -> None:
         self.service = service
 
     async def figures(self, scope: Sequence[str], day_from: date, day_to: date) -> ReminderFigures:
-        counts = await self.service.reminder_counts(list(scope), day_from, day_to)
+        counts = await self.service.reminder_counts(list(scope), day_from, day_to, eligible=False)
         total = counts.total
         return ReminderFigures(
             total.reminded, total.reached, total.renewed_after_reminder,

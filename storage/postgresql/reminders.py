@@ -14,7 +14,6 @@ its single writer is explicit here, so that several instances can share the fan-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import date, datetime
 
 from bot.domain.records import OutboxRow, ReminderCounts, ReminderStats
@@ -23,7 +22,13 @@ from storage.postgresql.db import Database, Tx
 from storage.postgresql.reminder_zns import QUEUE_LOCK, ZnsOutboxMixin, positional
 from storage.sqlite.cards import CLAIMED_SQL, RENEWED_SQL
 from storage.sqlite.reminder_zns import OA_CLOSED_SQL
-from storage.sqlite.reminders import _ATTEMPTED, _PERSON, _local, _utc, lease_text
+from storage.sqlite.reminders import (
+    _local,
+    _utc,
+    add_outbox_counts,
+    lease_text,
+    outbox_counts_sql,
+)
 
 _SKIP_PENDING_OF_PERSON = (
     "UPDATE reminder_outbox SET status = 'skipped', error = $1, done_at = $2, done_on = $3"
@@ -309,7 +314,8 @@ class ReminderRepository(ZnsOutboxMixin):
         windows: Sequence[SelectionWindow],
     ) -> ReminderCounts:
         """Figures per unit for the campaigns given; ``windows`` (one per campaign, as of
-        ``day_to``) define who is eligible (a card in several windows counts once)."""
+        ``day_to``) define who is eligible (a card in several windows counts once); none: the
+        eligible figure is not counted (0), for callers that do not show it (the summaries)."""
         scope = sorted(set(scope_codes))
         campaigns = list(campaign_codes)
         span = (day_from.isoformat(), day_to.isoformat())
@@ -340,27 +346,12 @@ class ReminderRepository(ZnsOutboxMixin):
                 ),
                 "eligible",
             )
-        outbox = (
-            f"SELECT unit_code, COUNT(DISTINCT {_PERSON}) FROM reminder_outbox"
-            " WHERE campaign_code = ANY($1::text[]) AND unit_code = ANY($2::text[])"
-            " AND done_on BETWEEN $3 AND $4 AND status IN {statuses} GROUP BY unit_code"
-        )
-        for statuses, name in ((_ATTEMPTED, "reminded"), ("('sent', 'delivered')", "reached"),
-                               ("('blocked')", "blocked"), ("('delivered')", "delivered"),
-                               ("('refused')", "refused"), ("('unknown')", "unknown")):
-            put(await self.db.fetch(outbox.format(statuses=statuses), campaigns, scope, *span), name)
-        rows = await self.db.fetch(
-            f"SELECT unit_code, channel, COUNT(DISTINCT {_PERSON}), SUM(cost) FROM reminder_outbox"
-            " WHERE campaign_code = ANY($1::text[]) AND unit_code = ANY($2::text[])"
-            f" AND done_on BETWEEN $3 AND $4 AND status IN {_ATTEMPTED} GROUP BY unit_code, channel",
+        add_outbox_counts(figures, await self.db.fetch(
+            outbox_counts_sql(
+                "campaign_code = ANY($1::text[]) AND unit_code = ANY($2::text[]) AND done_on BETWEEN $3 AND $4"
+            ),
             campaigns, scope, *span,
-        )
-        by_channel = {f.name for f in fields(ReminderStats) if f.name.startswith("by_")}
-        for unit, channel, people, cost in rows:
-            if f"by_{channel}" in by_channel:
-                figures.setdefault(str(unit), {})[f"by_{channel}"] = int(people)
-            if channel == "zns":
-                figures.setdefault(str(unit), {})["zns_cost"] = int(cost or 0)
+        ))
         put(await self.db.fetch(OPTED_OUT_SQL, *span, scope), "opted_out")
         put(await self.db.fetch(RENEWED_AFTER_SQL, *span, scope, campaigns), "renewed_after_reminder")
         by_unit = {unit: ReminderStats(**values) for unit, values in sorted(figures.items())}

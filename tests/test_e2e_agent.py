@@ -88,6 +88,18 @@ async def test_one_line_phrasings(harness: BotHarness, emulator: BotApiEmulator,
     assert relatives == 3
 
 
+async def test_start_tells_a_member_their_role_under_the_greeting(
+    harness: BotHarness, emulator: BotApiEmulator, world: World
+) -> None:
+    """/start is the citizens' calculator for everyone; a member is also told their role and
+    where their own commands are, rather than only the calculator's menu."""
+    hello = await speak_as(emulator, AN).ask("/start")
+    assert hello.plain_text.startswith("Chào ")
+    assert "Bạn đang dùng bot với vai trò người vận động: /ghi ghi người tham gia mới" in hello.plain_text
+    assert "/vaitro" in hello.plain_text
+    assert "🏥 BHYT hộ gia đình" in hello.button_texts
+
+
 async def test_guided_flow_with_edits_and_a_reason(harness: BotHarness, emulator: BotApiEmulator, world: World) -> None:
     agent = speak_as(emulator, AN)
     ask = await agent.ask("/ghi")

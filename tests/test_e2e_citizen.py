@@ -35,6 +35,7 @@ async def test_start_shows_menu_and_commands_are_registered(harness: BotHarness,
         "🪪 Thẻ BHYT của tôi",
         "❓ Hướng dẫn",
     ]
+    assert "vai trò" not in reply.plain_text  # a citizen is not told about members' commands
     commands = {c["command"]: c["description"] for c in emulator.commands}
     assert {"start", "bhyt", "bhxh", "help"} <= set(commands)
     assert commands["bhyt"].startswith("Tính tiền BHYT")

@@ -31,9 +31,11 @@ from bot.chat.cost import (
 )
 from bot.chat.flow import Flow, Turn
 from bot.chat.model import Button, Command, Out, Press, Reply, Rows, Unsupported
-from bot.chat.rich import Rich
+from bot.chat.rich import Rich, paragraphs
 from bot.chat.texts import cost as replies
+from bot.chat.texts import organisation as org_replies
 from bot.domain.engine import Refused
+from bot.domain.roles import Role
 from bot.parsing import questions as textparse
 
 __all__ = ["FLOW", "PENDING_SESSION", "menu_rows"]
@@ -117,9 +119,13 @@ async def _advance(turn: Turn, draft: CostDraft) -> list[Out]:
 
 
 async def start(turn: Turn) -> Sequence[Out]:
-    """/start: the greeting and the menu; a question left open is dropped."""
+    """/start: the greeting and the menu; a question left open is dropped. A member (agent,
+    team leader, official, admin) is also told their role and where their own commands are."""
     await turn.session.clear(PENDING_SESSION)
-    return _with_menu(replies.greeting(turn.first_name))
+    greeting = replies.greeting(turn.first_name)
+    if turn.actor.role is not Role.CITIZEN:
+        greeting = paragraphs(greeting, org_replies.staff_hint(turn.actor.role))
+    return _with_menu(greeting)
 
 
 async def help_command(turn: Turn) -> Sequence[Out]:

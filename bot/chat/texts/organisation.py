@@ -229,6 +229,15 @@ def commands_for(role: Role) -> str:
     return "\n".join(out)
 
 
+def staff_hint(role: Role) -> Rich:
+    """Under the /start greeting of a member (every role but citizen): the greeting and its
+    menu are the citizens' calculator, which members use too, so say what else is theirs."""
+    return t(
+        "Bạn đang dùng bot với vai trò ", b(role_label(role)),
+        ": /ghi ghi người tham gia mới · /vaitro xem đơn vị và các lệnh của bạn.",
+    )
+
+
 def my_role(role: Role, unit: Unit | None, team_name: str | None, admin_scope_all: bool) -> Rich:
     if role == Role.CITIZEN:
         return lines(

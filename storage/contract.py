@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.domain.cards import Card
+from bot.domain.clock import Clock
 from bot.domain.inbox import InboxStore
+from bot.domain.oauth import TokenState
 from bot.domain.records import (
     AgentRow,
     AuditActor,
@@ -811,6 +814,15 @@ class CoordinationStore(ChannelPauses, Protocol):
         ...
 
 
+class ZaloTokenStore(Protocol):
+    """Where the Zalo OA's current token pair lives across restarts and instances (the
+    structure `handlers.zalo.tokens.TokenStore` asks for): storage/*/zalo_tokens.py."""
+
+    async def load(self) -> TokenState | None: ...
+
+    async def save(self, state: TokenState) -> None: ...
+
+
 class Storage(Protocol):
     """Every repository of one engine over one database, and its lifecycle.
 
@@ -835,6 +847,17 @@ class Storage(Protocol):
     identities: IdentityStore
     inbox: InboxStore
     coordination: CoordinationStore
+
+    @property
+    def files_beside(self) -> Path | None:
+        """The folder the database's own file sits in (SQLite), where the bot keeps its files
+        unless FILES_DIR says otherwise; None for a server (PostgreSQL)."""
+        ...
+
+    def zalo_tokens(self, app_id: str, clock: Clock, seed: str | None) -> ZaloTokenStore:
+        """The store of Zalo app `app_id`'s token pair in this database; `seed` is the configured
+        ZALO_REFRESH_TOKEN (a stored pair descending from another seed is not loaded)."""
+        ...
 
     async def connect(self) -> None:
         ...

@@ -132,29 +132,6 @@ async def test_two_instances_taking_inbox_events_never_hold_two_of_one_person(ur
         await two.close()
 
 
-async def test_the_zalo_token_pair_is_saved_once_per_app_and_a_new_seed_ignores_the_old_chain(
-    url: str, tmp_path: Path
-) -> None:
-    from bot.domain.clock import ManualClock
-    from bot.domain.oauth import TokenState
-    from storage.postgresql.zalo_tokens import PostgresTokenStore
-
-    storage = instance(url, tmp_path)
-    await storage.connect()
-    try:
-        clock = ManualClock(NOW)
-        store = PostgresTokenStore(storage.db, "app", clock, seed="first")
-        assert await store.load() is None
-        for n in (1, 2):
-            await store.save(TokenState(f"access-{n}", NOW + timedelta(hours=n), f"refresh-{n}"))
-        loaded = await PostgresTokenStore(storage.db, "app", clock, seed="first").load()
-        assert loaded == TokenState("access-2", NOW + timedelta(hours=2), "refresh-2")
-        assert await storage.db.fetchval("SELECT COUNT(*) FROM zalo_tokens") == 1
-        assert await PostgresTokenStore(storage.db, "app", clock, seed="second").load() is None
-    finally:
-        await storage.close()
-
-
 async def test_migration_0042_keeps_the_rows_of_an_existing_outbox(url: str, tmp_path: Path) -> None:
     """A database at 0041 with Telegram rows (integer message ids) upgrades in place: the rows
     keep their id, status and history, gain the person's phone as their key, and the new

@@ -52,6 +52,8 @@ from scheduler.runner import SchedulerRunner
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
+    from storage.contract import Storage
+
 log = logging.getLogger(__name__)
 
 __all__ = ["CHANNEL_SETTINGS", "Running", "TelegramTokenRefused", "configured_channels", "serve", "started"]
@@ -326,13 +328,13 @@ async def _prepare_zalo(
     async def reauth_needed(error: ReauthorisationNeeded) -> None:
         await _tell_admins_zalo_stopped(running, error)
 
-    links = FileLinks(_files_directory(settings, storage), settings.public_base_url, services.clock)
+    links = FileLinks(files_directory(settings, storage), settings.public_base_url, services.clock)
     channel = build_zalo_channel(
         settings,
         conversation=conversation_of(running.conversations),
         clock=services.clock,
         inbox=storage.inbox,
-        token_store=_zalo_token_store(storage, settings.zalo_app_id, services.clock, settings.zalo_refresh_token),
+        token_store=storage.zalo_tokens(settings.zalo_app_id, services.clock, settings.zalo_refresh_token),
         links=links,
         on_reauth_needed=reauth_needed,
         # ZNS receipts settle their outbox rows; follows and messages feed the follower table
@@ -362,30 +364,12 @@ async def _prepare_zalo(
     after_serving.append(start)
 
 
-def _files_directory(settings: Settings, storage: Any) -> Path:
+def files_directory(settings: Settings, storage: Storage) -> Path:
     """FILES_DIR, else `files/` beside the SQLite file (on PostgreSQL: beside DATABASE_PATH).
     Several instances serve each other's links only when they share this folder."""
-    from storage.sqlite.engine import SQLiteStorage
-
     if settings.files_dir is not None:
         return settings.files_dir
-    database = storage.path if isinstance(storage, SQLiteStorage) else settings.database_path
-    return Path(database).parent / "files"
-
-
-def _zalo_token_store(storage: Any, app_id: str, clock: Clock, seed: str | None) -> Any:
-    """The Zalo token store of the storage engine in use (each engine keeps them in its own
-    database, with the same guarantees: storage/*/zalo_tokens.py)."""
-    from storage.postgresql.engine import PostgresStorage
-    from storage.postgresql.zalo_tokens import PostgresTokenStore
-    from storage.sqlite.engine import SQLiteStorage
-    from storage.sqlite.zalo_tokens import SqliteTokenStore
-
-    if isinstance(storage, SQLiteStorage):
-        return SqliteTokenStore(storage.db, app_id, clock, seed=seed)
-    if isinstance(storage, PostgresStorage):
-        return PostgresTokenStore(storage.db, app_id, clock, seed=seed)
-    raise SettingsError(f"DATABASE_URL is invalid: no Zalo token store for {type(storage).__name__}")
+    return (storage.files_beside or Path(settings.database_path).parent) / "files"
 
 
 async def _serve_http(

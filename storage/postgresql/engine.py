@@ -16,6 +16,9 @@ dialects (RENEWED_SQL, CLAIMED_SQL, the inbox's claim query).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.domain.clock import Clock
 from storage.contract import (
     CardStore,
     CoordinationStore,
@@ -32,6 +35,7 @@ from storage.contract import (
     TeamStore,
     UnitStore,
     UserStore,
+    ZaloTokenStore,
 )
 from storage.postgresql.cards import CardRepository
 from storage.postgresql.coordination import PostgresCoordination
@@ -48,6 +52,7 @@ from storage.postgresql.targets import FiguresRepository
 from storage.postgresql.teams import TeamRepository
 from storage.postgresql.units import UnitRepository
 from storage.postgresql.users import UserRepository
+from storage.postgresql.zalo_tokens import PostgresTokenStore
 
 
 class PostgresStorage:
@@ -76,6 +81,14 @@ class PostgresStorage:
         self.identities: IdentityStore = IdentityRepository(self.db)
         self.inbox: InboxStore = PostgresInbox(self.db)
         self.coordination: CoordinationStore = PostgresCoordination(self.db)
+
+    @property
+    def files_beside(self) -> Path | None:
+        """None: a server has no folder of ours (FILES_DIR, or beside DATABASE_PATH)."""
+        return None
+
+    def zalo_tokens(self, app_id: str, clock: Clock, seed: str | None) -> ZaloTokenStore:
+        return PostgresTokenStore(self.db, app_id, clock, seed=seed)
 
     async def connect(self) -> None:
         """Open the pool and apply pending migrations (once across instances). Idempotent."""

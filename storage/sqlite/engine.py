@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.domain.clock import Clock
 from storage.contract import (
     CardStore,
     CoordinationStore,
@@ -24,6 +25,7 @@ from storage.contract import (
     TeamStore,
     UnitStore,
     UserStore,
+    ZaloTokenStore,
 )
 from storage.sqlite.cards import CardRepository
 from storage.sqlite.coordination import SqliteCoordination
@@ -40,6 +42,7 @@ from storage.sqlite.targets import FiguresRepository
 from storage.sqlite.teams import TeamRepository
 from storage.sqlite.units import UnitRepository
 from storage.sqlite.users import UserRepository
+from storage.sqlite.zalo_tokens import SqliteTokenStore
 
 
 class SQLiteStorage:
@@ -72,6 +75,14 @@ class SQLiteStorage:
     @property
     def path(self) -> Path:
         return self.db.path
+
+    @property
+    def files_beside(self) -> Path | None:
+        """The SQLite file's folder: the bot's files (signed download links) sit beside it."""
+        return self.db.path.parent
+
+    def zalo_tokens(self, app_id: str, clock: Clock, seed: str | None) -> ZaloTokenStore:
+        return SqliteTokenStore(self.db, app_id, clock, seed=seed)
 
     async def connect(self) -> None:
         """Open the file (creating folders) and apply pending migrations. Idempotent."""

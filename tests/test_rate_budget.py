@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -87,12 +87,17 @@ async def test_the_shared_window_slides(engine: str, tmp_path: Path) -> None:
         assert await two.coordination.admit_send("telegram", 2, 0.3) == 0.0
 
 
-async def send_all(engine: str, tmp_path: Path, shared: bool) -> BotApiEmulator:
+async def send_all(
+    engine: str,
+    tmp_path: Path,
+    shared: bool,
+    tolerance: float = 0.1,
+    meanwhile: Callable[[BotApiEmulator], Awaitable[None]] | None = None,
+) -> BotApiEmulator:
     """Two limiters (two instances) each send PER_INSTANCE bulk messages at once to an emulator
-    enforcing Telegram's 30/s; returns the emulator after every message arrived."""
-    # 0.1 s of slack for request jitter, as in tests/test_ratelimit.py: a busy machine can bunch
-    # requests up on the way; the margin at Telegram's exact limit is `./dev bench limits`' job.
-    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.1)
+    enforcing Telegram's 30/s (over 1 s less `tolerance`), while `meanwhile(emulator)` runs;
+    returns the emulator after every message arrived, each exactly once (429s retried)."""
+    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=tolerance)
     emulator = BotApiEmulator(token=TOKEN, limits=limits)
     await emulator.start()
     try:
@@ -108,10 +113,8 @@ async def send_all(engine: str, tmp_path: Path, shared: bool) -> BotApiEmulator:
             try:
                 chats = [emulator.user(700 + i).id for i in range(2 * PER_INSTANCE)]
                 await asyncio.gather(
-                    *(
-                        bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK)
-                        for i, chat in enumerate(chats)
-                    )
+                    *([meanwhile(emulator)] if meanwhile is not None else []),
+                    *(bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK) for i, chat in enumerate(chats)),
                 )
             finally:
                 for bot in bots:
@@ -127,8 +130,17 @@ async def send_all(engine: str, tmp_path: Path, shared: bool) -> BotApiEmulator:
 async def test_two_instances_sharing_the_budget_stay_within_30_a_second_together(
     engine: str, tmp_path: Path
 ) -> None:
+    # 0.1 s of slack for request jitter, as in tests/test_ratelimit.py: a busy machine can bunch
+    # requests up on the way; the margin at Telegram's exact limit is `./dev bench limits`' job.
     emulator = await send_all(engine, tmp_path, shared=True)
     assert emulator.stats.flood_429 <= 3  # a stray one from a busy machine's jitter at most
+
+
+async def stall_the_loop(emulator: BotApiEmulator) -> None:
+    """Once 10 messages arrived, stop the whole event loop for 3 s, as a busy machine would."""
+    while len(emulator.sent) < 10:
+        await asyncio.sleep(0.01)
+    time.sleep(3.0)  # noqa: ASYNC251 - the point: the whole loop stops
 
 
 @pytest.mark.parametrize(("engine", "shared"), [*((e, True) for e in ENGINES), ("sqlite", False)])
@@ -144,37 +156,7 @@ async def test_a_stall_does_not_let_both_instances_release_their_overdue_sends_a
     process, so a loaded machine stamps arrivals late; the batches the shared window lets
     through come 1.04 s apart, so 0.7 s tells 30 from 60 without counting our own machine's
     delays."""
-    limits = EmulatorLimits(global_per_second=30, per_chat_interval=1.0, tolerance=0.3)
-    emulator = BotApiEmulator(token=TOKEN, limits=limits)
-    await emulator.start()
-    try:
-        async with two_instances(engine, tmp_path) as storages:
-            bots = []
-            for storage in storages:
-                limiter = BotRateLimiter(30, per_chat_interval=1.0)
-                if shared:
-                    limiter.share(storage.coordination)
-                bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
-            for bot in bots:
-                await bot.initialize()
-
-            async def stall() -> None:
-                while len(emulator.sent) < 10:
-                    await asyncio.sleep(0.01)
-                time.sleep(3.0)  # noqa: ASYNC251 - the point: the whole loop stops
-
-            try:
-                chats = [emulator.user(600 + i).id for i in range(2 * PER_INSTANCE)]
-                await asyncio.gather(
-                    stall(),
-                    *(bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK) for i, chat in enumerate(chats)),
-                )
-            finally:
-                for bot in bots:
-                    await bot.shutdown()
-    finally:
-        await emulator.stop()
-    assert Counter(m.chat_id for m in emulator.sent) == {chat: 1 for chat in chats}  # 429s retried
+    emulator = await send_all(engine, tmp_path, shared, tolerance=0.3, meanwhile=stall_the_loop)
     if shared:  # nothing over 30 in any 0.7 s (the emulator's window here)
         assert emulator.stats.flood_429 == 0, emulator.stats
     else:

@@ -68,12 +68,15 @@ class ZaloChannel:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[ZaloChannel]:
-        """The worker runs inside the block; on exit it stops and the HTTP client closes."""
+        """The worker runs inside the block; on exit it stops, the pacer's stall watch ends and
+        the HTTP client closes."""
         await self.worker.start()
         try:
             yield self
         finally:
             await self.worker.stop()
+            if self.pacer is not None:
+                await self.pacer.shutdown()
             if self._own_http:
                 await self.http.aclose()
 

@@ -1,5 +1,6 @@
 """The Zalo OA channel end to end over HTTP: the emulator's driver posts signed webhooks to the
-real server, the worker drains the real SQLite inbox, replies go to the emulator's OA API.
+real server, the worker drains the real inbox (a SQLite file; the signature, retry, order and
+running-worker tests on PostgreSQL too), replies go to the emulator's OA API.
 
 A small scripted conversation stands in for the conversation core at the one seam
 (`Conversation = Callable[[Incoming], Awaitable[Sequence[Reply]]]`); everything else is real.
@@ -23,6 +24,7 @@ from devtools.zalo import compute_signature
 from handlers.http.app import build_http_app, serving
 from handlers.zalo.tokens import TokenManager
 from storage.sqlite.zalo_tokens import SqliteTokenStore
+from tests.storage_engines import ENGINES
 from tests.zalo_world import XLSX, ScriptedConversation, ZaloWorld, long_text, png_bytes, zalo_world
 
 EMPTY = {"pending": 0, "working": 0, "done": 0, "failed": 0}
@@ -34,6 +36,14 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[ZaloWorld]:
         yield w
 
 
+@pytest.fixture(params=ENGINES)
+async def any_world(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[ZaloWorld]:
+    """The world on each storage engine: the inbox, identities and token pair of several
+    instances live in PostgreSQL, so what the channel promises must hold there too."""
+    async with zalo_world(tmp_path, clock, engine=request.param) as w:
+        yield w
+
+
 async def _inbox_rows(world: ZaloWorld) -> list[dict[str, object]]:
     rows = await world.db.fetchall("SELECT * FROM inbox ORDER BY id")
     return [dict(row) for row in rows]
@@ -42,7 +52,8 @@ async def _inbox_rows(world: ZaloWorld) -> list[dict[str, object]]:
 # ---- refused webhooks change nothing ---------------------------------------------------------
 
 
-async def test_forged_missing_and_stale_signatures_are_refused_and_store_nothing(world: ZaloWorld) -> None:
+async def test_forged_missing_and_stale_signatures_are_refused_and_store_nothing(any_world: ZaloWorld) -> None:
+    world = any_world
     user = world.emulator.add_user()
     forged = await user.say("xin chào", signature="bad")
     missing = await user.say("xin chào", signature="missing")
@@ -82,7 +93,8 @@ async def test_both_signature_styles_are_accepted(world: ZaloWorld) -> None:
 # ---- once, in order ----------------------------------------------------------------------------
 
 
-async def test_the_same_event_delivered_three_times_is_answered_once(world: ZaloWorld) -> None:
+async def test_the_same_event_delivered_three_times_is_answered_once(any_world: ZaloWorld) -> None:
+    world = any_world
     user = world.emulator.add_user()
     first = await user.say("xin chào")
     again = await world.emulator.driver.retry(first, 1)
@@ -102,7 +114,8 @@ async def test_the_same_event_delivered_three_times_is_answered_once(world: Zalo
     assert len(world.conversation.received) == 1 and user.inbox == replies
 
 
-async def test_the_running_worker_answers_without_being_asked(world: ZaloWorld) -> None:
+async def test_the_running_worker_answers_without_being_asked(any_world: ZaloWorld) -> None:
+    world = any_world
     async with world.channel.running():
         user = world.emulator.add_user()
         await user.say("chào bot")
@@ -140,7 +153,8 @@ async def test_an_8_button_menu_arrives_as_5_plus_3_and_a_press_comes_back_as_pr
     assert [m.text for m in await user.replies()] == ["Bạn chọn opt7"]
 
 
-async def test_one_persons_events_are_handled_in_order(world: ZaloWorld) -> None:
+async def test_one_persons_events_are_handled_in_order(any_world: ZaloWorld) -> None:
+    world = any_world
     user = world.emulator.add_user()
     for word in ("một", "hai", "ba", "bốn"):
         await user.say(word)

@@ -8,7 +8,7 @@ import asyncio
 import io
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,15 @@ from PIL import Image
 from bot.chat.model import Button, Command, File, ForeignContact, Incoming, PhoneShared, Press, Reply, Text, Unsupported
 from bot.chat.rich import t
 from bot.domain.clock import ManualClock
+from bot.domain.inbox import InboxStore
 from bot.settings import Settings
 from devtools.zalo import ZaloEmulator, ZaloLimits
 from handlers.http.app import Serving, build_http_app, serving
 from handlers.http.files import FileLinks
 from handlers.zalo.channel import ZaloChannel, build_zalo_channel
-from storage.sqlite.db import Database
-from storage.sqlite.inbox import SqliteInbox
-from storage.sqlite.zalo_tokens import SqliteTokenStore
+from storage.contract import Storage
+from storage.engines import open_storage
+from tests.storage_engines import EngineSettings, database_url
 
 FAST = ZaloLimits(receipt_delay=0.01, webhook_retry_delays=(0.01, 0.02))
 PARAGRAPH = "Mức đóng BHYT hộ gia đình năm 2026 được tính theo lương cơ sở và số người trong hộ. "
@@ -109,10 +110,12 @@ class ScriptedConversation:
 @dataclass
 class ZaloWorld:
     emulator: ZaloEmulator
-    db: Database
+    #: The engine's own handle, for tests that look at rows with SQL (SQLite's, unless the world
+    #: was opened with engine="postgresql").
+    db: Any
     channel: ZaloChannel
     links: FileLinks
-    inbox: SqliteInbox
+    inbox: InboxStore
     conversation: ScriptedConversation
     clock: ManualClock
     server: Serving
@@ -141,18 +144,39 @@ async def zalo_world(
     worker_options: dict[str, Any] | None = None,
     db_path: Path | None = None,
     on_reauth_needed: Callable[[Any], Awaitable[None]] | None = None,
+    engine: str = "sqlite",
 ) -> AsyncIterator[ZaloWorld]:
-    """Emulator + database + channel + HTTP server; the worker is NOT running (tests drain it,
-    or enter `world.channel.running()`)."""
+    """Emulator + database (a fresh one of `engine`; SQLite: the file `db_path`) + channel +
+    HTTP server; the worker is NOT running (tests drain it, or enter `world.channel.running()`)."""
+    async with AsyncExitStack() as stack:
+        path = db_path or tmp_path / "bot.sqlite3"
+        url = await stack.enter_async_context(database_url(engine, path))
+        storage = open_storage(EngineSettings(url, path))
+        await storage.connect()
+        stack.push_async_callback(storage.close)
+        async with _world_on(storage, path, tmp_path, clock, conversation, limits, worker_options,
+                             on_reauth_needed) as world:
+            yield world
+
+
+@asynccontextmanager
+async def _world_on(
+    storage: Storage,
+    path: Path,
+    tmp_path: Path,
+    clock: ManualClock,
+    conversation: ScriptedConversation | None,
+    limits: ZaloLimits,
+    worker_options: dict[str, Any] | None,
+    on_reauth_needed: Callable[[Any], Awaitable[None]] | None,
+) -> AsyncIterator[ZaloWorld]:
     emulator = ZaloEmulator(clock=clock, limits=replace(limits))
     await emulator.start()
     pair = emulator.issue_tokens()
-    db = Database(db_path or tmp_path / "bot.sqlite3")
-    await db.connect()
     http = httpx.AsyncClient()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_path=db.path,
+        database_path=path,
         zalo_app_id=emulator.app_id,
         zalo_app_secret=emulator.app_secret,
         zalo_oa_secret_key=emulator.oa_secret_key,
@@ -163,14 +187,14 @@ async def zalo_world(
     )
     conv = conversation or ScriptedConversation()
     links = FileLinks(tmp_path / "files", "http://127.0.0.1", clock)
-    inbox = SqliteInbox(db)
+    inbox = storage.inbox
     assert settings.zalo_app_id is not None
     channel = build_zalo_channel(
         settings,
         conversation=conv,
         clock=clock,
         inbox=inbox,
-        token_store=SqliteTokenStore(db, settings.zalo_app_id, clock, seed=settings.zalo_refresh_token),
+        token_store=storage.zalo_tokens(settings.zalo_app_id, clock, settings.zalo_refresh_token),
         links=links,
         http=http,
         on_reauth_needed=on_reauth_needed,
@@ -182,10 +206,9 @@ async def zalo_world(
             links.public_base_url = server.base_url
             emulator.webhook_url = f"{server.base_url}/zalo/webhook"
             try:
-                yield ZaloWorld(emulator, db, channel, links, inbox, conv, clock, server, http, settings)
+                yield ZaloWorld(emulator, storage.db, channel, links, inbox, conv, clock, server, http, settings)
             finally:
                 await channel.worker.stop()
     finally:
         await http.aclose()
         await emulator.stop()
-        await db.close()

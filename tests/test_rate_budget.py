@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram.ext import ExtBot
@@ -39,6 +40,29 @@ async def two_instances(engine: str, tmp_path: Path) -> AsyncIterator[tuple[Stor
             stack.push_async_callback(storage.close)
             opened.append(storage)
         yield opened[0], opened[1]
+
+
+@asynccontextmanager
+async def two_bots(
+    engine: str, tmp_path: Path, emulator: BotApiEmulator, shared: bool, **limiter: Any
+) -> AsyncIterator[list[ExtBot[None]]]:
+    """Two bots on one token, each with its own limiter (`limiter`: BotRateLimiter's arguments
+    beyond the 30/s) and its own storage on one fresh database; the limiters share the budget
+    when `shared`. Initialised for the block, shut down after it."""
+    async with two_instances(engine, tmp_path) as storages:
+        bots = []
+        for storage in storages:
+            rate_limiter = BotRateLimiter(30, **limiter)
+            if shared:
+                rate_limiter.share(storage.coordination)
+            bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=rate_limiter))
+        for bot in bots:
+            await bot.initialize()
+        try:
+            yield bots
+        finally:
+            for bot in bots:
+                await bot.shutdown()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -101,24 +125,12 @@ async def send_all(
     emulator = BotApiEmulator(token=TOKEN, limits=limits)
     await emulator.start()
     try:
-        async with two_instances(engine, tmp_path) as storages:
-            bots = []
-            for storage in storages:
-                limiter = BotRateLimiter(30, per_chat_interval=1.0)
-                if shared:
-                    limiter.share(storage.coordination)
-                bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
-            for bot in bots:
-                await bot.initialize()
-            try:
-                chats = [emulator.user(700 + i).id for i in range(2 * PER_INSTANCE)]
-                await asyncio.gather(
-                    *([meanwhile(emulator)] if meanwhile is not None else []),
-                    *(bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK) for i, chat in enumerate(chats)),
-                )
-            finally:
-                for bot in bots:
-                    await bot.shutdown()
+        async with two_bots(engine, tmp_path, emulator, shared, per_chat_interval=1.0) as bots:
+            chats = [emulator.user(700 + i).id for i in range(2 * PER_INSTANCE)]
+            await asyncio.gather(
+                *([meanwhile(emulator)] if meanwhile is not None else []),
+                *(bots[i % 2].send_message(chat, "tin", rate_limit_args=BULK) for i, chat in enumerate(chats)),
+            )
         delivered = Counter(m.chat_id for m in emulator.sent)
         assert delivered == {chat: 1 for chat in chats}  # every message exactly once (429s retried)
         return emulator
@@ -175,24 +187,12 @@ async def test_bulk_sends_from_two_instances_to_one_chat_keep_its_interval(
     emulator = BotApiEmulator(token=TOKEN, limits=limits)
     await emulator.start()
     try:
-        async with two_instances(engine, tmp_path) as storages:
-            bots = []
-            for storage in storages:
-                limiter = BotRateLimiter(30, per_chat_interval=interval, max_retries=0)
-                if shared:
-                    limiter.share(storage.coordination)
-                bots.append(ExtBot(TOKEN, base_url=emulator.base_url, rate_limiter=limiter))
-            for bot in bots:
-                await bot.initialize()
-            try:
-                chat = emulator.user(800).id
-                results = await asyncio.gather(
-                    *(bots[i % 2].send_message(chat, f"tin {i}", rate_limit_args=BULK) for i in range(6)),
-                    return_exceptions=True,
-                )
-            finally:
-                for bot in bots:
-                    await bot.shutdown()
+        async with two_bots(engine, tmp_path, emulator, shared, per_chat_interval=interval, max_retries=0) as bots:
+            chat = emulator.user(800).id
+            results = await asyncio.gather(
+                *(bots[i % 2].send_message(chat, f"tin {i}", rate_limit_args=BULK) for i in range(6)),
+                return_exceptions=True,
+            )
     finally:
         await emulator.stop()
     refused = [r for r in results if isinstance(r, Exception)]
